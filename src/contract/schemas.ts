@@ -1,0 +1,110 @@
+/**
+ * The wire contract: every request and response body of the directory, as zod schemas.
+ *
+ * One source of truth. The Worker validates requests with these schemas (through
+ * `@hono/zod-openapi` routes, which also generate `/openapi.json`), and the agent and CLI import
+ * the inferred types, so both sides of every call are typed from the same definitions.
+ */
+import { z } from "@hono/zod-openapi";
+import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
+import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
+
+export const ClusterName = z
+  .string()
+  .regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
+  .openapi({ example: "prod-eu" });
+
+export const NodeId = z
+  .string()
+  .regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
+  .openapi({ example: "node-a" });
+
+export const Multiaddr = z
+  .string()
+  .max(MAX_ADDR_LENGTH)
+  .superRefine((value, ctx) => {
+    const verdict = checkAddr(value);
+    if (!verdict.ok) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)}: ${verdict.reason}` });
+  })
+  .openapi({ example: "/ip4/10.0.0.1/tcp/5001/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR" });
+
+export const Labels = z
+  .record(
+    z.string().regex(LABEL_KEY, "label keys are 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-'"),
+    z.string().max(MAX_LABEL_VALUE),
+  )
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
+  .openapi({ example: { zone: "eu-west-1a" } });
+
+export const TtlSeconds = z
+  .number()
+  .int("ttlSeconds must be a whole number of seconds")
+  .positive("ttlSeconds must be positive")
+  .max(Number.MAX_SAFE_INTEGER, "ttlSeconds must be a safe integer")
+  .openapi({ example: 60, description: "Requested lease length; clamped to the cluster's bounds (default 10-3600 s)." });
+
+export const RegisterRequest = z
+  .strictObject({
+    addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
+    labels: Labels.optional(),
+    ttlSeconds: TtlSeconds.optional(),
+  })
+  .openapi("RegisterRequest");
+
+export const RegisterResponse = z
+  .object({
+    node: NodeId,
+    ttlSeconds: z.number().int(),
+    expiresAt: z.iso.datetime(),
+    renewAfterSeconds: z.number().int(),
+    version: z.number().int(),
+    credential: z
+      .string()
+      .optional()
+      .openapi({ description: "The node credential. Returned once, when a join token registers the node; stored only as a hash." }),
+  })
+  .openapi("RegisterResponse");
+
+export const Peer = z
+  .object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) })
+  .openapi("Peer");
+
+export const PeersResponse = z.object({ version: z.number().int(), peers: z.array(Peer) }).openapi("PeersResponse");
+
+export const PeersQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
+    .optional()
+    .openapi({ description: "Hand out at most this many peers, a stable rendezvous-hashed subset.", example: "3" }),
+});
+
+export const CreateClusterRequest = z.strictObject({ name: ClusterName }).openapi("CreateClusterRequest");
+
+export const CreateClusterResponse = z
+  .object({
+    name: ClusterName,
+    joinToken: z.string().openapi({ description: "Returned only here; stored only as a hash." }),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi("CreateClusterResponse");
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+export const ClusterParams = z.object({ cluster: ClusterName });
+export const NodeParams = z.object({ cluster: ClusterName, node: NodeId });
+
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+export type Peer = z.infer<typeof Peer>;
+export type PeersResponse = z.infer<typeof PeersResponse>;
+export type CreateClusterResponse = z.infer<typeof CreateClusterResponse>;
+export type Problem = z.infer<typeof Problem>;

@@ -1,0 +1,41 @@
+/**
+ * Per-node token buckets. In memory only: a Durable Object restart refilling every bucket is
+ * harmless, and persisting them would put a write on every request.
+ */
+export interface RateLimit {
+  burst: number;
+  perSecond: number;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 10, perSecond: 1 };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class TokenBuckets {
+  readonly #buckets = new Map<string, Bucket>();
+  constructor(readonly limit: RateLimit) {}
+
+  /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is free. */
+  take(key: string, now: number): number {
+    const { burst, perSecond } = this.limit;
+    const bucket = this.#buckets.get(key);
+    if (!bucket) {
+      this.#buckets.set(key, { tokens: burst - 1, at: now });
+      return 0;
+    }
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+  }
+
+  forget(key: string): void {
+    this.#buckets.delete(key);
+  }
+}

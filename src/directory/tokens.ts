@@ -1,0 +1,32 @@
+/**
+ * Secrets: generation and hashing of join tokens and node credentials.
+ *
+ * Secrets are 256 random bits, base64url, behind a kind prefix (`pdj_` join token, `pdn_` node
+ * credential) so a leaked one is recognisable by secret scanners and a wrong-kind use gets a
+ * clear 403. Only SHA-256 hashes are stored. Lookups go by hash: an attacker cannot steer the
+ * hash of a guess, so a map lookup on it leaks nothing useful about stored secrets.
+ */
+export const JOIN_TOKEN_PREFIX = "pdj_";
+export const NODE_CREDENTIAL_PREFIX = "pdn_";
+
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function newSecret(prefix: string): string {
+  return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** A short, non-secret id for listing and revoking tokens. */
+export function newTokenId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(9)));
+}
+
+export async function sha256Hex(value: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}

@@ -1,0 +1,10 @@
+/** Request body limits shared by every route that takes a body. */
+import { bodyLimit } from "hono/body-limit";
+import { raise } from "./errors.js";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => raise("payload-too-large", `request bodies are limited to ${MAX_BODY_BYTES} bytes (16 KiB)`),
+});

@@ -1,0 +1,107 @@
+/**
+ * Node routes: register/renew, leave, and the peer handout. Each validates its input against
+ * the contract, hands it to the cluster's Durable Object, and renders the outcome.
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { checkAddr } from "../../contract/addresses.js";
+import { NodeParams, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse } from "../../contract/schemas.js";
+import { nodeAuth } from "../auth.js";
+import { limitBody } from "../body.js";
+import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { unwrap } from "../outcome.js";
+import type { AppEnv } from "../types.js";
+import { validationHook } from "../validation.js";
+
+
+const register = createRoute({
+  method: "put",
+  path: "/v1/clusters/{cluster}/nodes/{node}",
+  summary: "Register a node, or renew its lease",
+  description:
+    "A join token registers a node id that has no live lease (201, with the node credential, returned only then). " +
+    "The node's credential renews its lease (200), or starts a new one after it ended (201, no new credential).",
+  security: bearerSecurity,
+  middleware: [limitBody, nodeAuth()] as const,
+  request: {
+    params: NodeParams,
+    body: { content: { "application/json": { schema: RegisterRequest } }, required: true },
+  },
+  responses: {
+    200: { description: "Lease renewed", content: { "application/json": { schema: RegisterResponse } } },
+    201: { description: "Lease created", content: { "application/json": { schema: RegisterResponse } } },
+    ...problemResponses(400, 401, 403, 404, 409, 413, 415, 429),
+  },
+});
+
+const leave = createRoute({
+  method: "delete",
+  path: "/v1/clusters/{cluster}/nodes/{node}",
+  summary: "Leave: end the node's lease now",
+  security: bearerSecurity,
+  middleware: [nodeAuth()] as const,
+  request: { params: NodeParams },
+  responses: { 204: { description: "Left; gone from every handout" }, ...problemResponses(400, 401, 403, 404, 429) },
+});
+
+const peers = createRoute({
+  method: "get",
+  path: "/v1/clusters/{cluster}/nodes/{node}/peers",
+  summary: "The node's peer handout",
+  description:
+    "Every live node but the requester, sorted by id; with `limit`, a stable rendezvous-hashed subset. " +
+    'ETag is `"<version>"`; a matching If-None-Match gets 304.',
+  security: bearerSecurity,
+  middleware: [nodeAuth()] as const,
+  request: { params: NodeParams, query: PeersQuery },
+  responses: {
+    200: { description: "The handout", content: { "application/json": { schema: PeersResponse } } },
+    304: { description: "Unchanged since the ETag in If-None-Match" },
+    ...problemResponses(400, 401, 403, 404, 429),
+  },
+});
+
+export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(register, async (c) => {
+    const { cluster, node } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const result = unwrap(
+      await c.env.CLUSTER.getByName(cluster).register({
+        cluster,
+        node,
+        tokenHash: c.get("tokenHash"),
+        addrs: body.addrs.map(canonicalAddr),
+        labels: body.labels,
+        ttlSeconds: body.ttlSeconds,
+        observedIp: c.req.header("CF-Connecting-IP") ?? null,
+      }),
+    );
+    return c.json(result.body, result.created ? 201 : 200);
+  })
+  .openapi(leave, async (c) => {
+    const { cluster, node } = c.req.valid("param");
+    unwrap(await c.env.CLUSTER.getByName(cluster).leave({ cluster, node, tokenHash: c.get("tokenHash") }));
+    return c.body(null, 204);
+  })
+  .openapi(peers, async (c) => {
+    const { cluster, node } = c.req.valid("param");
+    const { limit } = c.req.valid("query");
+    const result = unwrap(
+      await c.env.CLUSTER.getByName(cluster).peers({
+        cluster,
+        node,
+        tokenHash: c.get("tokenHash"),
+        limit: limit === undefined ? undefined : Number(limit),
+        ifNoneMatch: c.req.header("If-None-Match") ?? null,
+      }),
+    );
+    const headers = { ETag: result.etag, "Cache-Control": "private, no-cache" };
+    if (result.status === 304) return c.body(null, 304, headers);
+    return c.body(result.body, 200, { ...headers, "Content-Type": "application/json" });
+  });
+
+/** Addresses are stored and handed out in canonical form (validation has already passed). */
+function canonicalAddr(addr: string): string {
+  const verdict = checkAddr(addr);
+  return verdict.ok ? verdict.canonical : addr;
+}

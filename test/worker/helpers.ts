@@ -1,0 +1,64 @@
+/** Requests against the real Worker (in this workerd), and the few steps most tests share. */
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import { TEST_ADMIN_TOKEN } from "../support/constants.js";
+
+export const ADMIN = TEST_ADMIN_TOKEN;
+export const PEER_ID_A = "12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR";
+export const PEER_ID_B = "QmYhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDFUNA8s7U4ca";
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as-is, bypassing JSON encoding. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  return exports.default.fetch(new Request(`http://peerdir.test${path}`, { method, headers, body }));
+}
+
+export async function createCluster(name: string): Promise<string> {
+  const res = await call("POST", "/v1/admin/clusters", { token: ADMIN, body: { name } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { joinToken: string }).joinToken;
+}
+
+export const addr = (n: number) => `/ip4/10.0.${Math.floor(n / 250)}.${(n % 250) + 1}/tcp/5001`;
+
+export interface Registered {
+  node: string;
+  credential: string;
+  version: number;
+}
+
+export async function join(cluster: string, joinToken: string, node: string, body: object = { addrs: [addr(0)] }): Promise<Registered> {
+  const res = await call("PUT", `/v1/clusters/${cluster}/nodes/${node}`, { token: joinToken, body });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const json = (await res.json()) as { credential: string; version: number };
+  return { node, credential: json.credential, version: json.version };
+}
+
+export async function peersOf(cluster: string, node: string, credential: string, query = "") {
+  const res = await call("GET", `/v1/clusters/${cluster}/nodes/${node}/peers${query}`, { token: credential });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { etag: res.headers.get("ETag"), ...((await res.json()) as { version: number; peers: { id: string; addrs: string[]; labels: Record<string, string> }[] }) };
+}
+
+export async function expectProblem(res: Response, status: number): Promise<{ type: string; detail: string; errors?: { pointer: string }[] }> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+  const body = (await res.json()) as { type: string; title: string; status: number; detail: string; errors?: { pointer: string }[] };
+  expect(body.status).toBe(status);
+  expect(body.title).toBeTruthy();
+  expect(body.detail).toBeTruthy();
+  return body;
+}

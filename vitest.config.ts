@@ -1,0 +1,43 @@
+/**
+ * Two projects:
+ * - "workers": the Worker and Durable Object inside workerd (@cloudflare/vitest-plugin), with
+ *   every outbound request failing — loop-freedom is a property the whole suite runs under.
+ * - "node": plain-module unit tests and end-to-end tests that start the real Worker in local
+ *   workerd (miniflare) and real agent processes.
+ */
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+import { TEST_ADMIN_TOKEN } from "./test/support/constants.js";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+              // The directory must never call out: any outbound fetch rejects, failing its test.
+              outboundService: (request: Request) => {
+                throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);
+              },
+            },
+          }),
+        ],
+        test: { name: "workers", include: ["test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
