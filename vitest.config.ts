@@ -10,6 +10,9 @@ import { defineConfig } from "vitest/config";
 
 import { TEST_ADMIN_TOKEN } from "./test/support/constants.js";
 
+// The Workers integration reads required secrets from the environment.
+process.env.ADMIN_TOKEN ??= TEST_ADMIN_TOKEN;
+
 export default defineConfig({
   test: {
     projects: [

@@ -27,7 +27,7 @@ await Promise.all([
     target: "es2024",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
+    external: ["cloudflare:*", "node:*"],
     loader: { ".sql": "text" },
   }),
 ]);

@@ -1,5 +1,6 @@
 /** Requests against the real Worker (in this workerd), and the few steps most tests share. */
-import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { TEST_ADMIN_TOKEN } from "../support/constants.js";
 
@@ -61,4 +62,13 @@ export async function expectProblem(res: Response, status: number): Promise<{ ty
   expect(body.title).toBeTruthy();
   expect(body.detail).toBeTruthy();
   return body;
+}
+
+/** Everything the cluster has stored, read straight from its SQLite: for "nothing changed" checks. */
+export async function storedState(cluster: string) {
+  return runInDurableObject(env.CLUSTER.getByName(cluster), (_instance, state) => {
+    const sql = state.storage.sql;
+    const table = (name: string) => (sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length ? sql.exec(`SELECT * FROM ${name} ORDER BY 1`).toArray() : []);
+    return { cluster: table("cluster"), nodes: table("nodes"), joinTokens: table("join_tokens") };
+  });
 }

@@ -1,0 +1,77 @@
+/**
+ * Starts the real directory Worker for Node-side tests and benchmarks: the bundle that
+ * scripts/build.mjs makes from src/index.ts, in local workerd through miniflare, on 127.0.0.1.
+ * Durable Object state persists under `persistDir`, so a stopped directory can be started again
+ * on the same state (and, given `port`, at the same address).
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { TEST_ADMIN_TOKEN } from "./constants.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface DirectoryOptions {
+  persistDir?: string;
+  port?: number;
+  adminToken?: string;
+  /** Overrides of wrangler.toml [vars], e.g. a looser rate limit for load tests. */
+  vars?: Record<string, string>;
+}
+
+export interface RunningDirectory {
+  url: string;
+  port: number;
+  adminToken: string;
+  persistDir: string;
+  stop(): Promise<void>;
+}
+
+/** The settings the Worker is deployed with, read from wrangler.toml so tests cannot drift. */
+function wranglerSettings() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
+  const varsBlock = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
+  const vars: Record<string, string> = {};
+  for (const m of varsBlock.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
+  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
+  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars };
+}
+
+export async function startDirectory(options: DirectoryOptions = {}): Promise<RunningDirectory> {
+  const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "peerdir-do-"));
+  const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
+  const settings = wranglerSettings();
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(root, "dist/worker/index.js"),
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: settings.compatibilityFlags,
+    durableObjects: { CLUSTER: { className: "ClusterDirectory", useSQLite: true } },
+    durableObjectsPersist: persistDir,
+    bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return {
+    url,
+    port: Number(new URL(url).port),
+    adminToken,
+    persistDir,
+    stop: () => mf.dispose(),
+  };
+}
+
+export async function createCluster(url: string, adminToken: string, name: string): Promise<{ name: string; joinToken: string }> {
+  const res = await fetch(`${url}/v1/admin/clusters`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`creating cluster ${name}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as { name: string; joinToken: string };
+}

@@ -1,0 +1,55 @@
+// Schema migrations: applied in order, once each, recorded; data written under an older schema
+// survives the newer migrations.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { applyMigrations, MIGRATIONS } from "../../src/directory/migrations.js";
+import { sha256Hex } from "../../src/directory/tokens.js";
+import type { ClusterDirectory } from "../../src/index.js";
+import { createCluster, peersOf } from "./helpers.js";
+
+describe("migrations", () => {
+  it("records every migration once, and applying again is a no-op", async () => {
+    await createCluster("mig1");
+    const { versions, again } = await runInDurableObject(env.CLUSTER.getByName("mig1"), (_i: ClusterDirectory, state) => ({
+      versions: state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema_migrations ORDER BY version").toArray().map((r) => r.version),
+      again: applyMigrations(state.storage),
+    }));
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(again).toEqual([]);
+  });
+
+  it("keeps data written with only the first migration intact after the rest apply", async () => {
+    const stub = env.CLUSTER.getByName("mig2");
+    const now = Date.now();
+    const credential = "pdn_written-before-migration-2";
+    const credentialHash = await sha256Hex(credential);
+    await runInDurableObject(stub, (_i: ClusterDirectory, state) => {
+      const sql = state.storage.sql;
+      // Start over from an empty database holding only migration 1.
+      for (const table of ["nodes", "join_tokens", "cluster", "_schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+      expect(applyMigrations(state.storage, MIGRATIONS.slice(0, 1))).toEqual([1]);
+      sql.exec("INSERT INTO cluster VALUES (1, 'mig2', ?, 7, 10, 60, 3600, 10000)", now);
+      for (const id of ["old-a", "old-b"]) {
+        sql.exec(
+          "INSERT INTO nodes (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at) VALUES (?, ?, ?, ?, 600, ?, ?, ?, NULL)",
+          id,
+          id === "old-a" ? credentialHash : "1".repeat(64),
+          JSON.stringify([`/ip4/10.0.0.${id === "old-a" ? 1 : 2}/tcp/5001`]),
+          JSON.stringify({ zone: "z" }),
+          now,
+          now,
+          now + 600_000,
+        );
+      }
+      expect(applyMigrations(state.storage)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+      const row = sql.exec("SELECT id, addrs, labels, observed_ip FROM nodes WHERE id = 'old-b'").one();
+      expect(row).toEqual({ id: "old-b", addrs: '["/ip4/10.0.0.2/tcp/5001"]', labels: '{"zone":"z"}', observed_ip: null });
+    });
+    // The object itself, started afresh on that database, serves the old data.
+    await evictDurableObject(stub);
+    const handout = await peersOf("mig2", "old-a", credential);
+    expect(handout.version).toBe(7);
+    expect(handout.peers).toEqual([{ id: "old-b", addrs: ["/ip4/10.0.0.2/tcp/5001"], labels: { zone: "z" } }]);
+  });
+});
