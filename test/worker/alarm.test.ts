@@ -83,7 +83,7 @@ describe("lease expiry", () => {
     for (const id of ["b", "c", "d"]) await backdate("al5", id);
     // The runtime retries an alarm whose handler failed: simulate by invoking the handler with retry info.
     await runInDurableObject(stubOf("al5"), async (instance: ClusterDirectory) => {
-      await instance.alarm({ retryCount: 2, isRetry: true });
+      await instance.alarm({ retryCount: 2, isRetry: true, scheduledTime: Date.now() });
     });
     expect((await peersOf("al5", "a", a.credential)).peers).toEqual([]);
   });

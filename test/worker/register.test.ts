@@ -86,3 +86,22 @@ describe("register and renew", async () => {
     await expectProblem(await call("POST", "/v1/admin/clusters", { token: "test-admin-token-0123456789", body: { name: "reg" } }), 409);
   });
 });
+
+describe("maxNodes", async () => {
+  const { env } = await import("cloudflare:workers");
+  const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
+
+  it("refuses a lease beyond the cluster's maxNodes with a clear 409, and admits one after a leave", async () => {
+    const joinToken = await createCluster("full");
+    const stub = env.CLUSTER.getByName("full");
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE cluster SET max_nodes = 2"));
+    await evictDurableObject(stub);
+    const a = await join("full", joinToken, "a");
+    await join("full", joinToken, "b");
+    const problem = await expectProblem(await call("PUT", "/v1/clusters/full/nodes/c", { token: joinToken, body: { addrs: [addr(3)] } }), 409);
+    expect(problem.type).toBe("urn:peerdir:problem:cluster-full");
+    expect(problem.detail).toMatch(/maxNodes/);
+    expect((await call("DELETE", "/v1/clusters/full/nodes/a", { token: a.credential })).status).toBe(204);
+    await join("full", joinToken, "c");
+  });
+});

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `npm run typecheck`: the Worker, the tests and the agent with tsc, and the generated Worker
+// types checked against wrangler.toml (`wrangler types --check`), so a config change that was
+// not followed by `npm run types` fails CI.
+import { spawnSync } from "node:child_process";
+
+const steps = [
+  ["wrangler", ["types", "--check"]],
+  ["tsc", ["-p", "."]],
+  ["tsc", ["-p", "test"]],
+  ["tsc", ["-p", "test/tsconfig.node.json"]],
+  ["tsc", ["-p", "src/agent"]],
+];
+for (const [command, args] of steps) {
+  const { status } = spawnSync(command, args, { stdio: "inherit" });
+  if (status !== 0) {
+    console.error(`typecheck: \`${command} ${args.join(" ")}\` failed`);
+    process.exit(status ?? 1);
+  }
+}
+console.log("typecheck: ok");

@@ -1,0 +1,36 @@
+// The README's walkthrough, run verbatim with bash, curl and jq against the real Worker: if the
+// docs drift from what main does, this fails. Only the address and the .dev.vars location differ
+// from a user's run (a free port, a temporary folder).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningDirectory, startDirectory } from "../support/directory.js";
+
+function walkthrough(): string {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.split("## Walkthrough")[1];
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error("README.md has no sh block under ## Walkthrough");
+  return block;
+}
+
+describe("README walkthrough", () => {
+  let directory: RunningDirectory;
+  beforeAll(async () => {
+    directory = await startDirectory({ adminToken: "readme-walkthrough-admin-token" });
+  });
+  afterAll(() => directory.stop());
+
+  it("works verbatim", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "peerdir-readme-"));
+    writeFileSync(join(cwd, ".dev.vars"), `ADMIN_TOKEN=${directory.adminToken}\n`);
+    const script = walkthrough().replaceAll("http://127.0.0.1:8787", directory.url);
+    const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8" });
+    expect(output).toMatch(/HTTP\/1\.1 200 OK/);
+    expect(output).toMatch(/ETag: "3"/);
+    expect(output).toContain('{"version":3,"peers":[{"id":"node-b","addrs":["/ip4/10.0.0.2/tcp/5001"],"labels":{}}]}');
+    expect(output).toMatch(/"version": 4,\s+"peers": \[\]/);
+  });
+});

@@ -1,0 +1,121 @@
+// The directory's state machine without a runtime: a fake clock, and a store that records
+// every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
+import { describe, expect, it } from "vitest";
+import { ClusterCore, type DirectoryStore, etagMatches, type Snapshot } from "../../src/directory/cluster-core.js";
+
+class RecordingStore implements DirectoryStore {
+  writes: string[] = [];
+  insertCluster() { this.writes.push("insertCluster"); }
+  saveVersion() { this.writes.push("saveVersion"); }
+  insertJoinToken() { this.writes.push("insertJoinToken"); }
+  saveNode() { this.writes.push("saveNode"); }
+  saveRenewal() { this.writes.push("saveRenewal"); }
+  saveLeaseEnd() { this.writes.push("saveLeaseEnd"); }
+  deleteNode() { this.writes.push("deleteNode"); }
+  take() { return this.writes.splice(0); }
+}
+
+const EMPTY: Snapshot = { meta: null, nodes: [], joinTokens: [] };
+const T0 = 1_800_000_000_000;
+const JOIN = "join-hash";
+
+function setup(options: { maxNodes?: number } = {}) {
+  const store = new RecordingStore();
+  const core = new ClusterCore(store, EMPTY, { rateLimit: { burst: 1000, perSecond: 1000 }, credentialRetentionMs: 3_600_000, random: () => 0.5 });
+  const created = core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
+  if (created.ok && options.maxNodes) created.value.settings.maxNodes = options.maxNodes;
+  store.take();
+  const register = (node: string, now = T0, tokenHash = JOIN, addrs = [`/ip4/10.0.0.1/tcp/${node.length}`], ttlSeconds = 60) =>
+    core.register({ cluster: "c", node, tokenHash, addrs, ttlSeconds, observedIp: null, now, fresh: { credential: `cred-${node}`, hash: `hash-${node}` } });
+  return { core, store, register };
+}
+
+describe("ClusterCore", () => {
+  it("writes one row for a plain renewal and no version", () => {
+    const { core, store, register } = setup();
+    register("a");
+    expect(store.take()).toEqual(["saveNode", "saveVersion"]);
+    const version = core.version;
+    const renewed = register("a", T0 + 20_000, "hash-a");
+    expect(renewed.ok && renewed.value.created).toBe(false);
+    expect(store.take()).toEqual(["saveRenewal"]);
+    expect(core.version).toBe(version);
+  });
+
+  it("answers a matching ETag with no store access at all", () => {
+    const { core, store, register } = setup();
+    register("a");
+    register("b");
+    store.take();
+    const first = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 1 });
+    expect(first.ok && first.value.status).toBe(200);
+    const again = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 2, ifNoneMatch: first.ok ? first.value.etag : "" });
+    expect(again.ok && again.value.status).toBe(304);
+    expect(store.take()).toEqual([]);
+  });
+
+  it("expires a lease at its expiry without an alarm, and keeps the credential for re-registration", () => {
+    const { core, register } = setup();
+    register("a", T0, JOIN, ["/ip4/1.1.1.1/tcp/1"], 600);
+    register("b", T0, JOIN, ["/ip4/1.1.1.2/tcp/1"], 10);
+    expect(core.wakeAt).toBe(T0 + 10_000);
+    const before = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 9_999 });
+    expect(before.ok && before.value.status === 200 && JSON.parse(before.value.body).peers).toHaveLength(1);
+    const after = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 10_000 });
+    expect(after.ok && after.value.status === 200 && JSON.parse(after.value.body).peers).toEqual([]);
+    const back = register("b", T0 + 11_000, "hash-b");
+    expect(back.ok && back.value.created).toBe(true);
+    expect(back.ok && back.value.body.credential).toBeUndefined();
+  });
+
+  it("forgets credentials after their retention", () => {
+    const { core, store, register } = setup();
+    register("a", T0, JOIN, ["/ip4/1.1.1.1/tcp/1"], 10);
+    core.expireDue(T0 + 10_000);
+    store.take();
+    expect(core.wakeAt).toBe(T0 + 10_000 + 3_600_000);
+    core.expireDue(T0 + 10_000 + 3_600_000);
+    expect(store.take()).toEqual(["deleteNode"]);
+    expect(core.wakeAt).toBeNull();
+    const stale = register("a", T0 + 4_000_000, "hash-a");
+    expect(!stale.ok && stale.problem.status).toBe(401);
+  });
+
+  it("is idempotent: expiring twice at the same time changes nothing the second time", () => {
+    const { core, store, register } = setup();
+    register("a", T0, JOIN, ["/ip4/1.1.1.1/tcp/1"], 10);
+    expect(core.expireDue(T0 + 10_000)).toBe(1);
+    const version = core.version;
+    store.take();
+    expect(core.expireDue(T0 + 10_000)).toBe(0);
+    expect(store.take()).toEqual([]);
+    expect(core.version).toBe(version);
+  });
+
+  it("refuses new leases beyond maxNodes with a clear conflict", () => {
+    const { register } = setup({ maxNodes: 2 });
+    register("a");
+    register("b");
+    const third = register("c");
+    expect(!third.ok && third.problem).toMatchObject({ status: 409, type: "urn:peerdir:problem:cluster-full" });
+  });
+
+  it("serialises each peer once per change, not per request", () => {
+    const { core, register } = setup();
+    for (const id of ["a", "b", "c"]) register(id);
+    const one = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 1 });
+    const two = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 2 });
+    expect(one.ok && two.ok && one.value.status === 200 && two.value.status === 200 && one.value.body === two.value.body).toBe(true);
+  });
+});
+
+describe("etagMatches", () => {
+  it("understands strong, weak, lists and *", () => {
+    expect(etagMatches('"5"', '"5"')).toBe(true);
+    expect(etagMatches('W/"5"', '"5"')).toBe(true);
+    expect(etagMatches('"4", "5"', '"5"')).toBe(true);
+    expect(etagMatches("*", '"5"')).toBe(true);
+    expect(etagMatches('"50"', '"5"')).toBe(false);
+    expect(etagMatches(null, '"5"')).toBe(false);
+  });
+});
