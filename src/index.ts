@@ -1,9 +1,11 @@
 /**
- * peerdir Worker entry: the HTTP app, and the Durable Object class it fronts.
- * Neither makes an outbound request; every answer comes from the cluster's own state.
+ * peerdir Worker entry: the HTTP app, and the Durable Object classes it fronts (one
+ * ClusterDirectory per cluster, one ClusterCatalog). None of them makes an outbound request;
+ * every answer comes from the directory's own state.
  */
 import { createApp } from "./http/app.js";
 
+export { ClusterCatalog } from "./directory/cluster-catalog.js";
 export { ClusterDirectory } from "./directory/cluster-directory.js";
 
 export default createApp() satisfies ExportedHandler<Env>;

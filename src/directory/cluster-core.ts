@@ -1,5 +1,6 @@
 /**
- * One cluster's directory as a plain state machine: leases, credentials, versions, handouts.
+ * One cluster's directory as a plain state machine: leases, credentials, overrides, versions,
+ * handouts and the audit trail.
  *
  * Everything here is synchronous and runtime-free, so unit tests drive it with a fake clock and
  * an in-memory store, and the Durable Object stays a thin adapter. State lives in memory (the
@@ -11,61 +12,83 @@
  * version; a handout whose ETag matches is answered from memory without SQL; handout bodies are
  * joined from per-peer JSON fragments serialised once per change and cached per requester.
  */
+import type { NodeView } from "../contract/admin.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
+import { AUDIT_PRUNE_EVERY, AUDIT_RETENTION, nodeSnapshot, overrideSnapshot } from "./audit.js";
+import { handoutBody, type HandoutEntry, handoutFor, handoutPool } from "./handout.js";
 import { grantTtl, renewAfterSeconds } from "./leases.js";
-import { DEFAULT_RATE_LIMIT, type RateLimit, TokenBuckets } from "./rate-limit.js";
+import { TokenBuckets } from "./rate-limit.js";
 import {
+  type Actor,
+  ALARM_ACTOR,
+  type AuditRecord,
   type ClusterMeta,
-  DEFAULT_MAX_NODES,
+  type ClusterSettings,
+  DEFAULT_SETTINGS,
   type JoinTokenRecord,
   type NodeRecord,
+  type OverrideRecord,
   peerJson,
   sortedLabels,
 } from "./records.js";
-import { DEFAULT_TTL_BOUNDS } from "./leases.js";
-import { rendezvousPick } from "./rendezvous.js";
 
-/** Persistence of every change the core makes; each call is one write in the same turn. */
+/** Persistence of every change the core makes; each call is one statement in the same turn. */
 export interface DirectoryStore {
   insertCluster(meta: ClusterMeta): void;
   saveVersion(version: number): void;
+  saveSettings(settings: ClusterSettings): void;
   insertJoinToken(token: JoinTokenRecord): void;
+  deleteJoinToken(id: string): void;
   /** Insert or replace the whole row. */
   saveNode(node: NodeRecord): void;
   /** Only the fields a plain renewal changes. */
   saveRenewal(node: NodeRecord): void;
   saveLeaseEnd(id: string, endedAt: number): void;
   deleteNode(id: string): void;
+  saveOverride(override: OverrideRecord): void;
+  deleteOverride(node: string): void;
+  insertAudit(entry: AuditRecord): void;
+  pruneAudit(upToSeq: number): void;
+  /** Newest first, entries with seq below `beforeSeq` (all when null). */
+  readAudit(limit: number, beforeSeq: number | null): AuditRecord[];
 }
 
 export interface Snapshot {
   meta: ClusterMeta | null;
   nodes: NodeRecord[];
   joinTokens: JoinTokenRecord[];
+  overrides: OverrideRecord[];
+  lastAuditSeq: number;
 }
 
+export const EMPTY_SNAPSHOT: Snapshot = { meta: null, nodes: [], joinTokens: [], overrides: [], lastAuditSeq: 0 };
+
 export interface CoreOptions {
-  rateLimit: RateLimit;
+  /** Token bucket size per node; the refill rate is the cluster's minIntervalSeconds. */
+  rateBurst: number;
   /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
   credentialRetentionMs: number;
   random: () => number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
-  rateLimit: DEFAULT_RATE_LIMIT,
+  rateBurst: 10,
   credentialRetentionMs: 7 * 24 * 3600 * 1000,
   random: Math.random,
 };
 
-export interface RegisterInput {
+export interface NodeRequest {
   cluster: string;
   node: string;
   tokenHash: string;
+  now: number;
+}
+
+export interface RegisterInput extends NodeRequest {
   addrs: string[];
   labels?: Record<string, string>;
   ttlSeconds?: number;
   observedIp: string | null;
-  now: number;
   /** A new credential, required when the token is a join token (hashing is async; the core is not). */
   fresh?: { credential: string; hash: string };
 }
@@ -82,13 +105,6 @@ export interface RegisterResult {
   };
 }
 
-export interface NodeRequest {
-  cluster: string;
-  node: string;
-  tokenHash: string;
-  now: number;
-}
-
 export interface PeersInput extends NodeRequest {
   limit?: number;
   ifNoneMatch?: string | null;
@@ -96,14 +112,32 @@ export interface PeersInput extends NodeRequest {
 
 export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
 
-interface NodeState extends NodeRecord {
+export interface AdminRequest {
+  cluster: string;
+  now: number;
+  actor: Actor;
+}
+
+export interface NodeState extends NodeRecord {
   /** This node as a handout entry, serialised once per change. */
   json: string;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
 }
 
-type Principal = { kind: "join" } | { kind: "node" };
+export interface OverrideState extends OverrideRecord {
+  json?: string;
+}
+
+export interface OverrideInput {
+  action: OverrideRecord["action"];
+  addrs?: string[];
+  labels?: Record<string, string>;
+  reason: string;
+  expiresAt: number | null;
+}
+
+type Principal = { kind: "join"; token: JoinTokenRecord } | { kind: "node" };
 
 const BODY_CACHE_CHARS = 8 * 1024 * 1024;
 
@@ -114,6 +148,12 @@ function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
 function toState(record: NodeRecord): NodeState {
   return { ...record, json: peerJson(record), contentKey: contentKeyOf(record.addrs, record.labels) };
 }
+
+function toOverrideState(record: OverrideRecord): OverrideState {
+  return record.action === "pin" ? { ...record, json: peerJson({ id: record.node, addrs: record.addrs ?? [], labels: record.labels ?? {} }) } : { ...record };
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** True when an If-None-Match header names `etag` (weak or strong) or is `*`. */
 export function etagMatches(header: string | null | undefined, etag: string): boolean {
@@ -130,11 +170,13 @@ export class ClusterCore {
   readonly #nodes = new Map<string, NodeState>();
   readonly #byCredential = new Map<string, string>();
   readonly #joinTokens = new Map<string, JoinTokenRecord>();
+  readonly #overrides = new Map<string, OverrideState>();
   readonly #buckets: TokenBuckets;
   #liveCount = 0;
-  /** A lower bound on the next time anything is due (expiry or credential cleanup); exact after a scan. */
+  #auditSeq: number;
+  /** A lower bound on the next time anything is due (expiry, cleanup, override end); exact after a scan. */
   #wakeAt: number | null = null;
-  #sortedLive: NodeState[] | null = null;
+  #pool: HandoutEntry[] | null = null;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
 
@@ -144,8 +186,10 @@ export class ClusterCore {
     private readonly options: CoreOptions = DEFAULT_CORE_OPTIONS,
   ) {
     this.#meta = snapshot.meta;
-    this.#buckets = new TokenBuckets(options.rateLimit);
+    this.#auditSeq = snapshot.lastAuditSeq;
+    this.#buckets = new TokenBuckets(this.#rateLimit());
     for (const token of snapshot.joinTokens) this.#joinTokens.set(token.hash, token);
+    for (const override of snapshot.overrides) this.#overrides.set(override.node, toOverrideState(override));
     for (const record of snapshot.nodes) {
       const state = toState(record);
       this.#nodes.set(state.id, state);
@@ -163,11 +207,6 @@ export class ClusterCore {
     return this.#meta?.version ?? 0;
   }
 
-  /** Whether `tokenHash` is one of this cluster's join tokens (expired ones included). */
-  isJoinToken(tokenHash: string): boolean {
-    return this.#joinTokens.has(tokenHash);
-  }
-
   get liveCount(): number {
     return this.#liveCount;
   }
@@ -177,20 +216,12 @@ export class ClusterCore {
     return this.#wakeAt;
   }
 
-  createCluster(name: string, now: number, joinToken: JoinTokenRecord): Outcome<ClusterMeta> {
-    if (this.#meta) return fail(problem("conflict", `cluster "${name}" already exists; pick another name or delete it first`));
-    const meta: ClusterMeta = {
-      name,
-      createdAt: now,
-      version: 1,
-      settings: { ...DEFAULT_TTL_BOUNDS, maxNodes: DEFAULT_MAX_NODES },
-    };
-    this.store.insertCluster(meta);
-    this.store.insertJoinToken(joinToken);
-    this.#meta = meta;
-    this.#joinTokens.set(joinToken.hash, joinToken);
-    return ok(meta);
+  /** Whether `tokenHash` is one of this cluster's join tokens (expired ones included). */
+  isJoinToken(tokenHash: string): boolean {
+    return this.#joinTokens.has(tokenHash);
   }
+
+  // ---- node operations -------------------------------------------------------------------
 
   register(input: RegisterInput): Outcome<RegisterResult> {
     const meta = this.#meta;
@@ -198,7 +229,9 @@ export class ClusterCore {
     this.#expireIfDue(input.now);
     const principal = this.#authenticate(input);
     if (!principal.ok) return principal;
-    const limited = this.#rateLimit(input.node, input.now);
+    const blocked = this.#blocked(input.node);
+    if (blocked) return blocked;
+    const limited = this.#takeToken(input.node, input.now);
     if (limited) return limited;
 
     const { node, now } = input;
@@ -217,7 +250,7 @@ export class ClusterCore {
           problem(
             "conflict",
             `node "${node}" has a live lease held by its node credential, so a join token cannot take the id over. ` +
-              `Renew with the node's credential, have the node leave, or wait until the lease expires at ${new Date(existing.expiresAt).toISOString()}.`,
+              `Renew with the node's credential, have the node leave, or wait until the lease expires at ${iso(existing.expiresAt)}.`,
           ),
         );
       }
@@ -225,10 +258,12 @@ export class ClusterCore {
       if (this.#liveCount >= settings.maxNodes) return fail(clusterFull(meta));
       if (existing) this.#byCredential.delete(existing.credentialHash);
       credential = input.fresh.credential;
-      this.#startLease(node, input.fresh.hash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      const state = this.#startLease(node, input.fresh.hash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      this.#audit(now, { kind: "join-token", id: principal.value.token.id }, "node.join", node, null, existing ? nodeSnapshot(existing) : null, nodeSnapshot(state));
     } else if (!live) {
       if (this.#liveCount >= settings.maxNodes) return fail(clusterFull(meta));
-      this.#startLease(node, existing!.credentialHash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      const state = this.#startLease(node, existing!.credentialHash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      this.#audit(now, { kind: "node", id: node }, "node.join", node, null, nodeSnapshot(existing!), nodeSnapshot(state));
     } else {
       created = false;
       existing.ttlSeconds = ttlSeconds;
@@ -239,12 +274,14 @@ export class ClusterCore {
       if (contentKey === existing.contentKey) {
         this.store.saveRenewal(existing);
       } else {
+        const before = nodeSnapshot(existing);
         existing.addrs = input.addrs;
         existing.labels = labels;
         existing.contentKey = contentKey;
         existing.json = peerJson(existing);
         this.store.saveNode(existing);
         this.#bump();
+        this.#audit(now, { kind: "node", id: node }, "node.update", node, null, before, nodeSnapshot(existing));
       }
     }
     this.#lowerWakeAt(expiresAt);
@@ -253,7 +290,7 @@ export class ClusterCore {
       body: {
         node,
         ttlSeconds,
-        expiresAt: new Date(expiresAt).toISOString(),
+        expiresAt: iso(expiresAt)!,
         renewAfterSeconds: renewAfterSeconds(ttlSeconds, this.options.random),
         version: meta.version,
         ...(credential ? { credential } : {}),
@@ -264,8 +301,10 @@ export class ClusterCore {
   leave(input: NodeRequest): Outcome<null> {
     const found = this.#liveRequester(input);
     if (!found.ok) return found;
+    const before = nodeSnapshot(found.value);
     this.#endLease(found.value, input.now);
     this.#bump();
+    this.#audit(input.now, { kind: "node", id: input.node }, "node.leave", input.node, null, before, null);
     return ok(null);
   }
 
@@ -278,28 +317,221 @@ export class ClusterCore {
   }
 
   /**
-   * Ends every lease that has run out and forgets credentials past their retention.
-   * Idempotent: a second run at the same time finds nothing to do. Returns how many leases ended.
+   * Ends every lease that has run out, lifts overrides that have expired, and forgets
+   * credentials past their retention. Idempotent: a second run at the same time finds nothing
+   * to do. Returns how many leases and overrides ended.
    */
   expireDue(now: number): number {
     let ended = 0;
     for (const state of this.#nodes.values()) {
       if (state.endedAt === null) {
         if (state.expiresAt <= now) {
+          const before = nodeSnapshot(state);
           this.#endLease(state, now);
+          this.#audit(now, ALARM_ACTOR, "node.expire", state.id, null, before, null);
           ended++;
         }
       } else if (state.endedAt + this.options.credentialRetentionMs <= now) {
-        this.#nodes.delete(state.id);
-        this.#byCredential.delete(state.credentialHash);
-        this.#buckets.forget(state.id);
-        this.store.deleteNode(state.id);
+        this.#forgetNode(state);
+      }
+    }
+    for (const override of this.#overrides.values()) {
+      if (override.expiresAt !== null && override.expiresAt <= now) {
+        this.#overrides.delete(override.node);
+        this.store.deleteOverride(override.node);
+        this.#audit(now, ALARM_ACTOR, "override.expire", override.node, override.reason, overrideSnapshot(override), null);
+        ended++;
       }
     }
     if (ended > 0) this.#bump();
     this.#recomputeWakeAt();
     return ended;
   }
+
+  // ---- admin operations ------------------------------------------------------------------
+
+  createCluster(name: string, now: number, joinToken: JoinTokenRecord): Outcome<ClusterMeta> {
+    if (this.#meta) return fail(problem("conflict", `cluster "${name}" already exists; pick another name or delete it first`));
+    const meta: ClusterMeta = { name, createdAt: now, version: 1, settings: { ...DEFAULT_SETTINGS } };
+    this.store.insertCluster(meta);
+    this.store.insertJoinToken(joinToken);
+    this.#meta = meta;
+    this.#joinTokens.set(joinToken.hash, joinToken);
+    this.#buckets.setLimit(this.#rateLimit());
+    this.#audit(now, { kind: "admin", id: "admin" }, "cluster.create", null, null, null, { name, settings: meta.settings });
+    this.#audit(now, { kind: "admin", id: "admin" }, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: iso(joinToken.expiresAt) });
+    return ok(meta);
+  }
+
+  summary(cluster: string): Outcome<{ name: string; nodes: number; version: number; createdAt: string; settings: ClusterSettings }> {
+    const meta = this.#meta;
+    if (!meta) return fail(notFoundCluster(cluster));
+    return ok({ name: meta.name, nodes: this.#liveCount, version: meta.version, createdAt: iso(meta.createdAt)!, settings: { ...meta.settings } });
+  }
+
+  updateSettings(req: AdminRequest, patch: Partial<ClusterSettings>): Outcome<ReturnType<ClusterCore["summary"]> extends Outcome<infer T> ? T : never> {
+    const meta = this.#meta;
+    if (!meta) return fail(notFoundCluster(req.cluster));
+    const next: ClusterSettings = { ...meta.settings };
+    for (const [key, value] of Object.entries(patch)) if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
+    if (!(next.minTtlSeconds <= next.defaultTtlSeconds && next.defaultTtlSeconds <= next.maxTtlSeconds)) {
+      return fail(
+        problem("bad-request", `the TTL bounds must keep minTtlSeconds ≤ defaultTtlSeconds ≤ maxTtlSeconds; this change would make them ${next.minTtlSeconds} / ${next.defaultTtlSeconds} / ${next.maxTtlSeconds}`, {
+          errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }],
+        }),
+      );
+    }
+    const before = { ...meta.settings };
+    meta.settings = next;
+    this.store.saveSettings(next);
+    this.#buckets.setLimit(this.#rateLimit());
+    this.#bump();
+    this.#audit(req.now, req.actor, "cluster.update", null, null, before, { ...next });
+    return this.summary(req.cluster);
+  }
+
+  createJoinToken(req: AdminRequest, token: JoinTokenRecord): Outcome<JoinTokenRecord> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const past = this.#pastExpiry(token.expiresAt, req.now);
+    if (past) return past;
+    this.store.insertJoinToken(token);
+    this.#joinTokens.set(token.hash, token);
+    this.#audit(req.now, req.actor, "join-token.create", null, null, null, { id: token.id, expiresAt: iso(token.expiresAt) });
+    return ok(token);
+  }
+
+  listJoinTokens(cluster: string): Outcome<{ id: string; createdAt: string; expiresAt: string | null }[]> {
+    if (!this.#meta) return fail(notFoundCluster(cluster));
+    return ok(
+      [...this.#joinTokens.values()]
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+        .map((t) => ({ id: t.id, createdAt: iso(t.createdAt)!, expiresAt: iso(t.expiresAt) })),
+    );
+  }
+
+  revokeJoinToken(req: AdminRequest, id: string): Outcome<null> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const token = [...this.#joinTokens.values()].find((t) => t.id === id);
+    if (!token) return fail(problem("not-found", `cluster "${req.cluster}" has no join token with id "${id}"; list them with GET …/join-tokens`));
+    this.#joinTokens.delete(token.hash);
+    this.store.deleteJoinToken(id);
+    this.#audit(req.now, req.actor, "join-token.revoke", null, null, { id, expiresAt: iso(token.expiresAt) }, null);
+    return ok(null);
+  }
+
+  nodesView(cluster: string): Outcome<NodeView[]> {
+    if (!this.#meta) return fail(notFoundCluster(cluster));
+    const rows: NodeView[] = [];
+    for (const state of this.#nodes.values()) {
+      const override = this.#overrides.get(state.id);
+      const live = state.endedAt === null;
+      if (!live && override?.action !== "block") continue;
+      rows.push({
+        id: state.id,
+        addrs: state.addrs,
+        labels: state.labels,
+        source: "lease",
+        state: override?.action === "block" ? "blocked" : override?.action === "drain" ? "draining" : "active",
+        expiresAt: live ? iso(state.expiresAt) : null,
+        registeredAt: iso(state.registeredAt),
+        lastRenewedAt: iso(state.lastRenewedAt),
+        observedIp: state.observedIp,
+      });
+    }
+    for (const override of this.#overrides.values()) {
+      if (override.action === "pin") {
+        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+      } else if (override.action === "block" && !this.#nodes.has(override.node)) {
+        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+      }
+    }
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));
+    return ok(rows);
+  }
+
+  /** Ends a node's lease and retires its credential: it must use a join token to come back. */
+  evict(req: AdminRequest, node: string, reason: string): Outcome<null> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const state = this.#nodes.get(node);
+    if (!state || state.endedAt !== null) return fail(problem("not-found", `node "${node}" has no live lease in cluster "${req.cluster}"`));
+    const before = nodeSnapshot(state);
+    this.#endLease(state, req.now);
+    this.#forgetNode(state);
+    this.#bump();
+    this.#audit(req.now, req.actor, "node.evict", node, reason, before, null);
+    return ok(null);
+  }
+
+  revokeCredential(req: AdminRequest, node: string): Outcome<null> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const state = this.#nodes.get(node);
+    if (!state) return fail(problem("not-found", `node "${node}" has no credential in cluster "${req.cluster}"`));
+    const before = nodeSnapshot(state);
+    const live = state.endedAt === null;
+    if (live) this.#endLease(state, req.now);
+    this.#forgetNode(state);
+    if (live) this.#bump();
+    this.#audit(req.now, req.actor, "node.credential-revoke", node, null, before, null);
+    return ok(null);
+  }
+
+  setOverride(req: AdminRequest, node: string, input: OverrideInput): Outcome<OverrideRecord> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const past = this.#pastExpiry(input.expiresAt, req.now);
+    if (past) return past;
+    const record: OverrideRecord = {
+      node,
+      action: input.action,
+      addrs: input.action === "pin" ? (input.addrs ?? []) : null,
+      labels: input.action === "pin" ? sortedLabels(input.labels) : null,
+      reason: input.reason,
+      createdAt: req.now,
+      expiresAt: input.expiresAt,
+    };
+    const previous = this.#overrides.get(node);
+    this.#overrides.set(node, toOverrideState(record));
+    this.store.saveOverride(record);
+    if (record.action === "block") {
+      const state = this.#nodes.get(node);
+      if (state && state.endedAt === null) this.#endLease(state, req.now);
+    }
+    if (record.expiresAt !== null) this.#lowerWakeAt(record.expiresAt);
+    this.#bump();
+    this.#audit(req.now, req.actor, "override.set", node, input.reason, previous ? overrideSnapshot(previous) : null, overrideSnapshot(record));
+    return ok(record);
+  }
+
+  liftOverride(req: AdminRequest, node: string): Outcome<null> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    const override = this.#overrides.get(node);
+    if (!override) return fail(problem("not-found", `node "${node}" has no override in cluster "${req.cluster}"`));
+    this.#overrides.delete(node);
+    this.store.deleteOverride(node);
+    this.#bump();
+    this.#audit(req.now, req.actor, "override.lift", node, null, overrideSnapshot(override), null);
+    return ok(null);
+  }
+
+  listOverrides(cluster: string): Outcome<OverrideRecord[]> {
+    if (!this.#meta) return fail(notFoundCluster(cluster));
+    return ok([...this.#overrides.values()].map(({ json: _json, ...record }) => record).sort((a, b) => (a.node < b.node ? -1 : 1)));
+  }
+
+  /** Exactly what `node` would receive from its peers request now (the same code path). */
+  handoutPreview(cluster: string, node: string, limit: number | undefined, now: number): Outcome<string> {
+    if (!this.#meta) return fail(notFoundCluster(cluster));
+    this.#expireIfDue(now);
+    return ok(this.#handoutBody(node, limit));
+  }
+
+  auditPage(cluster: string, limit: number, beforeSeq: number | null): Outcome<{ entries: AuditRecord[]; next: string | null }> {
+    if (!this.#meta) return fail(notFoundCluster(cluster));
+    const rows = this.store.readAudit(limit + 1, beforeSeq);
+    const entries = rows.slice(0, limit);
+    return ok({ entries, next: rows.length > limit ? String(entries[entries.length - 1].seq) : null });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
 
   #expireIfDue(now: number): void {
     if (this.#wakeAt !== null && now >= this.#wakeAt) this.expireDue(now);
@@ -311,7 +543,7 @@ export class ClusterCore {
       if (token.expiresAt !== null && input.now >= token.expiresAt) {
         return fail(problem("unauthorized", "this join token has expired; ask an operator for a new one", { headers: UNAUTHORIZED_HEADERS }));
       }
-      return ok({ kind: "join" });
+      return ok({ kind: "join", token });
     }
     const owner = this.#byCredential.get(input.tokenHash);
     if (owner === input.node) return ok({ kind: "node" });
@@ -327,6 +559,12 @@ export class ClusterCore {
     );
   }
 
+  #blocked(node: string): Outcome<never> | null {
+    const override = this.#overrides.get(node);
+    if (override?.action !== "block") return null;
+    return fail(problem("forbidden", `node "${node}" is blocked by an operator: ${override.reason}`));
+  }
+
   /** Authenticates a node credential for `input.node` and finds its live lease. */
   #liveRequester(input: NodeRequest): Outcome<NodeState> {
     if (!this.#meta) return fail(notFoundCluster(input.cluster));
@@ -336,7 +574,9 @@ export class ClusterCore {
     if (principal.value.kind === "join") {
       return fail(problem("forbidden", "a join token can only register a node (PUT); use the node credential that registration returned"));
     }
-    const limited = this.#rateLimit(input.node, input.now);
+    const blocked = this.#blocked(input.node);
+    if (blocked) return blocked;
+    const limited = this.#takeToken(input.node, input.now);
     if (limited) return limited;
     const state = this.#nodes.get(input.node);
     if (!state || state.endedAt !== null) {
@@ -345,15 +585,27 @@ export class ClusterCore {
     return ok(state);
   }
 
-  #rateLimit(node: string, now: number): Outcome<never> | null {
+  #rateLimit() {
+    const interval = this.#meta?.settings.minIntervalSeconds ?? DEFAULT_SETTINGS.minIntervalSeconds;
+    return { burst: this.options.rateBurst, perSecond: interval > 0 ? 1 / interval : Number.POSITIVE_INFINITY };
+  }
+
+  #takeToken(node: string, now: number): Outcome<never> | null {
     const retryAfter = this.#buckets.take(node, now);
     if (retryAfter === 0) return null;
-    const { burst, perSecond } = this.options.rateLimit;
+    const interval = this.#meta!.settings.minIntervalSeconds;
     return fail(
-      problem("rate-limited", `node "${node}" is over its rate limit (bursts of ${burst}, ${perSecond} request/s sustained); retry after ${retryAfter} s`, {
-        headers: { "Retry-After": String(retryAfter) },
-      }),
+      problem(
+        "rate-limited",
+        `node "${node}" is over its rate limit (bursts of ${this.options.rateBurst}, then one request per ${interval} s); retry after ${retryAfter} s`,
+        { headers: { "Retry-After": String(retryAfter) } },
+      ),
     );
+  }
+
+  #pastExpiry(expiresAt: number | null, now: number): Outcome<never> | null {
+    if (expiresAt === null || expiresAt > now) return null;
+    return fail(problem("bad-request", "expiresAt must be in the future", { errors: [{ pointer: "/expiresAt", detail: "must be in the future" }] }));
   }
 
   #startLease(
@@ -365,24 +617,14 @@ export class ClusterCore {
     expiresAt: number,
     observedIp: string | null,
     now: number,
-  ): void {
-    const state = toState({
-      id,
-      credentialHash,
-      addrs,
-      labels,
-      ttlSeconds,
-      registeredAt: now,
-      lastRenewedAt: now,
-      expiresAt,
-      endedAt: null,
-      observedIp,
-    });
+  ): NodeState {
+    const state = toState({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt: now, lastRenewedAt: now, expiresAt, endedAt: null, observedIp });
     this.#nodes.set(id, state);
     this.#byCredential.set(credentialHash, id);
     this.#liveCount++;
     this.store.saveNode(state);
     this.#bump();
+    return state;
   }
 
   #endLease(state: NodeState, now: number): void {
@@ -392,13 +634,27 @@ export class ClusterCore {
     this.#lowerWakeAt(now + this.options.credentialRetentionMs);
   }
 
+  /** Drops a node id's row and credential entirely (its lease must have ended). */
+  #forgetNode(state: NodeState): void {
+    this.#nodes.delete(state.id);
+    this.#byCredential.delete(state.credentialHash);
+    this.#buckets.forget(state.id);
+    this.store.deleteNode(state.id);
+  }
+
   #bump(): void {
     const meta = this.#meta!;
     meta.version++;
     this.store.saveVersion(meta.version);
-    this.#sortedLive = null;
+    this.#pool = null;
     this.#bodies.clear();
     this.#bodyChars = 0;
+  }
+
+  #audit(now: number, actor: Actor, action: string, node: string | null, reason: string | null, before: unknown, after: unknown): void {
+    const seq = ++this.#auditSeq;
+    this.store.insertAudit({ seq, at: now, actor, action, node, reason, before, after });
+    if (seq % AUDIT_PRUNE_EVERY === 0 && seq > AUDIT_RETENTION) this.store.pruneAudit(seq - AUDIT_RETENTION);
   }
 
   #lowerWakeAt(at: number): void {
@@ -407,24 +663,27 @@ export class ClusterCore {
 
   #recomputeWakeAt(): void {
     let next: number | null = null;
-    for (const state of this.#nodes.values()) {
-      const due = state.endedAt === null ? state.expiresAt : state.endedAt + this.options.credentialRetentionMs;
+    const consider = (due: number) => {
       if (next === null || due < next) next = due;
-    }
+    };
+    for (const state of this.#nodes.values()) consider(state.endedAt === null ? state.expiresAt : state.endedAt + this.options.credentialRetentionMs);
+    for (const override of this.#overrides.values()) if (override.expiresAt !== null) consider(override.expiresAt);
     this.#wakeAt = next;
   }
 
-  #handoutBody(requester: string, limit: number | undefined): string {
-    const key = limit === undefined ? requester : `${requester}\n${limit}`;
+  #handoutBody(requester: string, requested: number | undefined): string {
+    const limit = requested ?? this.#meta!.settings.defaultLimit;
+    const key = limit === null ? requester : `${requester}\n${limit}`;
     const cached = this.#bodies.get(key);
     if (cached !== undefined) return cached;
 
-    this.#sortedLive ??= [...this.#nodes.values()].filter((s) => s.endedAt === null).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const candidates = this.#sortedLive.filter((s) => s.id !== requester);
-    const chosen = limit === undefined ? candidates : rendezvousPick(requester, candidates, limit, (s) => s.id);
-    let body = `{"version":${this.#meta!.version},"peers":[`;
-    for (let i = 0; i < chosen.length; i++) body += (i ? "," : "") + chosen[i].json;
-    body += "]}";
+    this.#pool ??= handoutPool(
+      (function* (nodes) {
+        for (const s of nodes) if (s.endedAt === null) yield s;
+      })(this.#nodes.values()),
+      this.#overrides,
+    );
+    const body = handoutBody(this.#meta!.version, handoutFor(this.#pool, requester, limit));
 
     while (this.#bodyChars + body.length > BODY_CACHE_CHARS && this.#bodies.size > 0) {
       const [oldestKey, oldest] = this.#bodies.entries().next().value as [string, string];

@@ -8,6 +8,8 @@
  */
 import init from "../../migrations/0001_init.sql";
 import observedIp from "../../migrations/0002_observed_ip.sql";
+import admin from "../../migrations/0003_admin.sql";
+import catalog from "../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
   version: number;
@@ -18,7 +20,11 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init", sql: init },
   { version: 2, name: "0002_observed_ip", sql: observedIp },
+  { version: 3, name: "0003_admin", sql: admin },
 ];
+
+/** The cluster catalog object's own schema (migrations/catalog/). */
+export const CATALOG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "catalog/0001_catalog", sql: catalog }];
 
 /** The parts of `DurableObjectStorage` migrations need, so tests can pass a real one directly. */
 export interface MigratableStorage {

@@ -16,11 +16,16 @@ interface Bucket {
 
 export class TokenBuckets {
   readonly #buckets = new Map<string, Bucket>();
-  constructor(readonly limit: RateLimit) {}
+  constructor(private limit: RateLimit) {}
+
+  setLimit(limit: RateLimit): void {
+    this.limit = limit;
+  }
 
   /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is free. */
   take(key: string, now: number): number {
     const { burst, perSecond } = this.limit;
+    if (perSecond === Number.POSITIVE_INFINITY) return 0;
     const bucket = this.#buckets.get(key);
     if (!bucket) {
       this.#buckets.set(key, { tokens: burst - 1, at: now });

@@ -5,9 +5,20 @@ import type { TtlBounds } from "./leases.js";
 
 export interface ClusterSettings extends TtlBounds {
   maxNodes: number;
+  /** One request per this many seconds per node, sustained; 0 = no per-node limit. */
+  minIntervalSeconds: number;
+  /** Handout size when a request names no limit; null = every peer. */
+  defaultLimit: number | null;
 }
 
-export const DEFAULT_MAX_NODES = 10_000;
+export const DEFAULT_SETTINGS: ClusterSettings = {
+  minTtlSeconds: 10,
+  defaultTtlSeconds: 60,
+  maxTtlSeconds: 3600,
+  maxNodes: 10_000,
+  minIntervalSeconds: 1,
+  defaultLimit: null,
+};
 
 export interface ClusterMeta {
   name: string;
@@ -38,13 +49,47 @@ export interface NodeRecord {
   observedIp: string | null;
 }
 
+export type OverrideAction = "pin" | "block" | "drain";
+
+export interface OverrideRecord {
+  node: string;
+  action: OverrideAction;
+  /** Only for pins. */
+  addrs: string[] | null;
+  labels: Record<string, string> | null;
+  reason: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export type ActorKind = "admin" | "join-token" | "node" | "system";
+
+export interface Actor {
+  kind: ActorKind;
+  id: string;
+}
+
+export const ADMIN_ACTOR: Actor = { kind: "admin", id: "admin" };
+export const ALARM_ACTOR: Actor = { kind: "system", id: "alarm" };
+
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  actor: Actor;
+  action: string;
+  node: string | null;
+  reason: string | null;
+  before: unknown;
+  after: unknown;
+}
+
 /** What a handout contains for one peer, pre-serialised once per change, not per request. */
-export function peerJson(record: Pick<NodeRecord, "id" | "addrs" | "labels">): string {
+export function peerJson(record: { id: string; addrs: string[]; labels: Record<string, string> }): string {
   return JSON.stringify({ id: record.id, addrs: record.addrs, labels: record.labels });
 }
 
 /** Labels in key order, so equal label sets compare and serialise equal. */
-export function sortedLabels(labels: Record<string, string> | undefined): Record<string, string> {
+export function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
   const out: Record<string, string> = {};
   if (!labels) return out;
   for (const key of Object.keys(labels).sort()) out[key] = labels[key];

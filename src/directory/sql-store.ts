@@ -3,7 +3,7 @@
  * Every method is one statement, so the core's write-through stays cheap and obvious.
  */
 import type { DirectoryStore, Snapshot } from "./cluster-core.js";
-import type { ClusterMeta, JoinTokenRecord, NodeRecord } from "./records.js";
+import type { ActorKind, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "./records.js";
 
 interface ClusterRow {
   name: string;
@@ -13,8 +13,37 @@ interface ClusterRow {
   default_ttl_seconds: number;
   max_ttl_seconds: number;
   max_nodes: number;
+  min_interval_seconds: number;
+  default_limit: number | null;
   [key: string]: SqlStorageValue;
 }
+
+interface OverrideRow {
+  node: string;
+  action: OverrideAction;
+  addrs: string | null;
+  labels: string | null;
+  reason: string;
+  created_at: number;
+  expires_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor_kind: ActorKind;
+  actor_id: string;
+  action: string;
+  node: string | null;
+  reason: string | null;
+  before: string | null;
+  after: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 interface NodeRow {
   id: string;
@@ -53,6 +82,8 @@ export class SqlStore implements DirectoryStore {
             defaultTtlSeconds: cluster.default_ttl_seconds,
             maxTtlSeconds: cluster.max_ttl_seconds,
             maxNodes: cluster.max_nodes,
+            minIntervalSeconds: cluster.min_interval_seconds,
+            defaultLimit: cluster.default_limit,
           },
         }
       : null;
@@ -75,14 +106,27 @@ export class SqlStore implements DirectoryStore {
       .exec<JoinTokenRow>("SELECT * FROM join_tokens")
       .toArray()
       .map((row) => ({ id: row.id, hash: row.token_hash, createdAt: row.created_at, expiresAt: row.expires_at }));
-    return { meta, nodes, joinTokens };
+    const overrides: OverrideRecord[] = this.sql
+      .exec<OverrideRow>("SELECT * FROM overrides")
+      .toArray()
+      .map((row) => ({
+        node: row.node,
+        action: row.action,
+        addrs: parse<string[]>(row.addrs),
+        labels: parse<Record<string, string>>(row.labels),
+        reason: row.reason,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+      }));
+    const lastAuditSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM audit_log").one().seq ?? 0;
+    return { meta, nodes, joinTokens, overrides, lastAuditSeq };
   }
 
   insertCluster(meta: ClusterMeta): void {
     const s = meta.settings;
     this.sql.exec(
-      `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes, min_interval_seconds, default_limit)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       meta.name,
       meta.createdAt,
       meta.version,
@@ -90,7 +134,78 @@ export class SqlStore implements DirectoryStore {
       s.defaultTtlSeconds,
       s.maxTtlSeconds,
       s.maxNodes,
+      s.minIntervalSeconds,
+      s.defaultLimit,
     );
+  }
+
+  saveSettings(s: ClusterSettings): void {
+    this.sql.exec(
+      `UPDATE cluster SET min_ttl_seconds = ?, default_ttl_seconds = ?, max_ttl_seconds = ?, max_nodes = ?, min_interval_seconds = ?, default_limit = ?
+       WHERE id = 1`,
+      s.minTtlSeconds,
+      s.defaultTtlSeconds,
+      s.maxTtlSeconds,
+      s.maxNodes,
+      s.minIntervalSeconds,
+      s.defaultLimit,
+    );
+  }
+
+  deleteJoinToken(id: string): void {
+    this.sql.exec("DELETE FROM join_tokens WHERE id = ?", id);
+  }
+
+  saveOverride(o: OverrideRecord): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO overrides (node, action, addrs, labels, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      o.node,
+      o.action,
+      json(o.addrs),
+      json(o.labels),
+      o.reason,
+      o.createdAt,
+      o.expiresAt,
+    );
+  }
+
+  deleteOverride(node: string): void {
+    this.sql.exec("DELETE FROM overrides WHERE node = ?", node);
+  }
+
+  insertAudit(e: AuditRecord): void {
+    this.sql.exec(
+      "INSERT INTO audit_log (seq, at, actor_kind, actor_id, action, node, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      e.seq,
+      e.at,
+      e.actor.kind,
+      e.actor.id,
+      e.action,
+      e.node,
+      e.reason,
+      json(e.before),
+      json(e.after),
+    );
+  }
+
+  pruneAudit(upToSeq: number): void {
+    this.sql.exec("DELETE FROM audit_log WHERE seq <= ?", upToSeq);
+  }
+
+  readAudit(limit: number, beforeSeq: number | null): AuditRecord[] {
+    return this.sql
+      .exec<AuditRow>("SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?", beforeSeq ?? Number.MAX_SAFE_INTEGER, limit)
+      .toArray()
+      .map((row) => ({
+        seq: row.seq,
+        at: row.at,
+        actor: { kind: row.actor_kind, id: row.actor_id },
+        action: row.action,
+        node: row.node,
+        reason: row.reason,
+        before: parse(row.before),
+        after: parse(row.after),
+      }));
   }
 
   saveVersion(version: number): void {

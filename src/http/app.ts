@@ -5,7 +5,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { problemResponse, raise, renderError } from "./errors.js";
-import { adminRoutes } from "./routes/admin.js";
+import { adminAuditRoutes } from "./routes/admin-audit.js";
+import { adminClusterRoutes } from "./routes/admin-clusters.js";
+import { adminNodeRoutes } from "./routes/admin-nodes.js";
+import { adminTokenRoutes } from "./routes/admin-tokens.js";
 import { metaRoutes } from "./routes/meta.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import type { AppEnv } from "./types.js";
@@ -23,7 +26,10 @@ export function createApp() {
     }),
   );
   app.route("/", metaRoutes);
-  app.route("/", adminRoutes);
+  app.route("/", adminClusterRoutes);
+  app.route("/", adminTokenRoutes);
+  app.route("/", adminNodeRoutes);
+  app.route("/", adminAuditRoutes);
   app.route("/", nodeRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

@@ -29,30 +29,51 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-// The admin token's digest, memoised per isolate: one digest per request instead of two.
-let adminDigest: { token: string; hash: Promise<string> } | null = null;
-function adminTokenHash(token: string): Promise<string> {
-  if (adminDigest?.token !== token) adminDigest = { token, hash: sha256Hex(token) };
-  return adminDigest.hash;
+// Digests of the admin secrets, memoised per isolate: one digest per request instead of three.
+const digests = new Map<string, Promise<string>>();
+function secretHash(secret: string): Promise<string> {
+  let hash = digests.get(secret);
+  if (!hash) {
+    if (digests.size > 4) digests.clear(); // secrets rotate rarely; never let this grow
+    hash = sha256Hex(secret);
+    digests.set(secret, hash);
+  }
+  return hash;
+}
+
+async function matchesSecret(tokenHash: string, secret: string | undefined): Promise<boolean> {
+  if (!secret) return false;
+  return constantTimeEqual(tokenHash, await secretHash(secret));
 }
 
 async function isAdminToken(tokenHash: string, env: Env): Promise<boolean> {
-  if (!env.ADMIN_TOKEN) return false;
-  return constantTimeEqual(tokenHash, await adminTokenHash(env.ADMIN_TOKEN));
+  const [write, read] = await Promise.all([matchesSecret(tokenHash, env.ADMIN_TOKEN), matchesSecret(tokenHash, env.ADMIN_READ_TOKEN)]);
+  return write || read;
 }
 
-/** Admin routes: the `ADMIN_TOKEN` secret only. */
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * Admin routes: `ADMIN_TOKEN` for everything, `ADMIN_READ_TOKEN` (optional) for GET and HEAD.
+ * Join tokens and node credentials are refused with 403, whatever they are.
+ */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("Authorization"));
     if (!c.env.ADMIN_TOKEN) {
       raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npx wrangler secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
-    if (await isAdminToken(await sha256Hex(token), c.env)) return next();
+    const tokenHash = await sha256Hex(token);
+    const [write, read] = await Promise.all([matchesSecret(tokenHash, c.env.ADMIN_TOKEN), matchesSecret(tokenHash, c.env.ADMIN_READ_TOKEN)]);
+    if (write) return next();
+    if (read) {
+      if (READ_METHODS.has(c.req.method)) return next();
+      raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
+    }
     if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
       raise("forbidden", "join tokens and node credentials cannot use the admin API; use the ADMIN_TOKEN");
     }
-    raise("unauthorized", "the token is not the admin token", { headers: UNAUTHORIZED_HEADERS });
+    raise("unauthorized", "the token is not an admin token", { headers: UNAUTHORIZED_HEADERS });
   };
 }
 
@@ -61,7 +82,7 @@ export function nodeAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const tokenHash = await sha256Hex(bearerToken(c.req.header("Authorization")));
     if (await isAdminToken(tokenHash, c.env)) {
-      raise("forbidden", "the admin token cannot act as a node; use the cluster's join token or the node's credential");
+      raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
     }
     c.set("tokenHash", tokenHash);
     return next();

@@ -1,27 +1,37 @@
 // The directory's state machine without a runtime: a fake clock, and a store that records
 // every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
 import { describe, expect, it } from "vitest";
-import { ClusterCore, type DirectoryStore, etagMatches, type Snapshot } from "../../src/directory/cluster-core.js";
+import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches } from "../../src/directory/cluster-core.js";
+import type { AuditRecord } from "../../src/directory/records.js";
 
+/** Records which writes each operation makes; keeps the audit log so it can be read back. */
 class RecordingStore implements DirectoryStore {
   writes: string[] = [];
+  audit: AuditRecord[] = [];
   insertCluster() { this.writes.push("insertCluster"); }
   saveVersion() { this.writes.push("saveVersion"); }
+  saveSettings() { this.writes.push("saveSettings"); }
   insertJoinToken() { this.writes.push("insertJoinToken"); }
+  deleteJoinToken() { this.writes.push("deleteJoinToken"); }
   saveNode() { this.writes.push("saveNode"); }
   saveRenewal() { this.writes.push("saveRenewal"); }
   saveLeaseEnd() { this.writes.push("saveLeaseEnd"); }
   deleteNode() { this.writes.push("deleteNode"); }
+  saveOverride() { this.writes.push("saveOverride"); }
+  deleteOverride() { this.writes.push("deleteOverride"); }
+  insertAudit(entry: AuditRecord) { this.writes.push("insertAudit"); this.audit.push(entry); }
+  pruneAudit(upTo: number) { this.writes.push("pruneAudit"); this.audit = this.audit.filter((e) => e.seq > upTo); }
+  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
   take() { return this.writes.splice(0); }
 }
 
-const EMPTY: Snapshot = { meta: null, nodes: [], joinTokens: [] };
+const EMPTY = EMPTY_SNAPSHOT;
 const T0 = 1_800_000_000_000;
 const JOIN = "join-hash";
 
 function setup(options: { maxNodes?: number } = {}) {
   const store = new RecordingStore();
-  const core = new ClusterCore(store, EMPTY, { rateLimit: { burst: 1000, perSecond: 1000 }, credentialRetentionMs: 3_600_000, random: () => 0.5 });
+  const core = new ClusterCore(store, EMPTY, { rateBurst: 1000, credentialRetentionMs: 3_600_000, random: () => 0.5 });
   const created = core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
   if (created.ok && options.maxNodes) created.value.settings.maxNodes = options.maxNodes;
   store.take();
@@ -34,7 +44,7 @@ describe("ClusterCore", () => {
   it("writes one row for a plain renewal and no version", () => {
     const { core, store, register } = setup();
     register("a");
-    expect(store.take()).toEqual(["saveNode", "saveVersion"]);
+    expect(store.take()).toEqual(["saveNode", "saveVersion", "insertAudit"]);
     const version = core.version;
     const renewed = register("a", T0 + 20_000, "hash-a");
     expect(renewed.ok && renewed.value.created).toBe(false);
@@ -76,6 +86,7 @@ describe("ClusterCore", () => {
     expect(core.wakeAt).toBe(T0 + 10_000 + 3_600_000);
     core.expireDue(T0 + 10_000 + 3_600_000);
     expect(store.take()).toEqual(["deleteNode"]);
+    expect(store.audit.map((e) => e.action)).toEqual(["cluster.create", "join-token.create", "node.join", "node.expire"]);
     expect(core.wakeAt).toBeNull();
     const stale = register("a", T0 + 4_000_000, "hash-a");
     expect(!stale.ok && stale.problem.status).toBe(401);

@@ -1,4 +1,6 @@
 // Registration and renewal: who may register an id, what a renewal changes, and TTL bounds.
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addr, call, createCluster, expectProblem, join, PEER_ID_A } from "./helpers.js";
 
@@ -87,10 +89,7 @@ describe("register and renew", async () => {
   });
 });
 
-describe("maxNodes", async () => {
-  const { env } = await import("cloudflare:workers");
-  const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
-
+describe("maxNodes", () => {
   it("refuses a lease beyond the cluster's maxNodes with a clear 409, and admits one after a leave", async () => {
     const joinToken = await createCluster("full");
     const stub = env.CLUSTER.getByName("full");

@@ -27,7 +27,8 @@ describe("migrations", () => {
     await runInDurableObject(stub, (_i: ClusterDirectory, state) => {
       const sql = state.storage.sql;
       // Start over from an empty database holding only migration 1.
-      for (const table of ["nodes", "join_tokens", "cluster", "_schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray();
+      for (const { name } of tables) sql.exec(`DROP TABLE ${name}`);
       expect(applyMigrations(state.storage, MIGRATIONS.slice(0, 1))).toEqual([1]);
       sql.exec("INSERT INTO cluster VALUES (1, 'mig2', ?, 7, 10, 60, 3600, 10000)", now);
       for (const id of ["old-a", "old-b"]) {

@@ -9,7 +9,7 @@ import { NodeParams, PeersQuery, PeersResponse, RegisterRequest, RegisterRespons
 import { nodeAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, problemResponses } from "../openapi-responses.js";
-import { unwrap } from "../outcome.js";
+import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
@@ -97,7 +97,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     );
     const headers = { ETag: result.etag, "Cache-Control": "private, no-cache" };
     if (result.status === 304) return c.body(null, 304, headers);
-    return c.body(result.body, 200, { ...headers, "Content-Type": "application/json" });
+    return preserializedJson<PeersResponse>(result.body, headers);
   });
 
 /** Addresses are stored and handed out in canonical form (validation has already passed). */

@@ -1,0 +1,156 @@
+/**
+ * The admin part of the wire contract: clusters, settings, join tokens, the nodes view,
+ * overrides, the handout preview and the audit log. Shared by the Worker (validation, OpenAPI)
+ * and the `peerdir` CLI (types).
+ */
+import { z } from "@hono/zod-openapi";
+import { MAX_ADDRS } from "./names.js";
+import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
+
+const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
+
+export const ClusterSettings = z
+  .object({
+    minTtlSeconds: z.number().int(),
+    defaultTtlSeconds: z.number().int(),
+    maxTtlSeconds: z.number().int(),
+    maxNodes: z.number().int(),
+    minIntervalSeconds: z.number().openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
+    defaultLimit: z.number().int().nullable().openapi({ description: "Handout size when a request gives no `limit`; null hands out every peer." }),
+  })
+  .openapi("ClusterSettings");
+
+export const ClusterSettingsPatch = z
+  .strictObject({
+    minTtlSeconds: Seconds("minTtlSeconds").optional(),
+    defaultTtlSeconds: Seconds("defaultTtlSeconds").optional(),
+    maxTtlSeconds: Seconds("maxTtlSeconds").optional(),
+    maxNodes: z.number().int().positive().max(1_000_000).optional(),
+    minIntervalSeconds: z.number().min(0).max(3600).optional(),
+    defaultLimit: z.number().int().positive().max(99_999).nullable().optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, "name at least one setting to change")
+  .openapi("ClusterSettingsPatch");
+
+export const ClusterSummary = z
+  .object({ name: ClusterName, nodes: z.number().int(), version: z.number().int(), createdAt: z.iso.datetime() })
+  .openapi("ClusterSummary");
+
+export const ClusterList = z.object({ clusters: z.array(ClusterSummary) }).openapi("ClusterList");
+
+export const ClusterDetail = ClusterSummary.extend({ settings: ClusterSettings }).openapi("ClusterDetail");
+
+const FutureTime = z.iso.datetime({ offset: true }).openapi({ example: "2030-01-01T00:00:00Z" });
+
+export const CreateJoinTokenRequest = z.strictObject({ expiresAt: FutureTime.optional() }).openapi("CreateJoinTokenRequest");
+
+export const JoinTokenInfo = z
+  .object({ id: z.string(), createdAt: z.iso.datetime(), expiresAt: z.iso.datetime().nullable() })
+  .openapi("JoinTokenInfo");
+
+export const CreatedJoinToken = JoinTokenInfo.extend({
+  token: z.string().openapi({ description: "The join token. Returned only here; stored only as a hash." }),
+}).openapi("CreatedJoinToken");
+
+export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).openapi("JoinTokenList");
+
+export const NodeSource = z.enum(["lease", "pin"]);
+export const NodeState = z.enum(["active", "draining", "blocked"]);
+
+export const NodeView = z
+  .object({
+    id: NodeId,
+    addrs: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    source: NodeSource,
+    state: NodeState,
+    expiresAt: z.iso.datetime().nullable(),
+    registeredAt: z.iso.datetime().nullable(),
+    lastRenewedAt: z.iso.datetime().nullable(),
+    observedIp: z.string().nullable(),
+  })
+  .openapi("NodeView");
+
+export const NodeList = z.object({ nodes: z.array(NodeView) }).openapi("NodeList");
+
+const Reason = z.string().trim().min(1, "say why: a reason is required").max(1024);
+
+export const OverrideRequest = z
+  .discriminatedUnion("action", [
+    z.strictObject({
+      action: z.literal("pin"),
+      addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
+      labels: Labels.optional(),
+      reason: Reason,
+      expiresAt: FutureTime.optional(),
+    }),
+    z.strictObject({ action: z.literal("block"), reason: Reason, expiresAt: FutureTime.optional() }),
+    z.strictObject({ action: z.literal("drain"), reason: Reason, expiresAt: FutureTime.optional() }),
+  ])
+  .openapi("OverrideRequest");
+
+export const Override = z
+  .object({
+    node: NodeId,
+    action: z.enum(["pin", "block", "drain"]),
+    addrs: z.array(z.string()).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    reason: z.string(),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime().nullable(),
+  })
+  .openapi("Override");
+
+export const OverrideList = z.object({ overrides: z.array(Override) }).openapi("OverrideList");
+
+export const EvictRequest = z.strictObject({ reason: Reason }).openapi("EvictRequest");
+
+export const Handout = z
+  .object({ version: z.number().int(), peers: z.array(Peer) })
+  .openapi("Handout", { description: "Exactly what the node would receive from GET …/peers now." });
+
+export const AuditActor = z.object({
+  kind: z.enum(["admin", "join-token", "node", "system"]),
+  id: z.string(),
+});
+
+export const AuditEntry = z
+  .object({
+    seq: z.number().int(),
+    at: z.iso.datetime(),
+    actor: AuditActor,
+    action: z.string().openapi({ example: "node.join" }),
+    node: z.string().nullable(),
+    reason: z.string().nullable(),
+    before: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The changed record as it was; null where there was none." }),
+    after: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The changed record as it is now; null where it is gone." }),
+  })
+  .openapi("AuditEntry");
+
+export const AuditPage = z
+  .object({ entries: z.array(AuditEntry), next: z.string().nullable().openapi({ description: "Pass as `cursor` for older entries; null at the end." }) })
+  .openapi("AuditPage");
+
+export const AuditQuery = z.object({
+  limit: z.string().regex(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999").optional(),
+  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page").optional(),
+});
+
+export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a join token id") });
+
+export type ClusterSettings = z.infer<typeof ClusterSettings>;
+export type ClusterSettingsPatch = z.infer<typeof ClusterSettingsPatch>;
+export type ClusterSummary = z.infer<typeof ClusterSummary>;
+export type ClusterList = z.infer<typeof ClusterList>;
+export type ClusterDetail = z.infer<typeof ClusterDetail>;
+export type CreatedJoinToken = z.infer<typeof CreatedJoinToken>;
+export type JoinTokenInfo = z.infer<typeof JoinTokenInfo>;
+export type JoinTokenList = z.infer<typeof JoinTokenList>;
+export type NodeView = z.infer<typeof NodeView>;
+export type NodeList = z.infer<typeof NodeList>;
+export type OverrideRequest = z.infer<typeof OverrideRequest>;
+export type Override = z.infer<typeof Override>;
+export type OverrideList = z.infer<typeof OverrideList>;
+export type Handout = z.infer<typeof Handout>;
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export type AuditPage = z.infer<typeof AuditPage>;
