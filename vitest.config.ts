@@ -8,7 +8,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-import { TEST_ADMIN_TOKEN } from "./test/support/constants.js";
+import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN } from "./test/support/constants.js";
 
 // The Workers integration reads required secrets from the environment.
 process.env.ADMIN_TOKEN ??= TEST_ADMIN_TOKEN;
@@ -21,7 +21,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN },
               // The directory must never call out: any outbound fetch rejects, failing its test.
               outboundService: (request: Request) => {
                 throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);

@@ -7,9 +7,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { applyMigrations, CATALOG_MIGRATIONS } from "./migrations.js";
 
-/** The catalog's object name: there is exactly one. */
-export const CATALOG_NAME = "catalog";
-
 export class ClusterCatalog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

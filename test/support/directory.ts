@@ -38,7 +38,11 @@ function wranglerSettings() {
   const vars: Record<string, string> = {};
   for (const m of varsBlock.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars };
+  const durableObjects: Record<string, { className: string; useSQLite: true }> = {};
+  for (const m of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/gm)) {
+    durableObjects[m[1]] = { className: m[2], useSQLite: true };
+  }
+  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects };
 }
 
 export async function startDirectory(options: DirectoryOptions = {}): Promise<RunningDirectory> {
@@ -50,7 +54,7 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
     scriptPath: join(root, "dist/worker/index.js"),
     compatibilityDate: settings.compatibilityDate,
     compatibilityFlags: settings.compatibilityFlags,
-    durableObjects: { CLUSTER: { className: "ClusterDirectory", useSQLite: true } },
+    durableObjects: settings.durableObjects,
     durableObjectsPersist: persistDir,
     bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
     host: "127.0.0.1",

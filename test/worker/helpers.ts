@@ -2,9 +2,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { TEST_ADMIN_TOKEN } from "../support/constants.js";
+import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN } from "../support/constants.js";
 
 export const ADMIN = TEST_ADMIN_TOKEN;
+export const ADMIN_READ = TEST_ADMIN_READ_TOKEN;
 export const PEER_ID_A = "12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR";
 export const PEER_ID_B = "QmYhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDFUNA8s7U4ca";
 
@@ -71,4 +72,11 @@ export async function storedState(cluster: string) {
     const table = (name: string) => (sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length ? sql.exec(`SELECT * FROM ${name} ORDER BY 1`).toArray() : []);
     return { cluster: table("cluster"), nodes: table("nodes"), joinTokens: table("join_tokens") };
   });
+}
+
+/** An admin call that must succeed; returns the parsed body (or null for 204). */
+export async function admin<T = unknown>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {
+  const res = await call(method, path, { token, body });
+  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+  return (res.status === 204 ? null : await res.json()) as T;
 }

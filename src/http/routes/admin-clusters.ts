@@ -2,13 +2,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ClusterDetail, ClusterList, ClusterSettingsPatch } from "../../contract/admin.js";
 import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../contract/schemas.js";
-import { CATALOG_NAME } from "../../directory/cluster-catalog.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
+
+/** The ClusterCatalog object's name: there is exactly one. */
+const CATALOG_NAME = "catalog";
 
 const tags = ["admin: clusters"];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
