@@ -130,3 +130,23 @@ describe("etagMatches", () => {
     expect(etagMatches(null, '"5"')).toBe(false);
   });
 });
+
+describe("audit retention", () => {
+  it("keeps the newest 10,000 entries, pruning in batches rather than on every write", () => {
+    const { core, store, register } = setup();
+    core.updateSettings({ cluster: "c", now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
+    for (let i = 0; i < 5_100; i++) {
+      register("n", T0 + i * 10, i === 0 ? JOIN : "hash-n");
+      core.leave({ cluster: "c", node: "n", tokenHash: "hash-n", now: T0 + i * 10 + 1 });
+    }
+    // 3 entries (create, first join token, settings) + 5,100 joins + 5,100 leaves = 10,203; pruned every 100.
+    const writes = store.take();
+    expect(writes.filter((w) => w === "pruneAudit").length).toBe(2);
+    expect(store.audit.length).toBeLessThanOrEqual(10_100);
+    expect(store.audit.length).toBeGreaterThanOrEqual(10_000);
+    expect(store.audit.at(-1)?.seq).toBe(10_203);
+    const page = core.auditPage("c", 3, null);
+    expect(page.ok && page.value.entries.map((e) => e.seq)).toEqual([10_203, 10_202, 10_201]);
+    expect(page.ok && page.value.next).toBe("10201");
+  });
+});
