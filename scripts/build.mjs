@@ -21,6 +21,15 @@ await Promise.all([
   }),
   build({
     ...common,
+    entryPoints: { cli: "src/cli/main.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    platform: "node",
+    target: "node20",
+    banner: { js: "// peerdir: built by scripts/build.mjs from src/cli; edit the sources, not this file." },
+  }),
+  build({
+    ...common,
     entryPoints: { index: "src/index.ts" },
     outdir: "dist/worker",
     platform: "neutral",

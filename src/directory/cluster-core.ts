@@ -15,7 +15,8 @@
 import type { NodeView } from "../contract/admin.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
 import { AUDIT_PRUNE_EVERY, AUDIT_RETENTION, nodeSnapshot, overrideSnapshot } from "./audit.js";
-import { handoutBody, type HandoutEntry, handoutFor, handoutPool } from "./handout.js";
+import { type ChangeRecord, deltaSince, KEEP_VERSIONS, RESYNC_ALL } from "./changelog.js";
+import { handoutBody, type HandoutEntry, handoutPool, selectPeers, zoneOf } from "./handout.js";
 import { grantTtl, renewAfterSeconds } from "./leases.js";
 import { TokenBuckets } from "./rate-limit.js";
 import {
@@ -51,6 +52,10 @@ export interface DirectoryStore {
   pruneAudit(upToSeq: number): void;
   /** Newest first, entries with seq below `beforeSeq` (all when null). */
   readAudit(limit: number, beforeSeq: number | null): AuditRecord[];
+  insertChange(change: ChangeRecord): void;
+  /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
+  pruneChanges(upToVersion: number): void;
+  saveDegraded(degraded: boolean): void;
 }
 
 export interface Snapshot {
@@ -59,9 +64,27 @@ export interface Snapshot {
   joinTokens: JoinTokenRecord[];
   overrides: OverrideRecord[];
   lastAuditSeq: number;
+  changes: ChangeRecord[];
+  /** Deltas can be computed from any version at or above this one. */
+  changelogFloor: number;
+  degraded: boolean;
 }
 
-export const EMPTY_SNAPSHOT: Snapshot = { meta: null, nodes: [], joinTokens: [], overrides: [], lastAuditSeq: 0 };
+export const EMPTY_SNAPSHOT: Snapshot = {
+  meta: null,
+  nodes: [],
+  joinTokens: [],
+  overrides: [],
+  lastAuditSeq: 0,
+  changes: [],
+  changelogFloor: 0,
+  degraded: false,
+};
+
+/** Self-preservation: how many live leases a cluster needs before it applies (Eureka's rule). */
+export const SELF_PRESERVATION_MIN_NODES = 10;
+/** While degraded, how often to look again at whether renewals have recovered. */
+export const DEGRADED_RECHECK_MS = 10_000;
 
 export interface CoreOptions {
   /** Token bucket size per node; the refill rate is the cluster's minIntervalSeconds. */
@@ -108,6 +131,8 @@ export interface RegisterResult {
 export interface PeersInput extends NodeRequest {
   limit?: number;
   ifNoneMatch?: string | null;
+  /** Answer with only what changed since this version (a delta), when it can be told. */
+  since?: number;
 }
 
 export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
@@ -118,15 +143,17 @@ export interface AdminRequest {
   actor: Actor;
 }
 
-export interface NodeState extends NodeRecord {
+export interface NodeState extends NodeRecord, HandoutEntry {
   /** This node as a handout entry, serialised once per change. */
   json: string;
+  zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
 }
 
 export interface OverrideState extends OverrideRecord {
-  json?: string;
+  /** For pins: the pinned peer as a handout entry. */
+  entry?: HandoutEntry;
 }
 
 export interface OverrideInput {
@@ -146,11 +173,13 @@ function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
 }
 
 function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), contentKey: contentKeyOf(record.addrs, record.labels) };
+  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
 }
 
 function toOverrideState(record: OverrideRecord): OverrideState {
-  return record.action === "pin" ? { ...record, json: peerJson({ id: record.node, addrs: record.addrs ?? [], labels: record.labels ?? {} }) } : { ...record };
+  if (record.action !== "pin") return { ...record };
+  const pinned = { id: record.node, addrs: record.addrs ?? [], labels: record.labels ?? {} };
+  return { ...record, entry: { id: record.node, json: peerJson(pinned), zone: zoneOf(pinned.labels) } };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -177,6 +206,12 @@ export class ClusterCore {
   /** A lower bound on the next time anything is due (expiry, cleanup, override end); exact after a scan. */
   #wakeAt: number | null = null;
   #pool: HandoutEntry[] | null = null;
+  readonly #changes: ChangeRecord[];
+  #changelogFloor: number;
+  /** Ids touched by the operation in progress: whether each was handed out, and its zone, before. */
+  readonly #pending = new Map<string, { wasPresent: boolean; wasZone: string | null }>();
+  #resyncAll = false;
+  #degraded: boolean;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
 
@@ -187,6 +222,9 @@ export class ClusterCore {
   ) {
     this.#meta = snapshot.meta;
     this.#auditSeq = snapshot.lastAuditSeq;
+    this.#changes = snapshot.changes;
+    this.#changelogFloor = snapshot.changelogFloor;
+    this.#degraded = snapshot.degraded;
     this.#buckets = new TokenBuckets(this.#rateLimit());
     for (const token of snapshot.joinTokens) this.#joinTokens.set(token.hash, token);
     for (const override of snapshot.overrides) this.#overrides.set(override.node, toOverrideState(override));
@@ -205,6 +243,11 @@ export class ClusterCore {
 
   get version(): number {
     return this.#meta?.version ?? 0;
+  }
+
+  /** Self-preservation is holding back expiry (see expireDue). */
+  get degraded(): boolean {
+    return this.#degraded;
   }
 
   get liveCount(): number {
@@ -275,12 +318,14 @@ export class ClusterCore {
         this.store.saveRenewal(existing);
       } else {
         const before = nodeSnapshot(existing);
+        this.#touch(node);
         existing.addrs = input.addrs;
         existing.labels = labels;
         existing.contentKey = contentKey;
         existing.json = peerJson(existing);
+        existing.zone = zoneOf(labels);
         this.store.saveNode(existing);
-        this.#bump();
+        this.#bump(now);
         this.#audit(now, { kind: "node", id: node }, "node.update", node, null, before, nodeSnapshot(existing));
       }
     }
@@ -303,7 +348,7 @@ export class ClusterCore {
     if (!found.ok) return found;
     const before = nodeSnapshot(found.value);
     this.#endLease(found.value, input.now);
-    this.#bump();
+    this.#bump(input.now);
     this.#audit(input.now, { kind: "node", id: input.node }, "node.leave", input.node, null, before, null);
     return ok(null);
   }
@@ -313,7 +358,18 @@ export class ClusterCore {
     if (!found.ok) return found;
     const etag = `"${this.#meta!.version}"`;
     if (etagMatches(input.ifNoneMatch, etag)) return ok({ status: 304, etag });
-    return ok({ status: 200, etag, body: this.#handoutBody(input.node, input.limit) });
+    const body = input.since === undefined ? this.#handoutBody(input.node, input.limit) : this.#deltaBody(input.node, input.limit, input.since);
+    return ok({ status: 200, etag, body });
+  }
+
+  /**
+   * What a watcher of `node` needs to be told now: the changes to its handout since `since`
+   * (null when there are none), or a snapshot when they cannot be told.
+   */
+  watchUpdate(node: string, limit: number | undefined, since: number): { type: "delta" | "snapshot"; body: string } | null {
+    if (!this.#meta || since === this.#meta.version) return null;
+    const body = this.#deltaBody(node, limit, since);
+    return { type: body.includes('"snapshot":true') ? "snapshot" : "delta", body };
   }
 
   /**
@@ -321,31 +377,54 @@ export class ClusterCore {
    * credentials past their retention. Idempotent: a second run at the same time finds nothing
    * to do. Returns how many leases and overrides ended.
    */
-  expireDue(now: number): number {
+  expireDue(now: number, { force = false, actor = ALARM_ACTOR }: { force?: boolean; actor?: Actor } = {}): number {
     let ended = 0;
+    const due: NodeState[] = [];
     for (const state of this.#nodes.values()) {
       if (state.endedAt === null) {
-        if (state.expiresAt <= now) {
-          const before = nodeSnapshot(state);
-          this.#endLease(state, now);
-          this.#audit(now, ALARM_ACTOR, "node.expire", state.id, null, before, null);
-          ended++;
-        }
+        if (state.expiresAt <= now) due.push(state);
       } else if (state.endedAt + this.options.credentialRetentionMs <= now) {
         this.#forgetNode(state);
       }
     }
+    // Self-preservation (Eureka's lesson): when more than half of a sizeable cluster would
+    // expire at once, the directory or the network was away, not the nodes. Keep them, say so,
+    // and look again shortly; expire normally once renewals have recovered.
+    const massExpiry = this.#liveCount >= SELF_PRESERVATION_MIN_NODES && due.length * 2 > this.#liveCount;
+    if (massExpiry && !force) {
+      if (!this.#setDegraded(true, now, actor, `${due.length} of ${this.#liveCount} leases ran out at once`)) this.#recomputeWakeAt();
+      this.#lowerWakeAt(now + DEGRADED_RECHECK_MS);
+      return 0;
+    }
+    for (const state of due) {
+      const before = nodeSnapshot(state);
+      this.#endLease(state, now);
+      this.#audit(now, actor, "node.expire", state.id, force ? "forced by an operator" : null, before, null);
+      ended++;
+    }
     for (const override of this.#overrides.values()) {
       if (override.expiresAt !== null && override.expiresAt <= now) {
+        this.#touch(override.node);
         this.#overrides.delete(override.node);
         this.store.deleteOverride(override.node);
         this.#audit(now, ALARM_ACTOR, "override.expire", override.node, override.reason, overrideSnapshot(override), null);
         ended++;
       }
     }
-    if (ended > 0) this.#bump();
+    if (ended > 0) this.#bump(now);
+    if (this.#degraded) this.#setDegraded(false, now, actor, force ? "expiry forced by an operator" : "renewals recovered");
     this.#recomputeWakeAt();
     return ended;
+  }
+
+  /** Enters or leaves the degraded state; true when it changed. Handouts say `"degraded": true` meanwhile. */
+  #setDegraded(degraded: boolean, now: number, actor: Actor, reason: string): boolean {
+    if (this.#degraded === degraded) return false;
+    this.#degraded = degraded;
+    this.store.saveDegraded(degraded);
+    this.#bump(now);
+    this.#audit(now, actor, degraded ? "cluster.degraded" : "cluster.recovered", null, reason, null, null);
+    return true;
   }
 
   // ---- admin operations ------------------------------------------------------------------
@@ -363,10 +442,23 @@ export class ClusterCore {
     return ok(meta);
   }
 
-  summary(cluster: string): Outcome<{ name: string; nodes: number; version: number; createdAt: string; settings: ClusterSettings }> {
+  summary(cluster: string): Outcome<{ name: string; nodes: number; version: number; createdAt: string; degraded: boolean; settings: ClusterSettings }> {
     const meta = this.#meta;
     if (!meta) return fail(notFoundCluster(cluster));
-    return ok({ name: meta.name, nodes: this.#liveCount, version: meta.version, createdAt: iso(meta.createdAt)!, settings: { ...meta.settings } });
+    return ok({
+      name: meta.name,
+      nodes: this.#liveCount,
+      version: meta.version,
+      createdAt: iso(meta.createdAt)!,
+      degraded: this.#degraded,
+      settings: { ...meta.settings },
+    });
+  }
+
+  /** An operator's override of self-preservation: expire every lease that is due, now. */
+  forceExpire(req: AdminRequest): Outcome<{ expired: number }> {
+    if (!this.#meta) return fail(notFoundCluster(req.cluster));
+    return ok({ expired: this.expireDue(req.now, { force: true, actor: req.actor }) });
   }
 
   updateSettings(req: AdminRequest, patch: Partial<ClusterSettings>): Outcome<ReturnType<ClusterCore["summary"]> extends Outcome<infer T> ? T : never> {
@@ -382,10 +474,11 @@ export class ClusterCore {
       );
     }
     const before = { ...meta.settings };
+    if (next.defaultLimit !== before.defaultLimit) this.#resyncAll = true;
     meta.settings = next;
     this.store.saveSettings(next);
     this.#buckets.setLimit(this.#rateLimit());
-    this.#bump();
+    this.#bump(req.now);
     this.#audit(req.now, req.actor, "cluster.update", null, null, before, { ...next });
     return this.summary(req.cluster);
   }
@@ -457,7 +550,7 @@ export class ClusterCore {
     const before = nodeSnapshot(state);
     this.#endLease(state, req.now);
     this.#forgetNode(state);
-    this.#bump();
+    this.#bump(req.now);
     this.#audit(req.now, req.actor, "node.evict", node, reason, before, null);
     return ok(null);
   }
@@ -470,7 +563,7 @@ export class ClusterCore {
     const live = state.endedAt === null;
     if (live) this.#endLease(state, req.now);
     this.#forgetNode(state);
-    if (live) this.#bump();
+    if (live) this.#bump(req.now);
     this.#audit(req.now, req.actor, "node.credential-revoke", node, null, before, null);
     return ok(null);
   }
@@ -489,6 +582,7 @@ export class ClusterCore {
       expiresAt: input.expiresAt,
     };
     const previous = this.#overrides.get(node);
+    this.#touch(node);
     this.#overrides.set(node, toOverrideState(record));
     this.store.saveOverride(record);
     if (record.action === "block") {
@@ -496,7 +590,7 @@ export class ClusterCore {
       if (state && state.endedAt === null) this.#endLease(state, req.now);
     }
     if (record.expiresAt !== null) this.#lowerWakeAt(record.expiresAt);
-    this.#bump();
+    this.#bump(req.now);
     this.#audit(req.now, req.actor, "override.set", node, input.reason, previous ? overrideSnapshot(previous) : null, overrideSnapshot(record));
     return ok(record);
   }
@@ -505,16 +599,17 @@ export class ClusterCore {
     if (!this.#meta) return fail(notFoundCluster(req.cluster));
     const override = this.#overrides.get(node);
     if (!override) return fail(problem("not-found", `node "${node}" has no override in cluster "${req.cluster}"`));
+    this.#touch(node);
     this.#overrides.delete(node);
     this.store.deleteOverride(node);
-    this.#bump();
+    this.#bump(req.now);
     this.#audit(req.now, req.actor, "override.lift", node, null, overrideSnapshot(override), null);
     return ok(null);
   }
 
   listOverrides(cluster: string): Outcome<OverrideRecord[]> {
     if (!this.#meta) return fail(notFoundCluster(cluster));
-    return ok([...this.#overrides.values()].map(({ json: _json, ...record }) => record).sort((a, b) => (a.node < b.node ? -1 : 1)));
+    return ok([...this.#overrides.values()].map(({ entry: _entry, ...record }) => record).sort((a, b) => (a.node < b.node ? -1 : 1)));
   }
 
   /** Exactly what `node` would receive from its peers request now (the same code path). */
@@ -619,15 +714,17 @@ export class ClusterCore {
     now: number,
   ): NodeState {
     const state = toState({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt: now, lastRenewedAt: now, expiresAt, endedAt: null, observedIp });
+    this.#touch(id);
     this.#nodes.set(id, state);
     this.#byCredential.set(credentialHash, id);
     this.#liveCount++;
     this.store.saveNode(state);
-    this.#bump();
+    this.#bump(now);
     return state;
   }
 
   #endLease(state: NodeState, now: number): void {
+    this.#touch(state.id);
     state.endedAt = now;
     this.#liveCount--;
     this.store.saveLeaseEnd(state.id, now);
@@ -642,13 +739,54 @@ export class ClusterCore {
     this.store.deleteNode(state.id);
   }
 
-  #bump(): void {
+  /** Whether `id` is in the handout pool now (a live, unoverridden lease, or a pin). */
+  #inPool(id: string): boolean {
+    const override = this.#overrides.get(id);
+    if (override) return override.action === "pin";
+    return this.#nodes.get(id)?.endedAt === null;
+  }
+
+  /** Notes an id's state before the operation in progress changes it, for the change log. */
+  #touch(id: string): void {
+    if (this.#pending.has(id)) return;
+    const override = this.#overrides.get(id);
+    const wasZone = override?.entry ? override.entry.zone : (this.#nodes.get(id)?.zone ?? null);
+    this.#pending.set(id, { wasPresent: this.#inPool(id), wasZone });
+  }
+
+  #bump(now: number): void {
     const meta = this.#meta!;
     meta.version++;
     this.store.saveVersion(meta.version);
+    const record = (node: string, wasPresent: boolean, wasZone: string | null) => {
+      const change = { version: meta.version, node, wasPresent, wasZone, at: now };
+      this.#changes.push(change);
+      this.store.insertChange(change);
+    };
+    if (this.#resyncAll) record(RESYNC_ALL, false, null);
+    for (const [node, before] of this.#pending) record(node, before.wasPresent, before.wasZone);
+    this.#pending.clear();
+    this.#resyncAll = false;
+    this.#pruneChanges(now);
     this.#pool = null;
     this.#bodies.clear();
     this.#bodyChars = 0;
+  }
+
+  /** Keeps at least KEEP_VERSIONS versions and at least the max TTL of history; prunes in batches. */
+  #pruneChanges(now: number): void {
+    const meta = this.#meta!;
+    if (meta.version % 100 !== 0) return;
+    const keepAfter = now - meta.settings.maxTtlSeconds * 1000;
+    let cut = 0;
+    while (cut < this.#changes.length && this.#changes[cut].version <= meta.version - KEEP_VERSIONS && this.#changes[cut].at < keepAfter) cut++;
+    if (cut === 0) return;
+    const upTo = this.#changes[cut - 1].version;
+    // Never split a version: prune only whole versions.
+    while (cut < this.#changes.length && this.#changes[cut].version === upTo) cut++;
+    this.#changes.splice(0, cut);
+    this.#changelogFloor = upTo;
+    this.store.pruneChanges(upTo);
   }
 
   #audit(now: number, actor: Actor, action: string, node: string | null, reason: string | null, before: unknown, after: unknown): void {
@@ -671,19 +809,42 @@ export class ClusterCore {
     this.#wakeAt = next;
   }
 
-  #handoutBody(requester: string, requested: number | undefined): string {
-    const limit = requested ?? this.#meta!.settings.defaultLimit;
-    const key = limit === null ? requester : `${requester}\n${limit}`;
-    const cached = this.#bodies.get(key);
-    if (cached !== undefined) return cached;
-
+  #currentPool(): HandoutEntry[] {
     this.#pool ??= handoutPool(
       (function* (nodes) {
         for (const s of nodes) if (s.endedAt === null) yield s;
       })(this.#nodes.values()),
       this.#overrides,
     );
-    const body = handoutBody(this.#meta!.version, handoutFor(this.#pool, requester, limit));
+    return this.#pool;
+  }
+
+  #handoutBody(requester: string, requested: number | undefined): string {
+    const limit = requested ?? this.#meta!.settings.defaultLimit;
+    return this.#cached(`${requester}\n${limit}`, () =>
+      handoutBody(this.#meta!.version, selectPeers(this.#currentPool(), requester, this.#nodes.get(requester)?.zone ?? null, limit), this.#degraded),
+    );
+  }
+
+  /** `{"version","upserts","removes"}` since `since`, or the full handout flagged `"snapshot": true`. */
+  #deltaBody(requester: string, requested: number | undefined, since: number): string {
+    const meta = this.#meta!;
+    const limit = requested ?? meta.settings.defaultLimit;
+    return this.#cached(`${requester}\n${limit}\n${since}`, () => {
+      const delta =
+        since >= this.#changelogFloor && since <= meta.version
+          ? deltaSince(this.#changes, since, this.#currentPool(), requester, this.#nodes.get(requester)?.zone ?? null, limit)
+          : null;
+      if (!delta) return this.#handoutBody(requester, requested).replace(/^\{/, '{"snapshot":true,');
+      const degraded = this.#degraded ? `"degraded":true,` : "";
+      return `{"version":${meta.version},${degraded}"upserts":[${delta.upserts.map((e) => e.json).join(",")}],"removes":${JSON.stringify(delta.removes)}}`;
+    });
+  }
+
+  #cached(key: string, build: () => string): string {
+    const cached = this.#bodies.get(key);
+    if (cached !== undefined) return cached;
+    const body = build();
 
     while (this.#bodyChars + body.length > BODY_CACHE_CHARS && this.#bodies.size > 0) {
       const [oldestKey, oldest] = this.#bodies.entries().next().value as [string, string];

@@ -9,6 +9,7 @@
 import init from "../../migrations/0001_init.sql";
 import observedIp from "../../migrations/0002_observed_ip.sql";
 import admin from "../../migrations/0003_admin.sql";
+import changelog from "../../migrations/0004_changelog.sql";
 import catalog from "../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init", sql: init },
   { version: 2, name: "0002_observed_ip", sql: observedIp },
   { version: 3, name: "0003_admin", sql: admin },
+  { version: 4, name: "0004_changelog", sql: changelog },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

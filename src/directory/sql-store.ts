@@ -2,6 +2,7 @@
  * The SQLite side of a cluster: loading a snapshot at start-up and writing each change.
  * Every method is one statement, so the core's write-through stays cheap and obvious.
  */
+import type { ChangeRecord } from "./changelog.js";
 import type { DirectoryStore, Snapshot } from "./cluster-core.js";
 import type { ActorKind, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "./records.js";
 
@@ -15,6 +16,17 @@ interface ClusterRow {
   max_nodes: number;
   min_interval_seconds: number;
   default_limit: number | null;
+  changelog_floor: number;
+  degraded: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface ChangeRow {
+  version: number;
+  node: string;
+  was_present: number;
+  was_zone: string | null;
+  at: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -119,7 +131,20 @@ export class SqlStore implements DirectoryStore {
         expiresAt: row.expires_at,
       }));
     const lastAuditSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM audit_log").one().seq ?? 0;
-    return { meta, nodes, joinTokens, overrides, lastAuditSeq };
+    const changes: ChangeRecord[] = this.sql
+      .exec<ChangeRow>("SELECT * FROM changelog ORDER BY version, node")
+      .toArray()
+      .map((row) => ({ version: row.version, node: row.node, wasPresent: row.was_present === 1, wasZone: row.was_zone, at: row.at }));
+    return {
+      meta,
+      nodes,
+      joinTokens,
+      overrides,
+      lastAuditSeq,
+      changes,
+      changelogFloor: cluster?.changelog_floor ?? 0,
+      degraded: cluster?.degraded === 1,
+    };
   }
 
   insertCluster(meta: ClusterMeta): void {
@@ -186,6 +211,19 @@ export class SqlStore implements DirectoryStore {
       json(e.before),
       json(e.after),
     );
+  }
+
+  insertChange(c: ChangeRecord): void {
+    this.sql.exec("INSERT OR REPLACE INTO changelog (version, node, was_present, was_zone, at) VALUES (?, ?, ?, ?, ?)", c.version, c.node, c.wasPresent ? 1 : 0, c.wasZone, c.at);
+  }
+
+  pruneChanges(upToVersion: number): void {
+    this.sql.exec("DELETE FROM changelog WHERE version <= ?", upToVersion);
+    this.sql.exec("UPDATE cluster SET changelog_floor = ? WHERE id = 1", upToVersion);
+  }
+
+  saveDegraded(degraded: boolean): void {
+    this.sql.exec("UPDATE cluster SET degraded = ? WHERE id = 1", degraded ? 1 : 0);
   }
 
   pruneAudit(upToSeq: number): void {

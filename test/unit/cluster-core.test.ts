@@ -22,6 +22,9 @@ class RecordingStore implements DirectoryStore {
   insertAudit(entry: AuditRecord) { this.writes.push("insertAudit"); this.audit.push(entry); }
   pruneAudit(upTo: number) { this.writes.push("pruneAudit"); this.audit = this.audit.filter((e) => e.seq > upTo); }
   readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
+  insertChange() { this.writes.push("insertChange"); }
+  pruneChanges() { this.writes.push("pruneChanges"); }
+  saveDegraded() { this.writes.push("saveDegraded"); }
   take() { return this.writes.splice(0); }
 }
 
@@ -44,7 +47,7 @@ describe("ClusterCore", () => {
   it("writes one row for a plain renewal and no version", () => {
     const { core, store, register } = setup();
     register("a");
-    expect(store.take()).toEqual(["saveNode", "saveVersion", "insertAudit"]);
+    expect(store.take()).toEqual(["saveNode", "saveVersion", "insertChange", "insertAudit"]);
     const version = core.version;
     const renewed = register("a", T0 + 20_000, "hash-a");
     expect(renewed.ok && renewed.value.created).toBe(false);

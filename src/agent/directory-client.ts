@@ -1,0 +1,156 @@
+/**
+ * Typed calls to the directory's node API (docs/api.md): register/renew, read peers, leave.
+ *
+ * Each call returns a `Reply` instead of throwing, with the HTTP status folded into a small set
+ * of outcomes the lifecycle decides on (and that /metrics counts). A network failure or timeout
+ * is an outcome too: the directory being down is normal operation for an agent, not an error.
+ */
+import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
+import { retryAfterMs } from "./backoff.js";
+
+export type Outcome =
+  | "ok"
+  | "not_modified"
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "rate_limited"
+  | "server_error"
+  | "network_error"
+  | "unexpected";
+
+export interface Reply<T> {
+  outcome: Outcome;
+  /** HTTP status; 0 for network errors. */
+  status: number;
+  body?: T;
+  etag?: string | null;
+  problem?: Problem;
+  /** From a 429's Retry-After, bounded; null when absent. */
+  retryAfterMs?: number | null;
+  /** Short human description for logs. */
+  detail: string;
+}
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+function outcomeOf(status: number): Outcome {
+  if (status === 200 || status === 201 || status === 204) return "ok";
+  if (status === 304) return "not_modified";
+  if (status === 400 || status === 413 || status === 415) return "bad_request";
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status === 429) return "rate_limited";
+  if (status >= 500) return "server_error";
+  return "unexpected";
+}
+
+export class DirectoryClient {
+  private readonly nodeUrl: string;
+
+  constructor(
+    directory: string,
+    readonly cluster: string,
+    readonly node: string,
+    private readonly userAgent = "peerdir-agent",
+  ) {
+    const base = directory.replace(/\/+$/, "");
+    this.nodeUrl = `${base}/v1/clusters/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}`;
+  }
+
+  register(token: string, request: RegisterRequest, signal?: AbortSignal): Promise<Reply<RegisterResponse>> {
+    return this.call<RegisterResponse>("PUT", this.nodeUrl, token, {
+      body: JSON.stringify(request),
+      headers: { "content-type": "application/json" },
+      signal,
+    });
+  }
+
+  peers(credential: string, etag: string | null, signal?: AbortSignal): Promise<Reply<PeersResponse>> {
+    return this.call<PeersResponse>("GET", `${this.nodeUrl}/peers`, credential, {
+      headers: etag ? { "if-none-match": etag } : {},
+      signal,
+    });
+  }
+
+  leave(credential: string, signal?: AbortSignal): Promise<Reply<never>> {
+    return this.call<never>("DELETE", this.nodeUrl, credential, { signal });
+  }
+
+  private async call<T>(
+    method: string,
+    url: string,
+    token: string,
+    init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Reply<T>> {
+    // One controller for the caller's abort and our timeout (AbortSignal.any needs Node 20.3).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, REQUEST_TIMEOUT_MS);
+    const onAbort = () => controller.abort();
+    if (init.signal?.aborted) controller.abort();
+    init.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.send<T>(method, url, token, init, controller.signal, () => timedOut);
+    } finally {
+      clearTimeout(timer);
+      init.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async send<T>(
+    method: string,
+    url: string,
+    token: string,
+    init: { body?: string; headers?: Record<string, string> },
+    signal: AbortSignal,
+    timedOut: () => boolean,
+  ): Promise<Reply<T>> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        body: init.body,
+        headers: { accept: "application/json", authorization: `Bearer ${token}`, "user-agent": this.userAgent, ...init.headers },
+        signal,
+        redirect: "error",
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = timedOut() ? `timed out after ${REQUEST_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      return { outcome: "network_error", status: 0, detail: `${method} ${url}: ${why}` };
+    }
+    const outcome = outcomeOf(res.status);
+    const reply: Reply<T> = { outcome, status: res.status, etag: res.headers.get("etag"), detail: `${method} ${url}: HTTP ${res.status}` };
+    if (outcome === "rate_limited") reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
+    let text = "";
+    try {
+      text = res.status === 204 || res.status === 304 ? "" : await res.text();
+    } catch (err) {
+      return { outcome: "network_error", status: 0, detail: `${method} ${url}: body: ${(err as Error).message}` };
+    }
+    if (text) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        if (outcome === "ok") return { ...reply, outcome: "server_error", detail: `${reply.detail} with a body that is not JSON` };
+      }
+      if (outcome === "ok") reply.body = parsed as T;
+      else if (parsed && typeof parsed === "object" && "title" in parsed) {
+        reply.problem = parsed as Problem;
+        const p = reply.problem;
+        const fields = p.errors?.map((e) => `${e.pointer}: ${e.detail}`).join("; ");
+        reply.detail = `${reply.detail} ${p.title}${p.detail ? `: ${p.detail}` : ""}${fields ? ` (${fields})` : ""}`;
+      }
+    }
+    return reply;
+  }
+}

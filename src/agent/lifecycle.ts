@@ -1,0 +1,380 @@
+/**
+ * The agent's one loop with the directory: register, renew, poll peers, recover.
+ *
+ * A single loop makes every request in turn, so the agent never has two requests in flight and
+ * a 429's Retry-After or a backoff delay holds back everything at once. Each turn picks the most
+ * urgent task: register when there is no lease, else renew or poll, whichever is due first.
+ *
+ * Failure policy (issue 3): network errors and 5xx back off exponentially with full jitter
+ * (1 s..30 s); a 429 waits as long as Retry-After says; a rejected token or a refused request
+ * that only an operator can fix is logged once and retried every minute, never in a tight loop.
+ * The directory being down never ends the loop: the last-known-good peers keep being served and
+ * are flagged stale.
+ */
+import { readFile } from "node:fs/promises";
+import type { PeersResponse, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
+import { backoffDelayMs, jitter, type Random, renewDelayMs } from "./backoff.js";
+import type { AgentConfig } from "./config.js";
+import type { DirectoryClient, Reply } from "./directory-client.js";
+import type { Logger } from "./log.js";
+import type { RequestCounter } from "./metrics.js";
+import type { PeerDiff, PeerView } from "./peer-view.js";
+import type { StateStore } from "./state-store.js";
+
+/** Retry delay for problems only an operator can fix (bad token, unknown cluster, bad config). */
+export const SLOW_RETRY_MS = 60_000;
+/** Retry delay while our node id is held by a live lease (it frees up within one TTL). */
+export const CONFLICT_RETRY_MS = 10_000;
+export const LEAVE_TIMEOUT_MS = 2_000;
+const RATE_LIMIT_LOG_EVERY_MS = 600_000;
+
+export interface LifecycleDeps {
+  config: Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "pollInterval" | "joinTokenFile" | "stateDir">;
+  client: DirectoryClient;
+  store: StateStore;
+  view: PeerView;
+  log: Logger;
+  requests: RequestCounter;
+  /** Called after the peer list's content changed (already applied to the view). */
+  onPeersChanged: (diff: PeerDiff) => void;
+  credential: string | null;
+  random?: Random;
+}
+
+type Task = "register" | "renew" | "poll";
+
+export class Lifecycle {
+  credential: string | null;
+  leaseLive = false;
+  leaseExpiresAt: number | null = null;
+  /** null until the first answer or failure. */
+  reachable: boolean | null = null;
+
+  private renewAt = 0;
+  private pollAt = 0;
+  private notBefore = 0;
+  private failures = 0;
+  private downSince = 0;
+  private rateLimitLoggedAt = -Infinity;
+  private etag: string | null = null;
+  private registeredOnce = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | null = null;
+  /** Problems already logged in the current episode; cleared by the next success. */
+  private readonly logged = new Set<string>();
+  private readonly random: Random;
+
+  constructor(private readonly d: LifecycleDeps) {
+    this.credential = d.credential;
+    this.random = d.random ?? Math.random;
+  }
+
+  /** Peers are stale unless confirmed during this run, recently, by a reachable directory. */
+  get stale(): boolean {
+    const { view } = this.d;
+    if (!view.syncedThisRun || this.reachable === false || !view.syncedAt) return true;
+    const maxAge = Math.max(3 * this.d.config.pollInterval * 1000, 15_000);
+    return Date.now() - view.syncedAt.getTime() > maxAge;
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      const task: Task = !this.leaseLive ? "register" : this.renewAt <= this.pollAt ? "renew" : "poll";
+      const due = Math.max(task === "register" ? now : task === "renew" ? this.renewAt : this.pollAt, this.notBefore);
+      if (due > now) {
+        await this.sleep(due - now);
+        continue;
+      }
+      if (task === "poll") await this.poll();
+      else await this.put();
+    }
+  }
+
+  /** Ends the loop and aborts the request in flight; `run()` then resolves. */
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+  }
+
+  /** Leaves the directory (at most LEAVE_TIMEOUT_MS). Call after stop(). */
+  async leave(): Promise<void> {
+    if (!this.credential) return;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), LEAVE_TIMEOUT_MS);
+    try {
+      const reply = await this.d.client.leave(this.credential, controller.signal);
+      this.d.requests.add("leave", reply.outcome);
+      if (reply.outcome === "ok") this.d.log.info("left the directory", { cluster: this.d.config.cluster, node: this.d.config.node });
+      else if (reply.outcome === "not_found") this.d.log.info("left (the lease had already ended)");
+      else this.d.log.warn("could not leave the directory; the lease will expire by itself", { error: reply.detail });
+    } finally {
+      clearTimeout(timer);
+      this.leaseLive = false;
+      this.leaseExpiresAt = null;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private once(key: string, log: () => void): void {
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    log();
+  }
+
+  private async joinToken(): Promise<string | null> {
+    const path = this.d.config.joinTokenFile;
+    if (!path) {
+      this.once("no-token", () =>
+        this.d.log.error("no node credential and no --join-token-file: cannot register; give the agent the cluster's join token", {
+          stateDir: this.d.config.stateDir,
+        }),
+      );
+      return null;
+    }
+    try {
+      const token = (await readFile(path, "utf8")).trim();
+      if (token) return token;
+      throw new Error("the file is empty");
+    } catch (err) {
+      this.once("token-file", () => this.d.log.error("cannot read the join token file; retrying every 60 s", { path, error: (err as Error).message }));
+      return null;
+    }
+  }
+
+  private async put(): Promise<void> {
+    const usingJoin = !this.credential;
+    const token = this.credential ?? (await this.joinToken());
+    if (!token) {
+      this.notBefore = Date.now() + SLOW_RETRY_MS;
+      return;
+    }
+    const { config } = this.d;
+    const request: RegisterRequest = { addrs: config.addrs };
+    if (Object.keys(config.labels).length > 0) request.labels = config.labels;
+    if (config.ttl !== null) request.ttlSeconds = config.ttl;
+    const reply = await this.d.client.register(token, request, this.abort.signal);
+    if (this.stopped) return;
+    // Metrics: "register" is a join-token PUT, "renew" any PUT with the node credential.
+    const kind = usingJoin ? "register" : "renew";
+    this.d.requests.add(kind, reply.outcome);
+    if (reply.outcome === "ok" && isRegisterResponse(reply.body)) {
+      await this.leased(reply.status, reply.body, usingJoin);
+      return;
+    }
+    if (reply.outcome === "ok") return this.failed({ ...reply, outcome: "unexpected", detail: `${reply.detail}: unexpected body` });
+    if (reply.outcome === "unauthorized" || reply.outcome === "forbidden") return this.rejected(reply, usingJoin);
+    this.answered();
+    switch (reply.outcome) {
+      case "conflict":
+        this.leaseLive = false;
+        this.once("conflict", () =>
+          this.d.log.warn(
+            "the directory refused the registration (409): another live lease holds this node id (another agent with the same --node, or this node's previous lease whose credential was lost), or the cluster is full; retrying every 10 s",
+            { node: config.node, error: reply.detail },
+          ),
+        );
+        this.notBefore = Date.now() + CONFLICT_RETRY_MS;
+        return;
+      case "not_found":
+        this.once("no-cluster", () => this.d.log.error("the directory does not know this cluster; check --cluster and --directory; retrying every 60 s", { cluster: config.cluster, error: reply.detail }));
+        this.notBefore = Date.now() + SLOW_RETRY_MS;
+        return;
+      case "bad_request":
+        this.once("bad-request", () => this.d.log.error("the directory rejected this node's registration; fix the configuration (see error); retrying every 60 s", { error: reply.detail }));
+        this.notBefore = Date.now() + SLOW_RETRY_MS;
+        return;
+      case "rate_limited":
+        return this.rateLimited(reply);
+      default:
+        return this.failed(reply);
+    }
+  }
+
+  private async leased(status: number, body: RegisterResponse, usingJoin: boolean): Promise<void> {
+    const now = Date.now();
+    if (body.credential) {
+      this.credential = body.credential;
+      try {
+        await this.d.store.saveCredential(body.credential);
+      } catch (err) {
+        this.d.log.error("could not save the node credential; it works until the agent restarts", { path: this.d.store.credentialPath, error: (err as Error).message });
+      }
+    }
+    const wasLive = this.leaseLive;
+    this.leaseLive = true;
+    this.leaseExpiresAt = now + body.ttlSeconds * 1000;
+    this.renewAt = now + renewDelayMs(body.renewAfterSeconds, body.ttlSeconds, this.random);
+    this.recovered();
+    const fields = { cluster: this.d.config.cluster, node: this.d.config.node, ttl: body.ttlSeconds, expiresAt: body.expiresAt };
+    if (!this.registeredOnce) {
+      this.d.log.info(usingJoin ? "registered with the join token" : status === 201 ? "registered" : "registered (lease still live)", fields);
+    } else if (status === 201) {
+      this.d.log.warn("lease had ended; registered again", fields);
+    } else if (!wasLive) {
+      this.d.log.info("lease confirmed", fields);
+    } else {
+      this.d.log.debug("renewed", fields);
+    }
+    this.registeredOnce = true;
+    // The response carries the cluster's version, the same one the peers ETag holds. A new lease
+    // or an unseen version means the peers may have changed: ask now. An unchanged version is as
+    // good as a 304, so the renewal stands in for the next poll and keeps us under the rate limit.
+    if (!wasLive || status === 201 || body.version !== this.d.view.version) this.pollAt = now;
+    else if (this.d.view.syncedThisRun) {
+      this.synced(null);
+      this.pollAt = Math.max(this.pollAt, now + jitter(this.d.config.pollInterval * 1000, 0.1, this.random));
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const credential = this.credential;
+    if (!credential) {
+      this.leaseLive = false;
+      return;
+    }
+    const reply = await this.d.client.peers(credential, this.etag, this.abort.signal);
+    if (this.stopped) return;
+    this.d.requests.add("peers", reply.outcome);
+    const now = Date.now();
+    this.pollAt = now + jitter(this.d.config.pollInterval * 1000, 0.1, this.random);
+    switch (reply.outcome) {
+      case "ok":
+        if (!isPeersResponse(reply.body)) return this.failed({ ...reply, outcome: "unexpected", detail: `${reply.detail}: unexpected body` });
+        this.etag = reply.etag ?? `"${reply.body.version}"`;
+        this.synced(reply.body);
+        return;
+      case "not_modified":
+        this.synced(null);
+        return;
+      case "not_found":
+        this.answered();
+        this.leaseLive = false;
+        this.leaseExpiresAt = null;
+        this.d.log.warn("lease lost (the directory has no live lease for this node); registering again", { node: this.d.config.node });
+        return;
+      case "unauthorized":
+      case "forbidden":
+        return this.rejected(reply, false);
+      case "rate_limited":
+        return this.rateLimited(reply);
+      default:
+        return this.failed(reply);
+    }
+  }
+
+  private synced(body: PeersResponse | null): void {
+    const { view, log } = this.d;
+    const first = !view.syncedThisRun;
+    const at = new Date();
+    this.recovered();
+    if (!body) {
+      view.confirm(at);
+    } else {
+      const diff = view.replace(body, at);
+      if (diff) {
+        const marks = [...diff.added.map((id) => `+${id}`), ...diff.removed.map((id) => `-${id}`), ...diff.updated.map((id) => `~${id}`)];
+        log.info("peers changed", {
+          peers: view.peers.length,
+          added: diff.added.length,
+          removed: diff.removed.length,
+          updated: diff.updated.length,
+          changes: marks.length > 20 ? `${marks.slice(0, 20).join(" ")} ...` : marks.join(" "),
+          version: body.version,
+        });
+        this.d.onPeersChanged(diff);
+      }
+    }
+    if (first) log.info("synced with the directory", { peers: view.peers.length, version: view.version });
+  }
+
+  /** A 401/403. A stale credential falls back to the join token once; anything else waits for an operator. */
+  private rejected(reply: Reply<unknown>, usingJoin: boolean): void {
+    this.answered();
+    if (!usingJoin && reply.outcome === "unauthorized" && this.d.config.joinTokenFile) {
+      this.d.log.warn(
+        "the directory rejected this node's credential (a newer registration of this node id replaced it, or it was forgotten 7 days after the lease ended); registering again with the join token",
+        { node: this.d.config.node },
+      );
+      this.credential = null;
+      this.leaseLive = false;
+      this.leaseExpiresAt = null;
+      this.d.store.clearCredential().catch((err: Error) => this.d.log.warn("could not remove the rejected credential", { error: err.message }));
+      return;
+    }
+    const what = usingJoin
+      ? `the join token was rejected (HTTP ${reply.status}): put the current join token of cluster ${this.d.config.cluster} in --join-token-file`
+      : `the node credential was rejected (HTTP ${reply.status}): give the agent the cluster's join token (--join-token-file) so it can register again, or check --cluster and --node`;
+    this.once(`rejected-${usingJoin}-${reply.status}`, () => this.d.log.error(`${what}; retrying every 60 s`, { error: reply.detail }));
+    this.notBefore = Date.now() + SLOW_RETRY_MS;
+  }
+
+  private rateLimited(reply: Reply<unknown>): void {
+    this.answered();
+    const wait = reply.retryAfterMs ?? backoffDelayMs(this.failures++, this.random);
+    // At most one line per 10 minutes: a too-short --poll-interval must not turn into a log flood.
+    const fields = { waitSeconds: Math.round(wait / 100) / 10 };
+    if (Date.now() - this.rateLimitLoggedAt >= RATE_LIMIT_LOG_EVERY_MS) {
+      this.rateLimitLoggedAt = Date.now();
+      this.d.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval)", fields);
+    } else this.d.log.debug("rate limited", fields);
+    this.notBefore = Date.now() + wait;
+  }
+
+  /** Network error, timeout or 5xx: back off, keep serving what we have. */
+  private failed(reply: Reply<unknown>): void {
+    const wait = backoffDelayMs(this.failures++, this.random);
+    this.notBefore = Date.now() + wait;
+    if (this.reachable !== false) {
+      this.downSince = Date.now();
+      this.d.log.warn("directory unreachable; serving the last-known-good peers, marked stale", {
+        error: reply.detail,
+        peers: this.d.view.peers.length,
+      });
+    } else {
+      this.d.log.debug("directory still unreachable", { error: reply.detail, retryInSeconds: Math.round(wait / 100) / 10 });
+    }
+    this.reachable = false;
+  }
+
+  /** The directory answered (even if with a refusal): it is reachable. */
+  private answered(): void {
+    if (this.reachable === false) {
+      this.d.log.info("directory reachable again", { downSeconds: Math.round((Date.now() - this.downSince) / 1000) });
+    }
+    this.reachable = true;
+    this.failures = 0;
+  }
+
+  /** A request fully succeeded: the current problem episode is over. */
+  private recovered(): void {
+    this.answered();
+    this.logged.clear();
+  }
+}
+
+function isRegisterResponse(body: unknown): body is RegisterResponse {
+  const b = body as RegisterResponse;
+  return typeof b === "object" && b !== null && Number.isFinite(b.ttlSeconds) && b.ttlSeconds > 0 && typeof b.version === "number";
+}
+
+function isPeersResponse(body: unknown): body is PeersResponse {
+  const b = body as PeersResponse;
+  return (
+    typeof b === "object" && b !== null && typeof b.version === "number" && Array.isArray(b.peers) &&
+    b.peers.every((p) => typeof p?.id === "string" && Array.isArray(p.addrs) && p.addrs.every((a) => typeof a === "string"))
+  );
+}

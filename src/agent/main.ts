@@ -1,0 +1,163 @@
+/**
+ * peerdir-agent's entry point: reads the configuration, restores the persisted state, starts
+ * the local endpoints and the directory loop, and leaves the directory on SIGTERM/SIGINT.
+ *
+ * Start-up order matters: persisted peers are loaded and the local server is listening before
+ * the first request to the directory, so a restarted agent serves its last-known-good peers at
+ * once even when the directory is down.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type ConfigError as ConfigErrorType, ConfigError, helpText, parseCommand, type AgentConfig } from "./config.js";
+import { DirectoryClient } from "./directory-client.js";
+import { Lifecycle } from "./lifecycle.js";
+import { createLocalServer } from "./local-server.js";
+import { createLogger, type Logger } from "./log.js";
+import { renderMetrics, RequestCounter } from "./metrics.js";
+import { OnChangeRunner } from "./on-change.js";
+import { PeerView } from "./peer-view.js";
+import { StateStore, writeFileAtomic } from "./state-store.js";
+
+function agentVersion(): string {
+  try {
+    // dist/agent.mjs sits one level below the package root.
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`peerdir-agent: ${message}\n`);
+  process.exit(code);
+}
+
+async function start(config: AgentConfig, version: string): Promise<void> {
+  const log: Logger = createLogger({ format: config.logFormat, level: config.logLevel });
+  const store = new StateStore(config.stateDir, config.cluster, config.node);
+  try {
+    await store.init();
+  } catch (err) {
+    fail(`cannot create the state dir ${store.dir}: ${(err as Error).message} (set --state-dir)`, 1);
+  }
+  let credential: string | null = null;
+  try {
+    credential = await store.loadCredential();
+  } catch (err) {
+    log.warn("ignoring an unreadable credential file; registering with the join token", { path: store.credentialPath, error: (err as Error).message });
+  }
+  if (!credential && !config.joinTokenFile) {
+    fail(`no node credential in ${store.dir} and no --join-token-file: the first registration needs the cluster's join token`, 2);
+  }
+
+  const view = new PeerView(config.node);
+  const cached = await store.loadPeers();
+  if (cached) {
+    view.restore(cached);
+    log.info("serving persisted peers until the directory confirms them", { peers: cached.peers.length, syncedAt: cached.syncedAt });
+  }
+
+  const requests = new RequestCounter();
+  const onChange = config.onChange
+    ? new OnChangeRunner(
+        config.onChange,
+        () => ({
+          PEERDIR_PEERS_FILE: config.peersFile ?? store.peersPath,
+          PEERDIR_PEERS_COUNT: String(view.peers.length),
+          PEERDIR_PEERS_VERSION: String(view.version ?? ""),
+        }),
+        log,
+      )
+    : null;
+
+  // Writes are chained so files land in change order; --on-change runs after they are on disk.
+  let writing: Promise<void> = Promise.resolve();
+  const persist = (runHook: boolean) => {
+    const snapshot = { version: view.version ?? 0, peers: view.peers, syncedAt: (view.syncedAt ?? new Date()).toISOString() };
+    writing = writing.then(async () => {
+      try {
+        await store.savePeers(snapshot);
+        if (config.peersFile) {
+          await mkdir(dirname(config.peersFile), { recursive: true });
+          await writeFileAtomic(config.peersFile, `${JSON.stringify({ version: snapshot.version, peers: snapshot.peers }, null, 2)}\n`);
+        }
+      } catch (err) {
+        log.error("could not write the peers", { error: (err as Error).message });
+      }
+      if (runHook) onChange?.trigger();
+    });
+  };
+  if (cached && config.peersFile) persist(false);
+
+  const client = new DirectoryClient(config.directory, config.cluster, config.node, `peerdir-agent/${version}`);
+  const lifecycle = new Lifecycle({ config, client, store, view, log, requests, credential, onPeersChanged: () => persist(true) });
+
+  const server = createLocalServer({
+    view,
+    stale: () => lifecycle.stale,
+    metrics: () =>
+      renderMetrics({
+        peers: view.peers.length,
+        stale: lifecycle.stale,
+        synced: view.syncedThisRun,
+        secondsSinceSync: view.syncedAt ? (Date.now() - view.syncedAt.getTime()) / 1000 : null,
+        leaseSecondsLeft: lifecycle.leaseExpiresAt ? (lifecycle.leaseExpiresAt - Date.now()) / 1000 : 0,
+        reachable: lifecycle.reachable === true,
+        version: view.version,
+        requests: requests.counts,
+        onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 },
+      }),
+  });
+  await new Promise<void>((resolve) => {
+    server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
+    server.listen(config.listen.port, config.listen.host, resolve);
+  });
+  const address = server.address();
+  const bound = typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  log.info("peerdir-agent started", { version, directory: config.directory, cluster: config.cluster, node: config.node, listen: bound, stateDir: store.dir });
+
+  const running = lifecycle.run().catch((err: Error) => {
+    log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    lifecycle.stop();
+    onChange?.stop();
+    server.close();
+    server.closeAllConnections();
+    await running;
+    await lifecycle.leave();
+    await writing;
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommand(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) fail((err as ConfigErrorType).message, 2);
+    throw err;
+  }
+  const version = agentVersion();
+  if (parsed.kind === "help") {
+    process.stdout.write(helpText());
+    return;
+  }
+  if (parsed.kind === "version") {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  await start(parsed.config, version);
+}
+
+await main(process.argv.slice(2));

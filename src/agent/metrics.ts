@@ -1,0 +1,62 @@
+/**
+ * /metrics in the Prometheus text exposition format (version 0.0.4), names prefixed
+ * `peerdir_agent_`. Rendering is a pure function of a snapshot so the text can be tested
+ * exactly; the request counters are the only state kept here.
+ */
+export interface MetricsSnapshot {
+  peers: number;
+  stale: boolean;
+  synced: boolean;
+  /** Seconds since the directory last confirmed the peers; null when it never has. */
+  secondsSinceSync: number | null;
+  leaseSecondsLeft: number;
+  reachable: boolean;
+  version: number | null;
+  requests: ReadonlyMap<string, number>;
+  onChangeRuns: { ok: number; failed: number };
+}
+
+/** Counts directory requests by kind and outcome. */
+export class RequestCounter {
+  readonly counts = new Map<string, number>();
+
+  add(request: string, result: string): void {
+    const key = `${request}\u0000${result}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+}
+
+function num(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "+Inf";
+  return String(Math.round(n * 1000) / 1000);
+}
+
+function gauge(name: string, help: string, value: number): string[] {
+  return [`# HELP peerdir_agent_${name} ${help}`, `# TYPE peerdir_agent_${name} gauge`, `peerdir_agent_${name} ${num(value)}`];
+}
+
+export function renderMetrics(s: MetricsSnapshot): string {
+  const lines = [
+    ...gauge("peers", "Peers in the current handout (this node excluded).", s.peers),
+    ...gauge("stale", "1 when the peers served are not freshly confirmed by the directory.", s.stale ? 1 : 0),
+    ...gauge("synced", "1 once the directory has confirmed the peers during this run (what /healthz reports).", s.synced ? 1 : 0),
+    ...gauge("seconds_since_last_sync", "Seconds since the directory last confirmed the peers; +Inf when it never has.", s.secondsSinceSync ?? Infinity),
+    ...gauge("lease_seconds_left", "Seconds until this node's lease ends, as last granted; 0 without a lease.", Math.max(0, s.leaseSecondsLeft)),
+    ...gauge("directory_reachable", "1 when the last request got an answer from the directory (not a network error or 5xx).", s.reachable ? 1 : 0),
+    ...gauge("peers_version", "Version of the directory's peer list currently served; -1 when none.", s.version ?? -1),
+    "# HELP peerdir_agent_requests_total Requests to the directory by request and result.",
+    "# TYPE peerdir_agent_requests_total counter",
+  ];
+  for (const [key, value] of [...s.requests].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const [request, result] = key.split("\u0000");
+    lines.push(`peerdir_agent_requests_total{request="${request}",result="${result}"} ${value}`);
+  }
+  lines.push(
+    "# HELP peerdir_agent_on_change_runs_total Runs of the --on-change command by result.",
+    "# TYPE peerdir_agent_on_change_runs_total counter",
+    `peerdir_agent_on_change_runs_total{result="ok"} ${s.onChangeRuns.ok}`,
+    `peerdir_agent_on_change_runs_total{result="failed"} ${s.onChangeRuns.failed}`,
+  );
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,200 @@
+/**
+ * One function per `peerdir` command: turn the parsed arguments into one admin API call (two or
+ * more only for `audit --all`) and print either the human view or, with --json, the answer as the
+ * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
+ */
+import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
+import { decimalNumber, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
+import type { AdminClient } from "./client.js";
+import type { CommandId } from "./spec.js";
+import * as view from "./views.js";
+
+export interface Context {
+  /** Connects on first use, so argument mistakes are reported before a missing URL or token. */
+  readonly client: AdminClient;
+  json: boolean;
+  /** Writes a line to stdout. */
+  out: (text: string) => void;
+  /** Writes a line to stderr (notes that must not pollute piped output). */
+  note: (text: string) => void;
+  now: () => number;
+}
+
+export interface Invocation {
+  args: Record<string, string>;
+  options: OptionValues;
+}
+
+type Command = (ctx: Context, inv: Invocation) => Promise<void>;
+
+const str = (v: OptionValues[string]) => (typeof v === "string" ? v : undefined);
+const list = (v: OptionValues[string]) => (Array.isArray(v) ? v : undefined);
+
+function print(ctx: Context, body: unknown, human: () => string): void {
+  ctx.out(ctx.json ? JSON.stringify(body, null, 2) : human());
+}
+
+function done(ctx: Context, message: string): void {
+  if (!ctx.json) ctx.out(message);
+}
+
+const SETTINGS: readonly [flag: string, key: keyof ClusterSettingsPatch, parse: (v: string, flag: string) => number | null][] = [
+  ["min-ttl", "minTtlSeconds", wholeNumber],
+  ["default-ttl", "defaultTtlSeconds", wholeNumber],
+  ["max-ttl", "maxTtlSeconds", wholeNumber],
+  ["max-nodes", "maxNodes", wholeNumber],
+  ["min-interval", "minIntervalSeconds", decimalNumber],
+  ["default-limit", "defaultLimit", limitOrNone],
+];
+
+export function settingsPatch(options: OptionValues): ClusterSettingsPatch {
+  const patch: Record<string, number | null> = {};
+  for (const [flag, key, parse] of SETTINGS) {
+    const value = str(options[flag]);
+    if (value !== undefined) patch[key] = parse(value, flag);
+  }
+  if (Object.keys(patch).length === 0) throw new UsageError(`name at least one setting to change: ${SETTINGS.map(([f]) => `--${f}`).join(", ")}`, "cluster set");
+  return patch as ClusterSettingsPatch;
+}
+
+const clusterCreate: Command = async (ctx, { args }) => {
+  const created = await ctx.client.createCluster(args.NAME);
+  print(ctx, created, () => view.createdClusterView(created));
+};
+
+const clusterList: Command = async (ctx) => {
+  const body = await ctx.client.listClusters();
+  print(ctx, body, () => view.clustersView(body.clusters));
+};
+
+const clusterShow: Command = async (ctx, { args }) => {
+  const body = await ctx.client.showCluster(args.NAME);
+  print(ctx, body, () => view.clusterView(body));
+};
+
+const clusterSet: Command = async (ctx, { args, options }) => {
+  const patch = settingsPatch(options);
+  const body = await ctx.client.updateCluster(args.NAME, patch);
+  print(ctx, body, () => view.clusterView(body));
+};
+
+const clusterDelete: Command = async (ctx, { args, options }) => {
+  if (options.yes !== true) {
+    throw new UsageError(`this deletes cluster ${args.NAME} with all its leases, join tokens, overrides and audit log; run again with --yes to confirm`, "cluster delete");
+  }
+  await ctx.client.deleteCluster(args.NAME);
+  done(ctx, `Deleted cluster ${args.NAME}.`);
+};
+
+const tokenCreate: Command = async (ctx, { args, options }) => {
+  const body = await ctx.client.createJoinToken(args.CLUSTER, str(options["expires-at"]));
+  print(ctx, body, () => view.createdTokenView(args.CLUSTER, body));
+};
+
+const tokenList: Command = async (ctx, { args }) => {
+  const body = await ctx.client.listJoinTokens(args.CLUSTER);
+  print(ctx, body, () => view.tokensView(body.joinTokens));
+};
+
+const tokenRevoke: Command = async (ctx, { args }) => {
+  await ctx.client.revokeJoinToken(args.CLUSTER, args.ID);
+  done(ctx, `Revoked join token ${args.ID} of cluster ${args.CLUSTER}.`);
+};
+
+const nodeList: Command = async (ctx, { args }) => {
+  const body = await ctx.client.listNodes(args.CLUSTER);
+  print(ctx, body, () => view.nodesView(body.nodes, ctx.now()));
+};
+
+const overrideList: Command = async (ctx, { args }) => {
+  const body = await ctx.client.listOverrides(args.CLUSTER);
+  print(ctx, body, () => view.overridesView(body.overrides));
+};
+
+const credentialRevoke: Command = async (ctx, { args }) => {
+  await ctx.client.revokeCredential(args.CLUSTER, args.NODE);
+  done(ctx, `Revoked the credential of ${args.NODE} in cluster ${args.CLUSTER}; it must register again with a join token.`);
+};
+
+const withExpiry = (options: OptionValues) => {
+  const expiresAt = str(options["expires-at"]);
+  return expiresAt === undefined ? {} : { expiresAt };
+};
+
+const pin: Command = async (ctx, { args, options }) => {
+  const labels = labelPairs(list(options.label));
+  const request = { action: "pin" as const, addrs: list(options.addr) ?? [], ...(labels ? { labels } : {}), reason: str(options.reason) ?? "", ...withExpiry(options) };
+  const body = await ctx.client.setOverride(args.CLUSTER, args.NODE, request);
+  print(ctx, body, () => view.overrideView(args.CLUSTER, body));
+};
+
+const blockOrDrain =
+  (action: "block" | "drain"): Command =>
+  async (ctx, { args, options }) => {
+    const request = { action, reason: str(options.reason) ?? "", ...withExpiry(options) };
+    const body = await ctx.client.setOverride(args.CLUSTER, args.NODE, request);
+    print(ctx, body, () => view.overrideView(args.CLUSTER, body));
+  };
+
+const unset: Command = async (ctx, { args }) => {
+  await ctx.client.liftOverride(args.CLUSTER, args.NODE);
+  done(ctx, `Lifted the override of ${args.NODE} in cluster ${args.CLUSTER}.`);
+};
+
+const evict: Command = async (ctx, { args, options }) => {
+  await ctx.client.evict(args.CLUSTER, args.NODE, str(options.reason) ?? "");
+  done(ctx, `Evicted ${args.NODE} from cluster ${args.CLUSTER}; its lease has ended.`);
+};
+
+const handout: Command = async (ctx, { args, options }) => {
+  const raw = str(options.limit);
+  const limit = raw === undefined ? undefined : wholeNumber(raw, "limit");
+  const body = await ctx.client.handout(args.CLUSTER, args.NODE, limit);
+  print(ctx, body, () => view.handoutView(args.NODE, body));
+};
+
+const audit: Command = async (ctx, { args, options }) => {
+  const rawLimit = str(options.limit);
+  const limit = rawLimit === undefined ? undefined : wholeNumber(rawLimit, "limit");
+  let cursor = str(options.cursor);
+  if (options.all !== true) {
+    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor });
+    print(ctx, page, () => view.auditView(page.entries));
+    if (page.next !== null && !ctx.json) {
+      ctx.note(`More entries: peerdir audit ${args.CLUSTER}${rawLimit ? ` --limit ${rawLimit}` : ""} --cursor ${page.next}`);
+    }
+    return;
+  }
+  const entries: AuditEntry[] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor });
+    entries.push(...page.entries);
+    // A cursor that comes back again would loop forever; the log is bounded, so this only guards against a broken server.
+    if (page.next === null || seen.has(page.next)) break;
+    seen.add(page.next);
+    cursor = page.next;
+  }
+  print(ctx, { entries, next: null }, () => view.auditView(entries));
+};
+
+export const RUN: Record<CommandId, Command> = {
+  "cluster create": clusterCreate,
+  "cluster list": clusterList,
+  "cluster show": clusterShow,
+  "cluster set": clusterSet,
+  "cluster delete": clusterDelete,
+  "token create": tokenCreate,
+  "token list": tokenList,
+  "token revoke": tokenRevoke,
+  "node list": nodeList,
+  "override list": overrideList,
+  "credential revoke": credentialRevoke,
+  pin,
+  block: blockOrDrain("block"),
+  drain: blockOrDrain("drain"),
+  unset,
+  evict,
+  handout,
+  audit,
+};

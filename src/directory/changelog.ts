@@ -1,0 +1,73 @@
+/**
+ * The change log behind deltas: for every version, which pool entries changed, whether each was
+ * handed out before, and its zone before. From that, any requester's handout at an older
+ * version can be rebuilt exactly, so a delta is the difference of two handouts, not a guess.
+ *
+ * Kept for at least 1,000 versions and at least the cluster's max TTL (issue: "tombstones");
+ * older versions get a full handout instead.
+ */
+import { type Candidate, type HandoutEntry, selectPeers } from "./handout.js";
+
+export interface ChangeRecord {
+  version: number;
+  /** A node id, or RESYNC_ALL when every handout may have changed (e.g. the default limit). */
+  node: string;
+  wasPresent: boolean;
+  wasZone: string | null;
+  at: number;
+}
+
+export const RESYNC_ALL = "*";
+export const KEEP_VERSIONS = 1000;
+
+export interface PeerDelta {
+  upserts: HandoutEntry[];
+  removes: string[];
+}
+
+/** Index of the first record newer than `version` (the log is in version order). */
+function firstAfter(log: readonly ChangeRecord[], version: number): number {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (log[mid].version <= version) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * What changed for one requester between `since` and now, or null when it cannot be told (a
+ * change that touched every handout). `pool` and `requesterZone` are the current ones.
+ */
+export function deltaSince(
+  log: readonly ChangeRecord[],
+  since: number,
+  pool: readonly HandoutEntry[],
+  requester: string,
+  requesterZone: string | null,
+  limit: number | null,
+): PeerDelta | null {
+  const earliest = new Map<string, ChangeRecord>();
+  for (let i = firstAfter(log, since); i < log.length; i++) {
+    const change = log[i];
+    if (change.node === RESYNC_ALL) return null;
+    if (!earliest.has(change.node)) earliest.set(change.node, change);
+  }
+  if (earliest.size === 0) return { upserts: [], removes: [] };
+
+  // The pool as it was at `since`: unchanged entries as they are, changed ones as they were.
+  const then: Candidate[] = [];
+  for (const entry of pool) if (!earliest.has(entry.id)) then.push(entry);
+  for (const change of earliest.values()) if (change.wasPresent) then.push({ id: change.node, zone: change.wasZone });
+  then.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const zoneThen = earliest.has(requester) ? earliest.get(requester)!.wasZone : requesterZone;
+
+  const before = new Set(selectPeers(then, requester, zoneThen, limit).map((c) => c.id));
+  const now = selectPeers(pool, requester, requesterZone, limit);
+  const upserts = now.filter((entry) => !before.has(entry.id) || earliest.has(entry.id));
+  const kept = new Set(now.map((entry) => entry.id));
+  const removes = [...before].filter((id) => !kept.has(id));
+  return { upserts, removes };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { type MetricsSnapshot, RequestCounter, renderMetrics } from "../../src/agent/metrics.js";
+
+function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
+  return {
+    peers: 4,
+    stale: false,
+    synced: true,
+    secondsSinceSync: 1.2345,
+    leaseSecondsLeft: 42,
+    reachable: true,
+    version: 12,
+    requests: new Map(),
+    onChangeRuns: { ok: 2, failed: 1 },
+    ...over,
+  };
+}
+
+describe("renderMetrics", () => {
+  it("renders every gauge in Prometheus text format with HELP and TYPE", () => {
+    const text = renderMetrics(snapshot());
+    expect(text).toContain("# TYPE peerdir_agent_peers gauge\npeerdir_agent_peers 4\n");
+    expect(text).toContain("peerdir_agent_stale 0\n");
+    expect(text).toContain("peerdir_agent_synced 1\n");
+    expect(text).toContain("peerdir_agent_seconds_since_last_sync 1.235\n");
+    expect(text).toContain("peerdir_agent_lease_seconds_left 42\n");
+    expect(text).toContain("peerdir_agent_directory_reachable 1\n");
+    expect(text).toContain("peerdir_agent_peers_version 12\n");
+    expect(text).toContain('peerdir_agent_on_change_runs_total{result="ok"} 2\n');
+    expect(text).toContain('peerdir_agent_on_change_runs_total{result="failed"} 1\n');
+    expect(text.endsWith("\n")).toBe(true);
+  });
+
+  it("says when the peers are stale and the directory unreachable", () => {
+    const text = renderMetrics(snapshot({ stale: true, reachable: false, secondsSinceSync: null, leaseSecondsLeft: -5, version: null }));
+    expect(text).toContain("peerdir_agent_stale 1\n");
+    expect(text).toContain("peerdir_agent_directory_reachable 0\n");
+    expect(text).toContain("peerdir_agent_seconds_since_last_sync +Inf\n");
+    expect(text).toContain("peerdir_agent_lease_seconds_left 0\n");
+    expect(text).toContain("peerdir_agent_peers_version -1\n");
+  });
+
+  it("counts requests by request and result, sorted", () => {
+    const counter = new RequestCounter();
+    counter.add("peers", "not_modified");
+    counter.add("peers", "not_modified");
+    counter.add("register", "ok");
+    counter.add("peers", "network_error");
+    const text = renderMetrics(snapshot({ requests: counter.counts }));
+    expect(text).toContain(
+      [
+        "# TYPE peerdir_agent_requests_total counter",
+        'peerdir_agent_requests_total{request="peers",result="network_error"} 1',
+        'peerdir_agent_requests_total{request="peers",result="not_modified"} 2',
+        'peerdir_agent_requests_total{request="register",result="ok"} 1',
+      ].join("\n"),
+    );
+  });
+
+  it("names every sample peerdir_agent_* and every line is a comment or a sample", () => {
+    const text = renderMetrics(snapshot({ requests: new Map([["peers\u0000ok", 1]]) }));
+    for (const line of text.trimEnd().split("\n")) {
+      expect(line).toMatch(/^(# (HELP|TYPE) peerdir_agent_[a-z_]+ .+|peerdir_agent_[a-z_]+(\{[a-z]+="[a-z_]+"(,[a-z]+="[a-z_]+")*\})? (-?[0-9.]+|\+Inf|NaN))$/);
+    }
+  });
+});
