@@ -23,6 +23,7 @@ export type ProblemKind =
   | "payload-too-large"
   | "unsupported-media-type"
   | "rate-limited"
+  | "upgrade-required"
   | "internal";
 
 const STATUS: Record<ProblemKind, number> = {
@@ -36,6 +37,7 @@ const STATUS: Record<ProblemKind, number> = {
   "payload-too-large": 413,
   "unsupported-media-type": 415,
   "rate-limited": 429,
+  "upgrade-required": 426,
   internal: 500,
 };
 
@@ -50,6 +52,7 @@ const TITLE: Record<ProblemKind, string> = {
   "payload-too-large": "Payload too large",
   "unsupported-media-type": "Unsupported media type",
   "rate-limited": "Too many requests",
+  "upgrade-required": "Upgrade required",
   internal: "Internal error",
 };
 
@@ -74,3 +77,11 @@ export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = (p: ProblemInit): Outcome<never> => ({ ok: false, problem: p });
 
 export const UNAUTHORIZED_HEADERS = { "WWW-Authenticate": 'Bearer realm="peerdir"' };
+
+export function problemResponse(p: ProblemInit): Response {
+  const { headers, ...body } = p;
+  return new Response(JSON.stringify(body), {
+    status: p.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
+}

@@ -33,8 +33,16 @@ export const ClusterSettingsPatch = z
   .openapi("ClusterSettingsPatch");
 
 export const ClusterSummary = z
-  .object({ name: ClusterName, nodes: z.number().int(), version: z.number().int(), createdAt: z.iso.datetime() })
+  .object({
+    name: ClusterName,
+    nodes: z.number().int(),
+    version: z.number().int(),
+    createdAt: z.iso.datetime(),
+    degraded: z.boolean().openapi({ description: "Self-preservation is holding back a mass expiry (more than half the leases at once)." }),
+  })
   .openapi("ClusterSummary");
+
+export const ForceExpireResult = z.object({ expired: z.number().int() }).openapi("ForceExpireResult");
 
 export const ClusterList = z.object({ clusters: z.array(ClusterSummary) }).openapi("ClusterList");
 

@@ -69,15 +69,50 @@ export const Peer = z
   .object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) })
   .openapi("Peer");
 
-export const PeersResponse = z.object({ version: z.number().int(), peers: z.array(Peer) }).openapi("PeersResponse");
+export const PeersResponse = z
+  .object({
+    version: z.number().int(),
+    degraded: z.literal(true).optional().openapi({ description: "Self-preservation is on: leases that ran out are being kept." }),
+    snapshot: z.literal(true).optional().openapi({ description: "Set when `since` asked for a delta that is no longer kept: this is the full handout." }),
+    peers: z.array(Peer),
+  })
+  .openapi("PeersResponse");
+
+export const PeersDelta = z
+  .object({
+    version: z.number().int(),
+    degraded: z.literal(true).optional(),
+    upserts: z.array(Peer).openapi({ description: "Peers new to the handout, or changed, since `since`." }),
+    removes: z.array(NodeId).openapi({ description: "Ids gone from the handout since `since`." }),
+  })
+  .openapi("PeersDelta");
+
+const Limit = z
+  .string()
+  .regex(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
+  .optional()
+  .openapi({ description: "Hand out at most this many peers, a stable rendezvous-hashed subset (same-zone peers first).", example: "3" });
+
+const Since = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
+  .optional()
+  .openapi({ description: "Answer with only what changed since this version: `{version, upserts, removes}`, or the full handout with `snapshot: true` when that is no longer kept." });
+
+export const MAX_WAIT_SECONDS = 60;
 
 export const PeersQuery = z.object({
-  limit: z
+  limit: Limit,
+  since: Since,
+  wait: z
     .string()
-    .regex(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
+    .regex(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .refine((v) => Number(v) <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
     .optional()
-    .openapi({ description: "Hand out at most this many peers, a stable rendezvous-hashed subset.", example: "3" }),
+    .openapi({ description: "Long-poll: with a current If-None-Match, hold the request until the version changes (200) or this many seconds pass (304)." }),
 });
+
+export const WatchQuery = z.object({ limit: Limit, since: Since });
 
 export const CreateClusterRequest = z.strictObject({ name: ClusterName }).openapi("CreateClusterRequest");
 

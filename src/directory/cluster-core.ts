@@ -86,6 +86,9 @@ export const SELF_PRESERVATION_MIN_NODES = 10;
 /** While degraded, how often to look again at whether renewals have recovered. */
 export const DEGRADED_RECHECK_MS = 10_000;
 
+/** How a delta answer that had to fall back to the full handout begins. */
+const SNAPSHOT_PREFIX = '{"snapshot":true,';
+
 export interface CoreOptions {
   /** Token bucket size per node; the refill rate is the cluster's minIntervalSeconds. */
   rateBurst: number;
@@ -133,6 +136,8 @@ export interface PeersInput extends NodeRequest {
   ifNoneMatch?: string | null;
   /** Answer with only what changed since this version (a delta), when it can be told. */
   since?: number;
+  /** False for the second look of a long-poll: one request, one token from the rate limit. */
+  countRequest?: boolean;
 }
 
 export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
@@ -354,7 +359,7 @@ export class ClusterCore {
   }
 
   peers(input: PeersInput): Outcome<PeersResult> {
-    const found = this.#liveRequester(input);
+    const found = this.#liveRequester(input, input.countRequest ?? true);
     if (!found.ok) return found;
     const etag = `"${this.#meta!.version}"`;
     if (etagMatches(input.ifNoneMatch, etag)) return ok({ status: 304, etag });
@@ -366,10 +371,24 @@ export class ClusterCore {
    * What a watcher of `node` needs to be told now: the changes to its handout since `since`
    * (null when there are none), or a snapshot when they cannot be told.
    */
-  watchUpdate(node: string, limit: number | undefined, since: number): { type: "delta" | "snapshot"; body: string } | null {
+  watchUpdate(node: string, limit: number | undefined, since: number | null): { type: "delta" | "snapshot"; message: string } | null {
     if (!this.#meta || since === this.#meta.version) return null;
-    const body = this.#deltaBody(node, limit, since);
-    return { type: body.includes('"snapshot":true') ? "snapshot" : "delta", body };
+    const body = since === null ? this.#handoutBody(node, limit) : this.#deltaBody(node, limit, since);
+    const snapshot = since === null || body.startsWith(SNAPSHOT_PREFIX);
+    const fields = snapshot && since !== null ? body.slice(SNAPSHOT_PREFIX.length) : body.slice(1);
+    return { type: snapshot ? "snapshot" : "delta", message: `{"type":"${snapshot ? "snapshot" : "delta"}",${fields}` };
+  }
+
+  /** Opens a watch: the same checks as a peers request (credential, block, rate limit, live lease). */
+  startWatch(input: NodeRequest): Outcome<null> {
+    const found = this.#liveRequester(input);
+    return found.ok ? ok(null) : found;
+  }
+
+  /** Whether an open watch may go on: its credential still belongs to the node, and it is not blocked. */
+  watchStanding(node: string, tokenHash: string): "ok" | "credential-gone" | "blocked" {
+    if (this.#byCredential.get(tokenHash) !== node) return "credential-gone";
+    return this.#overrides.get(node)?.action === "block" ? "blocked" : "ok";
   }
 
   /**
@@ -392,8 +411,10 @@ export class ClusterCore {
     // and look again shortly; expire normally once renewals have recovered.
     const massExpiry = this.#liveCount >= SELF_PRESERVATION_MIN_NODES && due.length * 2 > this.#liveCount;
     if (massExpiry && !force) {
-      if (!this.#setDegraded(true, now, actor, `${due.length} of ${this.#liveCount} leases ran out at once`)) this.#recomputeWakeAt();
-      this.#lowerWakeAt(now + DEGRADED_RECHECK_MS);
+      this.#setDegraded(true, now, actor, `${due.length} of ${this.#liveCount} leases ran out at once`);
+      // Look again after a pause that gives renewals time to arrive, not on every request.
+      this.#recomputeWakeAt();
+      this.#wakeAt = Math.max(this.#wakeAt ?? 0, now + DEGRADED_RECHECK_MS);
       return 0;
     }
     for (const state of due) {
@@ -661,7 +682,7 @@ export class ClusterCore {
   }
 
   /** Authenticates a node credential for `input.node` and finds its live lease. */
-  #liveRequester(input: NodeRequest): Outcome<NodeState> {
+  #liveRequester(input: NodeRequest, countRequest = true): Outcome<NodeState> {
     if (!this.#meta) return fail(notFoundCluster(input.cluster));
     this.#expireIfDue(input.now);
     const principal = this.#authenticate(input);
@@ -671,7 +692,7 @@ export class ClusterCore {
     }
     const blocked = this.#blocked(input.node);
     if (blocked) return blocked;
-    const limited = this.#takeToken(input.node, input.now);
+    const limited = countRequest ? this.#takeToken(input.node, input.now) : null;
     if (limited) return limited;
     const state = this.#nodes.get(input.node);
     if (!state || state.endedAt !== null) {
@@ -835,7 +856,7 @@ export class ClusterCore {
         since >= this.#changelogFloor && since <= meta.version
           ? deltaSince(this.#changes, since, this.#currentPool(), requester, this.#nodes.get(requester)?.zone ?? null, limit)
           : null;
-      if (!delta) return this.#handoutBody(requester, requested).replace(/^\{/, '{"snapshot":true,');
+      if (!delta) return SNAPSHOT_PREFIX + this.#handoutBody(requester, requested).slice(1);
       const degraded = this.#degraded ? `"degraded":true,` : "";
       return `{"version":${meta.version},${degraded}"upserts":[${delta.upserts.map((e) => e.json).join(",")}],"removes":${JSON.stringify(delta.removes)}}`;
     });

@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../contract/admin.js";
 import type { CreateClusterResponse } from "../contract/schemas.js";
-import { ok, type Outcome } from "../problem.js";
+import { ok, type Outcome, problemResponse } from "../problem.js";
 import {
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
@@ -25,6 +25,17 @@ import { ADMIN_ACTOR } from "./records.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { SqlStore } from "./sql-store.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, newSecret, newTokenId, sha256Hex } from "./tokens.js";
+import { checkAddr } from "../contract/addresses.js";
+
+import {
+  CLOSE_BLOCKED,
+  CLOSE_CREDENTIAL_GONE,
+  echoableCloseCode,
+  parseWatchMessage,
+  WATCH_HEADERS,
+  WATCH_SUBPROTOCOL,
+  type WatchAttachment,
+} from "./watchers.js";
 
 /** After this many failed alarm runs, stop throwing (the runtime gives up after 6) and re-arm. */
 const ALARM_RETRY_LIMIT = 5;
@@ -32,15 +43,19 @@ const ALARM_REARM_MS = 30_000;
 
 export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
-export type PeersCall = Omit<PeersInput, "now">;
+export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
 
 export class ClusterDirectory extends DurableObject<Env> {
   #core!: ClusterCore;
   readonly #alarm: SingleAlarm;
+  /** Long-polls waiting for the next version. */
+  readonly #waiters = new Set<() => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#alarm = new SingleAlarm(ctx.storage);
+    // Keep-alives from watchers are answered by the runtime, without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
       await this.#alarm.load();
@@ -57,11 +72,55 @@ export class ClusterDirectory extends DurableObject<Env> {
     });
   }
 
-  /** Runs one core operation at the current time, then moves the alarm if it has to. */
+  /**
+   * Runs one core operation at the current time, then moves the alarm if it has to and, when
+   * the version moved, wakes long-polls and brings watchers up to date.
+   */
   async #apply<T>(operation: (now: number) => Outcome<T>): Promise<Outcome<T>> {
+    const version = this.#core.version;
     const outcome = operation(Date.now());
+    if (this.#core.version !== version) this.#changed();
     await this.#alarm.sync(this.#core.wakeAt);
     return outcome;
+  }
+
+  #changed(): void {
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+    for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
+  }
+
+  #bringUpToDate(ws: WebSocket): void {
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) return;
+    const standing = this.#core.watchStanding(watch.node, watch.tokenHash);
+    if (standing === "credential-gone") {
+      ws.close(CLOSE_CREDENTIAL_GONE, "the node credential was revoked or replaced; register again with a join token");
+      return;
+    }
+    if (standing === "blocked") {
+      ws.close(CLOSE_BLOCKED, "the node is blocked by an operator");
+      return;
+    }
+    const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
+    if (!update) return;
+    ws.send(update.message);
+    ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+  }
+
+  /** Resolves on the next version change, or after `ms`. */
+  #nextChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.add(wake);
+    });
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -79,8 +138,70 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#apply((now) => this.#core.leave({ ...call, now }));
   }
 
-  peers(call: PeersCall): Promise<Outcome<PeersResult>> {
-    return this.#apply((now) => this.#core.peers({ ...call, now }));
+  /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
+  async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
+    const first = await this.#apply((now) => this.#core.peers({ ...call, now }));
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
+    await this.#nextChange(waitSeconds * 1000);
+    return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }));
+  }
+
+  /** A watch upgrade, handed over by the Worker after it validated the request. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const header = (name: string) => request.headers.get(name) ?? "";
+    const watch: WatchAttachment = {
+      cluster: header(WATCH_HEADERS.cluster),
+      node: header(WATCH_HEADERS.node),
+      tokenHash: header(WATCH_HEADERS.tokenHash),
+      limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
+      version: 0,
+    };
+    const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
+    const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }));
+    if (!allowed.ok) return problemResponse(allowed.problem);
+
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server, [watch.node]);
+    const first = this.#core.watchUpdate(watch.node, watch.limit, since);
+    if (first) server.send(first.message);
+    server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    const offered = request.headers.get("Sec-WebSocket-Protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers: protocol });
+  }
+
+  /** A watcher renewing its lease over the socket: `{"type":"renew","addrs":[…],…}`. */
+  async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) return;
+    const message = parseWatchMessage(raw);
+    if (message.type === "invalid") {
+      ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
+      return;
+    }
+    const { body } = message;
+    const outcome = await this.#apply((now) =>
+      this.#core.register({
+        cluster: watch.cluster,
+        node: watch.node,
+        tokenHash: watch.tokenHash,
+        addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
+        labels: body.labels,
+        ttlSeconds: body.ttlSeconds,
+        observedIp: null,
+        now,
+      }),
+    );
+    ws.send(JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail }));
+  }
+
+  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    ws.close(echoableCloseCode(code), reason);
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    ws.close(1011, "watch failed");
   }
 
   // ---- admin API -------------------------------------------------------------------------
@@ -96,6 +217,10 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   async summary(cluster: string) {
     return this.#core.summary(cluster);
+  }
+
+  forceExpire(cluster: string) {
+    return this.#apply((now) => this.#core.forceExpire({ cluster, now, actor: ADMIN_ACTOR }));
   }
 
   updateSettings(cluster: string, patch: ClusterSettingsPatch) {
@@ -169,8 +294,10 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   async alarm(info?: AlarmInvocationInfo): Promise<void> {
     this.#alarm.fired();
+    const version = this.#core.version;
     try {
       this.#core.expireDue(Date.now());
+      if (this.#core.version !== version) this.#changed();
     } catch (err) {
       if ((info?.retryCount ?? 0) < ALARM_RETRY_LIMIT) throw err;
       console.error(`ClusterDirectory alarm failed ${info?.retryCount} times; re-arming in ${ALARM_REARM_MS} ms:`, err);

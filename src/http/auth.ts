@@ -8,10 +8,22 @@
 import type { MiddlewareHandler } from "hono";
 import { UNAUTHORIZED_HEADERS } from "../problem.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, sha256Hex } from "../directory/tokens.js";
+import { BEARER_SUBPROTOCOL_PREFIX } from "../directory/watchers.js";
 import { raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
 const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * The bearer token of a WebSocket upgrade: the Authorization header, or, for browsers, which
+ * cannot set headers, the subprotocol `bearer.<token>` offered next to `peerdir`.
+ */
+function watchToken(authorization: string | undefined, protocols: string | undefined): string {
+  if (authorization) return bearerToken(authorization);
+  const offered = protocols?.split(",").map((p) => p.trim()) ?? [];
+  const fromProtocol = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  return bearerToken(fromProtocol ? `Bearer ${fromProtocol}` : undefined);
+}
 
 function bearerToken(header: string | undefined): string {
   if (!header) raise("unauthorized", "send a token in the Authorization header: `Authorization: Bearer <token>`", { headers: UNAUTHORIZED_HEADERS });
@@ -77,10 +89,16 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Node routes: a join token or node credential, checked by the cluster's Durable Object. */
-export function nodeAuth(): MiddlewareHandler<AppEnv> {
+/**
+ * Node routes: a join token or node credential, checked by the cluster's Durable Object.
+ * `{ websocket: true }` also takes the token from the `bearer.<token>` subprotocol.
+ */
+export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const tokenHash = await sha256Hex(bearerToken(c.req.header("Authorization")));
+    const token = options.websocket
+      ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol"))
+      : bearerToken(c.req.header("Authorization"));
+    const tokenHash = await sha256Hex(token);
     if (await isAdminToken(tokenHash, c.env)) {
       raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
     }

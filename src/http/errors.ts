@@ -4,7 +4,9 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type FieldError, problem, type ProblemInit, type ProblemKind } from "../problem.js";
+import { type FieldError, problem, type ProblemInit, type ProblemKind, problemResponse } from "../problem.js";
+
+export { problemResponse };
 
 export class ProblemError extends Error {
   constructor(readonly problem: ProblemInit) {
@@ -17,13 +19,6 @@ export function raise(kind: ProblemKind, detail: string, extra?: Pick<ProblemIni
   throw new ProblemError(problem(kind, detail, extra));
 }
 
-export function problemResponse(p: ProblemInit): Response {
-  const { headers, ...body } = p;
-  return new Response(JSON.stringify(body), {
-    status: p.status,
-    headers: { "Content-Type": "application/problem+json", ...headers },
-  });
-}
 
 const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
   400: "bad-request",
@@ -33,6 +28,7 @@ const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
   405: "method-not-allowed",
   413: "payload-too-large",
   415: "unsupported-media-type",
+  426: "upgrade-required",
 };
 
 /** The app's single error handler. Anything unexpected is logged (never the request's token) and is a 500. */

@@ -1,6 +1,6 @@
 /** Admin: clusters — create, list, show, change settings, delete. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { ClusterDetail, ClusterList, ClusterSettingsPatch } from "../../contract/admin.js";
+import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../contract/admin.js";
 import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
@@ -59,6 +59,18 @@ const update = createRoute({
   responses: { 200: { description: "The cluster as changed", ...json(ClusterDetail) }, ...problemResponses(400, 401, 403, 404, 413, 415) },
 });
 
+const forceExpire = createRoute({
+  method: "post",
+  path: "/v1/admin/clusters/{cluster}/expire",
+  tags,
+  summary: "Expire every lease that is due, now",
+  description: "Overrides self-preservation: ends every lease past its expiry even when that is most of the cluster.",
+  security: bearerSecurity,
+  middleware: [adminAuth()] as const,
+  request: { params: ClusterParams },
+  responses: { 200: { description: "How many leases ended", ...json(ForceExpireResult) }, ...problemResponses(400, 401, 403, 404) },
+});
+
 const remove = createRoute({
   method: "delete",
   path: "/v1/admin/clusters/{cluster}",
@@ -78,7 +90,10 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
     const clusters = [];
     for (const [i, outcome] of summaries.entries()) {
       // A name the catalog still holds but whose cluster is gone: drop it, and heal the catalog.
-      if (outcome.ok) clusters.push({ name: outcome.value.name, nodes: outcome.value.nodes, version: outcome.value.version, createdAt: outcome.value.createdAt });
+      if (outcome.ok) {
+        const { settings: _settings, ...summary } = outcome.value;
+        clusters.push(summary);
+      }
       else await catalog.remove(names[i]);
     }
     return c.json({ clusters }, 200);
@@ -97,6 +112,10 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   .openapi(update, async (c) => {
     const { cluster } = c.req.valid("param");
     return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(cluster, c.req.valid("json"))), 200);
+  })
+  .openapi(forceExpire, async (c) => {
+    const { cluster } = c.req.valid("param");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire(cluster)), 200);
   })
   .openapi(remove, async (c) => {
     const { cluster } = c.req.valid("param");

@@ -1,0 +1,53 @@
+/**
+ * The watchers of a cluster: hibernatable WebSockets, one per watching node, each remembering
+ * (in its attachment, which survives hibernation) which node it serves, its limit, and the
+ * version it was last brought up to. Pings are answered by the runtime without waking the
+ * object; everything else is a JSON message.
+ */
+import { RegisterRequest } from "../contract/schemas.js";
+
+/** Request headers the Worker uses to hand a validated watch upgrade to the object. */
+export const WATCH_HEADERS = { cluster: "x-peerdir-cluster", node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash" } as const;
+
+/** The subprotocol a watch speaks; browsers, which cannot set headers, send `peerdir, bearer.<credential>`. */
+export const WATCH_SUBPROTOCOL = "peerdir";
+export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";
+
+export interface WatchAttachment {
+  cluster: string;
+  node: string;
+  /** SHA-256 of the node credential the watch was opened with: renewals over the socket use it. */
+  tokenHash: string;
+  limit: number | undefined;
+  /** The version this watcher's handout reflects. */
+  version: number;
+}
+
+/** Close codes an agent can act on (4000-4999 are the application's). */
+export const CLOSE_CREDENTIAL_GONE = 4001;
+export const CLOSE_BLOCKED = 4003;
+
+export type WatchMessage = { type: "renew"; body: RegisterRequest } | { type: "invalid"; detail: string };
+
+/** Parses what a watcher sent: `{"type":"renew","addrs":[…],"labels"?,"ttlSeconds"?}`. */
+export function parseWatchMessage(raw: string | ArrayBuffer): WatchMessage {
+  if (typeof raw !== "string") return { type: "invalid", detail: "send JSON text frames" };
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { type: "invalid", detail: "not JSON" };
+  }
+  if (typeof data !== "object" || data === null || (data as { type?: unknown }).type !== "renew") {
+    return { type: "invalid", detail: 'the only message a watcher may send is {"type":"renew",...}; send "ping" for a keep-alive' };
+  }
+  const { type: _type, ...body } = data as Record<string, unknown>;
+  const parsed = RegisterRequest.safeParse(body);
+  if (!parsed.success) return { type: "invalid", detail: parsed.error.issues.map((i) => `/${i.path.join("/")}: ${i.message}`).join("; ") };
+  return { type: "renew", body: parsed.data };
+}
+
+/** Close codes the runtime reports but a server may not send back. */
+export function echoableCloseCode(code: number): number {
+  return code === 1005 || code === 1006 || code < 1000 ? 1000 : code;
+}

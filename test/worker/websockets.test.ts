@@ -1,0 +1,136 @@
+// Watch over hibernatable WebSockets: a snapshot, then a delta per change that affects this
+// node's handout; resume with ?since; pings answered; renewals over the socket; closed when the
+// credential goes.
+import { env, exports } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { addr, admin, call, createCluster, expectProblem, join } from "./helpers.js";
+
+interface Watch {
+  ws: WebSocket;
+  next(): Promise<Record<string, unknown>>;
+  nextRaw(): Promise<string>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+async function openWatch(cluster: string, node: string, credential: string, query = "", viaProtocol = false): Promise<Watch> {
+  const headers: Record<string, string> = { Upgrade: "websocket" };
+  if (viaProtocol) headers["Sec-WebSocket-Protocol"] = `peerdir, bearer.${credential}`;
+  else headers.Authorization = `Bearer ${credential}`;
+  const res = await exports.default.fetch(new Request(`http://peerdir.test/v1/clusters/${cluster}/nodes/${node}/watch${query}`, { headers }));
+  if (res.status !== 101) throw new Error(`watch refused: ${res.status} ${await res.text()}`);
+  if (viaProtocol) expect(res.headers.get("Sec-WebSocket-Protocol")).toBe("peerdir");
+  const ws = res.webSocket!;
+  const queue: string[] = [];
+  const waiting: ((m: string) => void)[] = [];
+  ws.addEventListener("message", (e) => {
+    const data = String(e.data);
+    const waiter = waiting.shift();
+    if (waiter) waiter(data);
+    else queue.push(data);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+  ws.accept();
+  const nextRaw = () =>
+    new Promise<string>((resolve, reject) => {
+      const queued = queue.shift();
+      if (queued !== undefined) return resolve(queued);
+      const timer = setTimeout(() => reject(new Error("no message within 3 s")), 3000);
+      waiting.push((m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  return { ws, nextRaw, next: async () => JSON.parse(await nextRaw()), closed };
+}
+
+describe("watch", () => {
+  it("sends a snapshot, then deltas for each change that affects this node", async () => {
+    const joinToken = await createCluster("ws1");
+    const a = await join("ws1", joinToken, "a");
+    await join("ws1", joinToken, "b", { addrs: [addr(2)] });
+    const watch = await openWatch("ws1", "a", a.credential);
+    const snapshot = await watch.next();
+    expect(snapshot).toMatchObject({ type: "snapshot", peers: [{ id: "b", addrs: [addr(2)], labels: {} }] });
+
+    const c = await join("ws1", joinToken, "c", { addrs: [addr(3)] });
+    expect(await watch.next()).toEqual({ type: "delta", version: c.version, upserts: [{ id: "c", addrs: [addr(3)], labels: {} }], removes: [] });
+    await call("PUT", "/v1/clusters/ws1/nodes/c", { token: c.credential, body: { addrs: [addr(4)] } });
+    expect(await watch.next()).toMatchObject({ type: "delta", upserts: [{ id: "c", addrs: [addr(4)] }], removes: [] });
+    await call("DELETE", "/v1/clusters/ws1/nodes/c", { token: c.credential });
+    expect(await watch.next()).toMatchObject({ type: "delta", upserts: [], removes: ["c"] });
+    watch.ws.close(1000, "done");
+  });
+
+  it("answers pings, renews over the socket, and takes the credential as a subprotocol", async () => {
+    const joinToken = await createCluster("ws2");
+    const a = await join("ws2", joinToken, "a");
+    const watch = await openWatch("ws2", "a", a.credential, "", true);
+    expect(await watch.next()).toMatchObject({ type: "snapshot", peers: [] });
+    watch.ws.send("ping");
+    expect(await watch.nextRaw()).toBe("pong");
+    watch.ws.send(JSON.stringify({ type: "renew", addrs: [addr(0)], ttlSeconds: 120 }));
+    expect(await watch.next()).toMatchObject({ type: "renewed", node: "a", ttlSeconds: 120 });
+    watch.ws.send(JSON.stringify({ type: "renew", addrs: ["nonsense"] }));
+    expect(await watch.next()).toMatchObject({ type: "error", status: 400 });
+    watch.ws.send("{not json");
+    expect(await watch.next()).toMatchObject({ type: "error", status: 400 });
+    watch.ws.close(1000, "done");
+  });
+
+  it("resumes with only the missed changes, even across an eviction", async () => {
+    const joinToken = await createCluster("ws3");
+    const a = await join("ws3", joinToken, "a");
+    const first = await openWatch("ws3", "a", a.credential);
+    const snapshot = (await first.next()) as { version: number };
+    first.ws.close(1000, "bye");
+    await join("ws3", joinToken, "b", { addrs: [addr(2)] });
+    await join("ws3", joinToken, "c", { addrs: [addr(3)] });
+    await evictDurableObject(env.CLUSTER.getByName("ws3"));
+    const resumed = await openWatch("ws3", "a", a.credential, `?since=${snapshot.version}`);
+    expect(await resumed.next()).toMatchObject({ type: "delta", upserts: [{ id: "b" }, { id: "c" }], removes: [] });
+    resumed.ws.close(1000, "done");
+    const fromTheFuture = await openWatch("ws3", "a", a.credential, "?since=999999");
+    expect(await fromTheFuture.next()).toMatchObject({ type: "snapshot", peers: [{ id: "b" }, { id: "c" }] });
+    fromTheFuture.ws.close(1000, "done");
+  });
+
+  it("keeps a limited watcher's subset exact", async () => {
+    const joinToken = await createCluster("ws4");
+    const a = await join("ws4", joinToken, "a");
+    for (let i = 0; i < 6; i++) await join("ws4", joinToken, `p${i}`, { addrs: [addr(i + 10)] });
+    const watch = await openWatch("ws4", "a", a.credential, "?limit=2");
+    const snapshot = (await watch.next()) as { peers: { id: string }[] };
+    const held = new Set(snapshot.peers.map((p) => p.id));
+    expect(held.size).toBe(2);
+    const gone = [...held][0];
+    await admin("POST", `/v1/admin/clusters/ws4/nodes/${gone}/evict`, { reason: "test" });
+    const delta = (await watch.next()) as { upserts: { id: string }[]; removes: string[] };
+    expect(delta.removes).toEqual([gone]);
+    expect(delta.upserts).toHaveLength(1);
+    held.delete(gone);
+    held.add(delta.upserts[0].id);
+    const fresh = await call("GET", "/v1/clusters/ws4/nodes/a/peers?limit=2", { token: a.credential });
+    expect(new Set(((await fresh.json()) as { peers: { id: string }[] }).peers.map((p) => p.id))).toEqual(held);
+    watch.ws.close(1000, "done");
+  });
+
+  it("closes the watch when the node's credential is revoked", async () => {
+    const joinToken = await createCluster("ws5");
+    const a = await join("ws5", joinToken, "a");
+    const watch = await openWatch("ws5", "a", a.credential);
+    await watch.next();
+    await admin("DELETE", "/v1/admin/clusters/ws5/nodes/a/credential");
+    expect((await watch.closed).code).toBe(4001);
+  });
+
+  it("refuses a plain GET, and bad credentials, with problems", async () => {
+    const joinToken = await createCluster("ws6");
+    const a = await join("ws6", joinToken, "a");
+    await expectProblem(await call("GET", "/v1/clusters/ws6/nodes/a/watch", { token: a.credential }), 426);
+    const res = await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/ws6/nodes/a/watch", { headers: { Upgrade: "websocket" } }));
+    await expectProblem(res, 401);
+    const wrong = await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/ws6/nodes/a/watch", { headers: { Upgrade: "websocket", Authorization: `Bearer ${joinToken}` } }));
+    await expectProblem(wrong, 403);
+  });
+});
