@@ -9,6 +9,10 @@ import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
+export const AddressPolicy = z.enum(["any", "observed-ip"]).openapi({
+  description: "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
+});
+
 export const ClusterSettings = z
   .object({
     minTtlSeconds: z.number().int(),
@@ -17,6 +21,7 @@ export const ClusterSettings = z
     maxNodes: z.number().int(),
     minIntervalSeconds: z.number().openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
     defaultLimit: z.number().int().nullable().openapi({ description: "Handout size when a request gives no `limit`; null hands out every peer." }),
+    addressPolicy: AddressPolicy,
   })
   .openapi("ClusterSettings");
 
@@ -28,6 +33,7 @@ export const ClusterSettingsPatch = z
     maxNodes: z.number().int().positive().max(1_000_000).optional(),
     minIntervalSeconds: z.number().min(0).max(3600).optional(),
     defaultLimit: z.number().int().positive().max(99_999).nullable().optional(),
+    addressPolicy: AddressPolicy.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, "name at least one setting to change")
   .openapi("ClusterSettingsPatch");

@@ -14,6 +14,7 @@
  */
 import type { NodeView } from "../contract/admin.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
+import { addressPolicyViolation } from "./address-policy.js";
 import { AUDIT_PRUNE_EVERY, AUDIT_RETENTION, nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { type ChangeRecord, deltaSince, KEEP_VERSIONS, RESYNC_ALL } from "./changelog.js";
 import { handoutBody, type HandoutEntry, handoutPool, selectPeers, zoneOf } from "./handout.js";
@@ -284,6 +285,8 @@ export class ClusterCore {
 
     const { node, now } = input;
     const settings = meta.settings;
+    const violation = addressPolicyViolation(settings.addressPolicy, input.addrs, input.observedIp);
+    if (violation) return fail(problem("forbidden", violation));
     const ttlSeconds = grantTtl(input.ttlSeconds, settings);
     const expiresAt = now + ttlSeconds * 1000;
     const labels = sortedLabels(input.labels);

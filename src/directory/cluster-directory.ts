@@ -155,6 +155,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       node: header(WATCH_HEADERS.node),
       tokenHash: header(WATCH_HEADERS.tokenHash),
       limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
+      observedIp: request.headers.get(WATCH_HEADERS.observedIp),
       version: 0,
     };
     const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
@@ -189,7 +190,7 @@ export class ClusterDirectory extends DurableObject<Env> {
         addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
         labels: body.labels,
         ttlSeconds: body.ttlSeconds,
-        observedIp: null,
+        observedIp: watch.observedIp,
         now,
       }),
     );

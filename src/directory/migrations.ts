@@ -10,6 +10,7 @@ import init from "../../migrations/0001_init.sql";
 import observedIp from "../../migrations/0002_observed_ip.sql";
 import admin from "../../migrations/0003_admin.sql";
 import changelog from "../../migrations/0004_changelog.sql";
+import addressPolicy from "../../migrations/0005_address_policy.sql";
 import catalog from "../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "0002_observed_ip", sql: observedIp },
   { version: 3, name: "0003_admin", sql: admin },
   { version: 4, name: "0004_changelog", sql: changelog },
+  { version: 5, name: "0005_address_policy", sql: addressPolicy },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

@@ -9,7 +9,11 @@ export interface ClusterSettings extends TtlBounds {
   minIntervalSeconds: number;
   /** Handout size when a request names no limit; null = every peer. */
   defaultLimit: number | null;
+  /** 'observed-ip': a node may only advertise the IP address its requests come from. */
+  addressPolicy: AddressPolicy;
 }
+
+export type AddressPolicy = "any" | "observed-ip";
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
   minTtlSeconds: 10,
@@ -18,6 +22,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   maxNodes: 10_000,
   minIntervalSeconds: 1,
   defaultLimit: null,
+  addressPolicy: "any",
 };
 
 export interface ClusterMeta {

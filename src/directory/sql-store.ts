@@ -4,7 +4,7 @@
  */
 import type { ChangeRecord } from "./changelog.js";
 import type { DirectoryStore, Snapshot } from "./cluster-core.js";
-import type { ActorKind, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "./records.js";
+import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "./records.js";
 
 interface ClusterRow {
   name: string;
@@ -18,6 +18,7 @@ interface ClusterRow {
   default_limit: number | null;
   changelog_floor: number;
   degraded: number;
+  address_policy: AddressPolicy;
   [key: string]: SqlStorageValue;
 }
 
@@ -96,6 +97,7 @@ export class SqlStore implements DirectoryStore {
             maxNodes: cluster.max_nodes,
             minIntervalSeconds: cluster.min_interval_seconds,
             defaultLimit: cluster.default_limit,
+            addressPolicy: cluster.address_policy,
           },
         }
       : null;
@@ -150,8 +152,8 @@ export class SqlStore implements DirectoryStore {
   insertCluster(meta: ClusterMeta): void {
     const s = meta.settings;
     this.sql.exec(
-      `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes, min_interval_seconds, default_limit)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes, min_interval_seconds, default_limit, address_policy)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       meta.name,
       meta.createdAt,
       meta.version,
@@ -161,12 +163,13 @@ export class SqlStore implements DirectoryStore {
       s.maxNodes,
       s.minIntervalSeconds,
       s.defaultLimit,
+      s.addressPolicy,
     );
   }
 
   saveSettings(s: ClusterSettings): void {
     this.sql.exec(
-      `UPDATE cluster SET min_ttl_seconds = ?, default_ttl_seconds = ?, max_ttl_seconds = ?, max_nodes = ?, min_interval_seconds = ?, default_limit = ?
+      `UPDATE cluster SET min_ttl_seconds = ?, default_ttl_seconds = ?, max_ttl_seconds = ?, max_nodes = ?, min_interval_seconds = ?, default_limit = ?, address_policy = ?
        WHERE id = 1`,
       s.minTtlSeconds,
       s.defaultTtlSeconds,
@@ -174,6 +177,7 @@ export class SqlStore implements DirectoryStore {
       s.maxNodes,
       s.minIntervalSeconds,
       s.defaultLimit,
+      s.addressPolicy,
     );
   }
 

@@ -7,7 +7,7 @@
 import { RegisterRequest } from "../contract/schemas.js";
 
 /** Request headers the Worker uses to hand a validated watch upgrade to the object. */
-export const WATCH_HEADERS = { cluster: "x-peerdir-cluster", node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash" } as const;
+export const WATCH_HEADERS = { cluster: "x-peerdir-cluster", node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash", observedIp: "x-peerdir-observed-ip" } as const;
 
 /** The subprotocol a watch speaks; browsers, which cannot set headers, send `peerdir, bearer.<credential>`. */
 export const WATCH_SUBPROTOCOL = "peerdir";
@@ -19,6 +19,8 @@ export interface WatchAttachment {
   /** SHA-256 of the node credential the watch was opened with: renewals over the socket use it. */
   tokenHash: string;
   limit: number | undefined;
+  /** The client IP the watch was opened from, for renewals over the socket. */
+  observedIp: string | null;
   /** The version this watcher's handout reflects. */
   version: number;
 }

@@ -134,6 +134,8 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     if (limit !== undefined) target.searchParams.set("limit", limit);
     if (since !== undefined) target.searchParams.set("since", since);
     const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.cluster]: cluster, [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
+    const observedIp = c.req.header("CF-Connecting-IP");
+    if (observedIp) headers.set(WATCH_HEADERS.observedIp, observedIp);
     const protocols = c.req.header("Sec-WebSocket-Protocol");
     if (protocols) headers.set("Sec-WebSocket-Protocol", protocols);
     // The object's fetch only ever serves this upgrade; it is not reachable from outside.
