@@ -80,7 +80,8 @@ describe("views", () => {
       nodes: 2,
       version: 9,
       createdAt: at(0),
-      settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 0, defaultLimit: null },
+      degraded: false,
+      settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 0, defaultLimit: null, addressPolicy: "any" },
     };
     const text = clusterView(c);
     expect(text).toContain("default-ttl    60s");
