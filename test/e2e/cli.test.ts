@@ -111,7 +111,7 @@ describe("peerdir cluster", () => {
   it("changes settings, and reports the directory's 400 in one line", async () => {
     await ok(["cluster", "create", "cli-set"]);
     const updated = await json<ClusterDetail>(["cluster", "set", "cli-set", "--min-ttl", "5", "--default-ttl", "30", "--max-ttl", "900", "--max-nodes", "50", "--min-interval", "0.5", "--default-limit", "3"]);
-    expect(updated.settings).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 900, maxNodes: 50, minIntervalSeconds: 0.5, defaultLimit: 3 });
+    expect(updated.settings).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 900, maxNodes: 50, minIntervalSeconds: 0.5, defaultLimit: 3, addressPolicy: "any" });
     expect((await admin<ClusterDetail>("/clusters/cli-set")).body.settings).toEqual(updated.settings);
 
     const none = await ok(["cluster", "set", "cli-set", "--default-limit", "none"]);
