@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
 import { checkAddrShape } from "./formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
+import { LONG_POLL_WAIT_SECONDS, TRANSPORT_MODES, type TransportMode } from "./transport.js";
 
 export interface AgentConfig {
   directory: string;
@@ -25,6 +26,8 @@ export interface AgentConfig {
   /** Requested lease length; null lets the cluster's default apply. */
   ttl: number | null;
   pollInterval: number;
+  /** How to hear about peer changes; see transport.ts. */
+  transport: TransportMode;
   listen: { host: string; port: number };
   stateDir: string;
   peersFile: string | null;
@@ -61,6 +64,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: "label", key: "labels", arg: "KEY=VALUE", repeatable: true, help: "A label to advertise. Repeatable (up to 16); in the environment, comma-separated." },
   { flag: "ttl", key: "ttl", arg: "SECONDS", help: "Requested lease length. The directory clamps it (default bounds 10-3600 s). Default: the cluster's default (60 s)." },
   { flag: "poll-interval", key: "pollInterval", arg: "SECONDS", help: `How often to ask the directory for peer changes (>= ${MIN_POLL_INTERVAL}, fractions allowed). Default: ${DEFAULT_POLL_INTERVAL}. The directory allows each node 1 request/s sustained, renewals included; below 2 s the agent may be rate limited (it then waits as told).` },
+  { flag: "transport", key: "transport", arg: "auto|watch|long-poll|poll", help: `How to hear about peer changes. auto (default): the WebSocket watch (pushed at once; needs Node.js 22+), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through or this Node.js has no WebSocket, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.` },
   { flag: "listen", key: "listen", arg: "HOST:PORT", help: `Address of the local HTTP endpoints. Default: ${DEFAULT_LISTEN}. IPv6 as [::1]:7946.` },
   { flag: "state-dir", key: "stateDir", arg: "DIR", help: "Where the node credential (mode 0600) and the last-known-good peers are kept, under <DIR>/<cluster>/<node>/. Default: $STATE_DIRECTORY (systemd), else /var/lib/peerdir-agent as root, else $XDG_STATE_HOME/peerdir-agent or ~/.local/state/peerdir-agent." },
   { flag: "peers-file", key: "peersFile", arg: "PATH", help: "Also write the peer list here (the directory's JSON, atomically) on every change." },
@@ -267,6 +271,9 @@ export function parseCommand(
   const pollInterval = num(raw, "pollInterval", where("pollInterval")) ?? DEFAULT_POLL_INTERVAL;
   if (pollInterval < MIN_POLL_INTERVAL || pollInterval > 3600) throw new ConfigError(`${where("pollInterval")} must be between ${MIN_POLL_INTERVAL} and 3600 seconds`);
 
+  const transport = (str(raw, "transport", where("transport")) ?? "auto") as TransportMode;
+  if (!TRANSPORT_MODES.includes(transport)) throw new ConfigError(`${where("transport")} must be one of ${TRANSPORT_MODES.join(", ")}`);
+
   const listenText = str(raw, "listen", where("listen")) ?? DEFAULT_LISTEN;
   const listen = parseListen(listenText);
 
@@ -289,6 +296,7 @@ export function parseCommand(
       labels: labels as Record<string, string>,
       ttl,
       pollInterval,
+      transport,
       listen,
       stateDir: resolve(stateDir || defaultStateDir(env)),
       peersFile: peersFile ? resolve(peersFile) : null,

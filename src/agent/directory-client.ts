@@ -7,6 +7,7 @@
  */
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
+import { watchUrl } from "./transport.js";
 
 export type Outcome =
   | "ok"
@@ -70,11 +71,31 @@ export class DirectoryClient {
     });
   }
 
-  peers(credential: string, etag: string | null, signal?: AbortSignal): Promise<Reply<PeersResponse>> {
-    return this.call<PeersResponse>("GET", `${this.nodeUrl}/peers`, credential, {
+  /**
+   * The handout. `waitSeconds` (with a current `etag`) makes it a long-poll, held by the directory
+   * until the version moves; `since` asks for a delta (`{"version","upserts","removes"}`) instead
+   * of the whole list. The body is then a delta or a handout: read it with `parseHandout`.
+   */
+  peers(
+    credential: string,
+    etag: string | null,
+    signal?: AbortSignal,
+    options: { waitSeconds?: number; since?: number } = {},
+  ): Promise<Reply<unknown>> {
+    const query = new URLSearchParams();
+    if (options.since !== undefined) query.set("since", String(options.since));
+    if (options.waitSeconds) query.set("wait", String(options.waitSeconds));
+    const qs = query.toString() ? `?${query.toString()}` : "";
+    return this.call<PeersResponse>("GET", `${this.nodeUrl}/peers${qs}`, credential, {
       headers: etag ? { "if-none-match": etag } : {},
       signal,
+      timeoutMs: REQUEST_TIMEOUT_MS + (options.waitSeconds ?? 0) * 1000,
     });
+  }
+
+  /** The WebSocket URL of this node's watch, resuming after `since` when given. */
+  watchUrl(since: number | null): string {
+    return watchUrl(this.nodeUrl, since);
   }
 
   leave(credential: string, signal?: AbortSignal): Promise<Reply<never>> {
@@ -85,20 +106,21 @@ export class DirectoryClient {
     method: string,
     url: string,
     token: string,
-    init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal },
+    init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number },
   ): Promise<Reply<T>> {
+    const timeoutMs = init.timeoutMs ?? REQUEST_TIMEOUT_MS;
     // One controller for the caller's abort and our timeout (AbortSignal.any needs Node 20.3).
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, REQUEST_TIMEOUT_MS);
+    }, timeoutMs);
     const onAbort = () => controller.abort();
     if (init.signal?.aborted) controller.abort();
     init.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await this.send<T>(method, url, token, init, controller.signal, () => timedOut);
+      return await this.send<T>(method, url, token, init, controller.signal, () => timedOut, timeoutMs);
     } finally {
       clearTimeout(timer);
       init.signal?.removeEventListener("abort", onAbort);
@@ -112,6 +134,7 @@ export class DirectoryClient {
     init: { body?: string; headers?: Record<string, string> },
     signal: AbortSignal,
     timedOut: () => boolean,
+    timeoutMs: number,
   ): Promise<Reply<T>> {
     let res: Response;
     try {
@@ -124,7 +147,7 @@ export class DirectoryClient {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = timedOut() ? `timed out after ${REQUEST_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const why = timedOut() ? `timed out after ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
       return { outcome: "network_error", status: 0, detail: `${method} ${url}: ${why}` };
     }
     const outcome = outcomeOf(res.status);

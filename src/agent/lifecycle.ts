@@ -1,9 +1,12 @@
 /**
- * The agent's one loop with the directory: register, renew, poll peers, recover.
+ * The agent's one loop with the directory: register, renew, follow the peers, recover.
  *
- * A single loop makes every request in turn, so the agent never has two requests in flight and
- * a 429's Retry-After or a backoff delay holds back everything at once. Each turn picks the most
- * urgent task: register when there is no lease, else renew or poll, whichever is due first.
+ * A single loop decides every request, so a 429's Retry-After or a backoff delay holds back
+ * everything at once. Each turn picks the most urgent task: register when there is no lease,
+ * else renew or feed (hear about peers), whichever is due first. How the feed works depends on
+ * the transport (transport.ts): `poll` is one request per turn; a `long-poll` request and a
+ * `watch` socket run in the background while the loop goes on renewing, and wake the loop when
+ * they end. So at most two requests are ever in flight: a renewal and a held long-poll.
  *
  * Failure policy (issue 3): network errors and 5xx back off exponentially with full jitter
  * (1 s..30 s); a 429 waits as long as Retry-After says; a rejected token or a refused request
@@ -12,14 +15,29 @@
  * are flagged stale.
  */
 import { readFile } from "node:fs/promises";
-import type { PeersResponse, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
-import { backoffDelayMs, jitter, type Random, renewDelayMs } from "./backoff.js";
+import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
+import { BACKOFF_MIN_MS, backoffDelayMs, jitter, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
 import type { DirectoryClient, Reply } from "./directory-client.js";
 import type { Logger } from "./log.js";
 import type { RequestCounter } from "./metrics.js";
 import type { PeerDiff, PeerView } from "./peer-view.js";
 import type { StateStore } from "./state-store.js";
+import {
+  describeChange,
+  hasWebSocket,
+  KEEPALIVE_MISSES,
+  KEEPALIVE_MS,
+  LONG_POLL_MIN_SPACING_MS,
+  LONG_POLL_WAIT_SECONDS,
+  parseHandout,
+  parseWatchMessage,
+  type HandoutUpdate,
+  type Transport,
+  type TransportChange,
+  TransportPolicy,
+} from "./transport.js";
+import { openWatchSession, type OpenWatch, type WatchEnd, type WatchLike } from "./watch.js";
 
 /** Retry delay for problems only an operator can fix (bad token, unknown cluster, bad config). */
 export const SLOW_RETRY_MS = 60_000;
@@ -29,7 +47,7 @@ export const LEAVE_TIMEOUT_MS = 2_000;
 const RATE_LIMIT_LOG_EVERY_MS = 600_000;
 
 export interface LifecycleDeps {
-  config: Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "pollInterval" | "joinTokenFile" | "stateDir">;
+  config: Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "pollInterval" | "joinTokenFile" | "stateDir" | "transport">;
   client: DirectoryClient;
   store: StateStore;
   view: PeerView;
@@ -39,9 +57,14 @@ export interface LifecycleDeps {
   onPeersChanged: (diff: PeerDiff) => void;
   credential: string | null;
   random?: Random;
+  /** Whether a WebSocket client is available; default: whether this Node.js has one. */
+  webSocket?: boolean;
+  /** Opens a watch; default: a WatchSession on the global WebSocket. */
+  openWatch?: OpenWatch;
 }
 
-type Task = "register" | "renew" | "poll";
+type Task = "register" | "renew" | "feed";
+type FeedOutcome = "ok" | "not_modified" | "refused" | "failed";
 
 export class Lifecycle {
   credential: string | null;
@@ -50,8 +73,19 @@ export class Lifecycle {
   /** null until the first answer or failure. */
   reachable: boolean | null = null;
 
+  /** The directory's last handout or delta said `"degraded": true` (self-preservation is on). */
+  degraded = false;
+  readonly policy: TransportPolicy;
+  /** Watch messages received, by type (snapshot, delta, pong, other). */
+  readonly watchMessages = new Map<string, number>();
+
   private renewAt = 0;
-  private pollAt = 0;
+  /** When to start the next feed (a poll, a long-poll, a watch); ignored while one runs. */
+  private feedAt = 0;
+  /** The feed running in the background, if any. */
+  private feeding: "long-poll" | "watch" | null = null;
+  private watch: WatchLike | null = null;
+  private watchAttempts = 0;
   private notBefore = 0;
   private failures = 0;
   private downSince = 0;
@@ -68,34 +102,44 @@ export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {
     this.credential = d.credential;
     this.random = d.random ?? Math.random;
+    this.policy = new TransportPolicy(d.config.transport, d.webSocket ?? hasWebSocket());
+  }
+
+  get transport(): Transport {
+    return this.policy.current;
   }
 
   /** Peers are stale unless confirmed during this run, recently, by a reachable directory. */
   get stale(): boolean {
     const { view } = this.d;
     if (!view.syncedThisRun || this.reachable === false || !view.syncedAt) return true;
-    const maxAge = Math.max(3 * this.d.config.pollInterval * 1000, 15_000);
+    // A quiet watch confirms the list with every pong, a held long-poll when its wait ends.
+    const quiet = this.transport === "watch" ? KEEPALIVE_MS * KEEPALIVE_MISSES : this.transport === "long-poll" ? LONG_POLL_WAIT_SECONDS * 1000 : 0;
+    const maxAge = Math.max(3 * this.d.config.pollInterval * 1000, 15_000, quiet + 15_000);
     return Date.now() - view.syncedAt.getTime() > maxAge;
   }
 
   async run(): Promise<void> {
     while (!this.stopped) {
       const now = Date.now();
-      const task: Task = !this.leaseLive ? "register" : this.renewAt <= this.pollAt ? "renew" : "poll";
-      const due = Math.max(task === "register" ? now : task === "renew" ? this.renewAt : this.pollAt, this.notBefore);
+      const feedAt = this.feeding ? Infinity : this.feedAt;
+      const task: Task = !this.leaseLive ? "register" : this.renewAt <= feedAt ? "renew" : "feed";
+      const due = Math.max(task === "register" ? now : task === "renew" ? this.renewAt : feedAt, this.notBefore);
       if (due > now) {
         await this.sleep(due - now);
         continue;
       }
-      if (task === "poll") await this.poll();
+      if (task === "feed") await this.feed();
       else await this.put();
     }
+    this.closeWatch("stopping");
   }
 
-  /** Ends the loop and aborts the request in flight; `run()` then resolves. */
+  /** Ends the loop and aborts the requests in flight; `run()` then resolves. */
   stop(): void {
     this.stopped = true;
     this.abort.abort();
+    this.closeWatch("stopping");
     this.wake?.();
   }
 
@@ -233,58 +277,242 @@ export class Lifecycle {
     // The response carries the cluster's version, the same one the peers ETag holds. A new lease
     // or an unseen version means the peers may have changed: ask now. An unchanged version is as
     // good as a 304, so the renewal stands in for the next poll and keeps us under the rate limit.
-    if (!wasLive || status === 201 || body.version !== this.d.view.version) this.pollAt = now;
-    else if (this.d.view.syncedThisRun) {
+    // A running watch or long-poll hears of any change by itself.
+    const news = !wasLive || status === 201 || body.version !== this.d.view.version;
+    if (news && !this.feeding) this.feedAt = now;
+    else if (!news && this.d.view.syncedThisRun) {
       this.synced(null);
-      this.pollAt = Math.max(this.pollAt, now + jitter(this.d.config.pollInterval * 1000, 0.1, this.random));
+      if (this.transport === "poll" && !this.feeding) this.feedAt = Math.max(this.feedAt, now + jitter(this.d.config.pollInterval * 1000, 0.1, this.random));
     }
   }
 
-  private async poll(): Promise<void> {
+  // ---- the feed: how the agent hears about peer changes ----------------------------------
+
+  private async feed(): Promise<void> {
+    const change = this.policy.due(Date.now());
+    if (change) this.changed(change);
+    switch (this.transport) {
+      case "poll":
+        await this.poll();
+        return;
+      case "long-poll":
+        this.startLongPoll();
+        return;
+      case "watch":
+        await this.openWatch();
+        return;
+    }
+  }
+
+  private changed(change: TransportChange): void {
+    this.d.log.info(describeChange(change), { from: change.from, to: change.to, reason: change.reason });
+  }
+
+  /** The credential the current handout version is known under, and the ETag that says so. */
+  private get current(): { etag: string; version: number } | null {
+    const { view } = this.d;
+    return view.syncedThisRun && view.version !== null && this.etag !== null ? { etag: `"${view.version}"`, version: view.version } : null;
+  }
+
+  /** One ETag poll (the `poll` transport, and the check after a failed watch upgrade). */
+  private async poll(): Promise<FeedOutcome> {
+    const credential = this.credential;
+    if (!credential) {
+      this.leaseLive = false;
+      return "refused";
+    }
+    const reply = await this.d.client.peers(credential, this.etag, this.abort.signal);
+    if (this.stopped) return "failed";
+    this.d.requests.add("peers", reply.outcome);
+    this.feedAt = Date.now() + jitter(this.d.config.pollInterval * 1000, 0.1, this.random);
+    return this.handout(reply);
+  }
+
+  /** Starts a long-poll in the background; it wakes the loop when it ends. */
+  private startLongPoll(): void {
     const credential = this.credential;
     if (!credential) {
       this.leaseLive = false;
       return;
     }
-    const reply = await this.d.client.peers(credential, this.etag, this.abort.signal);
+    // The first read of a run is a plain one: only a list confirmed in this run may be the base of a delta.
+    const base = this.current;
+    const waitSeconds = base ? LONG_POLL_WAIT_SECONDS : 0;
+    const startedAt = Date.now();
+    this.feeding = "long-poll";
+    void this.d.client
+      .peers(credential, base?.etag ?? null, this.abort.signal, base ? { waitSeconds, since: base.version } : {})
+      .then((reply) => {
+        this.feeding = null;
+        if (this.stopped || credential !== this.credential) return; // a new credential: this answer is moot
+        this.d.requests.add("long_poll", reply.outcome);
+        const now = Date.now();
+        this.feedAt = Math.max(now, startedAt + LONG_POLL_MIN_SPACING_MS);
+        const outcome = this.handout(reply);
+        if (outcome === "ok" || outcome === "not_modified") {
+          const change = this.policy.longPollAnswered(now, outcome === "ok" ? 200 : 304, now - startedAt, waitSeconds * 1000);
+          if (change) this.changed(change);
+        }
+      })
+      .finally(() => this.wake?.());
+  }
+
+  /** Opens the watch and waits for the handshake; messages and the end arrive as events. */
+  private async openWatch(): Promise<void> {
+    const credential = this.credential;
+    if (!credential) {
+      this.leaseLive = false;
+      return;
+    }
+    const base = this.current;
+    const url = this.d.client.watchUrl(base ? base.version : null);
+    this.feeding = "watch";
+    const opened = await new Promise<boolean>((resolve) => {
+      let session: WatchLike | null = null;
+      const open = this.d.openWatch ?? openWatchSession;
+      session = open(url, credential, {
+        onOpen: () => {
+          this.d.requests.add("watch", "ok");
+          this.answered();
+          // Resumed: the directory now sends what was missed, if anything; the list stands until then.
+          if (base && this.d.view.syncedThisRun) this.synced(null);
+          this.d.log.debug("watch open", { resumedFrom: base?.version ?? null });
+          resolve(true);
+        },
+        onMessage: (text) => {
+          if (session === this.watch) this.watchMessage(text);
+        },
+        onEnd: (end) => {
+          if (!end.opened) {
+            this.d.requests.add("watch", "upgrade_failed");
+            this.d.log.debug("watch upgrade failed", { reason: end.reason });
+            resolve(false);
+          } else if (session === this.watch) this.watchEnded(credential, end);
+        },
+      });
+      this.watch = session;
+    });
+    if (opened || this.stopped) return;
+    this.watch = null;
+    this.feeding = null;
+    // The upgrade gives no status. A plain request tells a refusal (401, 403, 404, 429) or an
+    // outage from an upgrade that cannot get through, and keeps the peers fresh meanwhile.
+    const outcome = await this.poll();
     if (this.stopped) return;
-    this.d.requests.add("peers", reply.outcome);
     const now = Date.now();
-    this.pollAt = now + jitter(this.d.config.pollInterval * 1000, 0.1, this.random);
+    const change = this.policy.watchUpgradeFailed(now, outcome === "ok" || outcome === "not_modified");
+    if (change) {
+      this.changed(change);
+      this.feedAt = now;
+    } else {
+      this.feedAt = Math.max(this.feedAt, now + backoffDelayMs(this.watchAttempts++, this.random));
+    }
+  }
+
+  private watchMessage(text: string): void {
+    const event = parseWatchMessage(text);
+    const type = event === null ? "invalid" : event.kind === "update" ? event.type : event.kind === "pong" ? "pong" : "other";
+    this.watchMessages.set(type, (this.watchMessages.get(type) ?? 0) + 1);
+    if (event === null) {
+      this.d.log.debug("ignoring a watch message that is not a handout", { message: text.slice(0, 200) });
+      return;
+    }
+    if (event.kind === "pong") {
+      if (this.d.view.syncedThisRun) this.synced(null);
+      return;
+    }
+    if (event.kind === "other") {
+      this.d.log.debug("watch message", { type: event.type, message: event.text.slice(0, 200) });
+      return;
+    }
+    this.watchAttempts = 0;
+    this.policy.watchDelivered();
+    this.etag = `"${event.update.version}"`;
+    this.synced(event.update);
+  }
+
+  private watchEnded(credential: string, end: WatchEnd): void {
+    this.watch = null;
+    this.feeding = null;
+    this.wake?.();
+    if (this.stopped || credential !== this.credential) return;
+    const now = Date.now();
+    const detail = `watch closed (${end.code}): ${end.reason}`;
+    if (end.code === 4001) {
+      this.d.requests.add("watch", "unauthorized");
+      this.rejected({ outcome: "unauthorized", status: 401, detail }, false);
+      return;
+    }
+    if (end.code === 4003) {
+      this.d.requests.add("watch", "forbidden");
+      this.rejected({ outcome: "forbidden", status: 403, detail }, false);
+      return;
+    }
+    this.d.log.debug("watch closed; reopening", { code: end.code, reason: end.reason, openSeconds: Math.round(end.lifetimeMs / 1000) });
+    const change = this.policy.watchEnded(now, end.lifetimeMs, end.code !== 1000 && end.code !== 1001);
+    if (change) {
+      this.changed(change);
+      this.feedAt = now;
+      return;
+    }
+    // A watch that lived a while reopens at once (spread over a second, so a directory restart
+    // is not met by every agent in the same millisecond); one that keeps dying backs off.
+    this.feedAt = now + (end.lifetimeMs >= KEEPALIVE_MS ? this.random() * BACKOFF_MIN_MS : backoffDelayMs(this.watchAttempts++, this.random));
+  }
+
+  private closeWatch(reason: string): void {
+    const watch = this.watch;
+    this.watch = null;
+    if (this.feeding === "watch") this.feeding = null;
+    watch?.close(reason);
+  }
+
+  /** Acts on a `GET …/peers` answer (poll or long-poll). */
+  private handout(reply: Reply<unknown>): FeedOutcome {
     switch (reply.outcome) {
-      case "ok":
-        if (!isPeersResponse(reply.body)) return this.failed({ ...reply, outcome: "unexpected", detail: `${reply.detail}: unexpected body` });
-        this.etag = reply.etag ?? `"${reply.body.version}"`;
-        this.synced(reply.body);
-        return;
+      case "ok": {
+        const update = parseHandout(reply.body);
+        // A delta needs the list it applies to: one confirmed in this run at its base version.
+        if (!update || (update.kind === "delta" && !this.d.view.syncedThisRun)) {
+          this.failed({ ...reply, outcome: "unexpected", detail: `${reply.detail}: unexpected body` });
+          return "failed";
+        }
+        this.etag = reply.etag ?? `"${update.version}"`;
+        this.synced(update);
+        return "ok";
+      }
       case "not_modified":
         this.synced(null);
-        return;
+        return "not_modified";
       case "not_found":
         this.answered();
         this.leaseLive = false;
         this.leaseExpiresAt = null;
         this.d.log.warn("lease lost (the directory has no live lease for this node); registering again", { node: this.d.config.node });
-        return;
+        return "refused";
       case "unauthorized":
       case "forbidden":
-        return this.rejected(reply, false);
+        this.rejected(reply, false);
+        return "refused";
       case "rate_limited":
-        return this.rateLimited(reply);
+        this.rateLimited(reply);
+        return "refused";
       default:
-        return this.failed(reply);
+        this.failed(reply);
+        return "failed";
     }
   }
 
-  private synced(body: PeersResponse | null): void {
+  private synced(update: HandoutUpdate | null): void {
     const { view, log } = this.d;
     const first = !view.syncedThisRun;
     const at = new Date();
     this.recovered();
-    if (!body) {
+    if (!update) {
       view.confirm(at);
     } else {
-      const diff = view.replace(body, at);
+      this.degraded = update.degraded;
+      const diff = view.apply(update, at);
       if (diff) {
         const marks = [...diff.added.map((id) => `+${id}`), ...diff.removed.map((id) => `-${id}`), ...diff.updated.map((id) => `~${id}`)];
         log.info("peers changed", {
@@ -293,7 +521,7 @@ export class Lifecycle {
           removed: diff.removed.length,
           updated: diff.updated.length,
           changes: marks.length > 20 ? `${marks.slice(0, 20).join(" ")} ...` : marks.join(" "),
-          version: body.version,
+          version: update.version,
         });
         this.d.onPeersChanged(diff);
       }
@@ -312,6 +540,7 @@ export class Lifecycle {
       this.credential = null;
       this.leaseLive = false;
       this.leaseExpiresAt = null;
+      this.closeWatch("the credential was rejected");
       this.d.store.clearCredential().catch((err: Error) => this.d.log.warn("could not remove the rejected credential", { error: err.message }));
       return;
     }
@@ -320,6 +549,7 @@ export class Lifecycle {
       : `the node credential was rejected (HTTP ${reply.status}): give the agent the cluster's join token (--join-token-file) so it can register again, or check --cluster and --node`;
     this.once(`rejected-${usingJoin}-${reply.status}`, () => this.d.log.error(`${what}; retrying every 60 s`, { error: reply.detail }));
     this.notBefore = Date.now() + SLOW_RETRY_MS;
+    if (!usingJoin) this.feedAt = Math.max(this.feedAt, this.notBefore);
   }
 
   private rateLimited(reply: Reply<unknown>): void {
@@ -369,12 +599,4 @@ export class Lifecycle {
 function isRegisterResponse(body: unknown): body is RegisterResponse {
   const b = body as RegisterResponse;
   return typeof b === "object" && b !== null && Number.isFinite(b.ttlSeconds) && b.ttlSeconds > 0 && typeof b.version === "number";
-}
-
-function isPeersResponse(body: unknown): body is PeersResponse {
-  const b = body as PeersResponse;
-  return (
-    typeof b === "object" && b !== null && typeof b.version === "number" && Array.isArray(b.peers) &&
-    b.peers.every((p) => typeof p?.id === "string" && Array.isArray(p.addrs) && p.addrs.every((a) => typeof a === "string"))
-  );
 }

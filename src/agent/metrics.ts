@@ -3,6 +3,8 @@
  * `peerdir_agent_`. Rendering is a pure function of a snapshot so the text can be tested
  * exactly; the request counters are the only state kept here.
  */
+import { TRANSPORTS, type Transport } from "./transport.js";
+
 export interface MetricsSnapshot {
   peers: number;
   stale: boolean;
@@ -14,6 +16,12 @@ export interface MetricsSnapshot {
   version: number | null;
   requests: ReadonlyMap<string, number>;
   onChangeRuns: { ok: number; failed: number };
+  /** The transport in use now. */
+  transport: Transport;
+  /** Watch messages received, by type. */
+  watchMessages: ReadonlyMap<string, number>;
+  /** The directory's last handout said `"degraded": true`. */
+  degraded: boolean;
 }
 
 /** Counts directory requests by kind and outcome. */
@@ -45,6 +53,13 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...gauge("lease_seconds_left", "Seconds until this node's lease ends, as last granted; 0 without a lease.", Math.max(0, s.leaseSecondsLeft)),
     ...gauge("directory_reachable", "1 when the last request got an answer from the directory (not a network error or 5xx).", s.reachable ? 1 : 0),
     ...gauge("peers_version", "Version of the directory's peer list currently served; -1 when none.", s.version ?? -1),
+    ...gauge("directory_degraded", "1 when the directory's last handout said \"degraded\": true (self-preservation: expired leases are being kept).", s.degraded ? 1 : 0),
+    "# HELP peerdir_agent_transport How the agent hears about peer changes: 1 for the transport in use, 0 for the others.",
+    "# TYPE peerdir_agent_transport gauge",
+    ...TRANSPORTS.map((t) => `peerdir_agent_transport{transport="${t}"} ${t === s.transport ? 1 : 0}`),
+    "# HELP peerdir_agent_watch_messages_total Messages received on the WebSocket watch, by type (snapshot, delta, pong, other, invalid).",
+    "# TYPE peerdir_agent_watch_messages_total counter",
+    ...[...s.watchMessages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([type, n]) => `peerdir_agent_watch_messages_total{type="${type}"} ${n}`),
     "# HELP peerdir_agent_requests_total Requests to the directory by request and result.",
     "# TYPE peerdir_agent_requests_total counter",
   ];

@@ -8,6 +8,7 @@
  */
 import type { Peer, PeersResponse } from "../contract/schemas.js";
 import { buildHandouts, type Handouts } from "./handout.js";
+import { applyDelta, type HandoutUpdate } from "./transport.js";
 
 export interface PeerDiff {
   added: string[];
@@ -25,7 +26,11 @@ export class PeerView {
   syncedThisRun = false;
   private content = "[]";
 
-  constructor(readonly self: string) {}
+  /** `zone`: this node's `zone` label, which orders the directory's handout (same zone first). */
+  constructor(
+    readonly self: string,
+    readonly zone: string | null = null,
+  ) {}
 
   /** Loads a persisted list: served at once, but not counted as synced in this run. */
   restore(cached: { version: number; peers: Peer[]; syncedAt: string }): void {
@@ -48,6 +53,15 @@ export class PeerView {
       removed: [...before.keys()].filter((id) => !after.has(id)),
       updated: [...after].filter(([id, json]) => before.has(id) && before.get(id) !== json).map(([id]) => id),
     };
+  }
+
+  /**
+   * Takes a handout or a delta from the directory. A delta applies to the current list, which
+   * is the handout at the delta's base version, so the result is again exactly the handout.
+   */
+  apply(update: HandoutUpdate, at: Date): PeerDiff | null {
+    if (update.kind === "full") return this.replace({ version: update.version, peers: update.peers }, at);
+    return this.replace({ version: update.version, peers: applyDelta(this.peers, update.upserts, update.removes, this.zone) }, at);
   }
 
   /** The directory said nothing changed (304). */

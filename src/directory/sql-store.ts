@@ -55,6 +55,19 @@ interface AuditRow {
   [key: string]: SqlStorageValue;
 }
 
+/** Each cluster setting's column, in one place for loading, inserting and updating. */
+const SETTINGS_COLUMNS: readonly (readonly [column: string, key: keyof ClusterSettings])[] = [
+  ["min_ttl_seconds", "minTtlSeconds"],
+  ["default_ttl_seconds", "defaultTtlSeconds"],
+  ["max_ttl_seconds", "maxTtlSeconds"],
+  ["max_nodes", "maxNodes"],
+  ["min_interval_seconds", "minIntervalSeconds"],
+  ["default_limit", "defaultLimit"],
+  ["address_policy", "addressPolicy"],
+];
+
+const settingsValues = (settings: ClusterSettings) => SETTINGS_COLUMNS.map(([, key]) => settings[key]);
+
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -90,15 +103,7 @@ export class SqlStore implements DirectoryStore {
           name: cluster.name,
           createdAt: cluster.created_at,
           version: cluster.version,
-          settings: {
-            minTtlSeconds: cluster.min_ttl_seconds,
-            defaultTtlSeconds: cluster.default_ttl_seconds,
-            maxTtlSeconds: cluster.max_ttl_seconds,
-            maxNodes: cluster.max_nodes,
-            minIntervalSeconds: cluster.min_interval_seconds,
-            defaultLimit: cluster.default_limit,
-            addressPolicy: cluster.address_policy,
-          },
+          settings: Object.fromEntries(SETTINGS_COLUMNS.map(([column, key]) => [key, cluster[column]])) as unknown as ClusterSettings,
         }
       : null;
     const nodes: NodeRecord[] = this.sql
@@ -150,35 +155,18 @@ export class SqlStore implements DirectoryStore {
   }
 
   insertCluster(meta: ClusterMeta): void {
-    const s = meta.settings;
     this.sql.exec(
-      `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes, min_interval_seconds, default_limit, address_policy)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO cluster (id, name, created_at, version, ${SETTINGS_COLUMNS.map(([column]) => column).join(", ")})
+       VALUES (1, ?, ?, ?, ${SETTINGS_COLUMNS.map(() => "?").join(", ")})`,
       meta.name,
       meta.createdAt,
       meta.version,
-      s.minTtlSeconds,
-      s.defaultTtlSeconds,
-      s.maxTtlSeconds,
-      s.maxNodes,
-      s.minIntervalSeconds,
-      s.defaultLimit,
-      s.addressPolicy,
+      ...settingsValues(meta.settings),
     );
   }
 
-  saveSettings(s: ClusterSettings): void {
-    this.sql.exec(
-      `UPDATE cluster SET min_ttl_seconds = ?, default_ttl_seconds = ?, max_ttl_seconds = ?, max_nodes = ?, min_interval_seconds = ?, default_limit = ?, address_policy = ?
-       WHERE id = 1`,
-      s.minTtlSeconds,
-      s.defaultTtlSeconds,
-      s.maxTtlSeconds,
-      s.maxNodes,
-      s.minIntervalSeconds,
-      s.defaultLimit,
-      s.addressPolicy,
-    );
+  saveSettings(settings: ClusterSettings): void {
+    this.sql.exec(`UPDATE cluster SET ${SETTINGS_COLUMNS.map(([column]) => `${column} = ?`).join(", ")} WHERE id = 1`, ...settingsValues(settings));
   }
 
   deleteJoinToken(id: string): void {

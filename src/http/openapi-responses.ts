@@ -18,3 +18,6 @@ const DESCRIPTIONS: Record<number, string> = {
 };
 
 export const bearerSecurity = [{ bearer: [] }];
+
+/** A response or request body of `schema` as JSON, for route declarations. */
+export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

@@ -4,7 +4,7 @@ import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } f
 import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
@@ -13,7 +13,6 @@ import { validationHook } from "../validation.js";
 const CATALOG_NAME = "catalog";
 
 const tags = ["admin: clusters"];
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const list = createRoute({
   method: "get",

@@ -5,13 +5,12 @@ import { ClusterParams, NodeParams, PeersQuery } from "../../contract/schemas.js
 import { checkAddr } from "../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
 const tags = ["admin: nodes"];
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const nodes = createRoute({
   method: "get",

@@ -4,13 +4,12 @@ import { CreatedJoinToken, CreateJoinTokenRequest, JoinTokenList, JoinTokenParam
 import { ClusterParams, NodeParams } from "../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
 const tags = ["admin: tokens"];
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const create = createRoute({
   method: "post",
