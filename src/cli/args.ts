@@ -159,6 +159,11 @@ export function decimalNumber(value: string, flag: string): number {
   return Number(value);
 }
 
+export function addressPolicy(value: string, flag: string): "any" | "observed-ip" {
+  if (value !== "any" && value !== "observed-ip") throw new UsageError(`--${flag} is any or observed-ip, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function limitOrNone(value: string, flag: string): number | null {
   return value === "none" ? null : wholeNumber(value, flag);
 }

@@ -29,6 +29,11 @@ export class ApiError extends Error {
 
 export class ConnectionError extends Error {}
 
+/** `POST …/expire`; the contract has the schema (ForceExpireResult) but exports no type for it. */
+export interface ForceExpireResult {
+  expired: number;
+}
+
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -105,6 +110,7 @@ export class AdminClient {
   showCluster = (cluster: string) => this.call<ClusterDetail>("GET", `/clusters/${seg(cluster)}`);
   updateCluster = (cluster: string, patch: ClusterSettingsPatch) => this.call<ClusterDetail>("PATCH", `/clusters/${seg(cluster)}`, patch);
   deleteCluster = (cluster: string) => this.call<void>("DELETE", `/clusters/${seg(cluster)}`);
+  forceExpire = (cluster: string) => this.call<ForceExpireResult>("POST", `/clusters/${seg(cluster)}/expire`);
 
   createJoinToken = (cluster: string, expiresAt?: string) =>
     this.call<CreatedJoinToken>("POST", `/clusters/${seg(cluster)}/join-tokens`, expiresAt === undefined ? {} : { expiresAt });

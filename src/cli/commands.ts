@@ -4,7 +4,7 @@
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
 import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
-import { decimalNumber, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
+import { addressPolicy, decimalNumber, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
 import type { CommandId } from "./spec.js";
 import * as view from "./views.js";
@@ -38,17 +38,18 @@ function done(ctx: Context, message: string): void {
   if (!ctx.json) ctx.out(message);
 }
 
-const SETTINGS: readonly [flag: string, key: keyof ClusterSettingsPatch, parse: (v: string, flag: string) => number | null][] = [
+const SETTINGS: readonly [flag: string, key: keyof ClusterSettingsPatch, parse: (v: string, flag: string) => ClusterSettingsPatch[keyof ClusterSettingsPatch]][] = [
   ["min-ttl", "minTtlSeconds", wholeNumber],
   ["default-ttl", "defaultTtlSeconds", wholeNumber],
   ["max-ttl", "maxTtlSeconds", wholeNumber],
   ["max-nodes", "maxNodes", wholeNumber],
   ["min-interval", "minIntervalSeconds", decimalNumber],
   ["default-limit", "defaultLimit", limitOrNone],
+  ["address-policy", "addressPolicy", addressPolicy],
 ];
 
 export function settingsPatch(options: OptionValues): ClusterSettingsPatch {
-  const patch: Record<string, number | null> = {};
+  const patch: Record<string, unknown> = {};
   for (const [flag, key, parse] of SETTINGS) {
     const value = str(options[flag]);
     if (value !== undefined) patch[key] = parse(value, flag);
@@ -84,6 +85,11 @@ const clusterDelete: Command = async (ctx, { args, options }) => {
   }
   await ctx.client.deleteCluster(args.NAME);
   done(ctx, `Deleted cluster ${args.NAME}.`);
+};
+
+const clusterExpire: Command = async (ctx, { args }) => {
+  const body = await ctx.client.forceExpire(args.NAME);
+  print(ctx, body, () => `Expired ${body.expired} lease${body.expired === 1 ? "" : "s"} past their expiry in cluster ${args.NAME}.`);
 };
 
 const tokenCreate: Command = async (ctx, { args, options }) => {
@@ -184,6 +190,7 @@ export const RUN: Record<CommandId, Command> = {
   "cluster show": clusterShow,
   "cluster set": clusterSet,
   "cluster delete": clusterDelete,
+  "cluster expire": clusterExpire,
   "token create": tokenCreate,
   "token list": tokenList,
   "token revoke": tokenRevoke,

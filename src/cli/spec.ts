@@ -20,6 +20,7 @@ export type CommandId =
   | "cluster show"
   | "cluster set"
   | "cluster delete"
+  | "cluster expire"
   | "token create"
   | "token list"
   | "token revoke"
@@ -81,6 +82,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "max-nodes", arg: "N", help: "Most live leases; a registration beyond it gets 409 (default 10000)." },
       { flag: "min-interval", arg: "S", help: "Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default 1)." },
       { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default none)." },
+      { flag: "address-policy", arg: "any|observed-ip", help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any)." },
     ],
     summary: "Change a cluster's settings; prints the cluster as `cluster show` does.",
     details: "Give at least one setting; the others keep their values.",
@@ -93,6 +95,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Delete a cluster and all of its state.",
     details: "Its nodes' credentials and the join tokens stop working at once. This cannot be undone.",
     examples: ["peerdir cluster delete demo --yes"],
+  },
+  {
+    id: "cluster expire",
+    args: ["NAME"],
+    options: [],
+    summary: "End every lease past its expiry now, overriding self-preservation (a DEGRADED cluster keeps them).",
+    details: "Use it when the nodes really are gone, not the network. Prints how many leases ended.",
+    examples: ["peerdir cluster expire demo"],
   },
   {
     id: "token create",

@@ -33,8 +33,8 @@ export function createdClusterView(c: CreateClusterResponse): string {
 export function clustersView(clusters: readonly ClusterSummary[]): string {
   if (clusters.length === 0) return "No clusters.";
   return renderTable(
-    ["NAME", "NODES", "VERSION", "CREATED"],
-    clusters.map((c) => [c.name, String(c.nodes), String(c.version), c.createdAt]),
+    ["NAME", "NODES", "VERSION", "CREATED", "DEGRADED"],
+    clusters.map((c) => [c.name, String(c.nodes), String(c.version), c.createdAt, c.degraded ? "yes" : "-"]),
   );
 }
 
@@ -45,12 +45,14 @@ export function clusterView(c: ClusterDetail): string {
     ["nodes", String(c.nodes)],
     ["version", String(c.version)],
     ["created", c.createdAt],
+    ["degraded", c.degraded ? "yes: self-preservation is keeping leases that ran out (peerdir cluster expire ends them)" : "no"],
     ["min-ttl", `${s.minTtlSeconds}s`],
     ["default-ttl", `${s.defaultTtlSeconds}s`],
     ["max-ttl", `${s.maxTtlSeconds}s`],
     ["max-nodes", String(s.maxNodes)],
     ["min-interval", s.minIntervalSeconds === 0 ? "0 (no per-node rate limit)" : `${s.minIntervalSeconds}s`],
     ["default-limit", s.defaultLimit === null ? "none (every peer)" : String(s.defaultLimit)],
+    ["address-policy", s.addressPolicy],
   ]);
 }
 

@@ -97,8 +97,8 @@ describe("peerdir cluster", () => {
     expect(listed.clusters.map((c) => c.name)).toContain("cli-list");
 
     const table = await ok(["cluster", "list"]);
-    expect(table.split("\n")[0]).toMatch(/^NAME +NODES +VERSION +CREATED$/);
-    expect(table).toMatch(/^cli-list +0 +\d+ +\S+Z$/m);
+    expect(table.split("\n")[0]).toMatch(/^NAME +NODES +VERSION +CREATED +DEGRADED$/);
+    expect(table).toMatch(/^cli-list +0 +\d+ +\S+Z +-$/m);
 
     const shown = await json<ClusterDetail>(["cluster", "show", "cli-list"]);
     expect(shown).toEqual((await admin<ClusterDetail>("/clusters/cli-list")).body);
@@ -114,8 +114,10 @@ describe("peerdir cluster", () => {
     expect(updated.settings).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 900, maxNodes: 50, minIntervalSeconds: 0.5, defaultLimit: 3, addressPolicy: "any" });
     expect((await admin<ClusterDetail>("/clusters/cli-set")).body.settings).toEqual(updated.settings);
 
-    const none = await ok(["cluster", "set", "cli-set", "--default-limit", "none"]);
+    const none = await ok(["cluster", "set", "cli-set", "--default-limit", "none", "--address-policy", "observed-ip"]);
     expect(none).toMatch(/^default-limit +none \(every peer\)$/m);
+    expect(none).toMatch(/^address-policy +observed-ip$/m);
+    expect(none).toMatch(/^degraded +no$/m);
 
     refused(await cli(["cluster", "set", "cli-set", "--min-ttl", "1000"]), /^peerdir: Bad request \(400\): .*minTtlSeconds/);
     refused(await cli(["cluster", "set", "cli-set", "--min-interval", "99999"]), /^peerdir: Bad request \(400\): .*\/minIntervalSeconds/);
@@ -134,6 +136,17 @@ describe("peerdir cluster", () => {
     expect((await json<ClusterList>(["cluster", "list"])).clusters.map((c) => c.name)).not.toContain("cli-delete");
     refused(await cli(["cluster", "show", "cli-delete"]), /^peerdir: Not found \(404\): /);
     expect(await ok(["--json", "cluster", "delete", "cli-list-gone", "--yes"]).catch((e: Error) => e.message)).toMatch(/exited 1: peerdir: Not found \(404\)/);
+  });
+});
+
+describe("peerdir cluster expire", () => {
+  it("ends the leases past their expiry and says how many", async () => {
+    const { joinToken } = await json<CreateClusterResponse>(["cluster", "create", "cli-expire"]);
+    await registered("cli-expire", "n1", joinToken);
+    expect(await ok(["cluster", "expire", "cli-expire"])).toBe("Expired 0 leases past their expiry in cluster cli-expire.\n");
+    expect(await json<{ expired: number }>(["cluster", "expire", "cli-expire"])).toEqual({ expired: 0 });
+    expect((await json<NodeList>(["node", "list", "cli-expire"])).nodes.map((n) => n.id)).toEqual(["n1"]);
+    refused(await cli(["cluster", "expire", "cli-expire-missing"]), /^peerdir: Not found \(404\): /);
   });
 });
 

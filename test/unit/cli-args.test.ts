@@ -50,7 +50,7 @@ describe("finding the command", () => {
   it("refuses no command, unknown commands and a group without its subcommand", () => {
     expect(usage([]).message).toBe("no command given");
     expect(usage(["clusters"]).message).toBe('unknown command "clusters"');
-    expect(usage(["cluster", "lst"]).message).toBe('unknown command "peerdir cluster lst"; cluster has create, list, show, set, delete');
+    expect(usage(["cluster", "lst"]).message).toBe('unknown command "peerdir cluster lst"; cluster has create, list, show, set, delete, expire');
     expect(usage(["token"]).message).toBe("token needs a subcommand: create, list, revoke");
   });
 
@@ -115,6 +115,8 @@ describe("option values", () => {
     const { options } = run(["cluster", "set", "prod", "--min-ttl", "5", "--default-ttl", "30", "--max-ttl", "600", "--max-nodes", "50", "--min-interval", "0.25", "--default-limit", "none"]);
     expect(settingsPatch(options)).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 600, maxNodes: 50, minIntervalSeconds: 0.25, defaultLimit: null });
     expect(settingsPatch(run(["cluster", "set", "prod", "--default-limit", "3"]).options)).toEqual({ defaultLimit: 3 });
+    expect(settingsPatch(run(["cluster", "set", "prod", "--address-policy", "observed-ip"]).options)).toEqual({ addressPolicy: "observed-ip" });
+    expect(() => settingsPatch(run(["cluster", "set", "prod", "--address-policy", "strict"]).options)).toThrow('--address-policy is any or observed-ip, got "strict"');
     expect(() => settingsPatch(run(["cluster", "set", "prod"]).options)).toThrow(/^name at least one setting to change: --min-ttl/);
   });
 

@@ -84,10 +84,23 @@ describe("views", () => {
       settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 0, defaultLimit: null, addressPolicy: "any" },
     };
     const text = clusterView(c);
-    expect(text).toContain("default-ttl    60s");
-    expect(text).toContain("min-interval   0 (no per-node rate limit)");
-    expect(text).toContain("default-limit  none (every peer)");
-    expect(clusterView({ ...c, settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5 } })).toMatch(/min-interval {3}0\.5s\ndefault-limit {2}8$/);
+    expect(text).toContain("default-ttl     60s");
+    expect(text).toContain("min-interval    0 (no per-node rate limit)");
+    expect(text).toContain("default-limit   none (every peer)");
+    expect(text).toContain("degraded        no\n");
+    expect(clusterView({ ...c, settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip" } })).toMatch(
+      /min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip$/,
+    );
+    expect(clusterView({ ...c, degraded: true })).toMatch(/^degraded {8}yes: self-preservation is keeping leases that ran out/m);
+  });
+
+  it("marks degraded clusters in the list", () => {
+    const base = { nodes: 1, version: 2, createdAt: at(0) };
+    expect(clustersView([{ name: "ok", ...base, degraded: false }, { name: "held", ...base, degraded: true }]).split("\n")).toEqual([
+      "NAME  NODES  VERSION  CREATED                   DEGRADED",
+      `ok    1      2        ${at(0)}  -`,
+      `held  1      2        ${at(0)}  yes`,
+    ]);
   });
 
   it("shows nodes with state, source, every address and label, and lease times relative to now", () => {
