@@ -4,7 +4,7 @@
  * and the `peerdir` CLI (types).
  */
 import { z } from "@hono/zod-openapi";
-import { MAX_ADDRS } from "./names.js";
+import { JOIN_TOKEN_ID, MAX_ADDRS } from "./names.js";
 import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
@@ -150,7 +150,7 @@ export const AuditQuery = z.object({
   cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page").optional(),
 });
 
-export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a join token id") });
+export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });
 
 export type ClusterSettings = z.infer<typeof ClusterSettings>;
 export type ClusterSettingsPatch = z.infer<typeof ClusterSettingsPatch>;
@@ -168,3 +168,4 @@ export type OverrideList = z.infer<typeof OverrideList>;
 export type Handout = z.infer<typeof Handout>;
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditPage = z.infer<typeof AuditPage>;
+export type ForceExpireResult = z.infer<typeof ForceExpireResult>;

@@ -120,6 +120,7 @@ export const CreateClusterResponse = z
   .object({
     name: ClusterName,
     joinToken: z.string().openapi({ description: "Returned only here; stored only as a hash." }),
+    joinTokenId: z.string().openapi({ description: "The join token's id, for listing and revoking it." }),
     createdAt: z.iso.datetime(),
   })
   .openapi("CreateClusterResponse");

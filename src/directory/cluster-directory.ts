@@ -213,7 +213,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const record = { id: newTokenId(), hash: await sha256Hex(joinToken), createdAt: now, expiresAt: null };
     const created = this.#core.createCluster(name, now, record);
     if (!created.ok) return created;
-    return ok({ name, joinToken, createdAt: new Date(now).toISOString() });
+    return ok({ name, joinToken, joinTokenId: record.id, createdAt: new Date(now).toISOString() });
   }
 
   async summary(cluster: string) {
