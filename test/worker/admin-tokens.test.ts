@@ -22,6 +22,13 @@ describe("admin: join tokens", () => {
     await expectProblem(await call("DELETE", `/v1/admin/clusters/tok/join-tokens/${issued.id}`, { token: ADMIN }), 404);
   });
 
+  it("names the first join token's id on cluster creation, so it can be revoked", async () => {
+    const created = await admin<{ joinToken: string; joinTokenId: string }>("POST", "/v1/admin/clusters", { name: "tokid" });
+    expect((await admin<JoinTokenList>("GET", "/v1/admin/clusters/tokid/join-tokens")).joinTokens.map((t) => t.id)).toEqual([created.joinTokenId]);
+    await admin("DELETE", `/v1/admin/clusters/tokid/join-tokens/${created.joinTokenId}`);
+    await expectProblem(await call("PUT", "/v1/clusters/tokid/nodes/n", { token: created.joinToken, body: { addrs: [addr(1)] } }), 401);
+  });
+
   it("honours a join token's expiresAt", async () => {
     await createCluster("tokexp");
     const soon = new Date(Date.now() + 1500).toISOString();
