@@ -37,7 +37,7 @@ import {
   type TransportChange,
   TransportPolicy,
 } from "./transport.js";
-import { openWatchSession, type OpenWatch, type WatchEnd, type WatchLike } from "./watch.js";
+import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, type WatchLike } from "./watch.js";
 
 /** Retry delay for problems only an operator can fix (bad token, unknown cluster, bad config). */
 export const SLOW_RETRY_MS = 60_000;
@@ -86,6 +86,8 @@ export class Lifecycle {
   private feeding: "long-poll" | "watch" | null = null;
   private watch: WatchLike | null = null;
   private watchAttempts = 0;
+  /** The last watch upgrade failed; the next feed turn finds out why. */
+  private upgradeFailed = false;
   private notBefore = 0;
   private failures = 0;
   private downSince = 0;
@@ -291,6 +293,8 @@ export class Lifecycle {
   private async feed(): Promise<void> {
     const change = this.policy.due(Date.now());
     if (change) this.changed(change);
+    const diagnose = this.upgradeFailed;
+    this.upgradeFailed = false;
     switch (this.transport) {
       case "poll":
         await this.poll();
@@ -299,7 +303,8 @@ export class Lifecycle {
         this.startLongPoll();
         return;
       case "watch":
-        await this.openWatch();
+        if (diagnose) await this.diagnoseUpgrade();
+        else this.openWatch();
         return;
     }
   }
@@ -357,8 +362,11 @@ export class Lifecycle {
       .finally(() => this.wake?.());
   }
 
-  /** Opens the watch and waits for the handshake; messages and the end arrive as events. */
-  private async openWatch(): Promise<void> {
+  /**
+   * Opens the watch in the background (the loop goes on renewing during the handshake); the
+   * open, messages and the end arrive as events.
+   */
+  private openWatch(): void {
     const credential = this.credential;
     if (!credential) {
       this.leaseLive = false;
@@ -367,36 +375,47 @@ export class Lifecycle {
     const base = this.current;
     const url = this.d.client.watchUrl(base ? base.version : null);
     this.feeding = "watch";
-    const opened = await new Promise<boolean>((resolve) => {
-      let session: WatchLike | null = null;
-      const open = this.d.openWatch ?? openWatchSession;
-      session = open(url, credential, {
-        onOpen: () => {
-          this.d.requests.add("watch", "ok");
-          this.answered();
-          // Resumed: the directory now sends what was missed, if anything; the list stands until then.
-          if (base && this.d.view.syncedThisRun) this.synced(null);
-          this.d.log.debug("watch open", { resumedFrom: base?.version ?? null });
-          resolve(true);
-        },
-        onMessage: (text) => {
-          if (session === this.watch) this.watchMessage(text);
-        },
-        onEnd: (end) => {
-          if (!end.opened) {
-            this.d.requests.add("watch", "upgrade_failed");
-            this.d.log.debug("watch upgrade failed", { reason: end.reason });
-            resolve(false);
-          } else if (session === this.watch) this.watchEnded(credential, end);
-        },
-      });
+    let session: WatchLike | null = null;
+    const handlers: WatchHandlers = {
+      onOpen: () => {
+        if (session !== this.watch) return;
+        this.d.requests.add("watch", "ok");
+        this.answered();
+        // Resumed: the directory now sends what was missed, if anything; the list stands until then.
+        if (base && this.d.view.syncedThisRun) this.synced(null);
+        this.d.log.debug("watch open", { resumedFrom: base?.version ?? null });
+      },
+      onMessage: (text) => {
+        if (session === this.watch) this.watchMessage(text);
+      },
+      onEnd: (end) => {
+        if (session !== this.watch) return;
+        if (end.opened) return this.watchEnded(credential, end);
+        this.watch = null;
+        this.feeding = null;
+        this.d.requests.add("watch", "upgrade_failed");
+        this.d.log.debug("watch upgrade failed", { reason: end.reason });
+        // Find out why at the next turn, at once.
+        this.upgradeFailed = true;
+        this.feedAt = Date.now();
+        this.wake?.();
+      },
+    };
+    try {
+      session = (this.d.openWatch ?? openWatchSession)(url, credential, handlers);
       this.watch = session;
-    });
-    if (opened || this.stopped) return;
-    this.watch = null;
-    this.feeding = null;
-    // The upgrade gives no status. A plain request tells a refusal (401, 403, 404, 429) or an
-    // outage from an upgrade that cannot get through, and keeps the peers fresh meanwhile.
+    } catch (err) {
+      // The client refused to even try (a credential that is no valid subprotocol, say).
+      this.watch = session = { close: () => {} };
+      handlers.onEnd({ opened: false, code: 1006, reason: (err as Error).message, lifetimeMs: 0 });
+    }
+  }
+
+  /**
+   * After a failed upgrade, which gives no status: a plain request tells a refusal (401, 403,
+   * 404, 429) or an outage from an upgrade that cannot get through, and keeps the peers fresh.
+   */
+  private async diagnoseUpgrade(): Promise<void> {
     const outcome = await this.poll();
     if (this.stopped) return;
     const now = Date.now();
@@ -405,7 +424,8 @@ export class Lifecycle {
       this.changed(change);
       this.feedAt = now;
     } else {
-      this.feedAt = Math.max(this.feedAt, now + backoffDelayMs(this.watchAttempts++, this.random));
+      // Not the poll's interval: the watch is tried again after the backoff (notBefore still holds a 429's wait).
+      this.feedAt = now + backoffDelayMs(this.watchAttempts++, this.random);
     }
   }
 

@@ -11,6 +11,8 @@ import type { PeerView } from "./peer-view.js";
 export interface LocalSource {
   view: PeerView;
   stale(): boolean;
+  /** How the agent hears about changes (watch, long-poll, poll), shown in /peers. */
+  transport?(): string;
   metrics(): string;
 }
 
@@ -63,6 +65,7 @@ export function handle(src: LocalSource, req: IncomingMessage, res: ServerRespon
         peers: view.peers,
         stale: src.stale(),
         syncedAt: view.syncedAt?.toISOString() ?? null,
+        ...(src.transport ? { transport: src.transport() } : {}),
       });
     case "/healthz": {
       const ok = view.syncedThisRun;

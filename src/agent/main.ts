@@ -18,6 +18,7 @@ import { renderMetrics, RequestCounter } from "./metrics.js";
 import { OnChangeRunner } from "./on-change.js";
 import { PeerView } from "./peer-view.js";
 import { StateStore, writeFileAtomic } from "./state-store.js";
+import { hasWebSocket } from "./transport.js";
 
 function agentVersion(): string {
   try {
@@ -51,7 +52,12 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     fail(`no node credential in ${store.dir} and no --join-token-file: the first registration needs the cluster's join token`, 2);
   }
 
-  const view = new PeerView(config.node);
+  const webSocket = hasWebSocket();
+  if (config.transport === "watch" && !webSocket) {
+    fail(`--transport watch needs a WebSocket client, which Node.js ${process.version} lacks (Node.js 22 or newer has one); use --transport auto or long-poll`, 2);
+  }
+
+  const view = new PeerView(config.node, config.labels.zone ?? null);
   const cached = await store.loadPeers();
   if (cached) {
     view.restore(cached);
@@ -91,11 +97,12 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   if (cached && config.peersFile) persist(false);
 
   const client = new DirectoryClient(config.directory, config.cluster, config.node, `peerdir-agent/${version}`);
-  const lifecycle = new Lifecycle({ config, client, store, view, log, requests, credential, onPeersChanged: () => persist(true) });
+  const lifecycle = new Lifecycle({ config, client, store, view, log, requests, credential, webSocket, onPeersChanged: () => persist(true) });
 
   const server = createLocalServer({
     view,
     stale: () => lifecycle.stale,
+    transport: () => lifecycle.transport,
     metrics: () =>
       renderMetrics({
         peers: view.peers.length,
@@ -107,6 +114,9 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         version: view.version,
         requests: requests.counts,
         onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 },
+        transport: lifecycle.transport,
+        watchMessages: lifecycle.watchMessages,
+        degraded: lifecycle.degraded,
       }),
   });
   await new Promise<void>((resolve) => {
@@ -115,7 +125,10 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   });
   const address = server.address();
   const bound = typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  log.info("peerdir-agent started", { version, directory: config.directory, cluster: config.cluster, node: config.node, listen: bound, stateDir: store.dir });
+  log.info("peerdir-agent started", { version, directory: config.directory, cluster: config.cluster, node: config.node, listen: bound, stateDir: store.dir, transport: lifecycle.transport });
+  if (config.transport === "auto" && !webSocket) {
+    log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
+  }
 
   const running = lifecycle.run().catch((err: Error) => {
     log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });

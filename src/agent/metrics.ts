@@ -59,7 +59,9 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...TRANSPORTS.map((t) => `peerdir_agent_transport{transport="${t}"} ${t === s.transport ? 1 : 0}`),
     "# HELP peerdir_agent_watch_messages_total Messages received on the WebSocket watch, by type (snapshot, delta, pong, other, invalid).",
     "# TYPE peerdir_agent_watch_messages_total counter",
-    ...[...s.watchMessages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([type, n]) => `peerdir_agent_watch_messages_total{type="${type}"} ${n}`),
+    ...[...new Map([["delta", 0], ["pong", 0], ["snapshot", 0], ...s.watchMessages])]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([type, n]) => `peerdir_agent_watch_messages_total{type="${type}"} ${n}`),
     "# HELP peerdir_agent_requests_total Requests to the directory by request and result.",
     "# TYPE peerdir_agent_requests_total counter",
   ];

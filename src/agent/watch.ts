@@ -8,6 +8,12 @@
  * keep-alive and gives up on the socket when nothing at all (not even the `pong`) came back for
  * KEEPALIVE_MISSES keep-alives: a half-open TCP connection must not leave the agent deaf.
  *
+ * A close the directory starts should end with a `close` event carrying its code (4001, 4003).
+ * Where the server side never closes the TCP connection after the closing handshake (local
+ * workerd does this), the standard client stays CLOSING and fires nothing; the session notices
+ * the CLOSING state within a second and ends with code 1005 (no code known). The agent then
+ * reopens, and a refused credential shows up on that attempt instead.
+ *
  * `onEnd` fires exactly once, whether the handshake failed, the directory closed, or the
  * session gave up; after that the session calls nothing.
  */
@@ -38,6 +44,7 @@ export type OpenWatch = (url: string, credential: string, handlers: WatchHandler
 export const WATCH_SUBPROTOCOL = "peerdir";
 /** The code reported when the keep-alive gave up on a silent socket. */
 export const KEEPALIVE_TIMEOUT_CODE = 4000;
+const CLOSING_CHECK_MS = 500;
 
 interface Timing {
   keepaliveMs: number;
@@ -53,6 +60,8 @@ export class WatchSession implements WatchLike {
   private lastHeard = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null;
   private keepalive: ReturnType<typeof setInterval> | null = null;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private closingSeen = false;
 
   constructor(
     url: string,
@@ -71,6 +80,8 @@ export class WatchSession implements WatchLike {
       this.clearHandshake();
       this.keepalive = setInterval(() => this.tick(), timing.keepaliveMs);
       this.keepalive.unref?.();
+      this.watchdog = setInterval(() => this.checkClosing(), CLOSING_CHECK_MS);
+      this.watchdog.unref?.();
       this.handlers.onOpen();
     });
     this.ws.addEventListener("message", (event) => {
@@ -101,6 +112,16 @@ export class WatchSession implements WatchLike {
     }
   }
 
+  /** The directory sent a close frame but the close event has not come (see above). */
+  private checkClosing(): void {
+    if (this.ws.readyState !== 2) return;
+    if (!this.closingSeen) {
+      this.closingSeen = true; // give the real close event, with its code, one more check to arrive
+      return;
+    }
+    this.end(1005, "the directory closed the watch (the close did not complete, so its code is unknown)");
+  }
+
   private clearHandshake(): void {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
@@ -111,7 +132,8 @@ export class WatchSession implements WatchLike {
     this.ended = true;
     this.clearHandshake();
     if (this.keepalive) clearInterval(this.keepalive);
-    this.keepalive = null;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.keepalive = this.watchdog = null;
     try {
       if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(1000);
     } catch {

@@ -36,8 +36,9 @@ export interface AgentProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnAgent(node: string, port: number, args: string[]): AgentProcess {
-  const child = spawn(process.execPath, ["bin/peerdir-agent.mjs", "--node", node, "--listen", `127.0.0.1:${port}`, ...args], {
+/** `execPath`: the node binary to run the agent under (default: the one running the tests). */
+export function spawnAgent(node: string, port: number, args: string[], execPath = process.execPath): AgentProcess {
+  const child = spawn(execPath, ["bin/peerdir-agent.mjs", "--node", node, "--listen", `127.0.0.1:${port}`, ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, PEERDIR_CONFIG: "" },

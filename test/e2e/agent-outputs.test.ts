@@ -129,7 +129,8 @@ describe("rate limit", () => {
       });
       expect(patch.status).toBe(200);
       writeFileSync(tokenFile, token);
-      const a = await agent("eager", ["--poll-interval", "1", "--state-dir", join(work, "state-tight")], tight, "tight");
+      // Polling is what can outrun the limit; a watch or a long-poll makes no request per interval.
+      const a = await agent("eager", ["--transport", "poll", "--poll-interval", "1", "--state-dir", join(work, "state-tight")], tight, "tight");
       await healthy(a);
       const total = async () =>
         [...(await get(a, "/metrics")).text.matchAll(/^peerdir_agent_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);

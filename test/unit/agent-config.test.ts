@@ -54,6 +54,14 @@ describe("defaults", () => {
     expect(c.ttl).toBeNull();
     expect(c.peersFile).toBeNull();
     expect(c.onChange).toBeNull();
+    expect(c.transport).toBe("auto");
+  });
+
+  it("takes --transport from a flag, PEERDIR_TRANSPORT or the config key, flag first", () => {
+    expect(run([...base, "--transport", "long-poll"]).transport).toBe("long-poll");
+    expect(run(base, { PEERDIR_TRANSPORT: "poll" }).transport).toBe("poll");
+    expect(run([...base, "--transport", "watch"], { PEERDIR_TRANSPORT: "poll" }).transport).toBe("watch");
+    expect(run(["--config", "/x.json"], {}, { directory: "http://f:1", cluster: "f", addrs: [ADDR], transport: "long-poll" }).transport).toBe("long-poll");
   });
 
   it("uses systemd's STATE_DIRECTORY for the state dir when set", () => {
@@ -76,6 +84,7 @@ describe("validation", () => {
     [[...base, "--poll-interval", "0.5"], "between 1 and 3600"],
     [[...base, "--listen", "7946"], "HOST:PORT"],
     [[...base, "--log-format", "xml"], "text, json"],
+    [[...base, "--transport", "websocket"], "auto, watch, long-poll, poll"],
     [[...base, "--label", "novalue"], "KEY=VALUE"],
     [[...base, "--node", "bad node"], "node id"],
     [[...base, "--bogus"], "Unknown option"],

@@ -12,6 +12,9 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     version: 12,
     requests: new Map(),
     onChangeRuns: { ok: 2, failed: 1 },
+    transport: "watch",
+    watchMessages: new Map(),
+    degraded: false,
     ...over,
   };
 }
@@ -57,10 +60,32 @@ describe("renderMetrics", () => {
     );
   });
 
+  it("reports the transport in use as one series at 1, watch messages by type, and the directory's degraded flag", () => {
+    const text = renderMetrics(snapshot({ transport: "long-poll", watchMessages: new Map([["pong", 3], ["delta", 2], ["snapshot", 1]]), degraded: true }));
+    expect(text).toContain(
+      [
+        "# TYPE peerdir_agent_transport gauge",
+        'peerdir_agent_transport{transport="watch"} 0',
+        'peerdir_agent_transport{transport="long-poll"} 1',
+        'peerdir_agent_transport{transport="poll"} 0',
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      [
+        "# TYPE peerdir_agent_watch_messages_total counter",
+        'peerdir_agent_watch_messages_total{type="delta"} 2',
+        'peerdir_agent_watch_messages_total{type="pong"} 3',
+        'peerdir_agent_watch_messages_total{type="snapshot"} 1',
+      ].join("\n"),
+    );
+    expect(text).toContain("peerdir_agent_directory_degraded 1\n");
+    expect(renderMetrics(snapshot())).toContain("peerdir_agent_directory_degraded 0\n");
+  });
+
   it("names every sample peerdir_agent_* and every line is a comment or a sample", () => {
-    const text = renderMetrics(snapshot({ requests: new Map([["peers\u0000ok", 1]]) }));
+    const text = renderMetrics(snapshot({ requests: new Map([["peers\u0000ok", 1]]), transport: "long-poll", watchMessages: new Map([["delta", 1]]) }));
     for (const line of text.trimEnd().split("\n")) {
-      expect(line).toMatch(/^(# (HELP|TYPE) peerdir_agent_[a-z_]+ .+|peerdir_agent_[a-z_]+(\{[a-z]+="[a-z_]+"(,[a-z]+="[a-z_]+")*\})? (-?[0-9.]+|\+Inf|NaN))$/);
+      expect(line).toMatch(/^(# (HELP|TYPE) peerdir_agent_[a-z_]+ .+|peerdir_agent_[a-z_]+(\{[a-z]+="[a-z_-]+"(,[a-z]+="[a-z_-]+")*\})? (-?[0-9.]+|\+Inf|NaN))$/);
     }
   });
 });

@@ -58,7 +58,7 @@ describe("relative times", () => {
 
 describe("views", () => {
   it("labels a secret as shown once and prints it on its own line", () => {
-    const text = createdClusterView({ name: "prod", joinToken: "pdj_secret", createdAt: at(0) });
+    const text = createdClusterView({ name: "prod", joinToken: "pdj_secret", joinTokenId: "t1", createdAt: at(0) });
     expect(text).toContain("Created cluster prod");
     expect(text).toMatch(/Join token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_secret$/);
     const token = createdTokenView("prod", { id: "abc", token: "pdj_other", createdAt: at(0), expiresAt: null });
