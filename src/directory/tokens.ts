@@ -24,9 +24,13 @@ export function newTokenId(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(9)));
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const encoder = new TextEncoder();
+
+/** Hex SHA-256. Runs on every node request (the token's lookup key), so it avoids per-byte formatting. */
 export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
   let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < digest.length; i++) hex += HEX[digest[i]];
   return hex;
 }

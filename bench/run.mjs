@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [-- --only ring,throughput,agent,scale]` — runs the experiments of
+ * issue 7 (ring, throughput, agent) and, in full mode, the scale benchmark of issue 5; writes
+ * bench/results/latest.json and regenerates docs/BENCHMARKS.md and its charts.
+ * `--ring-seconds S` overrides the ring window (default 60 s, quick 3 s).
+ * `npm run bench:scale [-- --quick]` — the scale benchmark only (merged into latest.json).
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { cpus } from "node:os";
+import { root } from "./lib/directory.mjs";
+import { cpuModel } from "./lib/proc.mjs";
+import { etcdVersion, findEtcd } from "./lib/etcd.mjs";
+import { writeReport } from "./report.mjs";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const scaleOnly = args.includes("--scale");
+const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
+const wanted = new Set(onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "agent"] : ["ring", "throughput", "agent", "scale"]);
+const resultsDir = join(root, "bench/results");
+const latestPath = join(resultsDir, "latest.json");
+mkdirSync(resultsDir, { recursive: true });
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const t0 = Date.now();
+// The Worker bundle and the agent are what is measured: build them from the current sources.
+execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+
+const previous = existsSync(latestPath) ? JSON.parse(readFileSync(latestPath, "utf8")) : {};
+const out = {
+  generatedAt: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  machine: machine(),
+  ring: previous.ring ?? [],
+  throughput: previous.throughput ?? [],
+  agent: previous.agent ?? null,
+  scale: previous.scale ?? null,
+  details: previous.details ?? {},
+  timings: {},
+};
+const stamp = () => ({ at: new Date().toISOString(), mode: quick ? "quick" : "full" });
+
+async function step(name, fn) {
+  if (!wanted.has(name)) return;
+  const s = Date.now();
+  log(`bench: ${name} (${quick ? "quick" : "full"}) …`);
+  await fn();
+  out.timings[name] = Math.round((Date.now() - s) / 100) / 10;
+  log(`bench: ${name} done in ${out.timings[name]} s`);
+}
+
+await step("ring", async () => {
+  const { runRing } = await import("./ring.mjs");
+  const i = args.indexOf("--ring-seconds");
+  const r = await runRing({ quick, log, seconds: i >= 0 ? Number(args[i + 1]) : undefined });
+  out.ring = r.rows;
+  out.details.ring = { ...stamp(), windowSeconds: r.windowSeconds, readinessIntervalSeconds: r.readinessIntervalSeconds, readinessTimeoutSeconds: r.readinessTimeoutSeconds, runs: r.details };
+});
+await step("throughput", async () => {
+  const { runThroughput } = await import("./throughput.mjs");
+  const r = await runThroughput({ quick, log });
+  // throughput[]: the 20-connection runs, in exactly issue 7's shape; every run is in details.
+  out.throughput = r.rows.filter((x) => x.connections === 20).map(({ system, op, opsPerSec, p50Ms, p99Ms }) => ({ system, op, opsPerSec, p50Ms, p99Ms }));
+  out.details.throughput = { ...stamp(), secondsPerRun: r.seconds, concurrencies: r.concurrencies, etcdVersion: r.etcdVersion, skipped: r.skipped, handoutBytes: r.handoutBytes, runs: r.rows };
+});
+await step("agent", async () => {
+  const { runAgent } = await import("./agent.mjs");
+  const r = await runAgent({ quick, log });
+  out.agent = r.result;
+  out.details.agent = { ...stamp(), ...r.details };
+});
+await step("scale", async () => {
+  const { runScale } = await import("./scale.mjs");
+  out.scale = { ...stamp(), ...(await runScale({ quick, log })) };
+  writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), JSON.stringify(out.scale, null, 2) + "\n");
+});
+
+out.timings.totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
+writeFileSync(latestPath, JSON.stringify(out, null, 2) + "\n");
+writeReport(out);
+log(`bench: wrote bench/results/latest.json and docs/BENCHMARKS.md in ${out.timings.totalSeconds} s`);
+
+function machine() {
+  let workerd = "unknown";
+  try {
+    workerd = JSON.parse(readFileSync(join(root, "node_modules/workerd/package.json"), "utf8")).version;
+  } catch {}
+  let miniflare = "unknown";
+  try {
+    miniflare = JSON.parse(readFileSync(join(root, "node_modules/miniflare/package.json"), "utf8")).version;
+  } catch {}
+  const etcd = findEtcd();
+  return { nproc: cpus().length, cpuModel: cpuModel(), node: process.version, workerd, miniflare, etcd: etcd ? etcdVersion(etcd) : "not installed", kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim() };
+}

@@ -1,0 +1,129 @@
+/**
+ * Directory vs etcd (issue 7 item 3): the same closed-loop load generator, the same
+ * concurrency and machine, three operations, each one HTTP/1.1 + JSON request on both sides.
+ *   renew      peerdir: PUT of an unchanged lease          etcd: POST /v3/lease/keepalive
+ *   unchanged  peerdir: GET …/peers answered 304           etcd: POST /v3/kv/range of one small key
+ *   handout100 peerdir: GET …/peers, 200 with 100 peers    etcd: POST /v3/kv/range over a 100-key prefix
+ */
+import { startDirectory, nodeAddr } from "./lib/directory.mjs";
+import { b64, etcdVersion, findEtcd, prefixEnd, startEtcd } from "./lib/etcd.mjs";
+import { load } from "./lib/loadgen.mjs";
+import { cpuSeconds, round } from "./lib/proc.mjs";
+
+const PEERS = 100;
+const CLUSTER = "bench";
+
+function peerRecord(i) {
+  return { id: `peer-${String(i).padStart(3, "0")}`, addrs: [nodeAddr(i + 1)], labels: { zone: "zone-a" } };
+}
+
+export async function setUpPeerdir(dir) {
+  const { joinToken } = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0 });
+  const nodes = [];
+  // Requesters and peers are the same 101 nodes: every node's handout is the other 100.
+  for (let i = 0; i <= PEERS; i++) {
+    const rec = i === PEERS ? { id: "node-req", addrs: [nodeAddr(0)], labels: { zone: "zone-a" } } : peerRecord(i);
+    const body = JSON.stringify({ addrs: rec.addrs, labels: rec.labels, ttlSeconds: 3600 });
+    const res = await fetch(`${dir.url}/v1/clusters/${CLUSTER}/nodes/${rec.id}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" },
+      body,
+    });
+    if (res.status !== 201) throw new Error(`register ${rec.id}: HTTP ${res.status} ${await res.text()}`);
+    const { credential, version } = await res.json();
+    nodes.push({ id: rec.id, body, auth: `Bearer ${credential}`, version });
+  }
+  const last = nodes[nodes.length - 1];
+  const check = await fetch(`${dir.url}/v1/clusters/${CLUSTER}/nodes/${last.id}/peers`, { headers: { Authorization: last.auth } });
+  const handout = await check.json();
+  if (handout.peers.length !== PEERS) throw new Error(`handout has ${handout.peers.length} peers, expected ${PEERS}`);
+  const etag = check.headers.get("ETag");
+  const pick = (conn, i, connections) => nodes[(conn + i * connections) % nodes.length];
+  return {
+    handoutBytes: JSON.stringify(handout.peers).length,
+    ops: (connections) => ({
+      renew: (c, i) => {
+        const n = pick(c, i, connections);
+        return { method: "PUT", path: `/v1/clusters/${CLUSTER}/nodes/${n.id}`, headers: { Authorization: n.auth, "Content-Type": "application/json" }, body: n.body, expect: 200 };
+      },
+      unchanged: (c, i) => {
+        const n = pick(c, i, connections);
+        return { method: "GET", path: `/v1/clusters/${CLUSTER}/nodes/${n.id}/peers`, headers: { Authorization: n.auth, "If-None-Match": etag }, expect: 304 };
+      },
+      handout100: (c, i) => {
+        const n = pick(c, i, connections);
+        return { method: "GET", path: `/v1/clusters/${CLUSTER}/nodes/${n.id}/peers`, headers: { Authorization: n.auth }, expect: 200 };
+      },
+    }),
+  };
+}
+
+async function setUpEtcd(etcd) {
+  const prefix = `/peerdir/${CLUSTER}/peers/`;
+  const leases = [];
+  for (let i = 0; i < PEERS; i++) {
+    const { ID } = await etcd.call("/v3/lease/grant", { TTL: 3600 });
+    leases.push(ID);
+    const rec = peerRecord(i);
+    await etcd.call("/v3/kv/put", { key: b64(prefix + rec.id), value: b64(JSON.stringify(rec)), lease: ID });
+  }
+  await etcd.call("/v3/kv/put", { key: b64(`/peerdir/${CLUSTER}/version`), value: b64("101") });
+  const check = await etcd.call("/v3/kv/range", { key: b64(prefix), range_end: prefixEnd(prefix) });
+  if (Number(check.count) !== PEERS) throw new Error(`etcd prefix holds ${check.count} keys`);
+  const json = { "Content-Type": "application/json" };
+  const keepalive = leases.map((id) => JSON.stringify({ ID: id }));
+  const one = JSON.stringify({ key: b64(`/peerdir/${CLUSTER}/version`) });
+  const range = JSON.stringify({ key: b64(prefix), range_end: prefixEnd(prefix) });
+  return {
+    ops: (connections) => ({
+      renew: (c, i) => ({ method: "POST", path: "/v3/lease/keepalive", headers: json, body: keepalive[(c + i * connections) % PEERS], expect: 200 }),
+      unchanged: () => ({ method: "POST", path: "/v3/kv/range", headers: json, body: one, expect: 200 }),
+      handout100: () => ({ method: "POST", path: "/v3/kv/range", headers: json, body: range, expect: 200 }),
+    }),
+  };
+}
+
+export async function runThroughput({ quick, log = console.error }) {
+  const seconds = quick ? 1.5 : 5;
+  const concurrencies = quick ? [20] : [20, 64];
+  const ops = ["renew", "unchanged", "handout100"];
+  const etcdBin = findEtcd();
+  const dir = await startDirectory();
+  const peerdir = await setUpPeerdir(dir);
+  let etcd = null;
+  let etcdSide = null;
+  let skipped = null;
+  if (etcdBin) {
+    etcd = await startEtcd(etcdBin);
+    etcdSide = await setUpEtcd(etcd);
+  } else {
+    skipped = "etcd is not installed (apt-get install etcd-server, or set ETCD_BIN): the etcd side was skipped";
+    log(`throughput: ${skipped}`);
+  }
+  const rows = [];
+  try {
+    for (const connections of concurrencies) {
+      for (const op of ops) {
+        const sides = [["peerdir", dir.url, dir.pid, peerdir.ops(connections)[op]]];
+        if (etcdSide) sides.push(["etcd", etcd.url, etcd.pid, etcdSide.ops(connections)[op]]);
+        for (const [system, url, pid, request] of sides) {
+          const cpu0 = cpuSeconds(pid);
+          const r = await load({ url, connections, seconds, request });
+          const cpu = cpuSeconds(pid) - cpu0;
+          if (r.errors) log(`throughput: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
+          const row = { system, op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuMsPerOp: round((cpu * 1000) / Math.max(1, r.ops), 3) };
+          log(`throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuMsPerOp} ms/op)`);
+          rows.push(row);
+        }
+      }
+    }
+  } finally {
+    await dir.stop();
+    if (etcd) await etcd.stop();
+  }
+  return { rows, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await runThroughput({ quick: process.argv.includes("--quick") }), null, 2));
+}
