@@ -757,6 +757,9 @@ export class ClusterCore {
 
   /** Drops a node id's row and credential entirely (its lease must have ended). */
   #forgetNode(state: NodeState): void {
+    // Its cached handouts were ordered by its zone; they must not outlive it (the version does not move here).
+    this.#bodies.clear();
+    this.#bodyChars = 0;
     this.#nodes.delete(state.id);
     this.#byCredential.delete(state.credentialHash);
     this.#buckets.forget(state.id);

@@ -48,6 +48,8 @@ export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds
 export class ClusterDirectory extends DurableObject<Env> {
   #core!: ClusterCore;
   readonly #alarm: SingleAlarm;
+  /** Set when a failed operation could not rebuild the core from storage at once. */
+  #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
 
@@ -78,10 +80,35 @@ export class ClusterDirectory extends DurableObject<Env> {
    */
   async #apply<T>(operation: (now: number) => Outcome<T>): Promise<Outcome<T>> {
     const version = this.#core.version;
-    const outcome = operation(Date.now());
+    const outcome = this.#atomically(() => operation(Date.now()));
     if (this.#core.version !== version) this.#changed();
     await this.#alarm.sync(this.#core.wakeAt);
     return outcome;
+  }
+
+  /**
+   * Memory and storage move together or not at all: the core's writes run in one SQLite
+   * transaction, and if anything throws, the transaction rolls back and the core is rebuilt
+   * from storage, so no half-applied change survives in memory (a retried alarm then sees
+   * everything that was due as still due).
+   */
+  #atomically<T>(operation: () => T): T {
+    if (this.#reloadNeeded) {
+      this.#load();
+      this.#reloadNeeded = false;
+    }
+    try {
+      return this.ctx.storage.transactionSync(operation);
+    } catch (err) {
+      // Storage may be unreadable right now too (the fault that made this fail): then rebuild
+      // before the next operation instead.
+      try {
+        this.#load();
+      } catch {
+        this.#reloadNeeded = true;
+      }
+      throw err;
+    }
   }
 
   #changed(): void {
@@ -297,7 +324,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#alarm.fired();
     const version = this.#core.version;
     try {
-      this.#core.expireDue(Date.now());
+      this.#atomically(() => this.#core.expireDue(Date.now()));
       if (this.#core.version !== version) this.#changed();
     } catch (err) {
       if ((info?.retryCount ?? 0) < ALARM_RETRY_LIMIT) throw err;
