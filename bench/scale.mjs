@@ -53,7 +53,8 @@ export async function runScale({ quick, log = console.error }) {
   const client = requester(dir.url, 32);
   const memory = {};
   try {
-    const { joinToken } = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0 });
+    // Room for the joiners on top of the registered nodes (maxNodes defaults to exactly 10,000).
+    const { joinToken } = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0, maxNodes: 20_000 });
     await sleep(500);
     memory.idleRssMiB = round(rssMiB(dir.pid), 1);
 

@@ -4,30 +4,29 @@
 // bundle that Node-side tests and benchmarks load into workerd through miniflare.
 // Runs as `prepare`, so a fresh `npm install` leaves working bins.
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const common = { absWorkingDir: root, bundle: true, format: "esm", sourcemap: "linked", logLevel: "warning" };
 
+/** A Node program as one plain-JS file that runs on Node 20+, stamped with the package version. */
+const nodeProgram = (name, entry, source) =>
+  build({
+    ...common,
+    entryPoints: { [name]: entry },
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    platform: "node",
+    target: "node20",
+    define: { __PEERDIR_VERSION__: JSON.stringify(version) },
+    banner: { js: `// ${name === "agent" ? "peerdir-agent" : "peerdir"}: built by scripts/build.mjs from ${source}; edit the sources, not this file.` },
+  });
+
 await Promise.all([
-  build({
-    ...common,
-    entryPoints: { agent: "src/agent/main.ts" },
-    outdir: "dist",
-    outExtension: { ".js": ".mjs" },
-    platform: "node",
-    target: "node20",
-    banner: { js: "// peerdir-agent: built by scripts/build.mjs from src/agent; edit the sources, not this file." },
-  }),
-  build({
-    ...common,
-    entryPoints: { cli: "src/cli/main.ts" },
-    outdir: "dist",
-    outExtension: { ".js": ".mjs" },
-    platform: "node",
-    target: "node20",
-    banner: { js: "// peerdir: built by scripts/build.mjs from src/cli; edit the sources, not this file." },
-  }),
+  nodeProgram("agent", "src/agent/main.ts", "src/agent"),
+  nodeProgram("cli", "src/cli/main.ts", "src/cli"),
   build({
     ...common,
     entryPoints: { index: "src/index.ts" },

@@ -11,8 +11,10 @@
  *   - 0 lost leases: a live node never finds its lease gone (a renewal answering 201, a peers
  *     request answering 404), and at the end the directory's live count equals the nodes that
  *     believe they are live;
- *   - flat memory: workerd's RSS, sampled every few seconds after warm-up, does not keep growing
- *     (last fifth of the samples vs the first fifth).
+ *   - flat memory: the directory isolate's JS heap after a forced GC (through the V8 inspector),
+ *     sampled after warm-up, does not keep growing (last fifth of the samples vs the first fifth).
+ *     workerd's RSS is recorded too, but local workerd's RSS grows under load even for a trivial
+ *     Worker (see docs/BENCHMARKS.md), so it cannot tell a leak in the directory.
  * Writes bench/results/soak.json and prints a summary; exits 1 when a check fails.
  *
  * Flags: --nodes N (1000) --minutes M (10) or --seconds S, --ttl S (30: lease length asked
@@ -24,7 +26,37 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_ADMIN_TOKEN, root, startDirectory } from "../bench/lib/directory.mjs";
+import { freePort } from "../bench/lib/etcd.mjs";
 import { cpuSeconds, rssMiB } from "../bench/lib/proc.mjs";
+
+/** The directory isolate's V8 inspector: forced GC and heap usage, for the memory check. */
+async function connectInspector(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const target = targets.find((t) => /peerdir|core:user/.test(t.webSocketDebuggerUrl ?? "")) ?? targets[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+  let id = 0;
+  const waiting = new Map();
+  ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    waiting.get(message.id)?.(message);
+    waiting.delete(message.id);
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      const i = ++id;
+      waiting.set(i, resolve);
+      ws.send(JSON.stringify({ id: i, method, params }));
+    });
+  return {
+    async heapUsedMiB() {
+      await send("HeapProfiler.collectGarbage");
+      const { result } = await send("Runtime.getHeapUsage");
+      return result ? Math.round((result.usedSize / 1048576) * 10) / 10 : null;
+    },
+    close: () => ws.close(),
+  };
+}
 
 const { values: flags } = parseArgs({
   options: {
@@ -53,7 +85,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 if (!existsSync(join(root, "dist/worker/index.js"))) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
 
-const dir = await startDirectory({ vars: { NODE_RATE_BURST: "10" } });
+const inspectorPort = await freePort();
+const dir = await startDirectory({ vars: { NODE_RATE_BURST: "10" }, inspectorPort });
+const inspector = await connectInspector(inspectorPort);
 const adminHeaders = { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" };
 async function adminCall(method, path, body) {
   const res = await fetch(`${dir.url}/v1/admin${path}`, { method, headers: adminHeaders, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -170,14 +204,16 @@ async function simulate(i) {
 // Memory and CPU samples of workerd.
 const samples = [];
 const started = Date.now();
-const sampler = setInterval(() => {
-  samples.push({ t: Math.round((Date.now() - started) / 1000), rssMiB: Math.round(rssMiB(dir.pid) * 10) / 10, cpuS: cpuSeconds(dir.pid) });
+const sampler = setInterval(async () => {
+  const sample = { t: Math.round((Date.now() - started) / 1000), rssMiB: Math.round(rssMiB(dir.pid) * 10) / 10, cpuS: cpuSeconds(dir.pid), heapMiB: null };
+  samples.push(sample);
+  sample.heapMiB = await inspector.heapUsedMiB().catch(() => null);
 }, 5000);
 
 console.log(`soak: ${NODES} nodes for ${DURATION_MS / 1000} s against ${dir.url} (workerd pid ${dir.pid}); ttl ${TTL} s, peers every ${PEERS_EVERY_MS / 1000} s, limit ${LIMIT}, churn ${CHURN}`);
 const progress = setInterval(() => {
   const s = samples[samples.length - 1];
-  console.log(`  t=${Math.round((Date.now() - started) / 1000)}s requests=${stats.requests} errors=${stats.errorCount} lost=${stats.lostLeases} rss=${s?.rssMiB ?? "?"} MiB`);
+  console.log(`  t=${Math.round((Date.now() - started) / 1000)}s requests=${stats.requests} errors=${stats.errorCount} lost=${stats.lostLeases} rss=${s?.rssMiB ?? "?"} MiB heap=${s?.heapMiB ?? "?"} MiB`);
 }, 30_000);
 const runs = Array.from({ length: NODES }, (_, i) => simulate(i));
 await sleep(DURATION_MS);
@@ -195,6 +231,7 @@ if (detail.nodes !== believedLive) {
   error(`the directory has ${detail.nodes} live leases; the nodes believe ${believedLive}`);
 }
 if (detail.degraded) error("the cluster went degraded");
+inspector.close();
 await dir.stop();
 
 const percentile = (list, p) => {
@@ -204,10 +241,12 @@ const percentile = (list, p) => {
 const latencyMs = Object.fromEntries(Object.entries(stats.latencies).map(([k, v]) => [k, { p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) }]));
 const steady = samples.filter((s) => s.t * 1000 >= WARMUP_MS);
 const fifth = Math.max(1, Math.floor(steady.length / 5));
-const median = (list) => percentile(list.map((s) => s.rssMiB), 50);
-const rssEarly = median(steady.slice(0, fifth));
-const rssLate = median(steady.slice(-fifth));
-const growth = rssEarly ? (rssLate - rssEarly) / rssEarly : null;
+const median = (list, key) => percentile(list.map((s) => s[key]).filter((v) => v !== null), 50);
+const rssEarly = median(steady.slice(0, fifth), "rssMiB");
+const rssLate = median(steady.slice(-fifth), "rssMiB");
+const heapEarly = median(steady.slice(0, fifth), "heapMiB");
+const heapLate = median(steady.slice(-fifth), "heapMiB");
+const growth = heapEarly ? (heapLate - heapEarly) / heapEarly : null;
 const memoryConclusive = DURATION_MS - WARMUP_MS >= MIN_STEADY_MS;
 const memoryFlat = growth !== null && growth < 0.2;
 
@@ -225,7 +264,7 @@ const result = {
   errorSamples: stats.errors,
   lostLeases: stats.lostLeases,
   liveAtEnd: { directory: detail.nodes, nodes: believedLive },
-  memory: { rssEarlyMiB: rssEarly, rssLateMiB: rssLate, growth: growth === null ? null : Math.round(growth * 1000) / 1000, flat: memoryFlat, conclusive: memoryConclusive, warmupSeconds: WARMUP_MS / 1000, samples },
+  memory: { heapEarlyMiB: heapEarly, heapLateMiB: heapLate, rssEarlyMiB: rssEarly, rssLateMiB: rssLate, growth: growth === null ? null : Math.round(growth * 1000) / 1000, flat: memoryFlat, conclusive: memoryConclusive, warmupSeconds: WARMUP_MS / 1000, samples },
   workerdCpuSeconds: samples.length ? samples[samples.length - 1].cpuS : null,
   pass: stats.errorCount === 0 && stats.lostLeases === 0 && (memoryFlat || !memoryConclusive),
 };
@@ -235,7 +274,8 @@ writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`soak: ${result.pass ? "PASS" : "FAIL"} — ${result.requests} requests in ${result.elapsedSeconds} s (${result.requestsPerSecond}/s), ${result.joins} joins, ${result.leaves} leaves`);
 console.log(`  errors ${result.errors}, lost leases ${result.lostLeases}, live at end ${detail.nodes} (nodes believe ${believedLive})`);
 console.log(`  latency ms: ${Object.entries(latencyMs).map(([k, v]) => `${k} p50 ${v.p50} p99 ${v.p99}`).join("; ")}`);
-console.log(`  workerd RSS: ${rssEarly} MiB after warm-up → ${rssLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`);
+console.log(`  directory JS heap after GC: ${heapEarly} MiB after warm-up → ${heapLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`);
+console.log(`  workerd RSS (the whole local runtime): ${rssEarly} → ${rssLate} MiB`);
 if (stats.errors.length) console.log(`  first errors:\n    ${stats.errors.slice(0, 10).join("\n    ")}`);
 console.log(`  written to ${flags.out}`);
 process.exit(result.pass ? 0 : 1);

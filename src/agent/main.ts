@@ -6,7 +6,6 @@
  * the first request to the directory, so a restarted agent serves its last-known-good peers at
  * once even when the directory is down.
  */
-import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type ConfigError as ConfigErrorType, ConfigError, helpText, parseCommand, type AgentConfig } from "./config.js";
@@ -19,15 +18,9 @@ import { OnChangeRunner } from "./on-change.js";
 import { PeerView } from "./peer-view.js";
 import { StateStore, writeFileAtomic } from "./state-store.js";
 import { hasWebSocket } from "./transport.js";
+import { VERSION } from "../contract/version.js";
 
-function agentVersion(): string {
-  try {
-    // dist/agent.mjs sits one level below the package root.
-    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "unknown";
-  }
-}
+const agentVersion = () => VERSION;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`peerdir-agent: ${message}\n`);

@@ -14,15 +14,9 @@ import { resolveConnection } from "./connection.js";
 import { commandHelp, mainHelp } from "./help.js";
 import { formatProblem } from "./problem.js";
 import { clean } from "./table.js";
+import { VERSION } from "../contract/version.js";
 
-function cliVersion(): string {
-  try {
-    // dist/cli.mjs sits one level below the package root.
-    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "unknown";
-  }
-}
+const cliVersion = () => VERSION;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);

@@ -56,6 +56,7 @@ export function deltaSince(
     if (!earliest.has(change.node)) earliest.set(change.node, change);
   }
   if (earliest.size === 0) return { upserts: [], removes: [] };
+  if (limit === null) return unlimitedDelta(earliest, pool, requester, requesterZone);
 
   // The pool as it was at `since`: unchanged entries as they are, changed ones as they were.
   const then: Candidate[] = [];
@@ -70,4 +71,42 @@ export function deltaSince(
   const kept = new Set(now.map((entry) => entry.id));
   const removes = [...before].filter((id) => !kept.has(id));
   return { upserts, removes };
+}
+
+/** The entry with `id` in a pool sorted by id, by binary search. */
+function findById(pool: readonly HandoutEntry[], id: string): HandoutEntry | undefined {
+  let lo = 0;
+  let hi = pool.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = pool[mid].id;
+    if (at === id) return pool[mid];
+    if (at < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/**
+ * Without a limit, a handout is the whole pool but the requester, so only the changed ids can
+ * differ: O(changes · log n), which matters when every change is pushed to many watchers of a
+ * large cluster.
+ */
+function unlimitedDelta(
+  earliest: ReadonlyMap<string, ChangeRecord>,
+  pool: readonly HandoutEntry[],
+  requester: string,
+  requesterZone: string | null,
+): PeerDelta {
+  const upserts: HandoutEntry[] = [];
+  const removes: string[] = [];
+  for (const [id, change] of earliest) {
+    if (id === requester) continue;
+    const entry = findById(pool, id);
+    if (entry) upserts.push(entry);
+    else if (change.wasPresent) removes.push(id);
+  }
+  const rank = (e: HandoutEntry) => (requesterZone !== null && e.zone === requesterZone ? 0 : 1);
+  upserts.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { upserts, removes: removes.sort() };
 }
