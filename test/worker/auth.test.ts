@@ -1,26 +1,12 @@
 // Who may call what: every route × no token, malformed, unknown, join token, own credential,
 // another node's credential, the admin token. Failures are problem+json and change nothing.
 import { describe, expect, it } from "vitest";
-import { addr, ADMIN, call, createCluster, expectProblem, join, storedState } from "./helpers.js";
+import { addr, call, expectProblem, storedState, tokenMatrix } from "./helpers.js";
 
 describe("authorization matrix", async () => {
-  const joinToken = await createCluster("authz");
-  const self = await join("authz", joinToken, "self", { addrs: [addr(1)] });
-  const other = await join("authz", joinToken, "other", { addrs: [addr(2)] });
-  const otherCluster = await createCluster("authz-other");
-  const foreign = await join("authz-other", otherCluster, "self", { addrs: [addr(3)] });
-
-  const tokens = {
-    none: undefined,
-    malformed: "has spaces in it",
-    unknown: "pdn_not-a-real-credential",
-    join: joinToken,
-    own: self.credential,
-    otherNode: other.credential,
-    otherClusterNode: foreign.credential,
-    otherClusterJoin: otherCluster,
-    admin: ADMIN,
-  } as const;
+  const { self, other, tokens: all } = await tokenMatrix("authz");
+  // The read-only admin token is covered for node routes in security.test.ts.
+  const { read: _read, ...tokens } = all;
   type Who = keyof typeof tokens;
 
   const routes: { name: string; method: string; path: string; body?: object; expect: Record<Who, number> }[] = [

@@ -80,3 +80,28 @@ export async function admin<T = unknown>(method: string, path: string, body?: un
   expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
   return (res.status === 204 ? null : await res.json()) as T;
 }
+
+/**
+ * A cluster with nodes "self" and "other", a second cluster with its own "self", and every kind
+ * of token a caller might present to the first cluster's node routes: for authorization matrices.
+ */
+export async function tokenMatrix(cluster: string) {
+  const joinToken = await createCluster(cluster);
+  const self = await join(cluster, joinToken, "self", { addrs: [addr(1)] });
+  const other = await join(cluster, joinToken, "other", { addrs: [addr(2)] });
+  const otherClusterJoin = await createCluster(`${cluster}-other`);
+  const foreign = await join(`${cluster}-other`, otherClusterJoin, "self", { addrs: [addr(3)] });
+  const tokens = {
+    none: undefined,
+    malformed: "has spaces in it",
+    unknown: "pdn_not-a-real-credential",
+    join: joinToken,
+    own: self.credential,
+    otherNode: other.credential,
+    otherClusterNode: foreign.credential,
+    otherClusterJoin,
+    admin: ADMIN,
+    read: ADMIN_READ,
+  } as const;
+  return { joinToken, self, other, tokens };
+}

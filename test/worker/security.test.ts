@@ -8,30 +8,14 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClusterDirectory } from "../../src/index.js";
-import { addr, ADMIN, ADMIN_READ, admin, call, createCluster, expectProblem, join, storedState } from "./helpers.js";
+import { addr, ADMIN, ADMIN_READ, admin, call, createCluster, expectProblem, join, storedState, tokenMatrix } from "./helpers.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 describe("authorization: the routes the other matrices leave out", async () => {
-  const joinToken = await createCluster("sec");
-  const self = await join("sec", joinToken, "self", { addrs: [addr(1)] });
-  const other = await join("sec", joinToken, "other", { addrs: [addr(2)] });
-  const otherClusterJoin = await createCluster("sec-other");
-  const foreign = await join("sec-other", otherClusterJoin, "self", { addrs: [addr(3)] });
-  const tokens = {
-    none: undefined,
-    malformed: "has spaces in it",
-    unknown: "pdn_not-a-real-credential",
-    join: joinToken,
-    own: self.credential,
-    otherNode: other.credential,
-    otherClusterNode: foreign.credential,
-    otherClusterJoin,
-    admin: ADMIN,
-    read: ADMIN_READ,
-  } as const;
+  const { self, tokens } = await tokenMatrix("sec");
   type Who = keyof typeof tokens;
   const whos = Object.keys(tokens) as Who[];
 
