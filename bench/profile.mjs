@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { root, startDirectory } from "./lib/directory.mjs";
 import { freePort } from "./lib/etcd.mjs";
 import { load } from "./lib/loadgen.mjs";
+import { connectInspector } from "./lib/inspector.mjs";
 import { setUpPeerdir } from "./throughput.mjs";
 
 const op = process.argv[2] ?? "renew";
@@ -17,23 +18,14 @@ const inspectorPort = await freePort();
 const dir = await startDirectory({ inspectorPort });
 try {
   const peerdir = await setUpPeerdir(dir);
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  const target = targets.find((t) => /peerdir|core:user/.test(t.webSocketDebuggerUrl ?? "")) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
-  let id = 0;
-  const waiting = new Map();
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.id && waiting.has(msg.id)) waiting.get(msg.id)(msg);
-  };
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; waiting.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  const inspector = await connectInspector(inspectorPort);
+  const { send } = inspector;
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 200 });
   await send("Profiler.start");
   const r = await load({ url: dir.url, connections: 20, seconds, request: peerdir.ops(20)[op] });
   const { result } = await send("Profiler.stop");
-  ws.close();
+  inspector.close();
   writeFileSync(join(root, `bench/results/profile-${op}.cpuprofile`), JSON.stringify(result.profile));
   const p = result.profile;
   const dt = new Map();

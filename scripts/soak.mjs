@@ -27,36 +27,9 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_ADMIN_TOKEN, root, startDirectory } from "../bench/lib/directory.mjs";
 import { freePort } from "../bench/lib/etcd.mjs";
+import { connectInspector } from "../bench/lib/inspector.mjs";
 import { cpuSeconds, rssMiB } from "../bench/lib/proc.mjs";
 
-/** The directory isolate's V8 inspector: forced GC and heap usage, for the memory check. */
-async function connectInspector(port) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const target = targets.find((t) => /peerdir|core:user/.test(t.webSocketDebuggerUrl ?? "")) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
-  let id = 0;
-  const waiting = new Map();
-  ws.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    waiting.get(message.id)?.(message);
-    waiting.delete(message.id);
-  };
-  const send = (method, params = {}) =>
-    new Promise((resolve) => {
-      const i = ++id;
-      waiting.set(i, resolve);
-      ws.send(JSON.stringify({ id: i, method, params }));
-    });
-  return {
-    async heapUsedMiB() {
-      await send("HeapProfiler.collectGarbage");
-      const { result } = await send("Runtime.getHeapUsage");
-      return result ? Math.round((result.usedSize / 1048576) * 10) / 10 : null;
-    },
-    close: () => ws.close(),
-  };
-}
 
 const { values: flags } = parseArgs({
   options: {
