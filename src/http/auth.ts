@@ -41,26 +41,26 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-// Digests of the admin secrets, memoised per isolate: one digest per request instead of three.
-const digests = new Map<string, Promise<string>>();
-function secretHash(secret: string): Promise<string> {
-  let hash = digests.get(secret);
-  if (!hash) {
-    if (digests.size > 4) digests.clear(); // secrets rotate rarely; never let this grow
-    hash = sha256Hex(secret);
-    digests.set(secret, hash);
-  }
+// Digests of the admin secrets, memoised per isolate: after the first request, checking whether
+// a token is an admin token costs two string comparisons and no await.
+const digests = new Map<string, string>();
+async function secretHash(secret: string): Promise<string> {
+  const known = digests.get(secret);
+  if (known !== undefined) return known;
+  if (digests.size > 4) digests.clear(); // secrets rotate rarely; never let this grow
+  const hash = await sha256Hex(secret);
+  digests.set(secret, hash);
   return hash;
 }
 
-async function matchesSecret(tokenHash: string, secret: string | undefined): Promise<boolean> {
-  if (!secret) return false;
-  return constantTimeEqual(tokenHash, await secretHash(secret));
-}
-
-async function isAdminToken(tokenHash: string, env: Env): Promise<boolean> {
-  const [write, read] = await Promise.all([matchesSecret(tokenHash, env.ADMIN_TOKEN), matchesSecret(tokenHash, env.ADMIN_READ_TOKEN)]);
-  return write || read;
+/** Which admin secret, if any, hashes to `tokenHash`: "write" (ADMIN_TOKEN) or "read" (ADMIN_READ_TOKEN). */
+async function adminRole(tokenHash: string, env: Env): Promise<"write" | "read" | null> {
+  const write = env.ADMIN_TOKEN ? (digests.get(env.ADMIN_TOKEN) ?? (await secretHash(env.ADMIN_TOKEN))) : null;
+  const read = env.ADMIN_READ_TOKEN ? (digests.get(env.ADMIN_READ_TOKEN) ?? (await secretHash(env.ADMIN_READ_TOKEN))) : null;
+  // Both comparisons always run, so timing does not tell which secret (if any) matched.
+  const isWrite = write !== null && constantTimeEqual(tokenHash, write);
+  const isRead = read !== null && constantTimeEqual(tokenHash, read);
+  return isWrite ? "write" : isRead ? "read" : null;
 }
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
@@ -75,10 +75,9 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     if (!c.env.ADMIN_TOKEN) {
       raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npx wrangler secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
-    const tokenHash = await sha256Hex(token);
-    const [write, read] = await Promise.all([matchesSecret(tokenHash, c.env.ADMIN_TOKEN), matchesSecret(tokenHash, c.env.ADMIN_READ_TOKEN)]);
-    if (write) return next();
-    if (read) {
+    const role = await adminRole(await sha256Hex(token), c.env);
+    if (role === "write") return next();
+    if (role === "read") {
       if (READ_METHODS.has(c.req.method)) return next();
       raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
     }
@@ -99,7 +98,7 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
       ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol"))
       : bearerToken(c.req.header("Authorization"));
     const tokenHash = await sha256Hex(token);
-    if (await isAdminToken(tokenHash, c.env)) {
+    if ((await adminRole(tokenHash, c.env)) !== null) {
       raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
     }
     c.set("tokenHash", tokenHash);
