@@ -78,9 +78,13 @@ export class ClusterDirectory extends DurableObject<Env> {
    * Runs one core operation at the current time, then moves the alarm if it has to and, when
    * the version moved, wakes long-polls and brings watchers up to date.
    */
-  async #apply<T>(operation: (now: number) => Outcome<T>): Promise<Outcome<T>> {
+  async #apply<T>(operation: (now: number) => Outcome<T>, { reads = false } = {}): Promise<Outcome<T>> {
     const version = this.#core.version;
-    const outcome = this.#atomically(() => operation(Date.now()));
+    const now = Date.now();
+    // Reads (handouts, 304s) stay out of SQLite: whatever is due is expired first, in its own
+    // transaction, and the read itself then only touches memory.
+    if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
+    const outcome = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
     await this.#alarm.sync(this.#core.wakeAt);
     return outcome;
@@ -167,10 +171,10 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
-    const first = await this.#apply((now) => this.#core.peers({ ...call, now }));
+    const first = await this.#apply((now) => this.#core.peers({ ...call, now }), { reads: true });
     if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
     await this.#nextChange(waitSeconds * 1000);
-    return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }));
+    return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
@@ -186,7 +190,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       version: 0,
     };
     const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
-    const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }));
+    const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
     if (!allowed.ok) return problemResponse(allowed.problem);
 
     const [client, server] = Object.values(new WebSocketPair());
@@ -310,7 +314,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   handoutPreview(cluster: string, node: string, limit: number | undefined) {
-    return this.#apply((now) => this.#core.handoutPreview(cluster, node, limit, now));
+    return this.#apply((now) => this.#core.handoutPreview(cluster, node, limit, now), { reads: true });
   }
 
   async auditPage(cluster: string, limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
