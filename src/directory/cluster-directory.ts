@@ -247,8 +247,9 @@ export class ClusterDirectory extends DurableObject<Env> {
     return ok({ name, joinToken, joinTokenId: record.id, createdAt: new Date(now).toISOString() });
   }
 
-  async summary(cluster: string) {
-    return this.#core.summary(cluster);
+  /** The cluster as the admin views show it; whatever is due expires first, so counts are current. */
+  summary(cluster: string) {
+    return this.#apply(() => this.#core.summary(cluster), { reads: true });
   }
 
   forceExpire(cluster: string) {
@@ -287,8 +288,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#apply((now) => this.#core.revokeJoinToken({ cluster, now, actor: ADMIN_ACTOR }, id));
   }
 
-  async nodesView(cluster: string) {
-    return this.#core.nodesView(cluster);
+  nodesView(cluster: string) {
+    return this.#apply(() => this.#core.nodesView(cluster), { reads: true });
   }
 
   evict(cluster: string, node: string, reason: string) {

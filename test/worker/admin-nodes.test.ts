@@ -32,3 +32,18 @@ describe("admin: nodes view", () => {
     expect(Date.parse(second.lastRenewedAt!)).toBeGreaterThanOrEqual(Date.parse(second.registeredAt!));
   });
 });
+
+describe("admin: views are current", () => {
+  it("expire what is due before answering, even when the alarm has not run yet", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
+    const joinToken = await createCluster("view2");
+    await call("PUT", "/v1/clusters/view2/nodes/a", { token: joinToken, body: { addrs: [addr(1)], ttlSeconds: 600 } });
+    await call("PUT", "/v1/clusters/view2/nodes/b", { token: joinToken, body: { addrs: [addr(2)], ttlSeconds: 600 } });
+    const stub = env.CLUSTER.getByName("view2");
+    await runInDurableObject(stub, (_i, s) => s.storage.sql.exec("UPDATE nodes SET expires_at = ? WHERE id = 'b'", Date.now() - 1));
+    await evictDurableObject(stub);
+    expect((await admin<NodeList>("GET", "/v1/admin/clusters/view2/nodes")).nodes.map((n) => n.id)).toEqual(["a"]);
+    expect((await admin<{ nodes: number }>("GET", "/v1/admin/clusters/view2")).nodes).toBe(1);
+  });
+});
