@@ -12,6 +12,7 @@ import { ok, type Outcome, problemResponse } from "../problem.js";
 import {
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
+  EMPTY_SNAPSHOT,
   type NodeRequest,
   type OverrideInput,
   type PeersInput,
@@ -19,7 +20,7 @@ import {
   type RegisterInput,
   type RegisterResult,
 } from "./cluster-core.js";
-import { applyMigrations } from "./migrations.js";
+import { applyMigrations, hasSchema } from "./migrations.js";
 import { presentAudit, presentOverride } from "./present.js";
 import { ADMIN_ACTOR } from "./records.js";
 import { SingleAlarm } from "./single-alarm.js";
@@ -64,11 +65,18 @@ export class ClusterDirectory extends DurableObject<Env> {
     });
   }
 
-  #load(): void {
-    applyMigrations(this.ctx.storage);
-    const store = new SqlStore(this.ctx.storage.sql);
+  /**
+   * Rebuilds the core from storage, migrating it first. An object that never held a cluster is
+   * left without any schema (`create` is false): a request naming an unknown cluster then costs
+   * no storage at all, instead of leaving an empty database behind for every name tried.
+   */
+  #load({ create = false } = {}): void {
+    const sql = this.ctx.storage.sql;
+    const migrate = create || hasSchema(sql);
+    if (migrate) applyMigrations(this.ctx.storage);
+    const store = new SqlStore(sql);
     const burst = Number(this.env.NODE_RATE_BURST);
-    this.#core = new ClusterCore(store, store.load(), {
+    this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
       ...DEFAULT_CORE_OPTIONS,
       rateBurst: Number.isFinite(burst) && burst >= 1 ? burst : DEFAULT_CORE_OPTIONS.rateBurst,
     });
@@ -242,6 +250,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const joinToken = newSecret(JOIN_TOKEN_PREFIX);
     const now = Date.now();
     const record = { id: newTokenId(), hash: await sha256Hex(joinToken), createdAt: now, expiresAt: null };
+    if (!this.#core.exists) this.#load({ create: true });
     const created = this.#core.createCluster(name, now, record);
     if (!created.ok) return created;
     return ok({ name, joinToken, joinTokenId: record.id, createdAt: new Date(now).toISOString() });

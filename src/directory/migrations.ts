@@ -36,6 +36,11 @@ export interface MigratableStorage {
   transactionSync<T>(closure: () => T): T;
 }
 
+/** Whether this storage has ever been migrated (a cluster was created in it). */
+export function hasSchema(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema_migrations'").toArray().length > 0;
+}
+
 /** Applies every migration newer than the recorded version. Returns the versions it applied. */
 export function applyMigrations(storage: MigratableStorage, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const { sql } = storage;

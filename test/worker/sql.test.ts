@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { applyMigrations, MIGRATIONS } from "../../src/directory/migrations.js";
 import { sha256Hex } from "../../src/directory/tokens.js";
 import type { ClusterDirectory } from "../../src/index.js";
-import { createCluster, peersOf } from "./helpers.js";
+import { ADMIN, call, createCluster, peersOf } from "./helpers.js";
 
 describe("migrations", () => {
   it("records every migration once, and applying again is a no-op", async () => {
@@ -52,5 +52,19 @@ describe("migrations", () => {
     const handout = await peersOf("mig2", "old-a", credential);
     expect(handout.version).toBe(7);
     expect(handout.peers).toEqual([{ id: "old-b", addrs: ["/ip4/10.0.0.2/tcp/5001"], labels: { zone: "z" } }]);
+  });
+});
+
+describe("storage of unknown clusters", () => {
+  it("a request naming a cluster that does not exist leaves no schema or data behind", async () => {
+    await call("PUT", "/v1/clusters/never-created/nodes/a", { token: "pdj_guess", body: { addrs: ["/ip4/10.0.0.1/tcp/1"] } });
+    await call("GET", "/v1/clusters/never-created/nodes/a/peers", { token: "pdn_guess" });
+    const tables = await runInDurableObject(env.CLUSTER.getByName("never-created"), (_i: ClusterDirectory, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    // Creating it afterwards migrates and works as usual.
+    await createCluster("never-created");
+    expect((await call("GET", "/v1/admin/clusters/never-created", { token: ADMIN })).status).toBe(200);
   });
 });
