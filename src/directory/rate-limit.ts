@@ -7,8 +7,6 @@ export interface RateLimit {
   perSecond: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 10, perSecond: 1 };
-
 interface Bucket {
   tokens: number;
   at: number;

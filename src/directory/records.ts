@@ -1,7 +1,7 @@
 /**
  * The records a cluster holds, as the Durable Object keeps them in memory and in SQLite.
  */
-import type { TtlBounds } from "./leases.js";
+import { DEFAULT_TTL_BOUNDS, type TtlBounds } from "./leases.js";
 
 export interface ClusterSettings extends TtlBounds {
   maxNodes: number;
@@ -16,9 +16,7 @@ export interface ClusterSettings extends TtlBounds {
 export type AddressPolicy = "any" | "observed-ip";
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
-  minTtlSeconds: 10,
-  defaultTtlSeconds: 60,
-  maxTtlSeconds: 3600,
+  ...DEFAULT_TTL_BOUNDS,
   maxNodes: 10_000,
   minIntervalSeconds: 1,
   defaultLimit: null,
