@@ -21,7 +21,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN },
+              // A short renewal checkpoint: evicting an object waits for its pending checkpoint timer.
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, RENEWAL_CHECKPOINT_MS: "100" },
               // The directory must never call out: any outbound fetch rejects, failing its test.
               outboundService: (request: Request) => {
                 throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);

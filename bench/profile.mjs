@@ -1,6 +1,6 @@
 /**
- * `node bench/profile.mjs [op] [seconds]` — a V8 CPU profile of the directory (workerd, through
- * Miniflare's inspector) under the throughput benchmark's load for one op (renew, unchanged or
+ * `node bench/profile.mjs [op] [seconds]` — a V8 CPU profile of the directory (workerd's
+ * inspector) under the throughput benchmark's load for one op (renew, unchanged or
  * handout100; default renew) at 20 connections. Prints the top functions by self time and
  * writes bench/results/profile-<op>.cpuprofile (open it in Chrome DevTools).
  */

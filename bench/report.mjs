@@ -3,13 +3,94 @@
  * (bench/results/latest.json). Every number in the document comes from that file.
  * `node bench/report.mjs` re-renders from the saved latest.json without running anything.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./lib/directory.mjs";
 import { barChart } from "./lib/svg.mjs";
 
 const n = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "n/a" : Number(v).toLocaleString("en-US", { maximumFractionDigits: d }));
 const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+/** Before/after pairs: every bench/results/compare-*.json (bench/compare.mjs), then the earlier, recorded ones. */
+function hotPathsSection() {
+  const dir = join(root, "bench/results");
+  const compares = readdirSync(dir)
+    .filter((f) => /^compare-.+\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")))
+    .sort((a, b) => a.at.localeCompare(b.at));
+  const measured = compares.map((c) => `### ${c.title}
+
+${c.at}: \`${c.before}\` (before) and \`${c.after}\` (after), both running at once in their own workerd; ${c.rounds} rounds of
+${c.secondsPerRun} s per operation and side at ${c.connections} connections, the order flipping each round; medians of the rounds
+(\`bench/results/compare-${c.name}.json\`).
+
+${table(["op", "before ops/s", "after ops/s", "after/before", "before CPU ms/op", "after CPU ms/op", "before p99 ms", "after p99 ms"], c.rows.map((r) => [r.op, n(r.before.opsPerSec, 0), n(r.after.opsPerSec, 0), `**${n(r.ratio, 2)}×**`, n(r.before.cpuMsPerOp, 3), n(r.after.cpuMsPerOp, 3), n(r.before.p99Ms, 1), n(r.after.p99Ms, 1)]))}
+`);
+  return `## Hot paths: changes made from measurements, before and after
+
+Each change below came from a profile (\`node bench/profile.mjs renew|unchanged|handout100\`) or an experiment
+that took one suspect away. \`node bench/compare.mjs --before <rev> --name <name> --title "…"\` measures a change
+side by side: the two builds run at the same time and the operations alternate between them, so the machine's
+noise hits both alike.
+
+${measured.join("\n")}
+### Earlier changes (recorded from runs made when they landed, through Miniflare; not regenerated)
+
+| change | measure | before | after |
+|---|---|---:|---:|
+| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/directory/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
+| | scale: join → all 100 watchers p50 / p99, ms | 443.98 / 841.65 | 18.9 / 163.43 |
+| | scale: the directory's CPU, % of one core | 91.1 | 58.4 |
+| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/directory/cluster-directory.ts\` \`#apply\`) | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
+| hex digest of tokens through a lookup table (\`src/directory/tokens.ts\`) | CPU profile of \`unchanged\`: self time of \`sha256Hex\` | 7.0 % | 6.2 % |
+
+### Tried and dropped
+
+Each measured with the throughput benchmark's operation at 20 connections, 2 × 3 s, on this machine:
+
+- \`node:crypto\`'s synchronous \`createHash\` for the token digest instead of \`crypto.subtle.digest\`: slower in
+  workerd (\`unchanged\` 2,453–2,923 ops/s against 3,049–3,148).
+- No \`transactionSync\` around writes: no difference within the noise while each renewal still wrote its row, so
+  the fault atomicity it buys stays.
+- A hand-written route for \`GET …/peers\` in front of hono (no zod, no middleware): about 10 % more \`unchanged\`
+  (3,358–3,437 ops/s), not worth a second copy of routing, validation and auth beside the contract.
+`;
+}
+
+/** The runtime floor next to peerdir and etcd: what a Worker + Durable Object can do on this machine at all. */
+function floorSection(td, nproc) {
+  const rows = [];
+  for (const c of td.concurrencies) {
+    const f = (probe) => td.floor.find((x) => x.probe === probe && x.connections === c);
+    const run = (system, op) => td.runs.find((x) => x.system === system && x.op === op && x.connections === c);
+    const rpc = f("rpc");
+    const line = (label, x, shareOfFloor) => [label, c, n(x?.opsPerSec, 0), n(x?.p50Ms, 2), n(x?.p99Ms, 2), n(x?.serverCpuMsPerOp, 3), shareOfFloor && x && rpc ? `${n((100 * x.opsPerSec) / rpc.opsPerSec, 0)} %` : ""];
+    rows.push(line("floor: empty Worker", f("worker")));
+    rows.push(line("floor: empty Worker → Durable Object RPC", rpc));
+    for (const op of ["renew", "unchanged"]) {
+      rows.push(line(`peerdir ${op}`, run("peerdir", op), true));
+      rows.push(line(`etcd ${op}`, run("etcd", op)));
+    }
+  }
+  const f20 = td.floor.find((x) => x.probe === "rpc" && x.connections === td.concurrencies[0]);
+  const etcdBest = Math.max(...td.runs.filter((x) => x.system === "etcd" && x.connections === td.concurrencies[0] && x.op !== "handout100").map((x) => x.opsPerSec));
+  return `### The runtime floor
+
+The same workerd, started the same way, running \`bench/lib/floor-worker.js\` instead of the directory: a Worker that
+answers at once, and a Worker that makes one RPC to a Durable Object which returns a constant. No directory built as a
+Worker in front of a Durable Object can answer faster than the second on this machine.
+
+${table(["", "connections", "ops/s", "p50 ms", "p99 ms", "server CPU ms/op", "share of the RPC floor"], rows)}
+
+workerd runs a Worker and its Durable Objects on one thread, so the floor is one core's worth of that round trip
+(${n(f20?.serverCpuMsPerOp, 3)} ms of CPU each), while etcd spreads its work over all ${nproc} cores. At
+${td.concurrencies[0]} connections the empty round trip reached ${n(f20?.opsPerSec, 0)} ops/s and etcd's cheapest single-key operations
+${n(etcdBest, 0)}: ${f20 && etcdBest ? (f20.opsPerSec > etcdBest ? "the floor is above etcd, so the gap left is peerdir's own work" : "etcd is at or above the floor itself, so no amount of work inside peerdir can make its `renew` or `unchanged` beat etcd on this machine") : "n/a"}.
+The floor's p99 shows the same tail as peerdir's: it belongs to the local runtime's Worker → Durable Object hop,
+not to the directory. In production the Worker half runs in whichever Cloudflare location receives the request,
+and only the Durable Object half is serial per cluster.
+`;
+}
 
 export function writeReport(r) {
   const svg = (name, chart) => {
@@ -22,8 +103,9 @@ export function writeReport(r) {
   parts.push(`# Benchmarks
 
 Generated by \`bench/report.mjs\` from \`bench/results/latest.json\` (${r.generatedAt}, last run mode: **${r.mode}**). Every
-number below was produced by the scripts in \`bench/\` in one run on the machine described; nothing is
-typed in by hand. Each section says when and in which mode its numbers were taken.
+number below was produced by the scripts in \`bench/\` on the machine described, except two lists that say so
+(earlier hot-path changes, and optimisations tried and dropped, recorded from one-off runs). Each section says when
+and in which mode its numbers were taken.
 
 ## How to run
 
@@ -36,8 +118,11 @@ node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
 
 Each run rebuilds \`dist/\` from the sources (\`scripts/build.mjs\`) and starts the real Worker bundle
-(\`dist/worker/index.js\`) in workerd through Miniflare on 127.0.0.1, **served by workerd directly, not through
-\`wrangler dev\`'s proxy** (which costs about 4x). Durable Object state goes to a temporary directory. etcd, when
+(\`dist/worker/index.js\`) in the workerd binary on 127.0.0.1, from a workerd config generated from
+\`wrangler.toml\` (\`bench/lib/directory.mjs\`): **the socket goes straight to the Worker**, with neither
+\`wrangler dev\`'s proxy nor Miniflare's entry Worker in front (runs before 2026-11-26 went through Miniflare,
+whose entry Worker adds a JavaScript hop to every request: an empty Worker answered about 4,000 requests/s
+through it and 11,500 without it). Durable Object state goes to a temporary directory. etcd, when
 installed (\`apt-get install etcd-server\`, or \`ETCD_BIN=…\`), is started on 127.0.0.1 with a temporary data
 dir and stopped afterwards; without it the etcd side is skipped with a message. Benchmarks are not tests: CI
 may run \`--quick\` as a smoke check only.
@@ -50,7 +135,7 @@ may run \`--quick\` as a smoke check only.
 | CPU model | ${m.cpuModel} |
 | kernel | ${m.kernel} |
 | Node | ${m.node} |
-| workerd (npm \`workerd\`) | ${m.workerd} (miniflare ${m.miniflare}) |
+| workerd (npm \`workerd\`) | ${m.workerd} |
 | etcd | ${m.etcd} |
 
 The load generator, the servers and everything else share these ${m.nproc} cores, and other work was running
@@ -160,6 +245,7 @@ server process's CPU (workerd or etcd, from \`/proc/<pid>/stat\`) over the run d
 less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]\` holds the 20-connection runs in
 issue 7's shape; all runs are in \`details.throughput.runs\`.
 `);
+    if (td.floor?.length) parts.push(floorSection(td, m.nproc));
   }
 
   // ---- agent
@@ -272,27 +358,7 @@ ${table(["measure", "value"], [
 `);
   }
 
-  parts.push(`## Hot paths: changes made from measurements, before and after
-
-Both rows of each pair were measured on this machine with the same script and settings, the
-"before" on the commit preceding the change.
-
-| change | measure | before | after |
-|---|---|---:|---:|
-| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/directory/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
-| | scale: join → all 100 watchers p50 / p99, ms | 443.98 / 841.65 | 18.9 / 163.43 |
-| | scale: the directory's CPU, % of one core | 91.1 | 58.4 |
-| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/directory/cluster-directory.ts\` \`#apply\`). This undoes a regression from wrapping every operation in a transaction for fault atomicity earlier the same day; before that wrapper, a quick run measured 2,404 ops/s | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
-| hex digest of tokens through a lookup table (\`src/directory/tokens.ts\`) | a CPU profile of \`unchanged\` under load (\`node bench/profile.mjs unchanged\`): self time of \`sha256Hex\` | 7.0 % | 6.2 % |
-
-What the profile of \`unchanged\` (a \`304\` answered from memory, no SQL) still shows: of the Worker
-isolate's samples, about 23 % idle, 15 % in the runtime itself ("program") and 16 % attributed to the route
-handler's call into the Durable Object (the RPC): the per-request cost is the Worker → Durable Object hop
-and the runtime's HTTP handling, not the directory's logic. Beating etcd's \`renew\` and \`unchanged\` on this
-machine needs that hop gone for hot requests (for example answering \`304\`s from a per-isolate cache of
-the version in the Worker, which a Worker cannot keep coherent without the object), so it remains open.
-
-`);
+  parts.push(hotPathsSection());
 
   parts.push(`## Timings of the last run
 

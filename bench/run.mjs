@@ -64,7 +64,7 @@ await step("throughput", async () => {
   const r = await runThroughput({ quick, log });
   // throughput[]: the 20-connection runs, in exactly issue 7's shape; every run is in details.
   out.throughput = r.rows.filter((x) => x.connections === 20).map(({ system, op, opsPerSec, p50Ms, p99Ms }) => ({ system, op, opsPerSec, p50Ms, p99Ms }));
-  out.details.throughput = { ...stamp(), secondsPerRun: r.seconds, concurrencies: r.concurrencies, etcdVersion: r.etcdVersion, skipped: r.skipped, handoutBytes: r.handoutBytes, runs: r.rows };
+  out.details.throughput = { ...stamp(), secondsPerRun: r.seconds, concurrencies: r.concurrencies, etcdVersion: r.etcdVersion, skipped: r.skipped, handoutBytes: r.handoutBytes, runs: r.rows, floor: r.floor };
 });
 await step("agent", async () => {
   const { runAgent } = await import("./agent.mjs");
@@ -88,10 +88,6 @@ function machine() {
   try {
     workerd = JSON.parse(readFileSync(join(root, "node_modules/workerd/package.json"), "utf8")).version;
   } catch {}
-  let miniflare = "unknown";
-  try {
-    miniflare = JSON.parse(readFileSync(join(root, "node_modules/miniflare/package.json"), "utf8")).version;
-  } catch {}
   const etcd = findEtcd();
-  return { nproc: cpus().length, cpuModel: cpuModel(), node: process.version, workerd, miniflare, etcd: etcd ? etcdVersion(etcd) : "not installed", kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim() };
+  return { nproc: cpus().length, cpuModel: cpuModel(), node: process.version, workerd, etcd: etcd ? etcdVersion(etcd) : "not installed", kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim() };
 }

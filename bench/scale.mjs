@@ -196,7 +196,7 @@ export async function runScale({ quick, log = console.error }) {
       rowsWrittenPerRenewal: {
         value: 1,
         derived: true,
-        how: "not exposed over HTTP; derived from the code: a renewal with unchanged addrs/labels runs one `UPDATE nodes SET ttl_seconds, last_renewed_at, expires_at, observed_ip WHERE id = ?` on a WITHOUT ROWID table with no secondary index, and no version, changelog or audit write",
+        how: "not exposed over HTTP; derived from the code: a plain renewal (unchanged addrs, labels, TTL and observed IP) changes memory only; each renewal checkpoint window (RENEWAL_CHECKPOINT_MS, 5 s) then writes, in one transaction, one `UPDATE nodes SET ttl_seconds, last_renewed_at, expires_at, observed_ip WHERE id = ?` per renewed node (a WITHOUT ROWID table with no secondary index), plus the cluster row when the window opens and closes; no version, changelog or audit write. Nodes renew every ~TTL/3, longer than a window, so that is one row per renewal, in two commits per window instead of one per renewal",
       },
       directoryCpuPercent: round((dirCpu / elapsed) * 100, 1),
       registerSeconds: round(registerSeconds, 1),

@@ -4,8 +4,11 @@
  *   renew      peerdir: PUT of an unchanged lease          etcd: POST /v3/lease/keepalive
  *   unchanged  peerdir: GET …/peers answered 304           etcd: POST /v3/kv/range of one small key
  *   handout100 peerdir: GET …/peers, 200 with 100 peers    etcd: POST /v3/kv/range over a 100-key prefix
+ * And the runtime floor (bench/lib/floor-worker.js): an empty Worker, and an empty Worker →
+ * Durable Object RPC, in the same workerd: what no Worker + Durable Object design can beat here.
  */
-import { startDirectory, nodeAddr } from "./lib/directory.mjs";
+import { join } from "node:path";
+import { root, startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { b64, etcdVersion, findEtcd, prefixEnd, startEtcd } from "./lib/etcd.mjs";
 import { load } from "./lib/loadgen.mjs";
 import { cpuSeconds, round } from "./lib/proc.mjs";
@@ -121,7 +124,29 @@ export async function runThroughput({ quick, log = console.error }) {
     await dir.stop();
     if (etcd) await etcd.stop();
   }
-  return { rows, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
+  const floor = await measureFloor({ concurrencies, seconds, log });
+  return { rows, floor, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
+}
+
+/** The runtime floor: `worker` answers at once; `rpc` makes one Durable Object call first. */
+async function measureFloor({ concurrencies, seconds, log }) {
+  const floor = await startDirectory({ bundle: join(root, "bench/lib/floor-worker.js") });
+  const rows = [];
+  try {
+    for (const connections of concurrencies) {
+      for (const probe of ["worker", "rpc"]) {
+        const cpu0 = cpuSeconds(floor.pid);
+        const r = await load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path: `/${probe}`, expect: 200 }) });
+        const cpu = cpuSeconds(floor.pid) - cpu0;
+        const row = { probe, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuMsPerOp: round((cpu * 1000) / Math.max(1, r.ops), 3) };
+        log(`throughput: floor   ${probe.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuMsPerOp} ms/op)`);
+        rows.push(row);
+      }
+    }
+  } finally {
+    await floor.stop();
+  }
+  return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

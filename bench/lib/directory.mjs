@@ -1,79 +1,114 @@
 /**
  * Starts the real directory Worker for benchmarks: the esbuild bundle dist/worker/index.js
- * (built by scripts/build.mjs) in workerd through Miniflare, served by workerd directly on
- * 127.0.0.1 (no wrangler dev proxy). Same settings as test/support/directory.ts, read from
- * wrangler.toml.
+ * (built by scripts/build.mjs) in the workerd binary itself, from a generated workerd config
+ * that mirrors wrangler.toml (compatibility date and flags, [vars], the Durable Object classes
+ * on SQLite storage). The socket goes straight to the Worker: no wrangler dev proxy and no
+ * Miniflare entry Worker in front, which would add a JavaScript hop to every request.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import { freePort } from "./etcd.mjs";
+import { sleep } from "./proc.mjs";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 
-function wranglerSettings() {
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+function wranglerSettings(tree = root) {
+  const toml = readFileSync(join(tree, "wrangler.toml"), "utf8");
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
   const varsBlock = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
   const vars = {};
   for (const m of varsBlock.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  const durableObjects = {};
+  const durableObjects = [];
   for (const m of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/gm)) {
-    durableObjects[m[1]] = { className: m[2], useSQLite: true };
+    durableObjects.push({ binding: m[1], className: m[2] });
   }
   return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects };
 }
 
-/** The pids of this process's workerd children (Miniflare spawns one). */
-export function workerdPids() {
-  const pids = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) pids.push(Number(entry));
-    } catch {}
-  }
-  return pids;
+/** The workerd binary that miniflare and wrangler use (npm's `workerd` package). */
+function workerdBinary() {
+  const bin = join(root, "node_modules/workerd/bin/workerd");
+  if (existsSync(bin)) return bin;
+  return createRequire(join(root, "package.json")).resolve("workerd/bin/workerd");
+}
+
+const capnpString = (s) => JSON.stringify(String(s));
+
+/** A workerd config (capnp text) serving dist/worker/index.js on `port`. */
+function workerdConfig({ port, storageDir, settings, bindings }) {
+  const textBindings = Object.entries(bindings).map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`);
+  const doBindings = settings.durableObjects.map((d) => `(name = ${capnpString(d.binding)}, durableObjectNamespace = ${capnpString(d.className)})`);
+  const namespaces = settings.durableObjects.map((d) => `(className = ${capnpString(d.className)}, uniqueKey = ${capnpString(`peerdir-bench-${d.className}`)}, enableSql = true)`);
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "peerdir", worker = .peerdir),
+    (name = "do-storage", disk = (path = ${capnpString(storageDir)}, writable = true)),
+  ],
+  sockets = [(name = "http", address = ${capnpString(`127.0.0.1:${port}`)}, http = (), service = "peerdir")],
+);
+const peerdir :Workerd.Worker = (
+  modules = [(name = "index.js", esModule = embed "index.js")],
+  compatibilityDate = ${capnpString(settings.compatibilityDate)},
+  compatibilityFlags = [${settings.compatibilityFlags.map(capnpString).join(", ")}],
+  bindings = [${[...textBindings, ...doBindings].join(", ")}],
+  durableObjectNamespaces = [${namespaces.join(", ")}],
+  durableObjectStorage = (localDisk = "do-storage"),
+);
+`;
 }
 
 export async function startDirectory(options = {}) {
   // options.inspectorPort: expose the V8 inspector (bench/profile.mjs takes CPU profiles through it).
   // options.vars: overrides of wrangler.toml [vars].
-  const dist = join(root, "dist/worker/index.js");
-  if (!existsSync(dist)) throw new Error("dist/worker/index.js is missing: run `node scripts/build.mjs` first");
-  const persistDir = mkdtempSync(join(tmpdir(), "peerdir-bench-do-"));
-  const settings = wranglerSettings();
-  const before = new Set(workerdPids());
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: dist,
-    compatibilityDate: settings.compatibilityDate,
-    compatibilityFlags: settings.compatibilityFlags,
-    durableObjects: settings.durableObjects,
-    durableObjectsPersist: persistDir,
-    bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
-    host: "127.0.0.1",
-    port: 0,
-    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  const pid = workerdPids().find((p) => !before.has(p)) ?? null;
-  const admin = adminClient(url);
+  // options.tree: another checkout to run (bench/compare.mjs): its dist/ bundle and wrangler.toml.
+  // options.bundle: a different Worker module, with the same bindings (the runtime floor).
+  const tree = options.tree ?? root;
+  const dist = options.bundle ?? join(tree, "dist/worker/index.js");
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`node scripts/build.mjs\` first`);
+  const work = mkdtempSync(join(tmpdir(), "peerdir-bench-workerd-"));
+  const storageDir = join(work, "do");
+  mkdirSync(storageDir);
+  const settings = wranglerSettings(tree);
+  const port = await freePort();
+  // workerd embeds files relative to the config, so the bundle sits beside it.
+  copyFileSync(dist, join(work, "index.js"));
+  const configPath = join(work, "peerdir.capnp");
+  writeFileSync(configPath, workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN } }));
+  const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
+  const child = spawn(workerdBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}: ${stderr}`);
+    try {
+      await fetch(`${url}/healthz`);
+      break;
+    } catch {
+      if (i >= 200) throw new Error(`workerd did not answer on ${url} within 20 s: ${stderr}`);
+      await sleep(100);
+    }
+  }
   return {
     url,
-    pid,
-    admin,
+    pid: child.pid,
+    admin: adminClient(url),
     async stop() {
-      await mf.dispose();
-      rmSync(persistDir, { recursive: true, force: true });
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(5000)]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(work, { recursive: true, force: true });
     },
   };
 }

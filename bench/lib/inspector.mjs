@@ -1,5 +1,5 @@
 /**
- * The V8 inspector of the directory's isolate in local workerd (Miniflare's `inspectorPort`):
+ * The V8 inspector of the directory's isolate in local workerd (`workerd serve --inspector-addr`):
  * CPU profiles for bench/profile.mjs, forced GC and heap usage for the soak's memory check.
  */
 export async function connectInspector(port) {

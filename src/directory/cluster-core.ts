@@ -8,9 +8,13 @@
  * synchronous turn, so SQLite commits each operation atomically and a restarted object rebuilds
  * exactly this state from it.
  *
- * Hot paths are cheap on purpose: a renewal with unchanged addresses writes one row and no
- * version; a handout whose ETag matches is answered from memory without SQL; handout bodies are
- * joined from per-peer JSON fragments serialised once per change and cached per requester.
+ * Hot paths are cheap on purpose. A plain renewal (nothing but the expiry moves) touches memory
+ * only: renewals are checkpointed to storage in batches, at most `renewalCheckpointMs` apart, as
+ * etcd does with lease keep-alives; the checkpoint window's start is stored first, so a restart
+ * that lost the window's renewals keeps every live lease until that start + the interval + its
+ * TTL, and never drops a node that renewed. A handout whose ETag matches is answered from memory
+ * without SQL; handout bodies are joined from per-peer JSON fragments serialised once per change
+ * and cached per requester.
  */
 import type { NodeView } from "../contract/admin.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
@@ -45,6 +49,8 @@ export interface DirectoryStore {
   saveNode(node: NodeRecord): void;
   /** Only the fields a plain renewal changes. */
   saveRenewal(node: NodeRecord): void;
+  /** When the open renewal checkpoint window began (null: every renewal is stored). */
+  saveRenewalsUnsavedSince(at: number | null): void;
   saveLeaseEnd(id: string, endedAt: number): void;
   deleteNode(id: string): void;
   saveOverride(override: OverrideRecord): void;
@@ -69,6 +75,8 @@ export interface Snapshot {
   /** Deltas can be computed from any version at or above this one. */
   changelogFloor: number;
   degraded: boolean;
+  /** Renewals since this time may be missing from `nodes` (the object stopped before its checkpoint). */
+  renewalsUnsavedSince: number | null;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -80,6 +88,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   changes: [],
   changelogFloor: 0,
   degraded: false,
+  renewalsUnsavedSince: null,
 };
 
 /** Self-preservation: how many live leases a cluster needs before it applies (Eureka's rule). */
@@ -96,12 +105,18 @@ export interface CoreOptions {
   /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
   credentialRetentionMs: number;
   random: () => number;
+  /** How long a plain renewal may stay in memory only before it is written (see the header). */
+  renewalCheckpointMs: number;
 }
+
+/** The default `renewalCheckpointMs`: what a crash can cost is a dead node listed this much longer. */
+export const RENEWAL_CHECKPOINT_MS = 5_000;
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   rateBurst: 10,
   credentialRetentionMs: 7 * 24 * 3600 * 1000,
   random: Math.random,
+  renewalCheckpointMs: RENEWAL_CHECKPOINT_MS,
 };
 
 export interface NodeRequest {
@@ -220,6 +235,10 @@ export class ClusterCore {
   #degraded: boolean;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
+  /** Nodes whose latest plain renewal is in memory only. */
+  readonly #unsavedRenewals = new Set<string>();
+  /** When the open checkpoint window began (also in storage), or null when none is open. */
+  #unsavedSince: number | null;
 
   constructor(
     private readonly store: DirectoryStore,
@@ -231,6 +250,7 @@ export class ClusterCore {
     this.#changes = snapshot.changes;
     this.#changelogFloor = snapshot.changelogFloor;
     this.#degraded = snapshot.degraded;
+    this.#unsavedSince = snapshot.renewalsUnsavedSince;
     this.#buckets = new TokenBuckets(this.#rateLimit());
     for (const token of snapshot.joinTokens) this.#joinTokens.set(token.hash, token);
     for (const override of snapshot.overrides) this.#overrides.set(override.node, toOverrideState(override));
@@ -240,7 +260,27 @@ export class ClusterCore {
       this.#byCredential.set(state.credentialHash, state.id);
       if (state.endedAt === null) this.#liveCount++;
     }
+    if (this.#unsavedSince !== null) this.#keepLeasesWithLostRenewals(this.#unsavedSince);
     this.#recomputeWakeAt();
+  }
+
+  /**
+   * The object stopped with a checkpoint window open, so renewals made in it may be lost. Any of
+   * them came before the window's start + the interval (the next renewal would have written it),
+   * so no live lease can really end later than that + its TTL: keep each one at least that long.
+   * The extended expiries are written at the next checkpoint; until then a second restart
+   * computes the same ones.
+   */
+  #keepLeasesWithLostRenewals(windowStart: number): void {
+    const latestRenewal = windowStart + this.options.renewalCheckpointMs;
+    for (const state of this.#nodes.values()) {
+      if (state.endedAt !== null) continue;
+      const atLeast = latestRenewal + state.ttlSeconds * 1000;
+      if (state.expiresAt < atLeast) {
+        state.expiresAt = atLeast;
+        this.#unsavedRenewals.add(state.id);
+      }
+    }
   }
 
   get exists(): boolean {
@@ -258,6 +298,40 @@ export class ClusterCore {
 
   get liveCount(): number {
     return this.#liveCount;
+  }
+
+  /** When plain renewals held in memory must be written (`checkpointRenewals`), or null. */
+  get renewalCheckpointAt(): number | null {
+    return this.#unsavedSince === null ? null : this.#unsavedSince + this.options.renewalCheckpointMs;
+  }
+
+  /**
+   * Writes every renewal held in memory and closes the checkpoint window. The Durable Object
+   * calls it when `renewalCheckpointAt` comes; a renewal arriving later does it first itself.
+   */
+  checkpointRenewals(): void {
+    if (this.#unsavedSince !== null || this.#unsavedRenewals.size > 0) this.#checkpoint(null);
+  }
+
+  /** Writes the renewals held in memory and records the next window's start (null: none open). */
+  #checkpoint(nextWindow: number | null): void {
+    for (const id of this.#unsavedRenewals) {
+      const state = this.#nodes.get(id);
+      if (state) this.store.saveRenewal(state);
+    }
+    this.#unsavedRenewals.clear();
+    this.#unsavedSince = nextWindow;
+    this.store.saveRenewalsUnsavedSince(nextWindow);
+  }
+
+  /** A renewal that moved only the expiry: held in memory until the window's checkpoint. */
+  #holdRenewal(state: NodeState, now: number): void {
+    if (this.options.renewalCheckpointMs <= 0) return this.store.saveRenewal(state);
+    // No window open, or this one is over: open one, durably, before this renewal is
+    // acknowledged (the response waits for the write), so a restart knows it may have been lost.
+    const windowOver = this.#unsavedSince !== null && now >= this.#unsavedSince + this.options.renewalCheckpointMs;
+    if (this.#unsavedSince === null || windowOver) this.#checkpoint(now);
+    this.#unsavedRenewals.add(state.id);
   }
 
   /** When the object next has work to do (for the alarm), or null when nothing is pending. */
@@ -317,13 +391,17 @@ export class ClusterCore {
       this.#audit(now, { kind: "node", id: node }, "node.join", node, null, nodeSnapshot(existing!), nodeSnapshot(state));
     } else {
       created = false;
+      // The restart rule (see #keepLeasesWithLostRenewals) relies on the stored TTL: a renewal
+      // that changes it, or the observed IP, is written at once.
+      const plain = existing.ttlSeconds === ttlSeconds && existing.observedIp === input.observedIp;
       existing.ttlSeconds = ttlSeconds;
       existing.expiresAt = expiresAt;
       existing.lastRenewedAt = now;
       existing.observedIp = input.observedIp;
       const contentKey = contentKeyOf(input.addrs, labels);
       if (contentKey === existing.contentKey) {
-        this.store.saveRenewal(existing);
+        if (plain) this.#holdRenewal(existing, now);
+        else this.store.saveRenewal(existing);
       } else {
         const before = nodeSnapshot(existing);
         this.#touch(node);
@@ -761,6 +839,7 @@ export class ClusterCore {
     this.#bodies.clear();
     this.#bodyChars = 0;
     this.#nodes.delete(state.id);
+    this.#unsavedRenewals.delete(state.id);
     this.#byCredential.delete(state.credentialHash);
     this.#buckets.forget(state.id);
     this.store.deleteNode(state.id);

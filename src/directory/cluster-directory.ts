@@ -38,6 +38,9 @@ import {
   type WatchAttachment,
 } from "./watchers.js";
 
+/** How soon to try a renewal checkpoint again after it failed. */
+const CHECKPOINT_RETRY_MS = 1_000;
+
 /** After this many failed alarm runs, stop throwing (the runtime gives up after 6) and re-arm. */
 const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
@@ -53,6 +56,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
+  /** Writes the renewals the core holds in memory when their checkpoint comes. */
+  #checkpointTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,6 +66,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
+      // A checkpoint window left open by the previous instance: write its kept leases soon.
+      this.#scheduleCheckpoint();
       await this.#alarm.load();
     });
   }
@@ -76,9 +83,11 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (migrate) applyMigrations(this.ctx.storage);
     const store = new SqlStore(sql);
     const burst = Number(this.env.NODE_RATE_BURST);
+    const checkpointMs = Number(this.env.RENEWAL_CHECKPOINT_MS);
     this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
       ...DEFAULT_CORE_OPTIONS,
       rateBurst: Number.isFinite(burst) && burst >= 1 ? burst : DEFAULT_CORE_OPTIONS.rateBurst,
+      renewalCheckpointMs: Number.isFinite(checkpointMs) && checkpointMs >= 0 ? checkpointMs : DEFAULT_CORE_OPTIONS.renewalCheckpointMs,
     });
   }
 
@@ -94,8 +103,32 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
     const outcome = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
+    this.#scheduleCheckpoint();
     await this.#alarm.sync(this.#core.wakeAt);
     return outcome;
+  }
+
+  /**
+   * A timer, not the alarm: it only matters while this instance lives (a restart applies the
+   * core's restart rule instead), and it costs no storage write to arm.
+   */
+  #scheduleCheckpoint(delayMs?: number): void {
+    const at = this.#core.renewalCheckpointAt;
+    if (at === null || this.#checkpointTimer !== null) return;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = null;
+      const due = this.#core.renewalCheckpointAt;
+      if (due !== null && Date.now() >= due) {
+        try {
+          this.#atomically(() => this.#core.checkpointRenewals());
+        } catch (err) {
+          console.error(`ClusterDirectory renewal checkpoint failed; retrying in ${CHECKPOINT_RETRY_MS} ms:`, err);
+          this.#scheduleCheckpoint(CHECKPOINT_RETRY_MS);
+          return;
+        }
+      }
+      this.#scheduleCheckpoint();
+    }, delayMs ?? Math.max(0, at - Date.now()));
   }
 
   /**
@@ -330,6 +363,14 @@ export class ClusterDirectory extends DurableObject<Env> {
   async auditPage(cluster: string, limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
     const outcome = this.#core.auditPage(cluster, limit, beforeSeq);
     return outcome.ok ? ok({ entries: outcome.value.entries.map(presentAudit), next: outcome.value.next }) : outcome;
+  }
+
+  /**
+   * Writes the renewals held in memory now, as the object does by itself within
+   * RENEWAL_CHECKPOINT_MS of each; tests use it to stop an object after its checkpoint.
+   */
+  checkpointRenewals(): void {
+    this.#atomically(() => this.#core.checkpointRenewals());
   }
 
   // ---- alarm -----------------------------------------------------------------------------

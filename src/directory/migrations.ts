@@ -11,6 +11,7 @@ import observedIp from "../../migrations/0002_observed_ip.sql";
 import admin from "../../migrations/0003_admin.sql";
 import changelog from "../../migrations/0004_changelog.sql";
 import addressPolicy from "../../migrations/0005_address_policy.sql";
+import renewalCheckpoint from "../../migrations/0006_renewal_checkpoint.sql";
 import catalog from "../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "0003_admin", sql: admin },
   { version: 4, name: "0004_changelog", sql: changelog },
   { version: 5, name: "0005_address_policy", sql: addressPolicy },
+  { version: 6, name: "0006_renewal_checkpoint", sql: renewalCheckpoint },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

@@ -1,6 +1,6 @@
 /**
  * The SQLite side of a cluster: loading a snapshot at start-up and writing each change.
- * Every method is one statement, so the core's write-through stays cheap and obvious.
+ * Every method is one statement, so the core's writes stay cheap and obvious.
  */
 import type { ChangeRecord } from "./changelog.js";
 import type { DirectoryStore, Snapshot } from "./cluster-core.js";
@@ -19,6 +19,7 @@ interface ClusterRow {
   changelog_floor: number;
   degraded: number;
   address_policy: AddressPolicy;
+  renewals_unsaved_since: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -151,6 +152,7 @@ export class SqlStore implements DirectoryStore {
       changes,
       changelogFloor: cluster?.changelog_floor ?? 0,
       degraded: cluster?.degraded === 1,
+      renewalsUnsavedSince: cluster?.renewals_unsaved_since ?? null,
     };
   }
 
@@ -279,6 +281,10 @@ export class SqlStore implements DirectoryStore {
       n.observedIp,
       n.id,
     );
+  }
+
+  saveRenewalsUnsavedSince(at: number | null): void {
+    this.sql.exec("UPDATE cluster SET renewals_unsaved_since = ? WHERE id = 1", at);
   }
 
   saveLeaseEnd(id: string, endedAt: number): void {

@@ -1,7 +1,7 @@
 // The directory's state machine without a runtime: a fake clock, and a store that records
 // every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
 import { describe, expect, it } from "vitest";
-import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches } from "../../src/directory/cluster-core.js";
+import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches, RENEWAL_CHECKPOINT_MS } from "../../src/directory/cluster-core.js";
 import type { AuditRecord } from "../../src/directory/records.js";
 
 /** Records which writes each operation makes; keeps the audit log so it can be read back. */
@@ -15,6 +15,7 @@ class RecordingStore implements DirectoryStore {
   deleteJoinToken() { this.writes.push("deleteJoinToken"); }
   saveNode() { this.writes.push("saveNode"); }
   saveRenewal() { this.writes.push("saveRenewal"); }
+  saveRenewalsUnsavedSince(at: number | null) { this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`); }
   saveLeaseEnd() { this.writes.push("saveLeaseEnd"); }
   deleteNode() { this.writes.push("deleteNode"); }
   saveOverride() { this.writes.push("saveOverride"); }
@@ -34,7 +35,7 @@ const JOIN = "join-hash";
 
 function setup(options: { maxNodes?: number } = {}) {
   const store = new RecordingStore();
-  const core = new ClusterCore(store, EMPTY, { rateBurst: 1000, credentialRetentionMs: 3_600_000, random: () => 0.5 });
+  const core = new ClusterCore(store, EMPTY, { rateBurst: 1000, credentialRetentionMs: 3_600_000, random: () => 0.5, renewalCheckpointMs: RENEWAL_CHECKPOINT_MS });
   const created = core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
   if (created.ok && options.maxNodes) created.value.settings.maxNodes = options.maxNodes;
   store.take();
@@ -44,15 +45,40 @@ function setup(options: { maxNodes?: number } = {}) {
 }
 
 describe("ClusterCore", () => {
-  it("writes one row for a plain renewal and no version", () => {
+  it("holds plain renewals in memory and writes them once per checkpoint window, with no version", () => {
     const { core, store, register } = setup();
     register("a");
-    expect(store.take()).toEqual(["saveNode", "saveVersion", "insertChange", "insertAudit"]);
+    register("b");
+    expect(store.take()).toEqual(["saveNode", "saveVersion", "insertChange", "insertAudit", "saveNode", "saveVersion", "insertChange", "insertAudit"]);
     const version = core.version;
+    // The first renewal opens a window: one small write, made before the renewal is acknowledged.
     const renewed = register("a", T0 + 20_000, "hash-a");
     expect(renewed.ok && renewed.value.created).toBe(false);
-    expect(store.take()).toEqual(["saveRenewal"]);
+    expect(store.take()).toEqual(["saveRenewalsUnsavedSince(20000)"]);
+    expect(core.renewalCheckpointAt).toBe(T0 + 20_000 + RENEWAL_CHECKPOINT_MS);
+    // Inside the window, renewals write nothing at all.
+    register("b", T0 + 21_000, "hash-b");
+    register("a", T0 + 22_000, "hash-a");
+    expect(store.take()).toEqual([]);
+    // The checkpoint writes each renewed node once and closes the window.
+    core.checkpointRenewals();
+    expect(store.take()).toEqual(["saveRenewal", "saveRenewal", "saveRenewalsUnsavedSince(null)"]);
+    expect(core.renewalCheckpointAt).toBe(null);
+    core.checkpointRenewals();
+    expect(store.take()).toEqual([]);
+    // A renewal after a window that nobody checkpointed writes it itself, and opens the next.
+    register("a", T0 + 30_000, "hash-a");
+    register("b", T0 + 30_000 + RENEWAL_CHECKPOINT_MS, "hash-b");
+    expect(store.take()).toEqual([`saveRenewalsUnsavedSince(30000)`, "saveRenewal", `saveRenewalsUnsavedSince(${30_000 + RENEWAL_CHECKPOINT_MS})`]);
     expect(core.version).toBe(version);
+  });
+
+  it("writes a renewal that changes the TTL at once (the restart rule reads the stored TTL)", () => {
+    const { store, register } = setup();
+    register("a");
+    store.take();
+    register("a", T0 + 1_000, "hash-a", undefined, 120);
+    expect(store.take()).toEqual(["saveRenewal"]);
   });
 
   it("answers a matching ETag with no store access at all", () => {

@@ -10,62 +10,15 @@
 // Self-preservation is modelled (see the model's header), and the run asserts it was reached.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClusterCore, type DirectoryStore, type Snapshot } from "../../src/directory/cluster-core.js";
-import type { ChangeRecord } from "../../src/directory/changelog.js";
-import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/directory/records.js";
+import { ClusterCore, RENEWAL_CHECKPOINT_MS } from "../../src/directory/cluster-core.js";
+import { MemoryStore } from "../support/memory-store.js";
 import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
 
 const T0 = 1_900_000_000_000;
 const RETENTION_MS = 30 * 60 * 1000;
 const RUNS = Number(process.env.PEERDIR_MODEL_RUNS ?? 1000);
 
-/** A store that keeps what it is told, so a restarted core can be rebuilt from it (as SQLite does). */
-class MemoryStore implements DirectoryStore {
-  meta: ClusterMeta | null = null;
-  nodes = new Map<string, NodeRecord>();
-  joinTokens = new Map<string, JoinTokenRecord>();
-  overrides = new Map<string, OverrideRecord>();
-  audit: AuditRecord[] = [];
-  changes: ChangeRecord[] = [];
-  floor = 0;
-  degraded = false;
-
-  insertCluster(meta: ClusterMeta) { this.meta = structuredClone(meta); }
-  saveVersion(version: number) { this.meta!.version = version; }
-  saveSettings(settings: ClusterSettings) { this.meta!.settings = { ...settings }; }
-  insertJoinToken(token: JoinTokenRecord) { this.joinTokens.set(token.id, { ...token }); }
-  deleteJoinToken(id: string) { this.joinTokens.delete(id); }
-  saveNode(n: NodeRecord) {
-    const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp } = n;
-    this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp }));
-  }
-  saveRenewal(n: NodeRecord) { Object.assign(this.nodes.get(n.id)!, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp }); }
-  saveLeaseEnd(id: string, endedAt: number) { this.nodes.get(id)!.endedAt = endedAt; }
-  deleteNode(id: string) { this.nodes.delete(id); }
-  saveOverride(o: OverrideRecord) { this.overrides.set(o.node, structuredClone(o)); }
-  deleteOverride(node: string) { this.overrides.delete(node); }
-  insertAudit(entry: AuditRecord) { this.audit.push(entry); }
-  pruneAudit(upTo: number) { this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
-  insertChange(change: ChangeRecord) { this.changes.push({ ...change }); }
-  pruneChanges(upTo: number) { this.changes = this.changes.filter((c) => c.version > upTo); this.floor = upTo; }
-  saveDegraded(degraded: boolean) { this.degraded = degraded; }
-
-  snapshot(): Snapshot {
-    return {
-      meta: structuredClone(this.meta),
-      nodes: [...this.nodes.values()].map((n) => structuredClone(n)),
-      joinTokens: [...this.joinTokens.values()].map((t) => ({ ...t })),
-      overrides: [...this.overrides.values()].map((o) => structuredClone(o)),
-      lastAuditSeq: this.audit.length ? this.audit[this.audit.length - 1].seq : 0,
-      changes: this.changes.map((c) => ({ ...c })),
-      changelogFloor: this.floor,
-      degraded: this.degraded,
-    };
-  }
-}
-
-const OPTIONS = { rateBurst: 10, credentialRetentionMs: RETENTION_MS, random: () => 0.5 };
+const OPTIONS = { rateBurst: 10, credentialRetentionMs: RETENTION_MS, random: () => 0.5, renewalCheckpointMs: RENEWAL_CHECKPOINT_MS };
 const coverage: Coverage = {};
 let steps = 0;
 
@@ -138,6 +91,9 @@ function runSequence(cmds: Cmd[]): void {
         break;
       }
       case "restart":
+        // The object stopped after its renewal checkpoint (a stop inside the checkpoint window,
+        // which loses renewals, is test/unit/renewal-checkpoint.test.ts).
+        core.checkpointRenewals();
         core = new ClusterCore(store, store.snapshot(), OPTIONS);
         break;
     }

@@ -102,6 +102,8 @@ async function replay(cmds: Cmd[]): Promise<void> {
         break;
       }
       case "restart":
+        // Stopped after its renewal checkpoint (a stop inside the window: renewal-checkpoint.test.ts).
+        await runInDurableObject(stub, (instance: ClusterDirectory) => instance.checkpointRenewals());
         await evictDurableObject(stub);
         break;
     }
