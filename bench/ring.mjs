@@ -95,7 +95,14 @@ async function runPeerdir(dir, nodes, seconds, quick) {
     while (!quick) {
       const counts = await Promise.all(agents.map((a) => agentMetrics(a).then((m) => m.peers)));
       if (counts.every((c) => c === nodes - 1)) break;
-      if (Date.now() > deadline) throw new Error(`agents did not converge: ${counts}`);
+      if (Date.now() > deadline) {
+        // Say what is missing where, so a failure here can be told apart from a slow machine.
+        const live = (await dir.admin.call("GET", `/v1/admin/clusters/${cluster}/nodes`)).nodes.map((n) => n.id);
+        const bad = agents.find((a) => !live.includes(a.node)) ?? agents[counts.findIndex((c) => c !== nodes - 1)];
+        const seen = await (await fetch(`${bad.base}/peers`)).json().catch((err) => ({ error: String(err) }));
+        const missing = live.filter((id) => id !== bad.node && !seen.peers?.some((p) => p.id === id));
+        throw new Error(`agents did not converge: ${counts}; the directory has ${live.length} live; ${bad.node} misses ${missing.join(", ")} (its version ${seen.version}); its last lines:\n${bad.tail.join("\n")}`);
+      }
       await sleep(250);
     }
     await sleep((quick ? 0.5 : 5) * 1000);

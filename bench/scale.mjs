@@ -19,7 +19,7 @@ function requester(url, maxSockets) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return {
     agent,
-    send(method, path, headers, body) {
+    send(method, path, headers, body, retried = false) {
       return new Promise((resolve) => {
         const t0 = performance.now();
         const h = { ...headers };
@@ -29,7 +29,13 @@ function requester(url, maxSockets) {
           res.on("data", (d) => chunks.push(d));
           res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - t0, body: Buffer.concat(chunks).toString() }));
         });
-        req.on("error", (err) => resolve({ status: 0, ms: performance.now() - t0, body: String(err) }));
+        req.on("error", (err) => {
+          // A keep-alive connection the server closed while idle, just as this request went out on
+          // it: nothing was processed, so send it again once on a new one (as Go's and curl's
+          // clients do for idempotent requests), rather than count the race as a directory error.
+          if (req.reusedSocket && err.code === "ECONNRESET" && !retried) resolve(this.send(method, path, headers, body, true));
+          else resolve({ status: 0, ms: performance.now() - t0, body: String(err) });
+        });
         if (body !== undefined) req.write(body);
         req.end();
       });
@@ -92,7 +98,7 @@ export async function runScale({ quick, log = console.error }) {
       while (!stopping) {
         const due = performance.now() + period;
         const r = await client.send("PUT", `/v1/clusters/${CLUSTER}/nodes/${n.id}`, { Authorization: n.auth, "Content-Type": "application/json" }, n.body);
-        if (r.status !== 200) renewErrors.push(r.status);
+        if (r.status !== 200) renewErrors.push(`${r.status} ${r.body}`.slice(0, 300));
         else if (measuring) renewMs.push(r.ms);
         await nap(Math.max(0, due - performance.now()));
       }
@@ -184,7 +190,7 @@ export async function runScale({ quick, log = console.error }) {
       watchers: WATCHERS,
       ttlSeconds: TTL,
       windowSeconds: round(elapsed, 1),
-      renew: { ...stats(renewMs), perSecond: round(renewMs.length / elapsed, 0), errors: renewErrors.length },
+      renew: { ...stats(renewMs), perSecond: round(renewMs.length / elapsed, 0), errors: renewErrors.length, ...(renewErrors.length ? { firstErrors: renewErrors.slice(0, 5) } : {}) },
       handout: { ...stats(handoutMs), limit: HANDOUT_LIMIT, perSecond: round(handoutMs.length / elapsed, 0), meanBytes: round(handoutSizes.reduce((a, b) => a + b, 0) / Math.max(1, handoutSizes.length), 0) },
       joinToAllWatchers: { ...stats(reachAll), joins: joins.length, joinsSeenByAll: allArrived.length },
       joinToEachWatcher: stats(perWatcher),

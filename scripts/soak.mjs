@@ -2,8 +2,8 @@
 /**
  * Soak test (issue 6, item 5), not part of CI: `npm run soak [-- --nodes 1000 --minutes 10]`.
  *
- * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in local workerd
- * through Miniflare, as bench/lib/directory.mjs does, and runs N simulated nodes against one
+ * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in the workerd
+ * binary, as bench/lib/directory.mjs does for the benchmarks, and runs N simulated nodes against one
  * cluster for the given time. Each node joins with the join token, then renews at the
  * `renewAfterSeconds` the directory hands it, asks for its handout (with If-None-Match, so
  * mostly 304s) every few seconds, and now and then leaves and joins again. It checks:

@@ -58,7 +58,8 @@ export async function waitHealthy(agent, timeoutMs = 30_000) {
   for (;;) {
     try {
       const res = await fetch(`${agent.base}/healthz`);
-      if (res.status === 200) return;
+      // Only this agent's answer counts: another process on the port must not pass for it.
+      if (res.status === 200 && agent.child.exitCode === null) return;
     } catch {}
     if (agent.child.exitCode !== null) throw new Error(`agent ${agent.node} exited: ${agent.tail.join("\n")}`);
     if (Date.now() > deadline) throw new Error(`agent ${agent.node} not healthy after ${timeoutMs} ms: ${agent.tail.join("\n")}`);

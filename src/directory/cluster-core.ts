@@ -109,7 +109,7 @@ export interface CoreOptions {
   renewalCheckpointMs: number;
 }
 
-/** The default `renewalCheckpointMs`: what a crash can cost is a dead node listed this much longer. */
+/** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
 export const RENEWAL_CHECKPOINT_MS = 5_000;
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {

@@ -12,14 +12,24 @@ import { sha256 } from "multiformats/hashes/sha2";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-/** A port that was free a moment ago: bind port 0, read it, close. */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago (bind port 0, read it, close), and never one this process
+ * handed out before: the kernel may give the same ephemeral port twice in a row.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** A valid sha2-256 libp2p peer id ("Qm..."). */
