@@ -10,6 +10,7 @@
  * writes bench/results/compare-<name>.json, which docs/BENCHMARKS.md renders (bench/report.mjs).
  *
  * Options: --ops renew,unchanged,handout100  --rounds 5  --seconds 3  --connections 20
+ *          --note "…" (what the numbers mean; shown under the table)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ const { values: opts } = parseArgs({
     after: { type: "string" },
     name: { type: "string" },
     title: { type: "string" },
+    note: { type: "string" },
     ops: { type: "string", default: "renew,unchanged,handout100" },
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "3" },
@@ -115,6 +117,7 @@ const rows = ops.map((op) => {
 const result = {
   name: opts.name,
   title: opts.title,
+  ...(opts.note ? { note: opts.note } : {}),
   at: new Date().toISOString(),
   before: before.label,
   after: after.label,

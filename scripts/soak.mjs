@@ -13,8 +13,9 @@
  *     believe they are live;
  *   - flat memory: the directory isolate's JS heap after a forced GC (through the V8 inspector),
  *     sampled after warm-up, does not keep growing (last fifth of the samples vs the first fifth).
- *     workerd's RSS is recorded too, but local workerd's RSS grows under load even for a trivial
- *     Worker (see docs/BENCHMARKS.md), so it cannot tell a leak in the directory.
+ *     workerd's RSS is recorded too; it covers the whole local runtime (and grew under load even
+ *     for a trivial Worker when it ran through Miniflare; see docs/BENCHMARKS.md), so the heap is
+ *     what tells a leak in the directory.
  * Writes bench/results/soak.json and prints a summary; exits 1 when a check fails.
  *
  * Flags: --nodes N (1000) --minutes M (10) or --seconds S, --ttl S (30: lease length asked

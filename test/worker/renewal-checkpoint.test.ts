@@ -18,6 +18,16 @@ const stored = (cluster: string, node: string) =>
     windowStart: state.storage.sql.exec<{ t: number | null }>("SELECT renewals_unsaved_since AS t FROM cluster").one().t,
   }));
 
+/** What is stored once the checkpoint timer has closed the window (bounded wait). */
+async function afterCheckpoint(cluster: string, node: string) {
+  let row = await stored(cluster, node);
+  for (let i = 0; i < 50 && row.windowStart !== null; i++) {
+    await new Promise((r) => setTimeout(r, CHECKPOINT_MS));
+    row = await stored(cluster, node);
+  }
+  return row;
+}
+
 const renew = async (cluster: string, node: string, credential: string) => {
   const res = await call("PUT", `/v1/clusters/${cluster}/nodes/${node}`, { token: credential, body: { addrs: [addr(1)], ttlSeconds: TTL_SECONDS } });
   expect(res.status).toBe(200);
@@ -41,12 +51,7 @@ describe("renewal checkpoints", () => {
     expect(held.windowStart).not.toBe(null); // but the window's start is, before the 200
     expect(await expiryInView("rc-write", "a")).toBe(renewedUntil); // and memory has the renewal
 
-    let written = held;
-    for (let i = 0; i < 50 && written.windowStart !== null; i++) {
-      await new Promise((r) => setTimeout(r, CHECKPOINT_MS));
-      written = await stored("rc-write", "a");
-    }
-    expect(written).toEqual({ expiresAt: renewedUntil, windowStart: null });
+    expect(await afterCheckpoint("rc-write", "a")).toEqual({ expiresAt: renewedUntil, windowStart: null });
   });
 
   it("an object reset inside the window keeps the lease at least as long as the lost renewal", async () => {
@@ -61,12 +66,7 @@ describe("renewal checkpoints", () => {
     expect(kept).toBeGreaterThanOrEqual(renewedUntil);
     expect(kept).toBe(windowStart! + CHECKPOINT_MS + TTL_SECONDS * 1000);
     // The restarted object writes the kept expiry at its own checkpoint.
-    let after = await stored("rc-crash", "a");
-    for (let i = 0; i < 50 && after.windowStart !== null; i++) {
-      await new Promise((r) => setTimeout(r, CHECKPOINT_MS));
-      after = await stored("rc-crash", "a");
-    }
-    expect(after).toEqual({ expiresAt: kept, windowStart: null });
+    expect(await afterCheckpoint("rc-crash", "a")).toEqual({ expiresAt: kept, windowStart: null });
   });
 
   it("a renewal that changes the TTL is written at once", async () => {
