@@ -51,6 +51,7 @@ export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds
 
 export class ClusterDirectory extends DurableObject<Env> {
   #core!: ClusterCore;
+  #store!: SqlStore;
   readonly #alarm: SingleAlarm;
   /** Set when a failed operation could not rebuild the core from storage at once. */
   #reloadNeeded = false;
@@ -81,7 +82,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const migrate = create || hasSchema(sql);
     if (migrate) applyMigrations(this.ctx.storage);
-    const store = new SqlStore(sql);
+    const store = (this.#store = new SqlStore(sql));
     const burst = Number(this.env.NODE_RATE_BURST);
     const checkpointMs = Number(this.env.RENEWAL_CHECKPOINT_MS);
     this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
@@ -132,10 +133,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   /**
-   * Memory and storage move together or not at all: the core's writes run in one SQLite
-   * transaction, and if anything throws, the transaction rolls back and the core is rebuilt
-   * from storage, so no half-applied change survives in memory (a retried alarm then sees
-   * everything that was due as still due).
+   * Memory and storage move together or not at all: the core's writes are collected while it
+   * runs and then applied in one SQLite transaction (none at all when there are none, as for a
+   * plain renewal). If anything throws, nothing was written or the transaction rolls back, and
+   * the core is rebuilt from storage, so no half-applied change survives in memory (a retried
+   * alarm then sees everything that was due as still due).
    */
   #atomically<T>(operation: () => T): T {
     if (this.#reloadNeeded) {
@@ -143,7 +145,9 @@ export class ClusterDirectory extends DurableObject<Env> {
       this.#reloadNeeded = false;
     }
     try {
-      return this.ctx.storage.transactionSync(operation);
+      const { result, writes } = this.#store.collectWrites(operation);
+      if (writes.length > 0) this.ctx.storage.transactionSync(() => this.#store.applyWrites(writes));
+      return result;
     } catch (err) {
       // Storage may be unreadable right now too (the fault that made this fail): then rebuild
       // before the next operation instead.

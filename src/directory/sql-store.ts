@@ -1,6 +1,8 @@
 /**
  * The SQLite side of a cluster: loading a snapshot at start-up and writing each change.
- * Every method is one statement, so the core's writes stay cheap and obvious.
+ * Every write method is one statement (two for pruneChanges), so the core's writes stay cheap
+ * and obvious; inside the Durable Object's `#atomically` they are collected first, then applied in
+ * one transaction.
  */
 import type { ChangeRecord } from "./changelog.js";
 import type { DirectoryStore, Snapshot } from "./cluster-core.js";
@@ -94,8 +96,38 @@ interface JoinTokenRow {
   [key: string]: SqlStorageValue;
 }
 
+/** A write held back by `collectWrites`: the statement and its bindings. */
+export type PendingWrite = readonly [query: string, bindings: SqlStorageValue[]];
+
 export class SqlStore implements DirectoryStore {
+  /** Set while `collectWrites` runs: writes wait here instead of reaching SQLite. */
+  #pending: PendingWrite[] | null = null;
+
   constructor(private readonly sql: SqlStorage) {}
+
+  #write(query: string, ...bindings: SqlStorageValue[]): void {
+    if (this.#pending) this.#pending.push([query, bindings]);
+    else this.sql.exec(query, ...bindings);
+  }
+
+  /**
+   * Runs `operation` with its writes held back, and returns them for `applyWrites`. The caller
+   * then opens a transaction only when there is something to write (a plain renewal has
+   * nothing), and an operation that throws half-way has written nothing at all.
+   */
+  collectWrites<T>(operation: () => T): { result: T; writes: PendingWrite[] } {
+    const writes: PendingWrite[] = [];
+    this.#pending = writes;
+    try {
+      return { result: operation(), writes };
+    } finally {
+      this.#pending = null;
+    }
+  }
+
+  applyWrites(writes: readonly PendingWrite[]): void {
+    for (const [query, bindings] of writes) this.sql.exec(query, ...bindings);
+  }
 
   load(): Snapshot {
     const cluster = this.sql.exec<ClusterRow>("SELECT * FROM cluster WHERE id = 1").toArray()[0];
@@ -157,7 +189,7 @@ export class SqlStore implements DirectoryStore {
   }
 
   insertCluster(meta: ClusterMeta): void {
-    this.sql.exec(
+    this.#write(
       `INSERT INTO cluster (id, name, created_at, version, ${SETTINGS_COLUMNS.map(([column]) => column).join(", ")})
        VALUES (1, ?, ?, ?, ${SETTINGS_COLUMNS.map(() => "?").join(", ")})`,
       meta.name,
@@ -168,15 +200,15 @@ export class SqlStore implements DirectoryStore {
   }
 
   saveSettings(settings: ClusterSettings): void {
-    this.sql.exec(`UPDATE cluster SET ${SETTINGS_COLUMNS.map(([column]) => `${column} = ?`).join(", ")} WHERE id = 1`, ...settingsValues(settings));
+    this.#write(`UPDATE cluster SET ${SETTINGS_COLUMNS.map(([column]) => `${column} = ?`).join(", ")} WHERE id = 1`, ...settingsValues(settings));
   }
 
   deleteJoinToken(id: string): void {
-    this.sql.exec("DELETE FROM join_tokens WHERE id = ?", id);
+    this.#write("DELETE FROM join_tokens WHERE id = ?", id);
   }
 
   saveOverride(o: OverrideRecord): void {
-    this.sql.exec(
+    this.#write(
       "INSERT OR REPLACE INTO overrides (node, action, addrs, labels, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       o.node,
       o.action,
@@ -189,11 +221,11 @@ export class SqlStore implements DirectoryStore {
   }
 
   deleteOverride(node: string): void {
-    this.sql.exec("DELETE FROM overrides WHERE node = ?", node);
+    this.#write("DELETE FROM overrides WHERE node = ?", node);
   }
 
   insertAudit(e: AuditRecord): void {
-    this.sql.exec(
+    this.#write(
       "INSERT INTO audit_log (seq, at, actor_kind, actor_id, action, node, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       e.seq,
       e.at,
@@ -208,20 +240,20 @@ export class SqlStore implements DirectoryStore {
   }
 
   insertChange(c: ChangeRecord): void {
-    this.sql.exec("INSERT OR REPLACE INTO changelog (version, node, was_present, was_zone, at) VALUES (?, ?, ?, ?, ?)", c.version, c.node, c.wasPresent ? 1 : 0, c.wasZone, c.at);
+    this.#write("INSERT OR REPLACE INTO changelog (version, node, was_present, was_zone, at) VALUES (?, ?, ?, ?, ?)", c.version, c.node, c.wasPresent ? 1 : 0, c.wasZone, c.at);
   }
 
   pruneChanges(upToVersion: number): void {
-    this.sql.exec("DELETE FROM changelog WHERE version <= ?", upToVersion);
-    this.sql.exec("UPDATE cluster SET changelog_floor = ? WHERE id = 1", upToVersion);
+    this.#write("DELETE FROM changelog WHERE version <= ?", upToVersion);
+    this.#write("UPDATE cluster SET changelog_floor = ? WHERE id = 1", upToVersion);
   }
 
   saveDegraded(degraded: boolean): void {
-    this.sql.exec("UPDATE cluster SET degraded = ? WHERE id = 1", degraded ? 1 : 0);
+    this.#write("UPDATE cluster SET degraded = ? WHERE id = 1", degraded ? 1 : 0);
   }
 
   pruneAudit(upToSeq: number): void {
-    this.sql.exec("DELETE FROM audit_log WHERE seq <= ?", upToSeq);
+    this.#write("DELETE FROM audit_log WHERE seq <= ?", upToSeq);
   }
 
   readAudit(limit: number, beforeSeq: number | null): AuditRecord[] {
@@ -241,11 +273,11 @@ export class SqlStore implements DirectoryStore {
   }
 
   saveVersion(version: number): void {
-    this.sql.exec("UPDATE cluster SET version = ? WHERE id = 1", version);
+    this.#write("UPDATE cluster SET version = ? WHERE id = 1", version);
   }
 
   insertJoinToken(token: JoinTokenRecord): void {
-    this.sql.exec(
+    this.#write(
       "INSERT INTO join_tokens (id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
       token.id,
       token.hash,
@@ -255,7 +287,7 @@ export class SqlStore implements DirectoryStore {
   }
 
   saveNode(n: NodeRecord): void {
-    this.sql.exec(
+    this.#write(
       `INSERT OR REPLACE INTO nodes
          (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at, observed_ip)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -273,7 +305,7 @@ export class SqlStore implements DirectoryStore {
   }
 
   saveRenewal(n: NodeRecord): void {
-    this.sql.exec(
+    this.#write(
       "UPDATE nodes SET ttl_seconds = ?, last_renewed_at = ?, expires_at = ?, observed_ip = ? WHERE id = ?",
       n.ttlSeconds,
       n.lastRenewedAt,
@@ -284,14 +316,14 @@ export class SqlStore implements DirectoryStore {
   }
 
   saveRenewalsUnsavedSince(at: number | null): void {
-    this.sql.exec("UPDATE cluster SET renewals_unsaved_since = ? WHERE id = 1", at);
+    this.#write("UPDATE cluster SET renewals_unsaved_since = ? WHERE id = 1", at);
   }
 
   saveLeaseEnd(id: string, endedAt: number): void {
-    this.sql.exec("UPDATE nodes SET ended_at = ? WHERE id = ?", endedAt, id);
+    this.#write("UPDATE nodes SET ended_at = ? WHERE id = ?", endedAt, id);
   }
 
   deleteNode(id: string): void {
-    this.sql.exec("DELETE FROM nodes WHERE id = ?", id);
+    this.#write("DELETE FROM nodes WHERE id = ?", id);
   }
 }

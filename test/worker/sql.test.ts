@@ -1,9 +1,10 @@
 // Schema migrations: applied in order, once each, recorded; data written under an older schema
-// survives the newer migrations.
+// survives the newer migrations. And the store's collected writes, which reach SQLite only when applied.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, MIGRATIONS } from "../../src/directory/migrations.js";
+import { SqlStore } from "../../src/directory/sql-store.js";
 import { sha256Hex } from "../../src/directory/tokens.js";
 import type { ClusterDirectory } from "../../src/index.js";
 import { ADMIN, call, createCluster, peersOf } from "./helpers.js";
@@ -66,5 +67,36 @@ describe("storage of unknown clusters", () => {
     // Creating it afterwards migrates and works as usual.
     await createCluster("never-created");
     expect((await call("GET", "/v1/admin/clusters/never-created", { token: ADMIN })).status).toBe(200);
+  });
+});
+
+describe("collected writes", () => {
+  it("hold back every statement until applied, and an operation that throws writes nothing", async () => {
+    await createCluster("sql-collect");
+    await runInDurableObject(env.CLUSTER.getByName("sql-collect"), (_i: ClusterDirectory, state) => {
+      const store = new SqlStore(state.storage.sql);
+      const version = () => state.storage.sql.exec<{ v: number }>("SELECT version AS v FROM cluster").one().v;
+      const before = version();
+      const { result, writes } = store.collectWrites(() => {
+        store.saveVersion(before + 1);
+        store.saveDegraded(false);
+        return "done";
+      });
+      expect(result).toBe("done");
+      expect(writes).toHaveLength(2);
+      expect(version()).toBe(before); // nothing reached SQLite yet
+      store.applyWrites(writes);
+      expect(version()).toBe(before + 1);
+      // A throw half-way: the write made before it never reaches SQLite, and collecting ends.
+      expect(() =>
+        store.collectWrites(() => {
+          store.saveVersion(before + 2);
+          throw new Error("half-way");
+        }),
+      ).toThrow("half-way");
+      expect(version()).toBe(before + 1);
+      store.saveVersion(before + 3); // outside collectWrites: written at once
+      expect(version()).toBe(before + 3);
+    });
   });
 });
