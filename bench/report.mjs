@@ -50,8 +50,9 @@ Each measured with the throughput benchmark's operation at 20 connections, 2 × 
 
 - \`node:crypto\`'s synchronous \`createHash\` for the token digest instead of \`crypto.subtle.digest\`: slower in
   workerd (\`unchanged\` 2,453–2,923 ops/s against 3,049–3,148).
-- No \`transactionSync\` around writes: no difference within the noise while each renewal still wrote its row, so
-  the fault atomicity it buys stays.
+- No \`transactionSync\` around writes: no difference within the noise while each renewal still wrote its row.
+  Once plain renewals wrote nothing, *not opening* a transaction when an operation has no writes paid off (the
+  collected-writes pair above), with the same fault atomicity.
 - A hand-written route for \`GET …/peers\` in front of hono (no zod, no middleware): about 10 % more \`unchanged\`
   (3,358–3,437 ops/s), not worth a second copy of routing, validation and auth beside the contract.
 `;
