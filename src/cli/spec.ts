@@ -117,6 +117,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: ["CLUSTER", "ID"],
     options: [],
     summary: "Revoke a join token; it stops working at once. Nodes it registered keep their credentials.",
+    details: "Ids issued before 2026-11-26 may start with '-': put such an id after '--' (peerdir token revoke demo -- -AbC).",
     examples: ["peerdir token revoke demo <ID from token list>"],
   },
   {

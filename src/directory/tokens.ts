@@ -19,9 +19,15 @@ export function newSecret(prefix: string): string {
   return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/** A short, non-secret id for listing and revoking tokens. */
+/**
+ * A short, non-secret id for listing and revoking tokens. Never with a leading "-", which a
+ * command line would take for an option (`peerdir token revoke <cluster> <id>`).
+ */
 export function newTokenId(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(9)));
+  for (;;) {
+    const id = base64url(crypto.getRandomValues(new Uint8Array(9)));
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -20,6 +20,10 @@ interface PeersView {
 }
 
 const TTL = 10; // the directory's minimum lease
+// A short renewal checkpoint: a directory stopped inside a checkpoint window keeps leases up to
+// TTL + this longer (docs/architecture.md#renewal-checkpoints), and the outage below outlasts both.
+const CHECKPOINT_MS = 1_000;
+const DIRECTORY_VARS = { RENEWAL_CHECKPOINT_MS: String(CHECKPOINT_MS) };
 const POLL = 1.5; // with renewals at ~ttl/3 this stays under the directory's 1 request/s per node
 const NODES = ["n0", "n1", "n2", "n3", "n4"];
 
@@ -56,7 +60,7 @@ async function servesExactly(observer: AgentProcess, others: string[]): Promise<
 }
 
 beforeAll(async () => {
-  directory = await startDirectory({ persistDir: join(work, "directory") });
+  directory = await startDirectory({ persistDir: join(work, "directory"), vars: DIRECTORY_VARS });
   const { joinToken } = await createCluster(directory.url, directory.adminToken, "agents");
   const tokenFile = join(work, "join-token");
   writeFileSync(tokenFile, `${joinToken}\n`, { mode: 0o600 });
@@ -208,9 +212,10 @@ describe("peerdir-agent against the real directory", () => {
   });
 
   it("when the directory comes back on the same state, agents recover without a restart", async () => {
-    // Stay down past the TTL, so every lease has ended and each agent must recreate its own.
-    await new Promise((r) => setTimeout(r, Math.max(0, downAt + (TTL + 1) * 1000 - Date.now())));
-    directory = await startDirectory({ persistDir: directory.persistDir, port: directory.port });
+    // Stay down past the TTL and the checkpoint interval, so every lease has ended and each agent
+    // must recreate its own.
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + (TTL + 1) * 1000 + CHECKPOINT_MS - Date.now())));
+    directory = await startDirectory({ persistDir: directory.persistDir, port: directory.port, vars: DIRECTORY_VARS });
     const rest = ["n0", "n1", "n2"];
     await waitFor("every agent to be fresh again", async () => {
       for (const n of rest) {
