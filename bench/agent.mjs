@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { agentMetrics, startAgent, waitHealthy } from "./lib/agents.mjs";
-import { freePort } from "./lib/etcd.mjs";
+import { freePort } from "./lib/ports.mjs";
 import { cpuSeconds, round, rssMiB, sleep } from "./lib/proc.mjs";
 
 export async function runAgent({ quick, log = console.error }) {

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { root, startDirectory } from "./lib/directory.mjs";
 import { load } from "./lib/loadgen.mjs";
-import { cpuSeconds, round } from "./lib/proc.mjs";
+import { cpuSeconds, percentile, round } from "./lib/proc.mjs";
 import { setUpPeerdir } from "./throughput.mjs";
 
 const { values: opts } = parseArgs({
@@ -68,10 +68,7 @@ function checkout(rev) {
   };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const median = (xs) => percentile([...xs].sort((a, b) => a - b), 50);
 
 const sides = [
   { key: "before", ...checkout(opts.before) },

@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, startDirectory } from "./lib/directory.mjs";
-import { freePort } from "./lib/etcd.mjs";
+import { freePort } from "./lib/ports.mjs";
 import { load } from "./lib/loadgen.mjs";
 import { connectInspector } from "./lib/inspector.mjs";
 import { setUpPeerdir } from "./throughput.mjs";

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nodeAddr, startDirectory } from "./lib/directory.mjs";
 import { agentMetrics, startAgent, waitHealthy } from "./lib/agents.mjs";
-import { freePort } from "./lib/etcd.mjs";
+import { freePort } from "./lib/ports.mjs";
 import { cpuSeconds, round, sleep } from "./lib/proc.mjs";
 
 const NODE_SCRIPT = fileURLToPath(new URL("./lib/k3s-node.mjs", import.meta.url));

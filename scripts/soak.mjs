@@ -27,9 +27,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_ADMIN_TOKEN, root, startDirectory } from "../bench/lib/directory.mjs";
-import { freePort } from "../bench/lib/etcd.mjs";
+import { freePort } from "../bench/lib/ports.mjs";
 import { connectInspector } from "../bench/lib/inspector.mjs";
-import { cpuSeconds, rssMiB } from "../bench/lib/proc.mjs";
+import { cpuSeconds, percentile, round, rssMiB, sleep } from "../bench/lib/proc.mjs";
 
 
 const { values: flags } = parseArgs({
@@ -55,7 +55,6 @@ const CLUSTER = "soak";
 const WARMUP_MS = Math.min(120_000, DURATION_MS / 3);
 /** ...and only over at least this long a steady window; shorter runs report it as inconclusive. */
 const MIN_STEADY_MS = 180_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 if (!existsSync(join(root, "dist/worker/index.js"))) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
 
@@ -208,14 +207,12 @@ if (detail.degraded) error("the cluster went degraded");
 inspector.close();
 await dir.stop();
 
-const percentile = (list, p) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] * 100) / 100 : null;
-};
-const latencyMs = Object.fromEntries(Object.entries(stats.latencies).map(([k, v]) => [k, { p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100) }]));
+/** The p-th percentile of `list` to 0.01, or null when it is empty. */
+const pct = (list, p) => round(percentile([...list].sort((a, b) => a - b), p), 2);
+const latencyMs = Object.fromEntries(Object.entries(stats.latencies).map(([k, v]) => [k, { p50: pct(v, 50), p99: pct(v, 99), max: pct(v, 100) }]));
 const steady = samples.filter((s) => s.t * 1000 >= WARMUP_MS);
 const fifth = Math.max(1, Math.floor(steady.length / 5));
-const median = (list, key) => percentile(list.map((s) => s[key]).filter((v) => v !== null), 50);
+const median = (list, key) => pct(list.map((s) => s[key]).filter((v) => v !== null), 50);
 const rssEarly = median(steady.slice(0, fifth), "rssMiB");
 const rssLate = median(steady.slice(-fifth), "rssMiB");
 const heapEarly = median(steady.slice(0, fifth), "heapMiB");

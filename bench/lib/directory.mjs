@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./etcd.mjs";
+import { freePort } from "./ports.mjs";
 import { sleep } from "./proc.mjs";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));

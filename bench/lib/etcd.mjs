@@ -4,9 +4,9 @@
  */
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./ports.mjs";
 import { sleep } from "./proc.mjs";
 
 export function findEtcd() {
@@ -23,30 +23,6 @@ export function etcdVersion(bin) {
     return /etcd Version:\s*(\S+)/.exec(execFileSync(bin, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown";
   } catch {
     return "unknown";
-  }
-}
-
-const handedOut = new Set();
-
-/**
- * A port that was free a moment ago (bind port 0, read it, close), and never one this process
- * handed out before: the kernel may give the same ephemeral port twice in a row, and two agents
- * told to listen on one port leave one of them dead while the other answers for both.
- */
-export async function freePort() {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
   }
 }
 

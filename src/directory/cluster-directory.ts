@@ -45,6 +45,12 @@ const CHECKPOINT_RETRY_MS = 1_000;
 const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
 
+/** A numeric `[vars]` entry, or the default when it is missing, not a number or below `min`. */
+function numberVar(raw: string | undefined, min: number, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
+}
+
 export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
 export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
@@ -83,12 +89,10 @@ export class ClusterDirectory extends DurableObject<Env> {
     const migrate = create || hasSchema(sql);
     if (migrate) applyMigrations(this.ctx.storage);
     const store = (this.#store = new SqlStore(sql));
-    const burst = Number(this.env.NODE_RATE_BURST);
-    const checkpointMs = Number(this.env.RENEWAL_CHECKPOINT_MS);
     this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
       ...DEFAULT_CORE_OPTIONS,
-      rateBurst: Number.isFinite(burst) && burst >= 1 ? burst : DEFAULT_CORE_OPTIONS.rateBurst,
-      renewalCheckpointMs: Number.isFinite(checkpointMs) && checkpointMs >= 0 ? checkpointMs : DEFAULT_CORE_OPTIONS.renewalCheckpointMs,
+      rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
+      renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
     });
   }
 

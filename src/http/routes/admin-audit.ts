@@ -5,7 +5,6 @@ import { ClusterParams } from "../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { bearerSecurity, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
-import { clusterStub } from "../cluster-stub.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
@@ -28,7 +27,7 @@ export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   const { limit, cursor } = c.req.valid("query");
   // RPC typing cannot carry the entries' free-form before/after; they are AuditPage by construction.
   const page = unwrap(
-    await clusterStub(c.env, cluster).auditPage(cluster, limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null),
+    await c.env.CLUSTER.getByName(cluster).auditPage(cluster, limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null),
   ) as AuditPage;
   return c.json(page, 200);
 });

@@ -7,7 +7,6 @@ import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
-import { clusterStub } from "../cluster-stub.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
@@ -84,24 +83,24 @@ const listOverrides = createRoute({
 export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(nodes, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ nodes: unwrap(await clusterStub(c.env, cluster).nodesView(cluster)) }, 200);
+    return c.json({ nodes: unwrap(await c.env.CLUSTER.getByName(cluster).nodesView(cluster)) }, 200);
   })
   .openapi(evict, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await clusterStub(c.env, cluster).evict(cluster, node, c.req.valid("json").reason));
+    unwrap(await c.env.CLUSTER.getByName(cluster).evict(cluster, node, c.req.valid("json").reason));
     return c.body(null, 204);
   })
   .openapi(handout, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit } = c.req.valid("query");
-    const body = unwrap(await clusterStub(c.env, cluster).handoutPreview(cluster, node, limit === undefined ? undefined : Number(limit)));
+    const body = unwrap(await c.env.CLUSTER.getByName(cluster).handoutPreview(cluster, node, limit === undefined ? undefined : Number(limit)));
     return preserializedJson<Handout>(body);
   })
   .openapi(setOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
     const override = unwrap(
-      await clusterStub(c.env, cluster).setOverride(cluster, node, {
+      await c.env.CLUSTER.getByName(cluster).setOverride(cluster, node, {
         action: body.action,
         addrs: body.action === "pin" ? body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical) : undefined,
         labels: body.action === "pin" ? body.labels : undefined,
@@ -113,10 +112,10 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
   })
   .openapi(liftOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await clusterStub(c.env, cluster).liftOverride(cluster, node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).liftOverride(cluster, node));
     return c.body(null, 204);
   })
   .openapi(listOverrides, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ overrides: unwrap(await clusterStub(c.env, cluster).listOverrides(cluster)) }, 200);
+    return c.json({ overrides: unwrap(await c.env.CLUSTER.getByName(cluster).listOverrides(cluster)) }, 200);
   });

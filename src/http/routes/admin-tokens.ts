@@ -6,7 +6,6 @@ import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
-import { clusterStub } from "../cluster-stub.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
@@ -62,20 +61,20 @@ export const adminTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   .openapi(create, async (c) => {
     const { cluster } = c.req.valid("param");
     const { expiresAt } = c.req.valid("json");
-    const issued = unwrap(await clusterStub(c.env, cluster).createJoinToken(cluster, expiresAt ? Date.parse(expiresAt) : null));
+    const issued = unwrap(await c.env.CLUSTER.getByName(cluster).createJoinToken(cluster, expiresAt ? Date.parse(expiresAt) : null));
     return c.json(issued, 201);
   })
   .openapi(list, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ joinTokens: unwrap(await clusterStub(c.env, cluster).listJoinTokens(cluster)) }, 200);
+    return c.json({ joinTokens: unwrap(await c.env.CLUSTER.getByName(cluster).listJoinTokens(cluster)) }, 200);
   })
   .openapi(revoke, async (c) => {
     const { cluster, id } = c.req.valid("param");
-    unwrap(await clusterStub(c.env, cluster).revokeJoinToken(cluster, id));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeJoinToken(cluster, id));
     return c.body(null, 204);
   })
   .openapi(revokeCredential, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await clusterStub(c.env, cluster).revokeCredential(cluster, node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeCredential(cluster, node));
     return c.body(null, 204);
   });

@@ -13,7 +13,6 @@ import { nodeAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, problemResponses } from "../openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
-import { clusterStub } from "../cluster-stub.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
@@ -88,7 +87,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
     const result = unwrap(
-      await clusterStub(c.env, cluster).register({
+      await c.env.CLUSTER.getByName(cluster).register({
         cluster,
         node,
         tokenHash: c.get("tokenHash"),
@@ -102,14 +101,14 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   })
   .openapi(leave, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await clusterStub(c.env, cluster).leave({ cluster, node, tokenHash: c.get("tokenHash") }));
+    unwrap(await c.env.CLUSTER.getByName(cluster).leave({ cluster, node, tokenHash: c.get("tokenHash") }));
     return c.body(null, 204);
   })
   .openapi(peers, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit, since, wait } = c.req.valid("query");
     const result = unwrap(
-      await clusterStub(c.env, cluster).peers({
+      await c.env.CLUSTER.getByName(cluster).peers({
         cluster,
         node,
         tokenHash: c.get("tokenHash"),
@@ -140,7 +139,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const protocols = c.req.header("Sec-WebSocket-Protocol");
     if (protocols) headers.set("Sec-WebSocket-Protocol", protocols);
     // The object's fetch only ever serves this upgrade; it is not reachable from outside.
-    return clusterStub(c.env, cluster).fetch(new Request(target, { headers })) as unknown as ReturnType<typeof c.body>;
+    return c.env.CLUSTER.getByName(cluster).fetch(new Request(target, { headers })) as unknown as ReturnType<typeof c.body>;
   });
 
 /** Addresses are stored and handed out in canonical form (validation has already passed). */
