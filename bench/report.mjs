@@ -38,11 +38,11 @@ ${measured.join("\n")}
 
 | change | measure | before | after |
 |---|---|---:|---:|
-| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/directory/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
+| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/cluster/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
 | | scale: join → all 100 watchers p50 / p99, ms | 443.98 / 841.65 | 18.9 / 163.43 |
 | | scale: the directory's CPU, % of one core | 91.1 | 58.4 |
-| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/directory/cluster-directory.ts\` \`#apply\`) | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
-| hex digest of tokens through a lookup table (\`src/directory/tokens.ts\`) | CPU profile of \`unchanged\`: self time of \`sha256Hex\` | 7.0 % | 6.2 % |
+| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/worker/objects/cluster-directory.ts\` \`#apply\`) | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
+| hex digest of tokens through a lookup table (\`src/worker/secrets.ts\`) | CPU profile of \`unchanged\`: self time of \`sha256Hex\` | 7.0 % | 6.2 % |
 
 ### Tried and dropped
 
