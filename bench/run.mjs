@@ -15,6 +15,7 @@ import { cpuModel } from "./lib/proc.mjs";
 import { etcdVersion, findEtcd } from "./lib/etcd.mjs";
 import { judgeGoals } from "./lib/goals.mjs";
 import { writeReport } from "./report.mjs";
+import { writeCost } from "./cost.mjs";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -94,7 +95,8 @@ for (const g of out.goals) log(`bench: goal ${g.met === null ? "not measured" : 
 out.timings.totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 writeFileSync(latestPath, JSON.stringify(out, null, 2) + "\n");
 writeReport(out);
-log(`bench: wrote bench/results/latest.json and docs/BENCHMARKS.md in ${out.timings.totalSeconds} s`);
+writeCost(out);
+log(`bench: wrote bench/results/latest.json, docs/BENCHMARKS.md and docs/COST.md in ${out.timings.totalSeconds} s`);
 
 function machine() {
   let workerd = "unknown";
