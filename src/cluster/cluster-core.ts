@@ -9,12 +9,15 @@
  * exactly this state from it.
  *
  * Hot paths are cheap on purpose. A plain renewal (nothing but the expiry moves) touches memory
- * only: renewals are checkpointed to storage in batches, at most `renewalCheckpointMs` apart, as
- * etcd does with lease keep-alives; the checkpoint window's start is stored first, so a restart
- * that lost the window's renewals keeps every live lease until that start + the interval + its
- * TTL, and never drops a node that renewed. A handout whose ETag matches is answered from memory
- * without SQL; handout bodies are joined from per-peer JSON fragments serialised once per change
- * and cached per requester.
+ * only and is never written. A node holding a watch socket renews by pinging it: the runtime
+ * answers and records the time, and the core reads those times (`LeaseSignals`) only when an
+ * expiry check comes due, extending every socket-held lease to its last signal + TTL. A lease
+ * whose stored expiry may be behind is marked so, once (`behind`); after a restart
+ * (`CoreLoad.loadedAt`) each such lease without a socket gets a grace of its TTL from the
+ * restart, as Eureka does, written so: a live node renews within it, a dead one is dropped at
+ * most one TTL after the first restart that followed its last renewal. A handout whose ETag matches is answered from memory without SQL;
+ * handout bodies are joined from per-peer JSON fragments serialised once per change and cached
+ * per requester.
  */
 import type { NodeView } from "../contract/admin.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../contract/problem.js";
@@ -47,10 +50,10 @@ export interface DirectoryStore {
   deleteJoinToken(id: string): void;
   /** Insert or replace the whole row. */
   saveNode(node: NodeRecord): void;
-  /** Only the fields a plain renewal changes. */
+  /** Only the lease fields (TTL, expiry, last renewal, observed IP): a renewal that changed the TTL or the IP. */
   saveRenewal(node: NodeRecord): void;
-  /** When the open renewal checkpoint window began (null: every renewal is stored). */
-  saveRenewalsUnsavedSince(at: number | null): void;
+  /** Whether the lease's stored expiry may be behind its real one (a plain renewal, or a socket holds it). */
+  saveBehind(id: string, behind: boolean): void;
   saveLeaseEnd(id: string, endedAt: number): void;
   deleteNode(id: string): void;
   saveOverride(override: OverrideRecord): void;
@@ -75,8 +78,6 @@ export interface Snapshot {
   /** Deltas can be computed from any version at or above this one. */
   changelogFloor: number;
   degraded: boolean;
-  /** Renewals since this time may be missing from `nodes` (the object stopped before its checkpoint). */
-  renewalsUnsavedSince: number | null;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -88,8 +89,24 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   changes: [],
   changelogFloor: 0,
   degraded: false,
-  renewalsUnsavedSince: null,
 };
+
+/**
+ * What the runtime knows about the nodes' watch sockets: for each node with an open socket, the
+ * latest sign of life on it (its last auto-answered ping, or when it opened). Read only when an
+ * expiry check comes due, never on a heartbeat.
+ */
+export interface LeaseSignals {
+  lastSeen(): ReadonlyMap<string, number>;
+}
+
+export const NO_SIGNALS: LeaseSignals = { lastSeen: () => new Map() };
+
+/** How the core is being loaded: at `loadedAt` (a restart, so stored leases get their grace), with the sockets' signals. */
+export interface CoreLoad {
+  loadedAt?: number;
+  signals?: LeaseSignals;
+}
 
 /** Self-preservation: how many live leases a cluster needs before it applies (Eureka's rule). */
 export const SELF_PRESERVATION_MIN_NODES = 10;
@@ -105,18 +122,12 @@ export interface CoreOptions {
   /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
   credentialRetentionMs: number;
   random: () => number;
-  /** How long a plain renewal may stay in memory only before it is written (see the header). */
-  renewalCheckpointMs: number;
 }
-
-/** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
-export const RENEWAL_CHECKPOINT_MS = 5_000;
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   rateBurst: 10,
   credentialRetentionMs: 7 * 24 * 3600 * 1000,
   random: Math.random,
-  renewalCheckpointMs: RENEWAL_CHECKPOINT_MS,
 };
 
 export interface NodeRequest {
@@ -170,6 +181,10 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
+  /** The expiry storage holds: `expiresAt` runs ahead of it with every renewal that is not written. */
+  storedExpiresAt: number;
+  /** Storage knows the stored expiry may be behind (see the header). */
+  behind: boolean;
 }
 
 export interface OverrideState extends OverrideRecord {
@@ -194,7 +209,7 @@ function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
 }
 
 function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
+  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels), storedExpiresAt: record.expiresAt, behind: record.behind ?? false };
 }
 
 function toOverrideState(record: OverrideRecord): OverrideState {
@@ -235,22 +250,20 @@ export class ClusterCore {
   #degraded: boolean;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
-  /** Nodes whose latest plain renewal is in memory only. */
-  readonly #unsavedRenewals = new Set<string>();
-  /** When the open checkpoint window began (also in storage), or null when none is open. */
-  #unsavedSince: number | null;
+  readonly #signals: LeaseSignals;
 
   constructor(
     private readonly store: DirectoryStore,
     snapshot: Snapshot,
     private readonly options: CoreOptions = DEFAULT_CORE_OPTIONS,
+    load: CoreLoad = {},
   ) {
+    this.#signals = load.signals ?? NO_SIGNALS;
     this.#meta = snapshot.meta;
     this.#auditSeq = snapshot.lastAuditSeq;
     this.#changes = snapshot.changes;
     this.#changelogFloor = snapshot.changelogFloor;
     this.#degraded = snapshot.degraded;
-    this.#unsavedSince = snapshot.renewalsUnsavedSince;
     this.#buckets = new TokenBuckets(this.#rateLimit());
     for (const token of snapshot.joinTokens) this.#joinTokens.set(token.hash, token);
     for (const override of snapshot.overrides) this.#overrides.set(override.node, toOverrideState(override));
@@ -260,25 +273,29 @@ export class ClusterCore {
       this.#byCredential.set(state.credentialHash, state.id);
       if (state.endedAt === null) this.#liveCount++;
     }
-    if (this.#unsavedSince !== null) this.#keepLeasesWithLostRenewals(this.#unsavedSince);
+    if (load.loadedAt !== undefined) this.#restartGrace(load.loadedAt);
     this.#recomputeWakeAt();
   }
 
   /**
-   * The object stopped with a checkpoint window open, so renewals made in it may be lost. Any of
-   * them came before the window's start + the interval (the next renewal would have written it),
-   * so no live lease can really end later than that + its TTL: keep each one at least that long.
-   * The extended expiries are written at the next checkpoint; until then a second restart
-   * computes the same ones.
+   * The object (re)started at `at`. A lease whose node holds a watch socket runs to its last
+   * signal + TTL. Any other lease marked `behind` may have been renewed in memory after its
+   * stored expiry: it is kept until at least `at` + its TTL (a live node renews within that) and
+   * written so, which also clears the mark, so a second restart does not extend a dead one
+   * again. Every other stored expiry is exact.
    */
-  #keepLeasesWithLostRenewals(windowStart: number): void {
-    const latestRenewal = windowStart + this.options.renewalCheckpointMs;
+  #restartGrace(at: number): void {
+    const seen = this.#signals.lastSeen();
     for (const state of this.#nodes.values()) {
       if (state.endedAt !== null) continue;
-      const atLeast = latestRenewal + state.ttlSeconds * 1000;
-      if (state.expiresAt < atLeast) {
-        state.expiresAt = atLeast;
-        this.#unsavedRenewals.add(state.id);
+      const signal = seen.get(state.id);
+      if (signal !== undefined) {
+        if (signal > state.lastRenewedAt) state.lastRenewedAt = signal;
+        state.expiresAt = Math.max(state.expiresAt, signal + state.ttlSeconds * 1000);
+      } else if (state.behind) {
+        state.expiresAt = Math.max(state.expiresAt, at + state.ttlSeconds * 1000);
+        this.#saveRenewal(state);
+        this.#setBehind(state, false);
       }
     }
   }
@@ -300,38 +317,32 @@ export class ClusterCore {
     return this.#liveCount;
   }
 
-  /** When plain renewals held in memory must be written (`checkpointRenewals`), or null. */
-  get renewalCheckpointAt(): number | null {
-    return this.#unsavedSince === null ? null : this.#unsavedSince + this.options.renewalCheckpointMs;
-  }
-
   /**
-   * Writes every renewal held in memory and closes the checkpoint window. The Durable Object
-   * calls it when `renewalCheckpointAt` comes; a renewal arriving later does it first itself.
+   * A watch socket of `node` closed; `lastSeen` was its last sign of life. The normal TTL
+   * countdown runs from there (or from a later HTTP renewal). Memory only.
    */
-  checkpointRenewals(): void {
-    if (this.#unsavedSince !== null || this.#unsavedRenewals.size > 0) this.#checkpoint(null);
-  }
-
-  /** Writes the renewals held in memory and records the next window's start (null: none open). */
-  #checkpoint(nextWindow: number | null): void {
-    for (const id of this.#unsavedRenewals) {
-      const state = this.#nodes.get(id);
-      if (state) this.store.saveRenewal(state);
+  socketClosed(node: string, lastSeen: number): void {
+    const state = this.#nodes.get(node);
+    if (!state || state.endedAt !== null) return;
+    const until = lastSeen + state.ttlSeconds * 1000;
+    if (until > state.expiresAt) {
+      state.expiresAt = until;
+      state.lastRenewedAt = Math.max(state.lastRenewedAt, lastSeen);
     }
-    this.#unsavedRenewals.clear();
-    this.#unsavedSince = nextWindow;
-    this.store.saveRenewalsUnsavedSince(nextWindow);
+    // No socket holds it now: storage gets the exact expiry (one write per disconnect).
+    if (state.expiresAt !== state.storedExpiresAt) this.#saveRenewal(state);
+    this.#setBehind(state, false);
   }
 
-  /** A renewal that moved only the expiry: held in memory until the window's checkpoint. */
-  #holdRenewal(state: NodeState, now: number): void {
-    if (this.options.renewalCheckpointMs <= 0) return this.store.saveRenewal(state);
-    // No window open, or this one is over: open one, durably, before this renewal is
-    // acknowledged (the response waits for the write), so a restart knows it may have been lost.
-    const windowOver = this.#unsavedSince !== null && now >= this.#unsavedSince + this.options.renewalCheckpointMs;
-    if (this.#unsavedSince === null || windowOver) this.#checkpoint(now);
-    this.#unsavedRenewals.add(state.id);
+  /** The lease's stored expiry may now be behind: say so in storage, once. */
+  #markBehind(state: NodeState): void {
+    this.#setBehind(state, true);
+  }
+
+  #setBehind(state: NodeState, behind: boolean): void {
+    if (state.behind === behind) return;
+    state.behind = behind;
+    this.store.saveBehind(state.id, behind);
   }
 
   /** When the object next has work to do (for the alarm), or null when nothing is pending. */
@@ -391,8 +402,8 @@ export class ClusterCore {
       this.#audit(now, { kind: "node", id: node }, "node.join", node, null, nodeSnapshot(existing!), nodeSnapshot(state));
     } else {
       created = false;
-      // The restart rule (see #keepLeasesWithLostRenewals) relies on the stored TTL: a renewal
-      // that changes it, or the observed IP, is written at once.
+      // The restart grace relies on the stored TTL, and views on the stored IP: a renewal that
+      // changes either is written at once.
       const plain = existing.ttlSeconds === ttlSeconds && existing.observedIp === input.observedIp;
       existing.ttlSeconds = ttlSeconds;
       existing.expiresAt = expiresAt;
@@ -400,8 +411,9 @@ export class ClusterCore {
       existing.observedIp = input.observedIp;
       const contentKey = contentKeyOf(input.addrs, labels);
       if (contentKey === existing.contentKey) {
-        if (plain) this.#holdRenewal(existing, now);
-        else this.store.saveRenewal(existing);
+        // A plain renewal is never written (only, once, that storage is behind); a changed TTL or IP is.
+        if (!plain) this.#saveRenewal(existing);
+        else if (existing.expiresAt > existing.storedExpiresAt) this.#markBehind(existing);
       } else {
         const before = nodeSnapshot(existing);
         this.#touch(node);
@@ -410,7 +422,7 @@ export class ClusterCore {
         existing.contentKey = contentKey;
         existing.json = peerJson(existing);
         existing.zone = zoneOf(labels);
-        this.store.saveNode(existing);
+        this.#saveNode(existing);
         this.#bump(now);
         this.#audit(now, { kind: "node", id: node }, "node.update", node, null, before, nodeSnapshot(existing));
       }
@@ -463,7 +475,10 @@ export class ClusterCore {
   /** Opens a watch: the same checks as a peers request (credential, block, rate limit, live lease). */
   startWatch(input: NodeRequest): Outcome<null> {
     const found = this.#liveRequester(input);
-    return found.ok ? ok(null) : found;
+    if (!found.ok) return found;
+    // From now on the socket may hold the lease past its stored expiry.
+    this.#markBehind(found.value);
+    return ok(null);
   }
 
   /** Whether an open watch may go on: its credential still belongs to the node, and it is not blocked. */
@@ -480,8 +495,13 @@ export class ClusterCore {
   expireDue(now: number, { force = false, actor = ALARM_ACTOR }: { force?: boolean; actor?: Actor } = {}): number {
     let ended = 0;
     const due: NodeState[] = [];
+    let seen: ReadonlyMap<string, number> | null = null;
     for (const state of this.#nodes.values()) {
       if (state.endedAt === null) {
+        if (state.expiresAt > now) continue;
+        // Lazy expiry: a socket-held lease runs to its last signal + TTL. Every socket-held lease
+        // is brought up to date in the same pass (below), so the next check is a TTL away at most.
+        seen ??= this.#refreshFromSignals();
         if (state.expiresAt <= now) due.push(state);
       } else if (state.endedAt + this.options.credentialRetentionMs <= now) {
         this.#forgetNode(state);
@@ -517,6 +537,22 @@ export class ClusterCore {
     if (this.#degraded) this.#setDegraded(false, now, actor, force ? "expiry forced by an operator" : "renewals recovered");
     this.#recomputeWakeAt();
     return ended;
+  }
+
+  /** Extends every live lease whose node holds a watch socket to its last signal + TTL (memory only). */
+  #refreshFromSignals(): ReadonlyMap<string, number> {
+    const seen = this.#signals.lastSeen();
+    for (const [id, signal] of seen) {
+      const state = this.#nodes.get(id);
+      if (!state || state.endedAt !== null) continue;
+      const until = signal + state.ttlSeconds * 1000;
+      if (until > state.expiresAt) {
+        state.expiresAt = until;
+        if (signal > state.lastRenewedAt) state.lastRenewedAt = signal;
+        this.#markBehind(state);
+      }
+    }
+    return seen;
   }
 
   /** Enters or leaves the degraded state; true when it changed. Handouts say `"degraded": true` meanwhile. */
@@ -820,7 +856,7 @@ export class ClusterCore {
     this.#nodes.set(id, state);
     this.#byCredential.set(credentialHash, id);
     this.#liveCount++;
-    this.store.saveNode(state);
+    this.#saveNode(state);
     this.#bump(now);
     return state;
   }
@@ -839,7 +875,6 @@ export class ClusterCore {
     this.#bodies.clear();
     this.#bodyChars = 0;
     this.#nodes.delete(state.id);
-    this.#unsavedRenewals.delete(state.id);
     this.#byCredential.delete(state.credentialHash);
     this.#buckets.forget(state.id);
     this.store.deleteNode(state.id);
@@ -899,6 +934,17 @@ export class ClusterCore {
     const seq = ++this.#auditSeq;
     this.store.insertAudit({ seq, at: now, actor, action, node, reason, before, after });
     if (seq % AUDIT_PRUNE_EVERY === 0 && seq > AUDIT_RETENTION) this.store.pruneAudit(seq - AUDIT_RETENTION);
+  }
+
+  // Writes keep the lease's `behind` mark: a socket may still hold it past what is written.
+  #saveNode(state: NodeState): void {
+    this.store.saveNode(state);
+    state.storedExpiresAt = state.expiresAt;
+  }
+
+  #saveRenewal(state: NodeState): void {
+    this.store.saveRenewal(state);
+    state.storedExpiresAt = state.expiresAt;
   }
 
   #lowerWakeAt(at: number): void {

@@ -15,7 +15,6 @@ export class MemoryStore implements DirectoryStore {
   changes: ChangeRecord[] = [];
   floor = 0;
   degraded = false;
-  renewalsUnsavedSince: number | null = null;
 
   insertCluster(meta: ClusterMeta) { this.meta = structuredClone(meta); }
   saveVersion(version: number) { this.meta!.version = version; }
@@ -23,10 +22,11 @@ export class MemoryStore implements DirectoryStore {
   insertJoinToken(token: JoinTokenRecord) { this.joinTokens.set(token.id, { ...token }); }
   deleteJoinToken(id: string) { this.joinTokens.delete(id); }
   saveNode(n: NodeRecord) {
-    const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp } = n;
-    this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp }));
+    const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind } = n;
+    this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind: behind ?? false }));
   }
   saveRenewal(n: NodeRecord) { Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp }); }
+  saveBehind(id: string, behind: boolean) { const n = this.nodes.get(id); if (n) n.behind = behind; }
   saveLeaseEnd(id: string, endedAt: number) { this.nodes.get(id)!.endedAt = endedAt; }
   deleteNode(id: string) { this.nodes.delete(id); }
   saveOverride(o: OverrideRecord) { this.overrides.set(o.node, structuredClone(o)); }
@@ -37,7 +37,6 @@ export class MemoryStore implements DirectoryStore {
   insertChange(change: ChangeRecord) { this.changes.push({ ...change }); }
   pruneChanges(upTo: number) { this.changes = this.changes.filter((c) => c.version > upTo); this.floor = upTo; }
   saveDegraded(degraded: boolean) { this.degraded = degraded; }
-  saveRenewalsUnsavedSince(at: number | null) { this.renewalsUnsavedSince = at; }
 
   snapshot(): Snapshot {
     return {
@@ -49,7 +48,6 @@ export class MemoryStore implements DirectoryStore {
       changes: this.changes.map((c) => ({ ...c })),
       changelogFloor: this.floor,
       degraded: this.degraded,
-      renewalsUnsavedSince: this.renewalsUnsavedSince,
     };
   }
 }

@@ -3,7 +3,13 @@
  *
  * A thin adapter. It applies the schema migrations, loads the cluster into a `ClusterCore`,
  * exposes the core's operations as RPC methods, and keeps the single alarm at the core's next
- * due time. It never makes an outbound request: it answers from its own state only.
+ * due time, coalesced to at most one expiry check every EXPIRY_CHECK_MS. It never makes an
+ * outbound request: it answers from its own state only.
+ *
+ * Socket-held leases: a watcher's `ping` is answered by the runtime (setWebSocketAutoResponse),
+ * which records when; no JavaScript runs and nothing is written. The core reads those times
+ * (`LeaseSignals`) only when an expiry check comes due, and when it loads (every wake from
+ * hibernation is a load: the core's restart grace then applies to leases no socket holds).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../../contract/admin.js";
@@ -14,6 +20,7 @@ import {
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
   EMPTY_SNAPSHOT,
+  type LeaseSignals,
   type NodeRequest,
   type OverrideInput,
   type PeersInput,
@@ -33,8 +40,8 @@ import { checkAddr } from "../../contract/addresses.js";
 
 import { echoableCloseCode, parseWatchMessage, WATCH_HEADERS, type WatchAttachment } from "./watchers.js";
 
-/** How soon to try a renewal checkpoint again after it failed. */
-const CHECKPOINT_RETRY_MS = 1_000;
+/** Expiry checks (alarms) are at least this far apart, however many leases come due. */
+export const EXPIRY_CHECK_MS = 5_000;
 
 /** After this many failed alarm runs, stop throwing (the runtime gives up after 6) and re-arm. */
 const ALARM_RETRY_LIMIT = 5;
@@ -58,8 +65,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
-  /** Writes the renewals the core holds in memory when their checkpoint comes. */
-  #checkpointTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last expiry check ran, for coalescing the next one. */
+  #lastCheckAt = 0;
+  /** Each watch socket's last renew message, as received and as validated, to skip validating it again. */
+  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; addrs: string[]; labels: Record<string, string> | undefined; ttlSeconds: number | undefined }>();
+  readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -68,8 +78,6 @@ export class ClusterDirectory extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
-      // A checkpoint window left open by the previous instance: write its kept leases soon.
-      this.#scheduleCheckpoint();
       await this.#alarm.load();
     });
   }
@@ -84,11 +92,37 @@ export class ClusterDirectory extends DurableObject<Env> {
     const migrate = create || hasSchema(sql);
     if (migrate) applyMigrations(this.ctx.storage);
     const store = (this.#store = new SqlStore(sql));
-    this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
-      ...DEFAULT_CORE_OPTIONS,
-      rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
-      renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
-    });
+    this.#core = new ClusterCore(
+      store,
+      migrate ? store.load() : EMPTY_SNAPSHOT,
+      { ...DEFAULT_CORE_OPTIONS, rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst) },
+      // Every load is a restart as far as the leases know: what memory held is gone.
+      { loadedAt: Date.now(), signals: this.#signals },
+    );
+  }
+
+  /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
+  #lastSeen(): Map<string, number> {
+    const seen = new Map<string, number>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (!watch) continue;
+      const at = this.#socketLastSeen(ws, watch);
+      if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
+    }
+    return seen;
+  }
+
+  #socketLastSeen(ws: WebSocket, watch: WatchAttachment): number {
+    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+    return Math.max(pinged, watch.openedAt ?? 0);
+  }
+
+  /** The alarm at the core's next due time, but no sooner than EXPIRY_CHECK_MS after the last check. */
+  #syncAlarm(): Promise<void> {
+    const wakeAt = this.#core.wakeAt;
+    return this.#alarm.sync(wakeAt === null ? null : Math.max(wakeAt, this.#lastCheckAt + EXPIRY_CHECK_MS));
   }
 
   /**
@@ -103,32 +137,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
     const outcome = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
-    this.#scheduleCheckpoint();
-    await this.#alarm.sync(this.#core.wakeAt);
+    await this.#syncAlarm();
     return outcome;
-  }
-
-  /**
-   * A timer, not the alarm: it only matters while this instance lives (a restart applies the
-   * core's restart rule instead), and it costs no storage write to arm.
-   */
-  #scheduleCheckpoint(delayMs?: number): void {
-    const at = this.#core.renewalCheckpointAt;
-    if (at === null || this.#checkpointTimer !== null) return;
-    this.#checkpointTimer = setTimeout(() => {
-      this.#checkpointTimer = null;
-      const due = this.#core.renewalCheckpointAt;
-      if (due !== null && Date.now() >= due) {
-        try {
-          this.#atomically(() => this.#core.checkpointRenewals());
-        } catch (err) {
-          console.error(`ClusterDirectory renewal checkpoint failed; retrying in ${CHECKPOINT_RETRY_MS} ms:`, err);
-          this.#scheduleCheckpoint(CHECKPOINT_RETRY_MS);
-          return;
-        }
-      }
-      this.#scheduleCheckpoint();
-    }, delayMs ?? Math.max(0, at - Date.now()));
   }
 
   /**
@@ -232,6 +242,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
       observedIp: request.headers.get(WATCH_HEADERS.observedIp),
       version: 0,
+      openedAt: Date.now(),
     };
     const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
     const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
@@ -251,33 +262,51 @@ export class ClusterDirectory extends DurableObject<Env> {
   async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const watch = ws.deserializeAttachment() as WatchAttachment | null;
     if (!watch) return;
-    const message = parseWatchMessage(raw);
-    if (message.type === "invalid") {
-      ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
-      return;
+    // The same message as last time on this socket was valid then and is now: skip validating it.
+    let renew = this.#lastRenew.get(ws);
+    if (renew === undefined || renew.raw !== raw) {
+      const message = parseWatchMessage(raw);
+      if (message.type === "invalid") {
+        ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
+        return;
+      }
+      const { body } = message;
+      const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
+      renew = { raw: raw as string, addrs, labels: body.labels, ttlSeconds: body.ttlSeconds };
+      this.#lastRenew.set(ws, renew);
     }
-    const { body } = message;
+    const { addrs, labels, ttlSeconds } = renew;
     const outcome = await this.#apply((now) =>
-      this.#core.register({
-        cluster: watch.cluster,
-        node: watch.node,
-        tokenHash: watch.tokenHash,
-        addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
-        labels: body.labels,
-        ttlSeconds: body.ttlSeconds,
-        observedIp: watch.observedIp,
-        now,
-      }),
+      this.#core.register({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, addrs, labels, ttlSeconds, observedIp: watch.observedIp, now }),
     );
     ws.send(JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail }));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.#socketEnded(ws);
     ws.close(echoableCloseCode(code), reason);
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
+    this.#socketEnded(ws);
     ws.close(1011, "watch failed");
+  }
+
+  /**
+   * A watch socket ended: unless another socket of the node is still open, its lease counts down
+   * its TTL from the socket's last sign of life, and that expiry is written.
+   */
+  #socketEnded(ws: WebSocket): void {
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) return;
+    const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
+    if (others) return;
+    try {
+      this.#atomically(() => this.#core.socketClosed(watch.node, this.#socketLastSeen(ws, watch)));
+    } catch (err) {
+      console.error("ClusterDirectory could not record a closed watch:", err);
+    }
+    void this.#syncAlarm();
   }
 
   // ---- admin API -------------------------------------------------------------------------
@@ -368,21 +397,15 @@ export class ClusterDirectory extends DurableObject<Env> {
     return outcome.ok ? ok({ entries: outcome.value.entries.map(presentAudit), next: outcome.value.next }) : outcome;
   }
 
-  /**
-   * Writes the renewals held in memory now, as the object does by itself within
-   * RENEWAL_CHECKPOINT_MS of each; tests use it to stop an object after its checkpoint.
-   */
-  checkpointRenewals(): void {
-    this.#atomically(() => this.#core.checkpointRenewals());
-  }
-
   // ---- alarm -----------------------------------------------------------------------------
 
   async alarm(info?: AlarmInvocationInfo): Promise<void> {
     this.#alarm.fired();
     const version = this.#core.version;
+    const now = Date.now();
+    this.#lastCheckAt = now;
     try {
-      this.#atomically(() => this.#core.expireDue(Date.now()));
+      this.#atomically(() => this.#core.expireDue(now));
       if (this.#core.version !== version) this.#changed();
     } catch (err) {
       if ((info?.retryCount ?? 0) < ALARM_RETRY_LIMIT) throw err;
@@ -390,6 +413,6 @@ export class ClusterDirectory extends DurableObject<Env> {
       await this.#alarm.retryIn(ALARM_REARM_MS);
       return;
     }
-    await this.#alarm.sync(this.#core.wakeAt);
+    await this.#syncAlarm();
   }
 }

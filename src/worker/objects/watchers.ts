@@ -20,6 +20,8 @@ export interface WatchAttachment {
   observedIp: string | null;
   /** The version this watcher's handout reflects. */
   version: number;
+  /** When the socket opened: its first sign of life, before any ping (ms since the epoch). */
+  openedAt: number;
 }
 
 export type WatchMessage = { type: "renew"; body: RegisterRequest } | { type: "invalid"; detail: string };
