@@ -123,7 +123,7 @@ const result = {
   connections,
   rows,
 };
-writeFileSync(join(root, `bench/results/compare-${opts.name}.json`), JSON.stringify(result, null, 2) + "\n");
+writeFileSync(join(root, `bench/results/compare-${opts.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
 for (const r of rows) {
   console.log(`${r.op.padEnd(10)} ${before.label}: ${r.before.opsPerSec} ops/s (CPU ${r.before.cpuMsPerOp} ms/op)  ${after.label}: ${r.after.opsPerSec} ops/s (CPU ${r.after.cpuMsPerOp} ms/op)  ×${r.ratio}`);
 }

@@ -41,7 +41,9 @@ export async function peerdirSocketOps({ url, cluster, nodes }) {
       const message = JSON.stringify({ type: "renew", ...JSON.parse(node.body) });
       return async () => String(await socket.request(message)).startsWith('{"type":"renewed"');
     }),
-    close: () => sockets.forEach(({ socket }) => socket.close()),
+    close: () => {
+      for (const { socket } of sockets) socket.close();
+    },
   };
 }
 
@@ -62,7 +64,9 @@ export async function etcdSocketOps({ url, count }) {
   return {
     heartbeat: streams,
     renewSocket: streams,
-    close: () => conns.forEach((c) => c.close()),
+    close: () => {
+      for (const c of conns) c.close();
+    },
   };
 }
 

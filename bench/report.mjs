@@ -9,7 +9,7 @@ import { root } from "./lib/directory.mjs";
 import { barChart } from "./lib/svg.mjs";
 
 const n = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "n/a" : Number(v).toLocaleString("en-US", { maximumFractionDigits: d }));
-const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((_h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 /** Before/after pairs: every bench/results/compare-*.json (bench/compare.mjs), then the earlier, recorded ones. */
 function hotPathsSection() {

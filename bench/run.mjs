@@ -87,13 +87,13 @@ await step("agent", async () => {
 await step("scale", async () => {
   const { runScale } = await import("./scale.mjs");
   out.scale = { ...stamp(), ...(await runScale({ quick, log })) };
-  writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), JSON.stringify(out.scale, null, 2) + "\n");
+  writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.scale, null, 2)}\n`);
 });
 
 out.goals = judgeGoals(out);
 for (const g of out.goals) log(`bench: goal ${g.met === null ? "not measured" : g.met ? "met" : "NOT met"}: ${g.goal} (measured ${g.measured}, bound ${g.bound})`);
 out.timings.totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
-writeFileSync(latestPath, JSON.stringify(out, null, 2) + "\n");
+writeFileSync(latestPath, `${JSON.stringify(out, null, 2)}\n`);
 writeReport(out);
 writeCost(out);
 log(`bench: wrote bench/results/latest.json, docs/BENCHMARKS.md and docs/COST.md in ${out.timings.totalSeconds} s`);

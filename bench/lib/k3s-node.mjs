@@ -163,5 +163,5 @@ server.listen(port, "127.0.0.1", async () => {
   setTimeout(() => void readinessLoop(), (index * readyInterval) / n);
   await new Promise((r) => setTimeout(r, Math.max(0, endAt - Date.now())));
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ index, ...c, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + "\n", () => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ index, ...c, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`, () => process.exit(0));
 });

@@ -64,7 +64,7 @@ beforeAll(async () => {
   const { joinToken } = await createCluster(directory.url, directory.adminToken, "agents");
   const tokenFile = join(work, "join-token");
   writeFileSync(tokenFile, `${joinToken}\n`, { mode: 0o600 });
-  for (const [i, node] of NODES.entries()) ids.set(node, await peerId());
+  for (const node of NODES) ids.set(node, await peerId());
   agentArgs = (node) => {
     const i = NODES.indexOf(node);
     const id = ids.get(node)!;

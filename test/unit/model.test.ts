@@ -111,7 +111,6 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
   model.expireIfDue(); // the preview and peers requests below run expiry first; so does the model
   const pool = model.pool();
   const header = { version: model.version, ...(model.degraded ? { degraded: true } : {}) };
-  const byId = (peers: Peer[]) => [...peers].sort((a, b) => (a.id < b.id ? -1 : 1));
   // Collected per id and compared once per step (one deep comparison is much cheaper than many).
   const actual: Record<string, unknown> = {};
   const wanted: Record<string, unknown> = {};

@@ -56,12 +56,12 @@ export function fieldErrorsFromZod(
   issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
   prefix: string,
 ): FieldError[] {
-  const escape = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
+  const escapeSegment = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
   const errors: FieldError[] = [];
   for (const issue of issues) {
-    const base = prefix + issue.path.map((s) => `/${escape(s)}`).join("");
+    const base = prefix + issue.path.map((s) => `/${escapeSegment(s)}`).join("");
     if (issue.code === "unrecognized_keys" && issue.keys) {
-      for (const key of issue.keys) errors.push({ pointer: `${base}/${escape(key)}`, detail: "unknown field" });
+      for (const key of issue.keys) errors.push({ pointer: `${base}/${escapeSegment(key)}`, detail: "unknown field" });
     } else {
       errors.push({ pointer: base || "/", detail: issue.message });
     }

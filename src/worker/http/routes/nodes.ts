@@ -3,7 +3,6 @@
  * the contract, hands it to the cluster's Durable Object, and renders the outcome.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
