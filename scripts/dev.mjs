@@ -20,10 +20,10 @@ if (!existsSync(devVars) || !/^ADMIN_TOKEN=./m.test(readFileSync(devVars, "utf8"
 console.log(`peerdir: directory at http://127.0.0.1:${port}  (admin token: ADMIN_TOKEN in .dev.vars)`);
 console.log("peerdir: read it with  export ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)");
 
-const child = spawn(
-  "wrangler",
-  ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"],
-  { cwd: root, stdio: "inherit", env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" } },
-);
+const child = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 1)));

@@ -35,7 +35,13 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   const body = rows.map((row) => row.map(lines));
   const widths = headers.map((h, c) => Math.max(width(h), ...body.map((row) => Math.max(...row[c].map(width)))));
   const out: string[] = [];
-  const emit = (cells: string[]) => out.push(cells.map((s, c) => (c === cells.length - 1 ? s : pad(s, widths[c]))).join("  ").trimEnd());
+  const emit = (cells: string[]) =>
+    out.push(
+      cells
+        .map((s, c) => (c === cells.length - 1 ? s : pad(s, widths[c])))
+        .join("  ")
+        .trimEnd(),
+    );
   emit([...headers]);
   for (const row of body) {
     const height = Math.max(...row.map((cell) => cell.length));

@@ -15,7 +15,6 @@ import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
-
 const register = createRoute({
   method: "put",
   path: "/v1/clusters/{cluster}/nodes/{node}",
