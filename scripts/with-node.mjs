@@ -116,7 +116,9 @@ async function main() {
   const [command, ...args] = process.argv.slice(2);
   if (!command) throw new LauncherError("usage: node scripts/with-node.mjs <command> [args...]");
   const node = await resolveNode();
-  const env = { ...process.env };
+  // Offline-friendly wrangler defaults (no request.cf download in wrangler dev, no telemetry);
+  // the caller's environment wins.
+  const env = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", ...process.env };
   // The project's own bins (wrangler, vitest, tsc) come first, as under `npm run`, so the
   // launcher also works when called directly: `node scripts/with-node.mjs wrangler --version`.
   const localBins = fileURLToPath(new URL("../node_modules/.bin", import.meta.url));
