@@ -5,7 +5,7 @@
  */
 import { createApp } from "./http/app.js";
 
-export { ClusterCatalog } from "./directory/cluster-catalog.js";
-export { ClusterDirectory } from "./directory/cluster-directory.js";
+export { ClusterCatalog } from "./objects/cluster-catalog.js";
+export { ClusterDirectory } from "./objects/cluster-directory.js";
 
 export default createApp() satisfies ExportedHandler<Env>;

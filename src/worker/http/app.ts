@@ -12,7 +12,7 @@ import { adminTokenRoutes } from "./routes/admin-tokens.js";
 import { metaRoutes } from "./routes/meta.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import type { AppEnv } from "./types.js";
-import { problem } from "../problem.js";
+import { problem } from "../../contract/problem.js";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();

@@ -1,5 +1,5 @@
 /** Shared OpenAPI response declarations: the problem responses each kind of route can give. */
-import { Problem } from "../contract/schemas.js";
+import { Problem } from "../../contract/schemas.js";
 
 const problemContent = { "application/problem+json": { schema: Problem } };
 

@@ -5,7 +5,7 @@
  * request.
  */
 import { DurableObject } from "cloudflare:workers";
-import { applyMigrations, CATALOG_MIGRATIONS } from "./migrations.js";
+import { applyMigrations, CATALOG_MIGRATIONS } from "../storage/migrations.js";
 
 export class ClusterCatalog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {

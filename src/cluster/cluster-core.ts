@@ -17,7 +17,7 @@
  * and cached per requester.
  */
 import type { NodeView } from "../contract/admin.js";
-import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
+import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../contract/problem.js";
 import { addressPolicyViolation } from "./address-policy.js";
 import { AUDIT_PRUNE_EVERY, AUDIT_RETENTION, nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { type ChangeRecord, deltaSince, KEEP_VERSIONS, RESYNC_ALL } from "./changelog.js";

@@ -6,13 +6,13 @@
  * not support `PRAGMA user_version`, hence the table.) Add a migration by adding a file and a
  * line below — never edit one that has shipped.
  */
-import init from "../../migrations/0001_init.sql";
-import observedIp from "../../migrations/0002_observed_ip.sql";
-import admin from "../../migrations/0003_admin.sql";
-import changelog from "../../migrations/0004_changelog.sql";
-import addressPolicy from "../../migrations/0005_address_policy.sql";
-import renewalCheckpoint from "../../migrations/0006_renewal_checkpoint.sql";
-import catalog from "../../migrations/catalog/0001_catalog.sql";
+import init from "../../../migrations/0001_init.sql";
+import observedIp from "../../../migrations/0002_observed_ip.sql";
+import admin from "../../../migrations/0003_admin.sql";
+import changelog from "../../../migrations/0004_changelog.sql";
+import addressPolicy from "../../../migrations/0005_address_policy.sql";
+import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
+import catalog from "../../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
   version: number;

@@ -77,11 +77,3 @@ export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = (p: ProblemInit): Outcome<never> => ({ ok: false, problem: p });
 
 export const UNAUTHORIZED_HEADERS = { "WWW-Authenticate": 'Bearer realm="peerdir"' };
-
-export function problemResponse(p: ProblemInit): Response {
-  const { headers, ...body } = p;
-  return new Response(JSON.stringify(body), {
-    status: p.status,
-    headers: { "Content-Type": "application/problem+json", ...headers },
-  });
-}

@@ -1,6 +1,6 @@
 /** Unwraps Durable Object results into responses. */
 import type { TypedResponse } from "hono";
-import type { Outcome } from "../problem.js";
+import type { Outcome } from "../../contract/problem.js";
 import { ProblemError } from "./errors.js";
 
 export function unwrap<T>(outcome: Outcome<T>): T {

@@ -1,7 +1,7 @@
 /** Admin: clusters — create, list, show, change settings, delete. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../contract/admin.js";
-import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../contract/schemas.js";
+import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../../contract/admin.js";
+import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";

@@ -1,28 +1,21 @@
 /**
- * Secrets: generation and hashing of join tokens and node credentials.
+ * Minting and hashing of the secrets the directory issues (formats in contract/tokens.ts).
  *
- * Secrets are 256 random bits, base64url, behind a kind prefix (`pdj_` join token, `pdn_` node
- * credential) so a leaked one is recognisable by secret scanners and a wrong-kind use gets a
- * clear 403. Only SHA-256 hashes are stored. Lookups go by hash: an attacker cannot steer the
- * hash of a guess, so a map lookup on it leaks nothing useful about stored secrets.
+ * Only SHA-256 hashes are stored. Lookups go by hash: an attacker cannot steer the hash of a
+ * guess, so a map lookup on it leaks nothing useful about stored secrets.
  */
-export const JOIN_TOKEN_PREFIX = "pdj_";
-export const NODE_CREDENTIAL_PREFIX = "pdn_";
-
 function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
+/** A new secret of the kind `prefix` names (contract/tokens.ts). */
 export function newSecret(prefix: string): string {
   return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/**
- * A short, non-secret id for listing and revoking tokens. Never with a leading "-", which a
- * command line would take for an option (`peerdir token revoke <cluster> <id>`).
- */
+/** A short, non-secret id for listing and revoking tokens, in the JOIN_TOKEN_ID grammar. */
 export function newTokenId(): string {
   for (;;) {
     const id = base64url(crypto.getRandomValues(new Uint8Array(9)));

@@ -1,7 +1,7 @@
 /** Admin: join tokens and node credentials — issue, list, revoke. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { CreatedJoinToken, CreateJoinTokenRequest, JoinTokenList, JoinTokenParams } from "../../contract/admin.js";
-import { ClusterParams, NodeParams } from "../../contract/schemas.js";
+import { CreatedJoinToken, CreateJoinTokenRequest, JoinTokenList, JoinTokenParams } from "../../../contract/admin.js";
+import { ClusterParams, NodeParams } from "../../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";

@@ -4,10 +4,10 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { checkAddr } from "../../contract/addresses.js";
+import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
-import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../contract/schemas.js";
-import { WATCH_HEADERS } from "../../directory/watchers.js";
+import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
+import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
 import { limitBody } from "../body.js";

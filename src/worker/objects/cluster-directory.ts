@@ -6,9 +6,10 @@
  * due time. It never makes an outbound request: it answers from its own state only.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../contract/admin.js";
-import type { CreateClusterResponse } from "../contract/schemas.js";
-import { ok, type Outcome, problemResponse } from "../problem.js";
+import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../../contract/admin.js";
+import type { CreateClusterResponse } from "../../contract/schemas.js";
+import { ok, type Outcome } from "../../contract/problem.js";
+import { problemResponse } from "../http/errors.js";
 import {
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
@@ -19,24 +20,18 @@ import {
   type PeersResult,
   type RegisterInput,
   type RegisterResult,
-} from "./cluster-core.js";
-import { applyMigrations, hasSchema } from "./migrations.js";
-import { presentAudit, presentOverride } from "./present.js";
-import { ADMIN_ACTOR } from "./records.js";
+} from "../../cluster/cluster-core.js";
+import { applyMigrations, hasSchema } from "../storage/migrations.js";
+import { presentAudit, presentOverride } from "../../cluster/present.js";
+import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { SingleAlarm } from "./single-alarm.js";
-import { SqlStore } from "./sql-store.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, newSecret, newTokenId, sha256Hex } from "./tokens.js";
-import { checkAddr } from "../contract/addresses.js";
+import { SqlStore } from "../storage/sql-store.js";
+import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
+import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, PONG, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
+import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
+import { checkAddr } from "../../contract/addresses.js";
 
-import {
-  CLOSE_BLOCKED,
-  CLOSE_CREDENTIAL_GONE,
-  echoableCloseCode,
-  parseWatchMessage,
-  WATCH_HEADERS,
-  WATCH_SUBPROTOCOL,
-  type WatchAttachment,
-} from "./watchers.js";
+import { echoableCloseCode, parseWatchMessage, WATCH_HEADERS, type WatchAttachment } from "./watchers.js";
 
 /** How soon to try a renewal checkpoint again after it failed. */
 const CHECKPOINT_RETRY_MS = 1_000;
@@ -70,7 +65,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     super(ctx, env);
     this.#alarm = new SingleAlarm(ctx.storage);
     // Keep-alives from watchers are answered by the runtime, without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
       // A checkpoint window left open by the previous instance: write its kept leases soon.

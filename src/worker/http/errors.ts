@@ -4,9 +4,16 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type FieldError, problem, type ProblemInit, type ProblemKind, problemResponse } from "../problem.js";
+import { type FieldError, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
 
-export { problemResponse };
+/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
+export function problemResponse(p: ProblemInit): Response {
+  const { headers, ...body } = p;
+  return new Response(JSON.stringify(body), {
+    status: p.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
+}
 
 export class ProblemError extends Error {
   constructor(readonly problem: ProblemInit) {

@@ -4,14 +4,11 @@
  * version it was last brought up to. Pings are answered by the runtime without waking the
  * object; everything else is a JSON message.
  */
-import { RegisterRequest } from "../contract/schemas.js";
+import { RegisterRequest } from "../../contract/schemas.js";
+import { PING } from "../../contract/watch.js";
 
 /** Request headers the Worker uses to hand a validated watch upgrade to the object. */
 export const WATCH_HEADERS = { cluster: "x-peerdir-cluster", node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash", observedIp: "x-peerdir-observed-ip" } as const;
-
-/** The subprotocol a watch speaks; browsers, which cannot set headers, send `peerdir, bearer.<credential>`. */
-export const WATCH_SUBPROTOCOL = "peerdir";
-export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";
 
 export interface WatchAttachment {
   cluster: string;
@@ -25,10 +22,6 @@ export interface WatchAttachment {
   version: number;
 }
 
-/** Close codes an agent can act on (4000-4999 are the application's). */
-export const CLOSE_CREDENTIAL_GONE = 4001;
-export const CLOSE_BLOCKED = 4003;
-
 export type WatchMessage = { type: "renew"; body: RegisterRequest } | { type: "invalid"; detail: string };
 
 /** Parses what a watcher sent: `{"type":"renew","addrs":[…],"labels"?,"ttlSeconds"?}`. */
@@ -41,7 +34,7 @@ export function parseWatchMessage(raw: string | ArrayBuffer): WatchMessage {
     return { type: "invalid", detail: "not JSON" };
   }
   if (typeof data !== "object" || data === null || (data as { type?: unknown }).type !== "renew") {
-    return { type: "invalid", detail: 'the only message a watcher may send is {"type":"renew",...}; send "ping" for a keep-alive' };
+    return { type: "invalid", detail: `the only message a watcher may send is {"type":"renew",...}; send "${PING}" for a keep-alive` };
   }
   const { type: _type, ...body } = data as Record<string, unknown>;
   const parsed = RegisterRequest.safeParse(body);

@@ -6,9 +6,10 @@
  * by hash inside the cluster's Durable Object, which holds only hashes.
  */
 import type { MiddlewareHandler } from "hono";
-import { UNAUTHORIZED_HEADERS } from "../problem.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, sha256Hex } from "../directory/tokens.js";
-import { BEARER_SUBPROTOCOL_PREFIX } from "../directory/watchers.js";
+import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
+import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
+import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
+import { sha256Hex } from "../secrets.js";
 import { raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
 

@@ -1,8 +1,8 @@
 /** Admin: the nodes view, overrides (pin, block, drain), eviction and the handout preview. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { EvictRequest, Handout, NodeList, Override, OverrideList, OverrideRequest } from "../../contract/admin.js";
-import { ClusterParams, NodeParams, PeersQuery } from "../../contract/schemas.js";
-import { checkAddr } from "../../contract/addresses.js";
+import { EvictRequest, Handout, NodeList, Override, OverrideList, OverrideRequest } from "../../../contract/admin.js";
+import { ClusterParams, NodeParams, PeersQuery } from "../../../contract/schemas.js";
+import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";

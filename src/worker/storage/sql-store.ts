@@ -4,9 +4,9 @@
  * and obvious; inside the Durable Object's `#atomically` they are collected first, then applied in
  * one transaction.
  */
-import type { ChangeRecord } from "./changelog.js";
-import type { DirectoryStore, Snapshot } from "./cluster-core.js";
-import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "./records.js";
+import type { ChangeRecord } from "../../cluster/changelog.js";
+import type { DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
+import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "../../cluster/records.js";
 
 interface ClusterRow {
   name: string;

@@ -1,7 +1,7 @@
 /** Admin: the cluster's audit log, newest first, paged by cursor. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { AuditPage, AuditQuery } from "../../contract/admin.js";
-import { ClusterParams } from "../../contract/schemas.js";
+import { AuditPage, AuditQuery } from "../../../contract/admin.js";
+import { ClusterParams } from "../../../contract/schemas.js";
 import { adminAuth } from "../auth.js";
 import { bearerSecurity, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
