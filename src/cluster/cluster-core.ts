@@ -209,7 +209,14 @@ function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
 }
 
 function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels), storedExpiresAt: record.expiresAt, behind: record.behind ?? false };
+  return {
+    ...record,
+    json: peerJson(record),
+    zone: zoneOf(record.labels),
+    contentKey: contentKeyOf(record.addrs, record.labels),
+    storedExpiresAt: record.expiresAt,
+    behind: record.behind ?? false,
+  };
 }
 
 function toOverrideState(record: OverrideRecord): OverrideState {
@@ -495,13 +502,16 @@ export class ClusterCore {
   expireDue(now: number, { force = false, actor = ALARM_ACTOR }: { force?: boolean; actor?: Actor } = {}): number {
     let ended = 0;
     const due: NodeState[] = [];
-    let seen: ReadonlyMap<string, number> | null = null;
+    let refreshed = false;
     for (const state of this.#nodes.values()) {
       if (state.endedAt === null) {
         if (state.expiresAt > now) continue;
         // Lazy expiry: a socket-held lease runs to its last signal + TTL. Every socket-held lease
-        // is brought up to date in the same pass (below), so the next check is a TTL away at most.
-        seen ??= this.#refreshFromSignals();
+        // is brought up to date in the same pass, so the next check is a TTL away at most.
+        if (!refreshed) {
+          this.#refreshFromSignals();
+          refreshed = true;
+        }
         if (state.expiresAt <= now) due.push(state);
       } else if (state.endedAt + this.options.credentialRetentionMs <= now) {
         this.#forgetNode(state);
@@ -540,7 +550,7 @@ export class ClusterCore {
   }
 
   /** Extends every live lease whose node holds a watch socket to its last signal + TTL (memory only). */
-  #refreshFromSignals(): ReadonlyMap<string, number> {
+  #refreshFromSignals(): void {
     const seen = this.#signals.lastSeen();
     for (const [id, signal] of seen) {
       const state = this.#nodes.get(id);
@@ -552,7 +562,6 @@ export class ClusterCore {
         this.#markBehind(state);
       }
     }
-    return seen;
   }
 
   /** Enters or leaves the degraded state; true when it changed. Handouts say `"degraded": true` meanwhile. */
@@ -606,9 +615,13 @@ export class ClusterCore {
     for (const [key, value] of Object.entries(patch)) if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
     if (!(next.minTtlSeconds <= next.defaultTtlSeconds && next.defaultTtlSeconds <= next.maxTtlSeconds)) {
       return fail(
-        problem("bad-request", `the TTL bounds must keep minTtlSeconds ≤ defaultTtlSeconds ≤ maxTtlSeconds; this change would make them ${next.minTtlSeconds} / ${next.defaultTtlSeconds} / ${next.maxTtlSeconds}`, {
-          errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }],
-        }),
+        problem(
+          "bad-request",
+          `the TTL bounds must keep minTtlSeconds ≤ defaultTtlSeconds ≤ maxTtlSeconds; this change would make them ${next.minTtlSeconds} / ${next.defaultTtlSeconds} / ${next.maxTtlSeconds}`,
+          {
+            errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }],
+          },
+        ),
       );
     }
     const before = { ...meta.settings };
@@ -671,9 +684,29 @@ export class ClusterCore {
     }
     for (const override of this.#overrides.values()) {
       if (override.action === "pin") {
-        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({
+          id: override.node,
+          addrs: override.addrs ?? [],
+          labels: override.labels ?? {},
+          source: "pin" as const,
+          state: "active" as const,
+          expiresAt: null,
+          registeredAt: null,
+          lastRenewedAt: null,
+          observedIp: null,
+        });
       } else if (override.action === "block" && !this.#nodes.has(override.node)) {
-        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({
+          id: override.node,
+          addrs: [],
+          labels: {},
+          source: "lease" as const,
+          state: "blocked" as const,
+          expiresAt: null,
+          registeredAt: null,
+          lastRenewedAt: null,
+          observedIp: null,
+        });
       }
     }
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));
@@ -828,11 +861,9 @@ export class ClusterCore {
     if (retryAfter === 0) return null;
     const interval = this.#meta!.settings.minIntervalSeconds;
     return fail(
-      problem(
-        "rate-limited",
-        `node "${node}" is over its rate limit (bursts of ${this.options.rateBurst}, then one request per ${interval} s); retry after ${retryAfter} s`,
-        { headers: { "Retry-After": String(retryAfter) } },
-      ),
+      problem("rate-limited", `node "${node}" is over its rate limit (bursts of ${this.options.rateBurst}, then one request per ${interval} s); retry after ${retryAfter} s`, {
+        headers: { "Retry-After": String(retryAfter) },
+      }),
     );
   }
 
@@ -1016,8 +1047,5 @@ function notFoundCluster(cluster: string) {
 }
 
 function clusterFull(meta: ClusterMeta) {
-  return problem(
-    "cluster-full",
-    `cluster "${meta.name}" already has ${meta.settings.maxNodes} live nodes (its maxNodes); a node must leave or expire before another can join`,
-  );
+  return problem("cluster-full", `cluster "${meta.name}" already has ${meta.settings.maxNodes} live nodes (its maxNodes); a node must leave or expire before another can join`);
 }

@@ -16,27 +16,66 @@ export class MemoryStore implements DirectoryStore {
   floor = 0;
   degraded = false;
 
-  insertCluster(meta: ClusterMeta) { this.meta = structuredClone(meta); }
-  saveVersion(version: number) { this.meta!.version = version; }
-  saveSettings(settings: ClusterSettings) { this.meta!.settings = { ...settings }; }
-  insertJoinToken(token: JoinTokenRecord) { this.joinTokens.set(token.id, { ...token }); }
-  deleteJoinToken(id: string) { this.joinTokens.delete(id); }
+  insertCluster(meta: ClusterMeta) {
+    this.meta = structuredClone(meta);
+  }
+  saveVersion(version: number) {
+    this.meta!.version = version;
+  }
+  saveSettings(settings: ClusterSettings) {
+    this.meta!.settings = { ...settings };
+  }
+  insertJoinToken(token: JoinTokenRecord) {
+    this.joinTokens.set(token.id, { ...token });
+  }
+  deleteJoinToken(id: string) {
+    this.joinTokens.delete(id);
+  }
   saveNode(n: NodeRecord) {
     const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind } = n;
     this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind: behind ?? false }));
   }
-  saveRenewal(n: NodeRecord) { Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp }); }
-  saveBehind(id: string, behind: boolean) { const n = this.nodes.get(id); if (n) n.behind = behind; }
-  saveLeaseEnd(id: string, endedAt: number) { this.nodes.get(id)!.endedAt = endedAt; }
-  deleteNode(id: string) { this.nodes.delete(id); }
-  saveOverride(o: OverrideRecord) { this.overrides.set(o.node, structuredClone(o)); }
-  deleteOverride(node: string) { this.overrides.delete(node); }
-  insertAudit(entry: AuditRecord) { this.audit.push(entry); }
-  pruneAudit(upTo: number) { this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
-  insertChange(change: ChangeRecord) { this.changes.push({ ...change }); }
-  pruneChanges(upTo: number) { this.changes = this.changes.filter((c) => c.version > upTo); this.floor = upTo; }
-  saveDegraded(degraded: boolean) { this.degraded = degraded; }
+  saveRenewal(n: NodeRecord) {
+    Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp });
+  }
+  saveBehind(id: string, behind: boolean) {
+    const n = this.nodes.get(id);
+    if (n) n.behind = behind;
+  }
+  saveLeaseEnd(id: string, endedAt: number) {
+    this.nodes.get(id)!.endedAt = endedAt;
+  }
+  deleteNode(id: string) {
+    this.nodes.delete(id);
+  }
+  saveOverride(o: OverrideRecord) {
+    this.overrides.set(o.node, structuredClone(o));
+  }
+  deleteOverride(node: string) {
+    this.overrides.delete(node);
+  }
+  insertAudit(entry: AuditRecord) {
+    this.audit.push(entry);
+  }
+  pruneAudit(upTo: number) {
+    this.audit = this.audit.filter((e) => e.seq > upTo);
+  }
+  readAudit(limit: number, before: number | null) {
+    return this.audit
+      .filter((e) => before === null || e.seq < before)
+      .reverse()
+      .slice(0, limit);
+  }
+  insertChange(change: ChangeRecord) {
+    this.changes.push({ ...change });
+  }
+  pruneChanges(upTo: number) {
+    this.changes = this.changes.filter((c) => c.version > upTo);
+    this.floor = upTo;
+  }
+  saveDegraded(degraded: boolean) {
+    this.degraded = degraded;
+  }
 
   snapshot(): Snapshot {
     return {

@@ -20,7 +20,16 @@ function cluster(ttls: number[]) {
   core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
   core.updateSettings({ cluster: "c", now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
   ttls.forEach((ttl, i) => {
-    const r = core.register({ cluster: "c", node: `n${i}`, tokenHash: JOIN, addrs: ["/ip4/10.0.0.1/tcp/1"], ttlSeconds: ttl, observedIp: null, now: T0, fresh: { credential: `c${i}`, hash: `c${i}` } });
+    const r = core.register({
+      cluster: "c",
+      node: `n${i}`,
+      tokenHash: JOIN,
+      addrs: ["/ip4/10.0.0.1/tcp/1"],
+      ttlSeconds: ttl,
+      observedIp: null,
+      now: T0,
+      fresh: { credential: `c${i}`, hash: `c${i}` },
+    });
     expect(r.ok).toBe(true);
   });
   return { store, sockets, signals, core };
@@ -100,7 +109,15 @@ describe("socket-held leases", () => {
           const last = ttls.map(() => T0);
           for (const r of renewals) {
             now += r.afterMs;
-            const renewed = core.register({ cluster: "c", node: `n${r.node}`, tokenHash: `c${r.node}`, addrs: ["/ip4/10.0.0.1/tcp/1"], ttlSeconds: ttls[r.node], observedIp: null, now });
+            const renewed = core.register({
+              cluster: "c",
+              node: `n${r.node}`,
+              tokenHash: `c${r.node}`,
+              addrs: ["/ip4/10.0.0.1/tcp/1"],
+              ttlSeconds: ttls[r.node],
+              observedIp: null,
+              now,
+            });
             if (renewed.ok) last[r.node] = now;
           }
           // Plain renewals were never written: storage still has the registration's expiry.
@@ -108,10 +125,20 @@ describe("socket-held leases", () => {
           const restartAt = now + restartAfter;
           // n3 may hold a socket that survived (a hibernation): it runs from its last ping instead.
           if (socket) sockets.set("n3", now);
-          const liveInStorage = new Set(store.snapshot().nodes.filter((n) => n.endedAt === null).map((n) => n.id));
+          const liveInStorage = new Set(
+            store
+              .snapshot()
+              .nodes.filter((n) => n.endedAt === null)
+              .map((n) => n.id),
+          );
           const storedEnd = new Map(store.snapshot().nodes.map((n) => [n.id, n.expiresAt]));
           // Storage says which leases fell behind (a plain renewal moved them past what it holds).
-          const behind = new Set(store.snapshot().nodes.filter((n) => n.behind).map((n) => n.id));
+          const behind = new Set(
+            store
+              .snapshot()
+              .nodes.filter((n) => n.behind)
+              .map((n) => n.id),
+          );
           const restarted = new ClusterCore(store, store.snapshot(), OPTIONS, { loadedAt: restartAt, signals });
           const checks: { at: number; id: string; live: boolean }[] = [];
           ttls.forEach((ttl, i) => {

@@ -23,7 +23,9 @@ async function viewExpiry(cluster: string, node: string): Promise<number | null>
 }
 
 async function openWatch(cluster: string, node: string, credential: string) {
-  const res = await exports.default.fetch(new Request(`http://peerdir.test/v1/clusters/${cluster}/nodes/${node}/watch`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${credential}` } }));
+  const res = await exports.default.fetch(
+    new Request(`http://peerdir.test/v1/clusters/${cluster}/nodes/${node}/watch`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${credential}` } }),
+  );
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   const messages: string[] = [];
@@ -34,7 +36,12 @@ async function openWatch(cluster: string, node: string, credential: string) {
   });
   ws.accept();
   const next = async () => {
-    for (let i = 0; i < 300 && messages.length === 0; i++) await new Promise<void>((r) => ((wake = r), setTimeout(r, 10)));
+    for (let i = 0; i < 300 && messages.length === 0; i++) {
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 10);
+      });
+    }
     return messages.shift();
   };
   expect(JSON.parse((await next())!)).toMatchObject({ type: "snapshot" });
@@ -69,7 +76,10 @@ describe("leases", () => {
     vi.setSystemTime(real);
     watch.ws.send("ping");
     expect(await watch.next()).toBe("pong");
-    const pingedAt = await runInDurableObject(env.CLUSTER.getByName("sl-ping"), (_i: ClusterDirectory, state) => state.getWebSocketAutoResponseTimestamp(state.getWebSockets("a")[0])?.getTime() ?? null);
+    const pingedAt = await runInDurableObject(
+      env.CLUSTER.getByName("sl-ping"),
+      (_i: ClusterDirectory, state) => state.getWebSocketAutoResponseTimestamp(state.getWebSockets("a")[0])?.getTime() ?? null,
+    );
     expect(pingedAt).not.toBe(null);
     const stored = await storedExpiry("sl-ping", "a");
     expect(stored).toBe(real - 8_000 + TTL_SECONDS * 1000);

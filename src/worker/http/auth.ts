@@ -74,7 +74,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("Authorization"));
     if (!c.env.ADMIN_TOKEN) {
-      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npx wrangler secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
+      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
     const role = await adminRole(await sha256Hex(token), c.env);
     if (role === "write") return next();
@@ -95,9 +95,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
  */
 export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = options.websocket
-      ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol"))
-      : bearerToken(c.req.header("Authorization"));
+    const token = options.websocket ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol")) : bearerToken(c.req.header("Authorization"));
     const tokenHash = await sha256Hex(token);
     if ((await adminRole(tokenHash, c.env)) !== null) {
       raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");

@@ -253,7 +253,11 @@ export class ClusterDirectory extends DurableObject<Env> {
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
     server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
-    const offered = request.headers.get("Sec-WebSocket-Protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const offered =
+      request.headers
+        .get("Sec-WebSocket-Protocol")
+        ?.split(",")
+        .map((p) => p.trim()) ?? [];
     const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers: protocol });
   }
