@@ -67,8 +67,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   readonly #waiters = new Set<() => void>();
   /** When the last expiry check ran, for coalescing the next one. */
   #lastCheckAt = 0;
-  /** Each watch socket's last renew message, as received and as validated, to skip validating it again. */
-  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; addrs: string[]; labels: Record<string, string> | undefined; ttlSeconds: number | undefined }>();
+  /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
+  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: Omit<RegisterInput, "now" | "fresh"> }>();
   readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -264,11 +264,12 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   /** A watcher renewing its lease over the socket: `{"type":"renew","addrs":[…],…}`. */
   async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch) return;
-    // The same message as last time on this socket was valid then and is now: skip validating it.
+    // The same message as last time on this socket was valid then and is now: skip validating it
+    // (and reading the attachment again: the socket's node, credential and IP never change).
     let renew = this.#lastRenew.get(ws);
     if (renew === undefined || renew.raw !== raw) {
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (!watch) return;
       const message = parseWatchMessage(raw);
       if (message.type === "invalid") {
         ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
@@ -276,13 +277,12 @@ export class ClusterDirectory extends DurableObject<Env> {
       }
       const { body } = message;
       const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
-      renew = { raw: raw as string, addrs, labels: body.labels, ttlSeconds: body.ttlSeconds };
+      const input = { cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, addrs, labels: body.labels, ttlSeconds: body.ttlSeconds, observedIp: watch.observedIp };
+      renew = { raw: raw as string, input };
       this.#lastRenew.set(ws, renew);
     }
-    const { addrs, labels, ttlSeconds } = renew;
-    const outcome = await this.#apply((now) =>
-      this.#core.register({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, addrs, labels, ttlSeconds, observedIp: watch.observedIp, now }),
-    );
+    const { input } = renew;
+    const outcome = await this.#apply((now) => this.#core.register({ ...input, now }));
     ws.send(JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail }));
   }
 
