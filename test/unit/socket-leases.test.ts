@@ -18,10 +18,9 @@ function cluster(ttls: number[]) {
   const signals = { lastSeen: () => sockets };
   const core = new ClusterCore(store, store.snapshot(), OPTIONS, { signals });
   core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
-  core.updateSettings({ cluster: "c", now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
+  core.updateSettings({ now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
   ttls.forEach((ttl, i) => {
     const r = core.register({
-      cluster: "c",
       node: `n${i}`,
       tokenHash: JOIN,
       addrs: ["/ip4/10.0.0.1/tcp/1"],
@@ -35,7 +34,7 @@ function cluster(ttls: number[]) {
   return { store, sockets, signals, core };
 }
 
-const live = (core: ClusterCore, id: string, now: number) => core.peers({ cluster: "c", node: id, tokenHash: `c${id.slice(1)}`, now }).ok;
+const live = (core: ClusterCore, id: string, now: number) => core.peers({ node: id, tokenHash: `c${id.slice(1)}`, now }).ok;
 /** Gaps between pings, each shorter than the TTL (10 s): a node that pings this way stays live. */
 const pings = fc.array(fc.integer({ min: 1, max: 9_999 }), { minLength: 1, maxLength: 30 });
 
@@ -46,7 +45,7 @@ describe("socket-held leases", () => {
         const { store, sockets, core } = cluster([10, 3600]);
         const writes = JSON.stringify(store.snapshot().nodes);
         let now = T0 + openAfter;
-        expect(core.startWatch({ cluster: "c", node: "n0", tokenHash: "c0", now }).ok).toBe(true);
+        expect(core.startWatch({ node: "n0", tokenHash: "c0", now }).ok).toBe(true);
         sockets.set("n0", now);
         for (const gap of gaps) {
           now += gap;
@@ -73,7 +72,7 @@ describe("socket-held leases", () => {
       fc.property(pings, fc.integer({ min: 0, max: 9_999 }), (gaps, closeAfter) => {
         const { store, sockets, core } = cluster([10]);
         let now = T0;
-        core.startWatch({ cluster: "c", node: "n0", tokenHash: "c0", now });
+        core.startWatch({ node: "n0", tokenHash: "c0", now });
         sockets.set("n0", now);
         for (const gap of gaps) {
           now += gap;
@@ -110,7 +109,6 @@ describe("socket-held leases", () => {
           for (const r of renewals) {
             now += r.afterMs;
             const renewed = core.register({
-              cluster: "c",
               node: `n${r.node}`,
               tokenHash: `c${r.node}`,
               addrs: ["/ip4/10.0.0.1/tcp/1"],
