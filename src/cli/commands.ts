@@ -4,7 +4,7 @@
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
 import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
-import { addressPolicy, decimalNumber, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
+import { addressPolicy, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
 import type { CommandId } from "./spec.js";
 import * as view from "./views.js";
@@ -93,7 +93,8 @@ const clusterExpire: Command = async (ctx, { args }) => {
 };
 
 const tokenCreate: Command = async (ctx, { args, options }) => {
-  const body = await ctx.client.createJoinToken(args.CLUSTER, str(options["expires-at"]));
+  const expiresAt = str(options["expires-at"]);
+  const body = await ctx.client.createJoinToken(args.CLUSTER, expiresAt === undefined ? undefined : isoTimeWithZone(expiresAt, "expires-at"));
   print(ctx, body, () => view.createdTokenView(args.CLUSTER, body));
 };
 
@@ -124,7 +125,7 @@ const credentialRevoke: Command = async (ctx, { args }) => {
 
 const withExpiry = (options: OptionValues) => {
   const expiresAt = str(options["expires-at"]);
-  return expiresAt === undefined ? {} : { expiresAt };
+  return expiresAt === undefined ? {} : { expiresAt: isoTimeWithZone(expiresAt, "expires-at") };
 };
 
 const pin: Command = async (ctx, { args, options }) => {
