@@ -90,7 +90,13 @@ function findWords(argv: readonly string[]): { words: string[]; at: number[]; he
       if (global?.arg && !token.includes("=")) i++;
       else if (!global && name !== "h" && words.length === 0) {
         const known = COMMANDS.some((c) => c.options.some((o) => o.flag === name));
-        const hint = known ? "" : didYouMean(name, GLOBAL_OPTIONS.map((o) => o.flag), (f) => `--${f}`);
+        const hint = known
+          ? ""
+          : didYouMean(
+              name,
+              GLOBAL_OPTIONS.map((o) => o.flag),
+              (f) => `--${f}`,
+            );
         throw new UsageError(hint ? `unknown option ${token}${hint}` : `${token} is not an option of peerdir itself; put a command's options after the command`);
       }
       continue;

@@ -282,7 +282,6 @@ describe("nodes, overrides and the handout preview", () => {
     expect((await json<NodeList>(["node", "list", "cli-nodes"])).nodes.map((n) => n.id)).toEqual(["node-b"]);
 
     refused(await cli(["pin", "cli-nodes", "x", "--addr", "not-a-multiaddr", "--reason", "r"]), /^peerdir: Bad request \(400\): .*\/addrs\/0/);
-
   });
 });
 

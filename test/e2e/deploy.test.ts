@@ -22,16 +22,19 @@ const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
 const environments = [...toml.matchAll(/^\[env\.([a-z]+)\]$/gm)].map((m) => m[1]);
 const docs = readFileSync(join(root, "docs/deploy.md"), "utf8");
 /** Every command line in the guide's sh blocks that runs wrangler or the deploy script. */
-const documented = [...docs.matchAll(/```sh\n([\s\S]*?)```/g)]
-  .flatMap((m) => m[1].split("\n"))
-  .filter((line) => /^npm run (wrangler|deploy) -- /.test(line));
+const documented = [...docs.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n")).filter((line) => /^npm run (wrangler|deploy) -- /.test(line));
 
 /** The bindings table wrangler prints, one line per binding, without the "local"/remote column. */
 const bindingsOf = (output: string) =>
   output
     .split("\n")
     .filter((line) => line.startsWith("env."))
-    .map((line) => line.split(/\s{2,}/).slice(0, 2).join(" "))
+    .map((line) =>
+      line
+        .split(/\s{2,}/)
+        .slice(0, 2)
+        .join(" "),
+    )
     .sort();
 
 describe(`deploying (Node ${version})`, () => {

@@ -74,9 +74,11 @@ describe(`the new-user path on Node ${version}`, () => {
     expect(blocks(readme, "Quick start")[0].trim()).toBe("npm install && npm start");
     const start = background(cwd, `exec npm start -- --port ${port}`);
     jobs.push(start);
-    await waitFor("npm start to announce the directory", async () => (start.output().includes(`peerdir: directory at http://127.0.0.1:${port}`) ? true : undefined), 90_000).catch((err) => {
-      throw new Error(`${err}\n${start.output()}`);
-    });
+    await waitFor("npm start to announce the directory", async () => (start.output().includes(`peerdir: directory at http://127.0.0.1:${port}`) ? true : undefined), 90_000).catch(
+      (err) => {
+        throw new Error(`${err}\n${start.output()}`);
+      },
+    );
     expect(readFileSync(join(cwd, ".dev.vars"), "utf8")).toMatch(/^ADMIN_TOKEN=\S{40,}$/m);
 
     const walkthrough = await sh(blocks(readme, "Walkthrough")[0]);
@@ -85,7 +87,11 @@ describe(`the new-user path on Node ${version}`, () => {
     const [first, second, probe] = blocks(readme, "Agent quick start");
     // The first agent listens on the default 127.0.0.1:7946; here on a free port instead.
     jobs.push(background(cwd, `${localize(first).trimEnd()} --listen 127.0.0.1:${agentA}`));
-    await waitFor("the quick-start cluster's join token", async () => (readFileSync(join(cwd, ".tmp/quickstart.join-token"), "utf8").startsWith("pdj_") ? true : undefined), 30_000);
+    await waitFor(
+      "the quick-start cluster's join token",
+      async () => (readFileSync(join(cwd, ".tmp/quickstart.join-token"), "utf8").startsWith("pdj_") ? true : undefined),
+      30_000,
+    );
     jobs.push(background(cwd, localize(second)));
     const documented = /^The first prints `(.+)`\.$/m.exec(readme)?.[1];
     expect(documented).toBeDefined();
