@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain script without type declarations
 import { BUDGET_GZIP_KIB } from "../../scripts/deploy.mjs";
 import { envWithNode, oldestNode } from "../support/nodes.js";
 
