@@ -92,9 +92,14 @@ const clusterExpire: Command = async (ctx, { args }) => {
   print(ctx, body, () => `Expired ${body.expired} lease${body.expired === 1 ? "" : "s"} past their expiry in cluster ${args.NAME}.`);
 };
 
-const tokenCreate: Command = async (ctx, { args, options }) => {
+const withExpiry = (options: OptionValues): { expiresAt?: string } => {
   const expiresAt = str(options["expires-at"]);
-  const body = await ctx.client.createJoinToken(args.CLUSTER, expiresAt === undefined ? undefined : isoTimeWithZone(expiresAt, "expires-at"));
+  return expiresAt === undefined ? {} : { expiresAt: isoTimeWithZone(expiresAt, "expires-at") };
+};
+
+const tokenCreate: Command = async (ctx, { args, options }) => {
+  const { expiresAt } = withExpiry(options);
+  const body = await ctx.client.createJoinToken(args.CLUSTER, expiresAt);
   print(ctx, body, () => view.createdTokenView(args.CLUSTER, body));
 };
 
@@ -121,11 +126,6 @@ const overrideList: Command = async (ctx, { args }) => {
 const credentialRevoke: Command = async (ctx, { args }) => {
   await ctx.client.revokeCredential(args.CLUSTER, args.NODE);
   done(ctx, `Revoked the credential of ${args.NODE} in cluster ${args.CLUSTER}; it must register again with a join token.`);
-};
-
-const withExpiry = (options: OptionValues) => {
-  const expiresAt = str(options["expires-at"]);
-  return expiresAt === undefined ? {} : { expiresAt: isoTimeWithZone(expiresAt, "expires-at") };
 };
 
 const pin: Command = async (ctx, { args, options }) => {
