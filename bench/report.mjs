@@ -459,9 +459,13 @@ ${chart}
     const lat = (kind) => (k.latencyMs[kind] ? `${n(k.latencyMs[kind].p50, 2)} / ${n(k.latencyMs[kind].p99, 2)}` : "–");
     parts.push(`## Soak: \`npm run soak\`
 
-${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)} s against local workerd (TTL ${k.config.ttlSeconds} s,
-handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal).
-The requested run is 1,000 nodes for 10 minutes; this is the longest run made so far.
+${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)} s against local workerd, TTL ${k.config.ttlSeconds} s, ${
+      (k.config.transport ?? "http") === "watch"
+        ? `**on socket-held leases**: each node joins with one \`PUT\`, opens its watch socket (\`limit=${k.config.limit}\`) and pings it every
+\`renewAfterSeconds\` (no renewal requests), and checks its lease with a \`GET …/peers\` (If-None-Match) every ${k.config.verifyEverySeconds} s;
+churn ${k.config.churn} per ping`
+        : `renewing over HTTP, handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal`
+    }.
 
 ${table(
   ["measure", "value"],
@@ -471,8 +475,27 @@ ${table(
     ["errors", n(k.errors, 0)],
     ["lost leases", n(k.lostLeases, 0)],
     ["live at the end (directory / nodes' own view)", `${k.liveAtEnd.directory} / ${k.liveAtEnd.nodes}`],
-    ["renew p50 / p99, ms", lat("renew")],
-    ["peers p50 / p99, ms", lat("peers")],
+    ...((k.config.transport ?? "http") === "watch"
+      ? [
+          ["ping → pong p50 / p99, ms", lat("ping")],
+          ["lease check (GET …/peers) p50 / p99, ms", lat("verify")],
+        ]
+      : [
+          ["renew p50 / p99, ms", lat("renew")],
+          ["peers p50 / p99, ms", lat("peers")],
+        ]),
+    ...(k.storageWrites
+      ? [
+          [
+            `rows written in the steady window (${n(k.storageWrites.windowSeconds, 0)} s): SQL + alarms`,
+            `${n(k.storageWrites.sqlRowsWritten, 0)} + ${n(k.storageWrites.alarmsSet, 0)}`,
+          ],
+          [
+            "**rows written per node per hour** (with the alarms / leases alone)",
+            `**${n(k.storageWrites.rowsPerNodePerHour, 3)}** / ${n(k.storageWrites.leaseRowsPerNodePerHour, 3)}`,
+          ],
+        ]
+      : []),
     ...(k.memory.heapEarlyMiB != null
       ? [
           [
@@ -494,7 +517,15 @@ ${table(
   The directory's own in-memory caches are
   bounded by design (handout bodies at 8 MiB of text, address verdicts at 4,096 entries, the change log by
   version count and max TTL).
-`);
+${
+  k.storageWrites
+    ? `- **Rows written** are counted inside workerd by \`bench/lib/counting-worker.js\` (the real bundle, with the cluster
+  object's \`sql.exec\` and \`setAlarm\` counted: \`cursor.rowsWritten\` of every statement, one row per alarm set, as
+  Cloudflare bills them), from the end of warm-up to the end. In steady state the leases write nothing; what is
+  left is the cluster's expiry-check alarm, one row per check for the whole cluster.
+`
+    : ""
+}`);
   }
 
   parts.push(hotPathsSection());

@@ -4,9 +4,13 @@
  *
  * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in the workerd
  * binary, as bench/lib/directory.mjs does for the benchmarks, and runs N simulated nodes against one
- * cluster for the given time. Each node joins with the join token, then renews at the
- * `renewAfterSeconds` the directory hands it, asks for its handout (with If-None-Match, so
- * mostly 304s) every few seconds, and now and then leaves and joins again. It checks:
+ * cluster for the given time. Each node joins with the join token, then, on the default
+ * `--transport watch`, holds a watch socket (the agent's default transport), pings it every
+ * `renewAfterSeconds` (socket-held leases: no renewal requests at all), hears its handout's
+ * changes on it, and checks its lease with a `GET …/peers` (If-None-Match: a 304) every
+ * `--verify-every` seconds; with `--transport http` it renews with `PUT` at `renewAfterSeconds`
+ * and asks for its handout every `--peers-every` seconds. With `--churn`, nodes now and then
+ * leave and join again. It checks:
  *   - 0 errors: every answer is the one expected (no 4xx/5xx, no network error);
  *   - 0 lost leases: a live node never finds its lease gone (a renewal answering 201, a peers
  *     request answering 404), and at the end the directory's live count equals the nodes that
@@ -16,11 +20,15 @@
  *     workerd's RSS is recorded too; it covers the whole local runtime (and grew under load even
  *     for a trivial Worker when it ran through Miniflare; see docs/BENCHMARKS.md), so the heap is
  *     what tells a leak in the directory.
+ * And it reports the rows the cluster's object wrote per node per hour in the steady window
+ * (after warm-up), counted in workerd by bench/lib/counting-worker.js as Cloudflare bills them
+ * (SQL rows written, plus one per alarm set), by statement.
  * Writes bench/results/soak.json and prints a summary; exits 1 when a check fails.
  *
- * Flags: --nodes N (1000) --minutes M (10) or --seconds S, --ttl S (30: lease length asked
- * for; renewals come every ~ttl/3), --peers-every S (5), --limit K (20: handout size asked for),
- * --churn P (0.02: chance per renewal that a node leaves and rejoins later), --out FILE.
+ * Flags: --nodes N (1000) --minutes M (10) or --seconds S, --transport watch|http (watch),
+ * --ttl S (30: lease length asked for; pings or renewals come every ~ttl/3), --peers-every S (5,
+ * http), --verify-every S (30, watch), --limit K (20: handout size asked for), --churn P (0 on
+ * watch, 0.02 on http: chance per ping or renewal that a node leaves and rejoins later), --out FILE.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -36,10 +44,12 @@ const { values: flags } = parseArgs({
     nodes: { type: "string", default: "1000" },
     minutes: { type: "string" },
     seconds: { type: "string" },
+    transport: { type: "string", default: "watch" },
     ttl: { type: "string", default: "30" },
     "peers-every": { type: "string", default: "5" },
+    "verify-every": { type: "string", default: "30" },
     limit: { type: "string", default: "20" },
-    churn: { type: "string", default: "0.02" },
+    churn: { type: "string" },
     out: { type: "string", default: join(root, "bench/results/soak.json") },
   },
 });
@@ -48,7 +58,10 @@ const DURATION_MS = (flags.seconds ? Number(flags.seconds) : Number(flags.minute
 const TTL = Number(flags.ttl);
 const PEERS_EVERY_MS = Number(flags["peers-every"]) * 1000;
 const LIMIT = Number(flags.limit);
-const CHURN = Number(flags.churn);
+const TRANSPORT = flags.transport;
+if (TRANSPORT !== "watch" && TRANSPORT !== "http") throw new Error("--transport is watch or http");
+const CHURN = Number(flags.churn ?? (TRANSPORT === "watch" ? 0 : 0.02));
+const VERIFY_EVERY_MS = Number(flags["verify-every"]) * 1000;
 const CLUSTER = "soak";
 /** Memory is judged after this warm-up (JIT, SQLite page cache, handout caches fill up)... */
 const WARMUP_MS = Math.min(120_000, DURATION_MS / 3);
@@ -58,7 +71,9 @@ const MIN_STEADY_MS = 180_000;
 if (!existsSync(join(root, "dist/worker/index.js"))) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
 
 const inspectorPort = await freePort();
-const dir = await startDirectory({ vars: { NODE_RATE_BURST: "10" }, inspectorPort });
+const dir = await startDirectory({ vars: { NODE_RATE_BURST: "10" }, inspectorPort, wrap: join(root, "bench/lib/counting-worker.js") });
+/** What the cluster's object wrote so far (bench/lib/counting-worker.js). */
+const storageTally = async () => (await fetch(`${dir.url}/__soak/storage`)).json();
 const inspector = await connectInspector(inspectorPort);
 const adminHeaders = { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" };
 async function adminCall(method, path, body) {
@@ -83,7 +98,8 @@ const stats = {
   latencies: {},
 };
 function count(kind, status, ms) {
-  stats.requests++;
+  // Pings and pushed deltas are WebSocket messages, not requests.
+  if (kind !== "ping" && kind !== "delta") stats.requests++;
   const k = (stats.byKind[kind] ??= {});
   k[status] = (k[status] ?? 0) + 1;
   (stats.latencies[kind] ??= []).push(ms);
@@ -114,7 +130,111 @@ async function request(kind, method, path, token, body, headers = {}) {
   }
 }
 
-/** One simulated node: join, then renew / read peers / sometimes leave and come back. */
+/** One watch socket of a node: resolves once the first message (the snapshot) arrived. */
+function openWatch(node, id) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const ws = new WebSocket(`${dir.url.replace(/^http/, "ws")}/v1/clusters/${CLUSTER}/nodes/${id}/watch?limit=${LIMIT}`, ["peerdir", `bearer.${node.credential}`]);
+    const watch = { ws, pong: null, open: false, closedByUs: false };
+    ws.onmessage = (event) => {
+      if (event.data === "pong") {
+        watch.pong?.();
+        watch.pong = null;
+        return;
+      }
+      const msg = JSON.parse(event.data);
+      if (!watch.open) {
+        watch.open = true;
+        count("watch", 101, performance.now() - started);
+        resolve(watch);
+      } else if (msg.type === "delta") count("delta", "received", 0);
+      else if (msg.type === "error") error(`watch ${id}: ${event.data.slice(0, 200)}`);
+    };
+    ws.onclose = (event) => {
+      if (!watch.open) {
+        count("watch", "refused", performance.now() - started);
+        error(`watch ${id}: closed before its snapshot (${event.code})`);
+        resolve(null);
+      } else if (!watch.closedByUs && !stopping) error(`watch ${id}: closed by the directory (${event.code} ${event.reason})`);
+      watch.pong?.(false);
+    };
+  });
+}
+
+/** One simulated node on the watch transport: join, open the socket, ping it; now and then leave and come back. */
+async function simulateWatch(i) {
+  const id = `node-${String(i).padStart(5, "0")}`;
+  const path = `/v1/clusters/${CLUSTER}/nodes/${id}`;
+  const body = { addrs: [addrOf(i)], labels: { zone: `z${i % 4}` }, ttlSeconds: TTL };
+  const node = { id, credential: null, live: false, watch: null, pingEvery: TTL * 333, pingAt: 0, verifyAt: 0, etag: null };
+  await sleep(Math.random() * Math.min(10_000, DURATION_MS / 10)); // stagger the joins
+
+  const joinNow = async () => {
+    const res = await request("join", "PUT", path, node.credential ?? joinToken, body);
+    if (res.status !== 201) return error(`join ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+    const json = JSON.parse(res.text);
+    if (json.credential) node.credential = json.credential;
+    node.live = true;
+    stats.joins++;
+    node.pingEvery = json.renewAfterSeconds * 1000;
+    node.watch = await openWatch(node, id);
+    node.pingAt = Date.now() + node.pingEvery * Math.random();
+    node.verifyAt = Date.now() + VERIFY_EVERY_MS * Math.random();
+  };
+  await joinNow();
+
+  while (!stopping) {
+    const now = Date.now();
+    if (!node.live || !node.watch) {
+      await sleep(2000 + Math.random() * 5000);
+      if (!stopping && !node.live) await joinNow();
+      continue;
+    }
+    if (now >= node.pingAt) {
+      if (Math.random() < CHURN) {
+        node.watch.closedByUs = true;
+        node.watch.ws.close(1000, "leaving");
+        const res = await request("leave", "DELETE", path, node.credential);
+        if (res.status !== 204) error(`leave ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+        node.live = false;
+        node.watch = null;
+        stats.leaves++;
+        continue;
+      }
+      // The heartbeat: answered by the runtime, which notes the time; it holds the lease.
+      const started = performance.now();
+      const answered = await new Promise((resolve) => {
+        node.watch.pong = () => resolve(true);
+        const timer = setTimeout(() => resolve(false), 5000);
+        node.watch.ws.send("ping");
+        const done = node.watch.pong;
+        node.watch.pong = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+      count("ping", answered ? "pong" : "timeout", performance.now() - started);
+      if (!answered && !stopping) error(`ping ${id}: no pong within 5 s`);
+      node.pingAt = Date.now() + node.pingEvery * (0.9 + 0.2 * Math.random());
+    } else if (now >= node.verifyAt) {
+      const res = await request("verify", "GET", `${path}/peers?limit=${LIMIT}`, node.credential, undefined, node.etag ? { "If-None-Match": node.etag } : {});
+      if (res.status === 200) node.etag = res.etag;
+      else if (res.status === 404) {
+        stats.lostLeases++;
+        error(`verify ${id}: the lease was gone (404)`);
+      } else if (res.status !== 304) error(`verify ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+      node.verifyAt = Date.now() + VERIFY_EVERY_MS * (0.8 + 0.4 * Math.random());
+    }
+    await sleep(Math.max(5, Math.min(node.pingAt, node.verifyAt) - Date.now()));
+  }
+  if (node.watch) {
+    node.watch.closedByUs = true;
+    node.watch.ws.close(1000, "done");
+  }
+  return node;
+}
+
+/** One simulated node on HTTP: join, then renew / read peers / sometimes leave and come back. */
 async function simulate(i) {
   const id = `node-${String(i).padStart(5, "0")}`;
   const path = `/v1/clusters/${CLUSTER}/nodes/${id}`;
@@ -183,16 +303,23 @@ const sampler = setInterval(async () => {
 }, 5000);
 
 console.log(
-  `soak: ${NODES} nodes for ${DURATION_MS / 1000} s against ${dir.url} (workerd pid ${dir.pid}); ttl ${TTL} s, peers every ${PEERS_EVERY_MS / 1000} s, limit ${LIMIT}, churn ${CHURN}`,
+  `soak: ${NODES} nodes on ${TRANSPORT} for ${DURATION_MS / 1000} s against ${dir.url} (workerd pid ${dir.pid}); ttl ${TTL} s, ${TRANSPORT === "watch" ? `verify every ${VERIFY_EVERY_MS / 1000} s` : `peers every ${PEERS_EVERY_MS / 1000} s`}, limit ${LIMIT}, churn ${CHURN}`,
 );
+// Storage writes in the steady window: from the end of warm-up to the end.
+let tallyStart = null;
+const tallyTimer = setTimeout(async () => {
+  tallyStart = { at: Date.now(), ...(await storageTally()) };
+}, WARMUP_MS);
 const progress = setInterval(() => {
   const s = samples[samples.length - 1];
   console.log(
     `  t=${Math.round((Date.now() - started) / 1000)}s requests=${stats.requests} errors=${stats.errorCount} lost=${stats.lostLeases} rss=${s?.rssMiB ?? "?"} MiB heap=${s?.heapMiB ?? "?"} MiB`,
   );
 }, 30_000);
-const runs = Array.from({ length: NODES }, (_, i) => simulate(i));
+const runs = Array.from({ length: NODES }, (_, i) => (TRANSPORT === "watch" ? simulateWatch(i) : simulate(i)));
 await sleep(DURATION_MS);
+const tallyEnd = { at: Date.now(), ...(await storageTally()) };
+clearTimeout(tallyTimer);
 stopping = true;
 const nodes = await Promise.all(runs);
 clearInterval(sampler);
@@ -234,10 +361,33 @@ const heapLate = median(steady.slice(-fifth), "heapMiB");
 const growth = heapEarly ? (heapLate - heapEarly) / heapEarly : null;
 const memoryConclusive = DURATION_MS - WARMUP_MS >= MIN_STEADY_MS;
 const memoryFlat = growth !== null && growth < 0.2;
+const writes = (() => {
+  if (!tallyStart) return null;
+  const hours = (tallyEnd.at - tallyStart.at) / 3_600_000;
+  const sqlRows = tallyEnd.sqlRowsWritten - tallyStart.sqlRowsWritten;
+  const alarms = tallyEnd.alarmsSet - tallyStart.alarmsSet;
+  return {
+    windowSeconds: Math.round(hours * 3600),
+    sqlRowsWritten: sqlRows,
+    alarmsSet: alarms,
+    rowsWritten: sqlRows + alarms,
+    rowsPerNodePerHour: round((sqlRows + alarms) / NODES / hours, 3),
+    leaseRowsPerNodePerHour: round(sqlRows / NODES / hours, 3),
+    how: "counted in workerd by bench/lib/counting-worker.js: cursor.rowsWritten of every SQL statement of the cluster object, plus one row per setAlarm (as Cloudflare bills them), from the end of warm-up to the end",
+  };
+})();
 
 const result = {
   date: new Date().toISOString(),
-  config: { nodes: NODES, seconds: DURATION_MS / 1000, ttlSeconds: TTL, peersEverySeconds: PEERS_EVERY_MS / 1000, limit: LIMIT, churn: CHURN },
+  config: {
+    nodes: NODES,
+    transport: TRANSPORT,
+    seconds: DURATION_MS / 1000,
+    ttlSeconds: TTL,
+    ...(TRANSPORT === "watch" ? { verifyEverySeconds: VERIFY_EVERY_MS / 1000 } : { peersEverySeconds: PEERS_EVERY_MS / 1000 }),
+    limit: LIMIT,
+    churn: CHURN,
+  },
   elapsedSeconds: Math.round(elapsedS),
   requests: stats.requests,
   requestsPerSecond: Math.round(stats.requests / elapsedS),
@@ -249,6 +399,7 @@ const result = {
   errorSamples: stats.errors,
   lostLeases: stats.lostLeases,
   liveAtEnd: { directory: detail.nodes, nodes: believedLive },
+  storageWrites: writes,
   memory: {
     heapEarlyMiB: heapEarly,
     heapLateMiB: heapLate,
@@ -279,6 +430,10 @@ console.log(
   `  directory JS heap after GC: ${heapEarly} MiB after warm-up → ${heapLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`,
 );
 console.log(`  workerd RSS (the whole local runtime): ${rssEarly} → ${rssLate} MiB`);
+if (writes)
+  console.log(
+    `  rows written in the steady window (${writes.windowSeconds} s): ${writes.rowsWritten} (${writes.sqlRowsWritten} by SQL, ${writes.alarmsSet} alarms) = ${writes.rowsPerNodePerHour} per node per hour (${writes.leaseRowsPerNodePerHour} without the alarms)`,
+  );
 if (stats.errors.length) console.log(`  first errors:\n    ${stats.errors.slice(0, 10).join("\n    ")}`);
 console.log(`  written to ${flags.out}`);
 process.exit(result.pass ? 0 : 1);

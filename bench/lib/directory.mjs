@@ -42,7 +42,7 @@ function workerdBinary() {
 const capnpString = (s) => JSON.stringify(String(s));
 
 /** A workerd config (capnp text) serving dist/worker/index.js on `port`. */
-function workerdConfig({ port, storageDir, settings, bindings }) {
+function workerdConfig({ port, storageDir, settings, bindings, wrapped }) {
   const textBindings = Object.entries(bindings).map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`);
   const doBindings = settings.durableObjects.map((d) => `(name = ${capnpString(d.binding)}, durableObjectNamespace = ${capnpString(d.className)})`);
   const namespaces = settings.durableObjects.map((d) => `(className = ${capnpString(d.className)}, uniqueKey = ${capnpString(`peerdir-bench-${d.className}`)}, enableSql = true)`);
@@ -55,7 +55,7 @@ const config :Workerd.Config = (
   sockets = [(name = "http", address = ${capnpString(`127.0.0.1:${port}`)}, http = (), service = "peerdir")],
 );
 const peerdir :Workerd.Worker = (
-  modules = [(name = "index.js", esModule = embed "index.js")],
+  modules = [(name = "index.js", esModule = embed "index.js")${wrapped ? `, (name = "peerdir.js", esModule = embed "peerdir.js")` : ""}],
   compatibilityDate = ${capnpString(settings.compatibilityDate)},
   compatibilityFlags = [${settings.compatibilityFlags.map(capnpString).join(", ")}],
   bindings = [${[...textBindings, ...doBindings].join(", ")}],
@@ -70,6 +70,8 @@ export async function startDirectory(options = {}) {
   // options.vars: overrides of wrangler.toml [vars].
   // options.tree: another checkout to run (bench/compare.mjs): its dist/ bundle and wrangler.toml.
   // options.bundle: a different Worker module, with the same bindings (the runtime floor).
+  // options.wrap: a module that imports the real bundle as "./peerdir.js" and re-exports it,
+  //   instrumented (the soak counts storage writes this way, without touching the Worker).
   const tree = options.tree ?? root;
   const dist = options.bundle ?? join(tree, "dist/worker/index.js");
   if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`node scripts/build.mjs\` first`);
@@ -79,9 +81,15 @@ export async function startDirectory(options = {}) {
   const settings = wranglerSettings(tree);
   const port = await freePort();
   // workerd embeds files relative to the config, so the bundle sits beside it.
-  copyFileSync(dist, join(work, "index.js"));
+  if (options.wrap) {
+    copyFileSync(dist, join(work, "peerdir.js"));
+    copyFileSync(options.wrap, join(work, "index.js"));
+  } else copyFileSync(dist, join(work, "index.js"));
   const configPath = join(work, "peerdir.capnp");
-  writeFileSync(configPath, workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN } }));
+  writeFileSync(
+    configPath,
+    workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN }, wrapped: Boolean(options.wrap) }),
+  );
   const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
   const child = spawn(workerdBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
