@@ -31,6 +31,7 @@
  * watch, 0.02 on http: chance per ping or renewal that a node leaves and rejoins later), --out FILE.
  */
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -62,9 +63,17 @@ const TRANSPORT = flags.transport;
 if (TRANSPORT !== "watch" && TRANSPORT !== "http") throw new Error("--transport is watch or http");
 const CHURN = Number(flags.churn ?? (TRANSPORT === "watch" ? 0 : 0.02));
 const VERIFY_EVERY_MS = Number(flags["verify-every"]) * 1000;
+/** A pong later than this is an error: a third of the lease, as the agent's own keep-alive allows. */
+const PONG_TIMEOUT_MS = (TTL * 1000) / 3;
 const CLUSTER = "soak";
 /** Memory is judged after this warm-up (JIT, SQLite page cache, handout caches fill up)... */
-const WARMUP_MS = Math.min(120_000, DURATION_MS / 3);
+/**
+ * Joins are spread over this long: each one is pushed to every watcher (the object brings each
+ * socket up to date in turn), so a thousand joins at once are a storm no cluster sees in steady
+ * state; on the watch transport they are spread over up to 3 minutes.
+ */
+const JOIN_SPREAD_MS = TRANSPORT === "watch" ? Math.min(180_000, DURATION_MS / 3) : Math.min(10_000, DURATION_MS / 10);
+const WARMUP_MS = Math.min(Math.max(120_000, JOIN_SPREAD_MS + 30_000), DURATION_MS / 2);
 /** ...and only over at least this long a steady window; shorter runs report it as inconclusive. */
 const MIN_STEADY_MS = 180_000;
 
@@ -112,17 +121,36 @@ function error(what) {
 const addrOf = (i) => `/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/4001`;
 let stopping = false;
 
+// Node's http with keep-alive, not fetch: the global fetch and WebSocket share one connection pool,
+// and its retry rule below needs to know whether a connection was reused.
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const { hostname, port } = new URL(dir.url);
+
+function send(method, path, headers, body, retried = false) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ agent: httpAgent, hostname, port, method, path, headers: body === undefined ? headers : { ...headers, "Content-Length": Buffer.byteLength(body) } }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString(), etag: res.headers.etag ?? null }));
+    });
+    req.on("error", (err) => {
+      // A keep-alive connection the server closed while idle, just as this request went out on
+      // it: nothing was processed, so send it again once on a new one (as Go's and curl's clients
+      // do), rather than count the race as a directory error.
+      if (req.reusedSocket && err.code === "ECONNRESET" && !retried) resolve(send(method, path, headers, body, true));
+      else reject(err);
+    });
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 async function request(kind, method, path, token, body, headers = {}) {
   const started = performance.now();
   try {
-    const res = await fetch(`${dir.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
+    const res = await send(method, path, { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers }, body ? JSON.stringify(body) : undefined);
     count(kind, res.status, performance.now() - started);
-    return { status: res.status, text, etag: res.headers.get("ETag") };
+    return res;
   } catch (err) {
     count(kind, "network", performance.now() - started);
     error(`${kind} ${path}: ${err.message}`);
@@ -167,7 +195,7 @@ async function simulateWatch(i) {
   const path = `/v1/clusters/${CLUSTER}/nodes/${id}`;
   const body = { addrs: [addrOf(i)], labels: { zone: `z${i % 4}` }, ttlSeconds: TTL };
   const node = { id, credential: null, live: false, watch: null, pingEvery: TTL * 333, pingAt: 0, verifyAt: 0, etag: null };
-  await sleep(Math.random() * Math.min(10_000, DURATION_MS / 10)); // stagger the joins
+  await sleep(Math.random() * JOIN_SPREAD_MS);
 
   const joinNow = async () => {
     const res = await request("join", "PUT", path, node.credential ?? joinToken, body);
@@ -205,7 +233,7 @@ async function simulateWatch(i) {
       const started = performance.now();
       const answered = await new Promise((resolve) => {
         node.watch.pong = () => resolve(true);
-        const timer = setTimeout(() => resolve(false), 5000);
+        const timer = setTimeout(() => resolve(false), PONG_TIMEOUT_MS);
         node.watch.ws.send("ping");
         const done = node.watch.pong;
         node.watch.pong = () => {
@@ -214,7 +242,7 @@ async function simulateWatch(i) {
         };
       });
       count("ping", answered ? "pong" : "timeout", performance.now() - started);
-      if (!answered && !stopping) error(`ping ${id}: no pong within 5 s`);
+      if (!answered && !stopping) error(`ping ${id}: no pong within ${PONG_TIMEOUT_MS / 1000} s`);
       node.pingAt = Date.now() + node.pingEvery * (0.9 + 0.2 * Math.random());
     } else if (now >= node.verifyAt) {
       const res = await request("verify", "GET", `${path}/peers?limit=${LIMIT}`, node.credential, undefined, node.etag ? { "If-None-Match": node.etag } : {});
@@ -240,7 +268,7 @@ async function simulate(i) {
   const path = `/v1/clusters/${CLUSTER}/nodes/${id}`;
   const body = { addrs: [addrOf(i)], labels: { zone: `z${i % 4}` }, ttlSeconds: TTL };
   const node = { id, credential: null, live: false, etag: null, renewAt: 0, peersAt: 0 };
-  await sleep(Math.random() * Math.min(10_000, DURATION_MS / 10)); // stagger the joins
+  await sleep(Math.random() * JOIN_SPREAD_MS); // stagger the joins
 
   const joinNow = async () => {
     const res = await request("join", "PUT", path, node.credential ?? joinToken, body);

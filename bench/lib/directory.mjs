@@ -109,6 +109,8 @@ export async function startDirectory(options = {}) {
     url,
     pid: child.pid,
     admin: adminClient(url),
+    /** The last 4,000 characters workerd wrote to stderr. */
+    stderr: () => stderr,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
