@@ -443,7 +443,11 @@ ${chart}
 - **Memory.** What is measured is the RSS of the whole workerd process (the Worker, the cluster's Durable Object,
   its SQLite page cache, the runtime), not the object's heap alone: the best proxy available outside the runtime.
   The growth from idle to ${n(s.nodes, 0)} nodes + ${s.watchers} watchers is ${n(s.memory.growthWithNodesAndWatchersMiB)} MiB.
-- **Rows written per renewal: ${s.rowsWrittenPerRenewal.value} (derived, not measured).** ${s.rowsWrittenPerRenewal.how}.
+- ${
+      s.rowsWritten
+        ? `**Rows written in the window: ${n(s.rowsWritten.sqlRows, 0)} by SQL + ${n(s.rowsWritten.alarmsSet, 0)} alarms, ${n(s.rowsWritten.perRenewal, 3)} per renewal at most** (${s.rowsWritten.how}).`
+        : `**Rows written per renewal: ${s.rowsWrittenPerRenewal.value} (derived, not measured, before renewals stopped being written).** ${s.rowsWrittenPerRenewal.how}.`
+    }
 - **Errors.** Renewals that did not answer 200: ${s.renew.errors}. The directory's workerd used ${n(s.directoryCpuPercent)} % of one core during the window.
 - Registering the ${n(s.nodes, 0)} nodes (32 at a time, with the join token) took ${n(s.registerSeconds)} s; connecting the watchers
   (each first receives a snapshot of ${s.snapshotPeers.join("/")} peers) took ${n(s.watchConnectSeconds)} s. The per-node rate limit is off
@@ -461,7 +465,7 @@ ${chart}
 
 ${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)} s against local workerd, TTL ${k.config.ttlSeconds} s, ${
       (k.config.transport ?? "http") === "watch"
-        ? `**on socket-held leases**: each node joins with one \`PUT\`, opens its watch socket (\`limit=${k.config.limit}\`) and pings it every
+        ? `**on socket-held leases**: each node joins with one \`PUT\`, opens its watch socket (full lists, as the agent does) and pings it every
 \`renewAfterSeconds\` (no renewal requests), and checks its lease with a \`GET …/peers\` (If-None-Match) every ${k.config.verifyEverySeconds} s;
 churn ${k.config.churn} per ping`
         : `renewing over HTTP, handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal`

@@ -5,7 +5,7 @@
  * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in the workerd
  * binary, as bench/lib/directory.mjs does for the benchmarks, and runs N simulated nodes against one
  * cluster for the given time. Each node joins with the join token, then, on the default
- * `--transport watch`, holds a watch socket (the agent's default transport), pings it every
+ * `--transport watch`, holds a watch socket (the agent's default transport, full lists), pings it every
  * `renewAfterSeconds` (socket-held leases: no renewal requests at all), hears its handout's
  * changes on it, and checks its lease with a `GET …/peers` (If-None-Match: a 304) every
  * `--verify-every` seconds; with `--transport http` it renews with `PUT` at `renewAfterSeconds`
@@ -82,7 +82,7 @@ if (!existsSync(join(root, "dist/worker/index.js"))) execFileSync(process.execPa
 const inspectorPort = await freePort();
 const dir = await startDirectory({ vars: { NODE_RATE_BURST: "10" }, inspectorPort, wrap: join(root, "bench/lib/counting-worker.js") });
 /** What the cluster's object wrote so far (bench/lib/counting-worker.js). */
-const storageTally = async () => (await fetch(`${dir.url}/__soak/storage`)).json();
+const storageTally = async () => (await fetch(`${dir.url}/__bench/storage`)).json();
 const inspector = await connectInspector(inspectorPort);
 const adminHeaders = { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" };
 async function adminCall(method, path, body) {
@@ -128,11 +128,14 @@ const { hostname, port } = new URL(dir.url);
 
 function send(method, path, headers, body, retried = false) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ agent: httpAgent, hostname, port, method, path, headers: body === undefined ? headers : { ...headers, "Content-Length": Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on("data", (d) => chunks.push(d));
-      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString(), etag: res.headers.etag ?? null }));
-    });
+    const req = http.request(
+      { agent: httpAgent, hostname, port, method, path, headers: body === undefined ? headers : { ...headers, "Content-Length": Buffer.byteLength(body) } },
+      (res) => {
+        const chunks = [];
+        res.on("data", (d) => chunks.push(d));
+        res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString(), etag: res.headers.etag ?? null }));
+      },
+    );
     req.on("error", (err) => {
       // A keep-alive connection the server closed while idle, just as this request went out on
       // it: nothing was processed, so send it again once on a new one (as Go's and curl's clients
@@ -148,7 +151,12 @@ function send(method, path, headers, body, retried = false) {
 async function request(kind, method, path, token, body, headers = {}) {
   const started = performance.now();
   try {
-    const res = await send(method, path, { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers }, body ? JSON.stringify(body) : undefined);
+    const res = await send(
+      method,
+      path,
+      { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
+      body ? JSON.stringify(body) : undefined,
+    );
     count(kind, res.status, performance.now() - started);
     return res;
   } catch (err) {
@@ -158,11 +166,11 @@ async function request(kind, method, path, token, body, headers = {}) {
   }
 }
 
-/** One watch socket of a node: resolves once the first message (the snapshot) arrived. */
+/** One watch socket of a node, full lists as the agent's (no limit): resolves once the first message (the snapshot) arrived. */
 function openWatch(node, id) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const ws = new WebSocket(`${dir.url.replace(/^http/, "ws")}/v1/clusters/${CLUSTER}/nodes/${id}/watch?limit=${LIMIT}`, ["peerdir", `bearer.${node.credential}`]);
+    const ws = new WebSocket(`${dir.url.replace(/^http/, "ws")}/v1/clusters/${CLUSTER}/nodes/${id}/watch`, ["peerdir", `bearer.${node.credential}`]);
     const watch = { ws, pong: null, open: false, closedByUs: false };
     ws.onmessage = (event) => {
       if (event.data === "pong") {

@@ -1,8 +1,8 @@
 /**
- * The directory Worker, instrumented for the soak: the real bundle (imported as ./peerdir.js)
+ * The directory Worker, instrumented for the soak and the scale benchmark: the real bundle (imported as ./peerdir.js)
  * with the cluster object's storage calls counted, as Cloudflare bills them: rows written by
  * SQL statements (`cursor.rowsWritten`) and alarms set (each `setAlarm` is a row written).
- * `GET /__soak/storage` answers the totals since workerd started. Nothing else changes.
+ * `GET /__bench/storage` answers the totals since workerd started. Nothing else changes.
  */
 import real, { ClusterCatalog as RealCatalog, ClusterDirectory as RealDirectory } from "./peerdir.js";
 
@@ -38,7 +38,7 @@ export class ClusterCatalog extends RealCatalog {}
 
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__soak/storage") return Response.json(tally);
+    if (new URL(request.url).pathname === "/__bench/storage") return Response.json(tally);
     return real.fetch(request, env, ctx);
   },
 };
