@@ -166,6 +166,20 @@ async function request(kind, method, path, token, body, headers = {}) {
   }
 }
 
+/** A node's join (or re-join with its credential): the registration's body, or null after an error. */
+async function joinAs(node, path, body) {
+  const res = await request("join", "PUT", path, node.credential ?? joinToken, body);
+  if (res.status !== 201) {
+    error(`join ${node.id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+    return null;
+  }
+  const json = JSON.parse(res.text);
+  if (json.credential) node.credential = json.credential;
+  node.live = true;
+  stats.joins++;
+  return json;
+}
+
 /** One watch socket of a node, full lists as the agent's (no limit): resolves once the first message (the snapshot) arrived. */
 function openWatch(node, id) {
   return new Promise((resolve) => {
@@ -206,12 +220,8 @@ async function simulateWatch(i) {
   await sleep(Math.random() * JOIN_SPREAD_MS);
 
   const joinNow = async () => {
-    const res = await request("join", "PUT", path, node.credential ?? joinToken, body);
-    if (res.status !== 201) return error(`join ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
-    const json = JSON.parse(res.text);
-    if (json.credential) node.credential = json.credential;
-    node.live = true;
-    stats.joins++;
+    const json = await joinAs(node, path, body);
+    if (!json) return;
     node.pingEvery = json.renewAfterSeconds * 1000;
     node.watch = await openWatch(node, id);
     node.pingAt = Date.now() + node.pingEvery * Math.random();
@@ -258,6 +268,12 @@ async function simulateWatch(i) {
       else if (res.status === 404) {
         stats.lostLeases++;
         error(`verify ${id}: the lease was gone (404)`);
+        // As the agent does: register again (with its credential) and watch again.
+        node.watch.closedByUs = true;
+        node.watch.ws.close(1000, "lease lost");
+        node.watch = null;
+        node.live = false;
+        continue;
       } else if (res.status !== 304) error(`verify ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
       node.verifyAt = Date.now() + VERIFY_EVERY_MS * (0.8 + 0.4 * Math.random());
     }
@@ -279,12 +295,8 @@ async function simulate(i) {
   await sleep(Math.random() * JOIN_SPREAD_MS); // stagger the joins
 
   const joinNow = async () => {
-    const res = await request("join", "PUT", path, node.credential ?? joinToken, body);
-    if (res.status !== 201) return error(`join ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
-    const json = JSON.parse(res.text);
-    if (json.credential) node.credential = json.credential;
-    node.live = true;
-    stats.joins++;
+    const json = await joinAs(node, path, body);
+    if (!json) return;
     node.renewAt = Date.now() + json.renewAfterSeconds * 1000;
     node.peersAt = Date.now() + Math.random() * PEERS_EVERY_MS;
   };

@@ -82,6 +82,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
+  /** Set while a pass over the watchers is scheduled (see #changed). */
+  #fanOutTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the last expiry check (alarm) ran, for coalescing the next one. */
   #lastCheckAt = 0;
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
@@ -197,7 +199,15 @@ export class ClusterDirectory extends DurableObject<Env> {
   #changed(): void {
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
-    for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
+    // Watchers are brought up to date once the operations already queued have run: under a burst
+    // of changes (joins) one pass carries them all, instead of one pass over every socket per
+    // change. Idle, that is the next turn of the event loop.
+    if (this.#fanOutTimer === null) {
+      this.#fanOutTimer = setTimeout(() => {
+        this.#fanOutTimer = null;
+        for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
+      }, 0);
+    }
   }
 
   #bringUpToDate(ws: WebSocket): void {
