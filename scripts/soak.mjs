@@ -70,10 +70,10 @@ const CLUSTER = "soak";
 /**
  * Joins are spread over this long: each one is pushed to every watcher (the object brings each
  * socket up to date in turn), so a thousand joins at once are a storm no cluster sees in steady
- * state; on the watch transport they are spread over up to 3 minutes.
+ * state; on the watch transport they are spread over up to 5 minutes.
  */
-const JOIN_SPREAD_MS = TRANSPORT === "watch" ? Math.min(180_000, DURATION_MS / 3) : Math.min(10_000, DURATION_MS / 10);
-const WARMUP_MS = Math.min(Math.max(120_000, JOIN_SPREAD_MS + 30_000), DURATION_MS / 2);
+const JOIN_SPREAD_MS = TRANSPORT === "watch" ? Math.min(300_000, DURATION_MS / 2) : Math.min(10_000, DURATION_MS / 10);
+const WARMUP_MS = Math.min(Math.max(120_000, JOIN_SPREAD_MS + 20_000), (DURATION_MS * 2) / 3);
 /** ...and only over at least this long a steady window; shorter runs report it as inconclusive. */
 const MIN_STEADY_MS = 180_000;
 

@@ -82,6 +82,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
+  /** Each socket's attachment, as last serialised (see #attachment). */
+  readonly #attachments = new WeakMap<WebSocket, WatchAttachment>();
   /** Set while a pass over the watchers is scheduled (see #changed). */
   #fanOutTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the last expiry check (alarm) ran, for coalescing the next one. */
@@ -132,7 +134,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const seen = new Map<string, number>();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      const watch = this.#attachment(ws);
       if (!watch) continue;
       const at = this.#socketLastSeen(ws, watch);
       if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
@@ -211,12 +213,27 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   #bringUpToDate(ws: WebSocket): void {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    const watch = this.#attachment(ws);
     if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
     const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
     if (!update) return;
     ws.send(update.message);
-    ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    this.#setAttachment(ws, { ...watch, version: this.#core.version });
+  }
+
+  /** A socket's attachment, read from the runtime once per instance and kept beside it in memory. */
+  #attachment(ws: WebSocket): WatchAttachment | null {
+    const cached = this.#attachments.get(ws);
+    if (cached !== undefined) return cached;
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (watch) this.#attachments.set(ws, watch);
+    return watch;
+  }
+
+  /** Keeps the attachment in memory and with the runtime (which keeps it across hibernation). */
+  #setAttachment(ws: WebSocket, watch: WatchAttachment): void {
+    this.#attachments.set(ws, watch);
+    ws.serializeAttachment(watch);
   }
 
   /** Resolves on the next version change, or after `ms`. */
@@ -266,7 +283,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [watch.node]);
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
-    server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    this.#setAttachment(server, { ...watch, version: this.#core.version });
     return upgradeResponse(request, client);
   }
 
@@ -276,7 +293,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     // (and reading the attachment again: the socket's node, credential and IP never change).
     let renew = this.#lastRenew.get(ws);
     if (renew === undefined || renew.raw !== raw) {
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      const watch = this.#attachment(ws);
       if (!watch) return;
       const message = parseWatchMessage(raw);
       if (message.type === "invalid") {
@@ -309,7 +326,7 @@ export class ClusterDirectory extends DurableObject<Env> {
    * its TTL from the socket's last sign of life, and that expiry is written.
    */
   async #socketEnded(ws: WebSocket): Promise<void> {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    const watch = this.#attachment(ws);
     if (!watch) return;
     const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
     if (others) return;
