@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { JOIN_TOKEN_ID, MAX_ADDRS } from "./names.js";
-import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
+import { ClusterName, Labels, Multiaddr, NodeId, Peer, WaitSeconds } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
@@ -48,11 +48,17 @@ export const ClusterSummary = z
   })
   .openapi("ClusterSummary");
 
+export const AdminSession = z
+  .object({
+    role: z.enum(["write", "read"]).openapi({ description: "`write`: the ADMIN_TOKEN, may do everything; `read`: the ADMIN_READ_TOKEN, may only read." }),
+  })
+  .openapi("AdminSession");
+
 export const ForceExpireResult = z.object({ expired: z.number().int() }).openapi("ForceExpireResult");
 
-export const ClusterList = z.object({ clusters: z.array(ClusterSummary) }).openapi("ClusterList");
-
 export const ClusterDetail = ClusterSummary.extend({ settings: ClusterSettings }).openapi("ClusterDetail");
+
+export const ClusterList = z.object({ clusters: z.array(ClusterDetail) }).openapi("ClusterList");
 
 const FutureTime = z.iso.datetime({ offset: true }).openapi({ example: "2030-01-01T00:00:00Z" });
 
@@ -71,6 +77,11 @@ export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).op
 export const NodeSource = z.enum(["lease", "pin"]);
 export const NodeState = z.enum(["active", "draining", "blocked"]);
 
+export const NodeTransport = z.enum(["watch", "long-poll", "poll"]).openapi({
+  description:
+    "How the node follows its handout: an open watch socket, long-polls (`wait`), or plain polls; null when it has read no handout since the directory's object last started.",
+});
+
 export const NodeView = z
   .object({
     id: NodeId,
@@ -82,10 +93,18 @@ export const NodeView = z
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),
     observedIp: z.string().nullable(),
+    transport: NodeTransport.nullable(),
   })
   .openapi("NodeView");
 
-export const NodeList = z.object({ nodes: z.array(NodeView) }).openapi("NodeList");
+export const NodeList = z
+  .object({ version: z.number().int().openapi({ description: "The cluster's version; pass it as `since` with `wait` to wait for the next change." }), nodes: z.array(NodeView) })
+  .openapi("NodeList");
+
+export const NodesQuery = z.object({
+  wait: WaitSeconds("With `since`: hold the answer until the cluster's version differs from `since`, or this many seconds pass; then answer the current view (200 either way)."),
+  since: z.string().regex(/^[0-9]{1,16}$/, "since must be a version from an earlier answer").optional(),
+});
 
 const Reason = z.string().trim().min(1, "say why: a reason is required").max(1024);
 
@@ -148,6 +167,12 @@ export const AuditPage = z
 export const AuditQuery = z.object({
   limit: z.string().regex(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999").optional(),
   cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page").optional(),
+  action: z
+    .string()
+    .regex(/^[a-z][a-z.-]{0,63}$/, "action must be an audit action such as node.join")
+    .optional()
+    .openapi({ description: "Only entries of this action, e.g. `override.set`." }),
+  node: NodeId.optional().openapi({ description: "Only entries about this node." }),
 });
 
 export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });
@@ -162,6 +187,8 @@ export type JoinTokenInfo = z.infer<typeof JoinTokenInfo>;
 export type JoinTokenList = z.infer<typeof JoinTokenList>;
 export type NodeView = z.infer<typeof NodeView>;
 export type NodeList = z.infer<typeof NodeList>;
+export type AdminSession = z.infer<typeof AdminSession>;
+export type NodeTransport = z.infer<typeof NodeTransport>;
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
 export type Override = z.infer<typeof Override>;
 export type OverrideList = z.infer<typeof OverrideList>;

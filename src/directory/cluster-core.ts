@@ -57,12 +57,18 @@ export interface DirectoryStore {
   deleteOverride(node: string): void;
   insertAudit(entry: AuditRecord): void;
   pruneAudit(upToSeq: number): void;
-  /** Newest first, entries with seq below `beforeSeq` (all when null). */
-  readAudit(limit: number, beforeSeq: number | null): AuditRecord[];
+  /** Newest first, entries with seq below `beforeSeq` (all when null), matching `filter` where given. */
+  readAudit(limit: number, beforeSeq: number | null, filter?: AuditFilter): AuditRecord[];
   insertChange(change: ChangeRecord): void;
   /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
   pruneChanges(upToVersion: number): void;
   saveDegraded(degraded: boolean): void;
+}
+
+/** Audit entries of one action and/or one node only. */
+export interface AuditFilter {
+  action?: string;
+  node?: string;
 }
 
 export interface Snapshot {
@@ -614,9 +620,10 @@ export class ClusterCore {
     return ok(null);
   }
 
-  nodesView(cluster: string): Outcome<NodeView[]> {
+  /** Every node as the admin view shows it, less `transport`, which the object adds (it knows the sockets). */
+  nodesView(cluster: string): Outcome<Omit<NodeView, "transport">[]> {
     if (!this.#meta) return fail(notFoundCluster(cluster));
-    const rows: NodeView[] = [];
+    const rows: Omit<NodeView, "transport">[] = [];
     for (const state of this.#nodes.values()) {
       const override = this.#overrides.get(state.id);
       const live = state.endedAt === null;
@@ -721,9 +728,9 @@ export class ClusterCore {
     return ok(this.#handoutBody(node, limit));
   }
 
-  auditPage(cluster: string, limit: number, beforeSeq: number | null): Outcome<{ entries: AuditRecord[]; next: string | null }> {
+  auditPage(cluster: string, limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Outcome<{ entries: AuditRecord[]; next: string | null }> {
     if (!this.#meta) return fail(notFoundCluster(cluster));
-    const rows = this.store.readAudit(limit + 1, beforeSeq);
+    const rows = this.store.readAudit(limit + 1, beforeSeq, filter);
     const entries = rows.slice(0, limit);
     return ok({ entries, next: rows.length > limit ? String(entries[entries.length - 1].seq) : null });
   }

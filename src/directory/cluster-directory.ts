@@ -6,7 +6,7 @@
  * due time. It never makes an outbound request: it answers from its own state only.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../contract/admin.js";
+import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../contract/admin.js";
 import type { CreateClusterResponse } from "../contract/schemas.js";
 import { ok, type Outcome, problemResponse } from "../problem.js";
 import {
@@ -16,6 +16,7 @@ import {
   type NodeRequest,
   type OverrideInput,
   type PeersInput,
+  type AuditFilter,
   type PeersResult,
   type RegisterInput,
   type RegisterResult,
@@ -25,6 +26,7 @@ import { presentAudit, presentOverride } from "./present.js";
 import { ADMIN_ACTOR } from "./records.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { SqlStore } from "./sql-store.js";
+import { NodeTransports } from "./transports.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, newSecret, newTokenId, sha256Hex } from "./tokens.js";
 import { checkAddr } from "../contract/addresses.js";
 
@@ -65,6 +67,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   readonly #waiters = new Set<() => void>();
   /** Writes the renewals the core holds in memory when their checkpoint comes. */
   #checkpointTimer: ReturnType<typeof setTimeout> | null = null;
+  /** How each node last read its handout, for the nodes view. */
+  readonly #transports = new NodeTransports();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -221,6 +225,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const first = await this.#apply((now) => this.#core.peers({ ...call, now }), { reads: true });
+    if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
     if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
     await this.#nextChange(waitSeconds * 1000);
     return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
@@ -338,8 +343,22 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#apply((now) => this.#core.revokeJoinToken({ cluster, now, actor: ADMIN_ACTOR }, id));
   }
 
-  nodesView(cluster: string) {
-    return this.#apply(() => this.#core.nodesView(cluster), { reads: true });
+  /**
+   * The nodes view with each node's transport. With `waitSeconds`, while the version is still
+   * `since`, held until it moves or the time passes (the console follows a cluster this way).
+   */
+  async nodesView(cluster: string, waitSeconds = 0, since: number | null = null): Promise<Outcome<NodeList>> {
+    if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#nextChange(waitSeconds * 1000);
+    const outcome = await this.#apply(() => this.#core.nodesView(cluster), { reads: true });
+    if (!outcome.ok) return outcome;
+    const watching = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (watch) watching.add(watch.node);
+    }
+    const ids = new Set(outcome.value.map((row) => row.id));
+    this.#transports.retain(ids);
+    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#transports.of(row.id, watching) })) });
   }
 
   evict(cluster: string, node: string, reason: string) {
@@ -368,8 +387,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#apply((now) => this.#core.handoutPreview(cluster, node, limit, now), { reads: true });
   }
 
-  async auditPage(cluster: string, limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
-    const outcome = this.#core.auditPage(cluster, limit, beforeSeq);
+  async auditPage(cluster: string, limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Promise<Outcome<AuditPage>> {
+    const outcome = this.#core.auditPage(cluster, limit, beforeSeq, filter);
     return outcome.ok ? ok({ entries: outcome.value.entries.map(presentAudit), next: outcome.value.next }) : outcome;
   }
 

@@ -3,7 +3,7 @@
  * as SQLite does, so a restarted core can be rebuilt from its snapshot.
  */
 import type { ChangeRecord } from "../../src/directory/changelog.js";
-import type { DirectoryStore, Snapshot } from "../../src/directory/cluster-core.js";
+import type { AuditFilter, DirectoryStore, Snapshot } from "../../src/directory/cluster-core.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/directory/records.js";
 
 export class MemoryStore implements DirectoryStore {
@@ -33,7 +33,12 @@ export class MemoryStore implements DirectoryStore {
   deleteOverride(node: string) { this.overrides.delete(node); }
   insertAudit(entry: AuditRecord) { this.audit.push(entry); }
   pruneAudit(upTo: number) { this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
+  readAudit(limit: number, before: number | null, filter: AuditFilter = {}) {
+    return this.audit
+      .filter((e) => (before === null || e.seq < before) && (filter.action === undefined || e.action === filter.action) && (filter.node === undefined || e.node === filter.node))
+      .reverse()
+      .slice(0, limit);
+  }
   insertChange(change: ChangeRecord) { this.changes.push({ ...change }); }
   pruneChanges(upTo: number) { this.changes = this.changes.filter((c) => c.version > upTo); this.floor = upTo; }
   saveDegraded(degraded: boolean) { this.degraded = degraded; }

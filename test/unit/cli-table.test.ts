@@ -105,8 +105,8 @@ describe("views", () => {
 
   it("shows nodes with state, source, every address and label, and lease times relative to now", () => {
     const nodes: NodeView[] = [
-      { id: "a", addrs: ["/ip4/10.0.0.1/tcp/1", "/ip4/10.0.0.1/udp/1/quic-v1"], labels: { zone: "z1" }, source: "lease", state: "draining", expiresAt: at(45), registeredAt: at(-3600), lastRenewedAt: at(-15), observedIp: "192.0.2.7" },
-      { id: "seed", addrs: ["/dns4/seed.example/tcp/4001"], labels: {}, source: "pin", state: "active", expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null },
+      { id: "a", addrs: ["/ip4/10.0.0.1/tcp/1", "/ip4/10.0.0.1/udp/1/quic-v1"], labels: { zone: "z1" }, source: "lease", state: "draining", expiresAt: at(45), registeredAt: at(-3600), lastRenewedAt: at(-15), observedIp: "192.0.2.7", transport: "watch" },
+      { id: "seed", addrs: ["/dns4/seed.example/tcp/4001"], labels: {}, source: "pin", state: "active", expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, transport: null },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
       "ID    STATE     SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",

@@ -89,10 +89,7 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
     const clusters = [];
     for (const [i, outcome] of summaries.entries()) {
       // A name the catalog still holds but whose cluster is gone: drop it, and heal the catalog.
-      if (outcome.ok) {
-        const { settings: _settings, ...summary } = outcome.value;
-        clusters.push(summary);
-      }
+      if (outcome.ok) clusters.push(outcome.value);
       else await catalog.remove(names[i]);
     }
     return c.json({ clusters }, 200);
