@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds the Node-side programs into dist/: the agent and admin CLI as single plain-JS files
-// (so `npx peerdir-agent` starts fast and needs nothing at run time but Node), the operator
-// console's page, script and styles as one module the Worker imports (dist/console/assets.js),
-// and the Worker bundle that Node-side tests and benchmarks load into workerd through miniflare.
+// Builds the Node-side programs: the agent (into packages/agent/dist/, its own package) and the
+// admin CLI (into dist/) as single plain-JS files (so `npx peerdir-agent` starts fast and needs
+// nothing at run time but Node 20+), the operator console's page, script and styles as one module
+// the Worker imports (dist/console/assets.js), and the Worker bundle that Node-side tests and
+// benchmarks load into workerd through miniflare.
 // Runs as `prepare`, so a fresh `npm install` leaves working bins; wrangler runs
 // `node scripts/build.mjs --console` before it bundles the Worker (wrangler.toml [build]).
 import { build } from "esbuild";
@@ -15,11 +16,11 @@ const { version } = JSON.parse(readFileSync(new URL("../package.json", import.me
 const common = { absWorkingDir: root, bundle: true, format: "esm", sourcemap: "linked", logLevel: "warning" };
 
 /** A Node program as one plain-JS file that runs on Node 20+, stamped with the package version. */
-const nodeProgram = (name, entry, source) =>
+const nodeProgram = (name, entry, source, outdir) =>
   build({
     ...common,
     entryPoints: { [name]: entry },
-    outdir: "dist",
+    outdir,
     outExtension: { ".js": ".mjs" },
     platform: "node",
     target: "node20",
@@ -66,11 +67,13 @@ await consoleAssets();
 if (process.argv.includes("--console")) process.exit(0);
 
 await Promise.all([
-  nodeProgram("agent", "src/agent/main.ts", "src/agent"),
-  nodeProgram("cli", "src/cli/main.ts", "src/cli"),
+  // The agent goes into its own package (packages/agent, `npm pack` there), which the checkout's
+  // bin also runs.
+  nodeProgram("agent", "src/agent/main.ts", "src/agent", "packages/agent/dist"),
+  nodeProgram("cli", "src/cli/main.ts", "src/cli", "dist"),
   build({
     ...common,
-    entryPoints: { index: "src/index.ts" },
+    entryPoints: { index: "src/worker/index.ts" },
     outdir: "dist/worker",
     platform: "neutral",
     target: "es2024",
