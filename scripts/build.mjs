@@ -81,5 +81,6 @@ await Promise.all([
     mainFields: ["module", "main"],
     external: ["cloudflare:*", "node:*"],
     loader: { ".sql": "text" },
+    define: { __PEERDIR_VERSION__: JSON.stringify(version) },
   }),
 ]);

@@ -113,6 +113,8 @@ export interface CoreOptions {
   random: () => number;
   /** How long a plain renewal may stay in memory only before it is written (see the header). */
   renewalCheckpointMs: number;
+  /** Told every audited action as it happens (the object's metrics count membership events). */
+  onAudit?: (action: string) => void;
 }
 
 /** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
@@ -721,6 +723,13 @@ export class ClusterCore {
     return ok([...this.#overrides.values()].map(({ entry: _entry, ...record }) => record).sort((a, b) => (a.node < b.node ? -1 : 1)));
   }
 
+  /** Gauges for the metrics: nodes by lease state and overrides by kind, counted from memory. */
+  metricsState(): { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> } {
+    const overrides = { pin: 0, block: 0, drain: 0 };
+    for (const override of this.#overrides.values()) overrides[override.action]++;
+    return { live: this.#liveCount, ended: this.#nodes.size - this.#liveCount, overrides };
+  }
+
   /** Exactly what `node` would receive from its peers request now (the same code path). */
   handoutPreview(cluster: string, node: string, limit: number | undefined, now: number): Outcome<string> {
     if (!this.#meta) return fail(notFoundCluster(cluster));
@@ -905,6 +914,7 @@ export class ClusterCore {
   #audit(now: number, actor: Actor, action: string, node: string | null, reason: string | null, before: unknown, after: unknown): void {
     const seq = ++this.#auditSeq;
     this.store.insertAudit({ seq, at: now, actor, action, node, reason, before, after });
+    this.options.onAudit?.(action);
     if (seq % AUDIT_PRUNE_EVERY === 0 && seq > AUDIT_RETENTION) this.store.pruneAudit(seq - AUDIT_RETENTION);
   }
 

@@ -19,7 +19,8 @@ function scratchCheckout(): string {
   const dir = mkdtempSync(join(tmpdir(), "peerdir-npm-start-"));
   for (const file of ["package.json", "wrangler.toml"]) copyFileSync(join(root, file), join(dir, file));
   mkdirSync(join(dir, "scripts"));
-  for (const file of ["dev.mjs", "with-node.mjs"]) copyFileSync(join(root, "scripts", file), join(dir, "scripts", file));
+  // build.mjs: wrangler dev builds the console first (wrangler.toml [build]).
+  for (const file of ["build.mjs", "dev.mjs", "with-node.mjs"]) copyFileSync(join(root, "scripts", file), join(dir, "scripts", file));
   for (const linked of ["src", "migrations", "node_modules"]) symlinkSync(join(root, linked), join(dir, linked));
   return dir;
 }

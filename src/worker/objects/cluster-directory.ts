@@ -28,6 +28,10 @@ import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { SqlStore } from "../storage/sql-store.js";
 import { NodeTransports } from "./transports.js";
+import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
+import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
+import { exposition } from "../../contract/prometheus.js";
+import { VERSION } from "../../contract/version.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, PONG, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
@@ -52,6 +56,8 @@ export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
 export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
 
+const NO_WATCHERS: ReadonlySet<string> = new Set();
+
 export class ClusterDirectory extends DurableObject<Env> {
   #core!: ClusterCore;
   #store!: SqlStore;
@@ -64,6 +70,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   #checkpointTimer: ReturnType<typeof setTimeout> | null = null;
   /** How each node last read its handout, for the nodes view. */
   readonly #transports = new NodeTransports();
+  /** Event counters for the metrics: memory only, kept across core reloads. */
+  readonly #counters = new ClusterCounters();
+  readonly #startedAt = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,6 +101,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       ...DEFAULT_CORE_OPTIONS,
       rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
       renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
+      onAudit: (action) => this.#counters.audited(action),
     });
   }
 
@@ -210,20 +220,36 @@ export class ClusterDirectory extends DurableObject<Env> {
       const credential = newSecret(NODE_CREDENTIAL_PREFIX);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
-    return this.#apply((now) => this.#core.register({ ...call, now, fresh }));
+    const outcome = await this.#apply((now) => this.#core.register({ ...call, now, fresh }));
+    return this.#countRegister(outcome, this.#transports.of(call.node, NO_WATCHERS) ?? "unknown");
   }
 
-  leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#apply((now) => this.#core.leave({ ...call, now }));
+  async leave(call: NodeCall): Promise<Outcome<null>> {
+    return this.#countRefused(await this.#apply((now) => this.#core.leave({ ...call, now })));
+  }
+
+  #countRefused<T>(outcome: Outcome<T>): Outcome<T> {
+    if (!outcome.ok) this.#counters.refusedWith(outcome.problem.status);
+    return outcome;
+  }
+
+  #countRegister(outcome: Outcome<RegisterResult>, transport: RenewalTransport): Outcome<RegisterResult> {
+    if (outcome.ok && !outcome.value.created) this.#counters.renewed(transport);
+    return this.#countRefused(outcome);
+  }
+
+  #countHandout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
+    if (outcome.ok) this.#counters.handout(outcome.value.status);
+    return this.#countRefused(outcome);
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const first = await this.#apply((now) => this.#core.peers({ ...call, now }), { reads: true });
     if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
-    if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#countHandout(first);
     await this.#nextChange(waitSeconds * 1000);
-    return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
+    return this.#countHandout(await this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true }));
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
@@ -239,7 +265,9 @@ export class ClusterDirectory extends DurableObject<Env> {
       version: 0,
     };
     const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
-    const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
+    const allowed = this.#countRefused(
+      await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }),
+    );
     if (!allowed.ok) return problemResponse(allowed.problem);
 
     const [client, server] = Object.values(new WebSocketPair());
@@ -274,6 +302,7 @@ export class ClusterDirectory extends DurableObject<Env> {
         now,
       }),
     );
+    this.#countRegister(outcome, "watch");
     ws.send(JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail }));
   }
 
@@ -393,6 +422,21 @@ export class ClusterDirectory extends DurableObject<Env> {
    */
   checkpointRenewals(): void {
     this.#atomically(() => this.#core.checkpointRenewals());
+  }
+
+  /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
+  async metrics(cluster: string): Promise<Outcome<string>> {
+    const summary = await this.summary(cluster);
+    if (!summary.ok) return summary;
+    const families = clusterFamilies({
+      counters: this.#counters,
+      state: this.#core.metricsState(),
+      degraded: summary.value.degraded,
+      version: summary.value.version,
+      watchers: this.ctx.getWebSockets().length,
+      startedAt: this.#startedAt,
+    });
+    return ok(exposition([...families, buildInfo(VERSION)], { cluster }));
   }
 
   // ---- alarm -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
 /** The ClusterCatalog object's name: there is exactly one. */
-const CATALOG_NAME = "catalog";
+export const CATALOG_NAME = "catalog";
 
 const tags = ["admin: clusters"];
 

@@ -6,6 +6,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { css, cssTag, html, htmlTag, js, jsTag } from "../../../../dist/console/assets.js";
+import type { Context } from "hono";
 import type { AppEnv } from "../types.js";
 
 /** Same-origin only; the page's script and styles are files, so no 'unsafe-inline' anywhere. */
@@ -21,23 +22,20 @@ const SECURITY_HEADERS = {
 };
 
 const tags = ["console"];
-const text = (type: string, description: string) => ({ 200: { description, content: { [type]: { schema: z.string() } } }, 304: { description: "Unchanged" } });
+const text = (type: string, description: string) => ({ 200: { description, content: { [type]: { schema: z.string() } } }, 304: { description: "Unchanged (ETag)" } });
 
 const page = createRoute({ method: "get", path: "/console", tags, summary: "The operator console (HTML)", responses: text("text/html", "The console page") });
 const script = createRoute({ method: "get", path: "/console/app.js", tags, summary: "The console's script", responses: text("text/javascript", "The console script") });
 const style = createRoute({ method: "get", path: "/console/style.css", tags, summary: "The console's styles", responses: text("text/css", "The console styles") });
 
+/** Answers `body` (200) or, when the browser has it already, 304; each with the security headers. */
 function serve(body: string, tag: string, type: string) {
   const etag = `"${tag}"`;
-  return (c: { req: { header(name: string): string | undefined } }) => {
-    const headers = { ...SECURITY_HEADERS, ETag: etag, "Content-Type": `${type}; charset=utf-8` };
-    if (c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
-    return new Response(body, { status: 200, headers });
-  };
+  const headers = { ...SECURITY_HEADERS, ETag: etag, "Content-Type": `${type}; charset=utf-8` };
+  return (c: Context<AppEnv>) => (c.req.header("If-None-Match") === etag ? c.body(null, 304, headers) : c.text(body, 200, headers));
 }
 
 export const consoleRoutes = new OpenAPIHono<AppEnv>()
-  // The typed handlers declare string bodies; these answer with plain Responses (ETag, 304).
-  .openapi(page, serve(html, htmlTag, "text/html") as never)
-  .openapi(script, serve(js, jsTag, "text/javascript") as never)
-  .openapi(style, serve(css, cssTag, "text/css") as never);
+  .openapi(page, serve(html, htmlTag, "text/html"))
+  .openapi(script, serve(js, jsTag, "text/javascript"))
+  .openapi(style, serve(css, cssTag, "text/css"));
