@@ -54,9 +54,14 @@ async function consoleAssets() {
   const module = `// Built by scripts/build.mjs from src/console; edit the sources, not this file.\n${Object.entries(assets)
     .map(([name, text]) => `export const ${name} = ${JSON.stringify(text)};\nexport const ${name}Tag = ${JSON.stringify(tag(text))};`)
     .join("\n")}\n`;
-  const types = `${Object.keys(assets).map((name) => `export declare const ${name}: string;\nexport declare const ${name}Tag: string;`).join("\n")}\n`;
+  const types = `${Object.keys(assets)
+    .map((name) => `export declare const ${name}: string;\nexport declare const ${name}Tag: string;`)
+    .join("\n")}\n`;
   mkdirSync(`${root}dist/console`, { recursive: true });
-  for (const [name, text] of [["assets.js", module], ["assets.d.ts", types]]) {
+  for (const [name, text] of [
+    ["assets.js", module],
+    ["assets.d.ts", types],
+  ]) {
     const tmp = `${root}dist/console/.${name}.${process.pid}.tmp`;
     writeFileSync(tmp, text);
     renameSync(tmp, `${root}dist/console/${name}`);

@@ -62,6 +62,11 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
     },
     counter("peerdir_requests_rate_limited_total", "Node requests refused 429 by the per-node rate limit.", c.refused.get(429) ?? 0),
     { name: "peerdir_cluster_version", help: "The cluster's version (moves on every change to any handout).", type: "gauge", samples: [{ value: m.version }] },
-    { name: "peerdir_counters_start_time_seconds", help: "When this cluster's object started counting (counters reset on restart).", type: "gauge", samples: [{ value: Math.floor(m.startedAt / 1000) }] },
+    {
+      name: "peerdir_counters_start_time_seconds",
+      help: "When this cluster's object started counting (counters reset on restart).",
+      type: "gauge",
+      samples: [{ value: Math.floor(m.startedAt / 1000) }],
+    },
   ];
 }

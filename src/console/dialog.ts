@@ -31,12 +31,26 @@ export function confirmAction(spec: Confirmation): Promise<Record<string, string
       const hintId = field.hint ? `${inputId}-hint` : undefined;
       const props = { id: inputId, name: field.name, required: field.required, "aria-describedby": hintId, autocomplete: "off", value: field.value };
       const control = field.type === "textarea" ? h("textarea", { ...props, rows: 3 }) : h("input", { ...props, type: field.type ?? "text" });
-      return h("div", { class: "field" }, h("label", { for: inputId }, field.label, field.required ? "" : h("span", { class: "muted" }, " (optional)")), control, field.hint ? h("p", { id: hintId, class: "hint" }, field.hint) : null);
+      return h(
+        "div",
+        { class: "field" },
+        h("label", { for: inputId }, field.label, field.required ? "" : h("span", { class: "muted" }, " (optional)")),
+        control,
+        field.hint ? h("p", { id: hintId, class: "hint" }, field.hint) : null,
+      );
     });
     const error = h("p", { class: "form-error", role: "alert" });
     const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
     const ok = h("button", { type: "submit", class: spec.danger ? "danger" : "primary" }, spec.confirm);
-    const form = h("form", { method: "dialog" }, h("h2", { id: `${id}-title` }, spec.title), h("div", { class: "dialog-body" }, spec.body), inputs, error, h("div", { class: "dialog-actions" }, cancel, ok));
+    const form = h(
+      "form",
+      { method: "dialog" },
+      h("h2", { id: `${id}-title` }, spec.title),
+      h("div", { class: "dialog-body" }, spec.body),
+      inputs,
+      error,
+      h("div", { class: "dialog-actions" }, cancel, ok),
+    );
     const dialog = h("dialog", { "aria-labelledby": `${id}-title` }, form);
     let result: Record<string, string> | null = null;
     cancel.addEventListener("click", () => dialog.close());

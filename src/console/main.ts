@@ -28,7 +28,15 @@ let current: AbortController | null = null;
 function signInForm(message?: string): void {
   current?.abort();
   const error = h("p", { class: "form-error", role: "alert", id: "signin-error" }, message ?? "");
-  const input = h("input", { id: "token", name: "token", type: "password", required: true, autocomplete: "off", spellcheck: "false", "aria-describedby": "token-hint signin-error" });
+  const input = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    required: true,
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-describedby": "token-hint signin-error",
+  });
   const button = h("button", { type: "submit", class: "primary" }, "Sign in");
   const form = h(
     "form",
@@ -60,7 +68,9 @@ function signInForm(message?: string): void {
       start(session);
     } catch (err) {
       error.textContent =
-        err instanceof ApiError && (err.status === 401 || err.status === 403) ? "That is not an admin token of this directory. Check it and try again." : `Could not sign in: ${(err as Error).message}`;
+        err instanceof ApiError && (err.status === 401 || err.status === 403)
+          ? "That is not an admin token of this directory. Check it and try again."
+          : `Could not sign in: ${(err as Error).message}`;
       button.disabled = false;
       input.focus();
     }

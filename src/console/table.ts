@@ -130,7 +130,13 @@ export class DataTable<T> {
     } else {
       fill(
         this.#body,
-        rows.map((row) => h("tr", { "data-key": key(row), class: this.#options.rowClass?.(row) }, columns.map((col) => h("td", { class: col.className, "data-label": col.label }, col.cell(row))))),
+        rows.map((row) =>
+          h(
+            "tr",
+            { "data-key": key(row), class: this.#options.rowClass?.(row) },
+            columns.map((col) => h("td", { class: col.className, "data-label": col.label }, col.cell(row))),
+          ),
+        ),
       );
     }
     const total = this.#rows.length;

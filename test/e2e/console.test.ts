@@ -81,16 +81,26 @@ afterAll(async () => {
 
 async function startAgent(node: keyof typeof TRANSPORTS, index: number): Promise<void> {
   const args = [
-    "--directory", directory.url,
-    "--cluster", CLUSTER,
-    "--join-token-file", join(work, "join-token"),
-    "--state-dir", join(work, "state", node),
-    "--addr", `/ip4/127.0.0.1/tcp/${6000 + index}/p2p/${await peerId()}`,
-    "--label", `zone=z${index % 2}`,
-    "--label", `index=${index}`,
-    "--ttl", "10",
-    "--transport", TRANSPORTS[node],
-    "--poll-interval", "2",
+    "--directory",
+    directory.url,
+    "--cluster",
+    CLUSTER,
+    "--join-token-file",
+    join(work, "join-token"),
+    "--state-dir",
+    join(work, "state", node),
+    "--addr",
+    `/ip4/127.0.0.1/tcp/${6000 + index}/p2p/${await peerId()}`,
+    "--label",
+    `zone=z${index % 2}`,
+    "--label",
+    `index=${index}`,
+    "--ttl",
+    "10",
+    "--transport",
+    TRANSPORTS[node],
+    "--poll-interval",
+    "2",
   ];
   agents.push(spawnAgent(node, await freePort(), args));
 }

@@ -17,17 +17,29 @@ describe("membershipSeries", () => {
     ];
     const points = membershipSeries(entries, 1, Date.parse(at(50)));
     expect(points.map((p) => [new Date(p.t).getUTCSeconds(), p.live])).toEqual([
-      [1, 0], [1, 1],
-      [5, 1], [5, 0],
-      [10, 0], [10, 1],
-      [20, 1], [20, 2],
-      [40, 2], [40, 1],
+      [1, 0],
+      [1, 1],
+      [5, 1],
+      [5, 0],
+      [10, 0],
+      [10, 1],
+      [20, 1],
+      [20, 2],
+      [40, 2],
+      [40, 1],
       [50, 1],
     ]);
   });
 
   it("never goes below zero when the log was pruned past a join", () => {
-    const points = membershipSeries([{ at: at(1), action: "node.join" }, { at: at(0), action: "node.join" }], 1, Date.parse(at(2)));
+    const points = membershipSeries(
+      [
+        { at: at(1), action: "node.join" },
+        { at: at(0), action: "node.join" },
+      ],
+      1,
+      Date.parse(at(2)),
+    );
     expect(Math.min(...points.map((p) => p.live))).toBe(0);
   });
 });

@@ -17,7 +17,10 @@ describe("exposition", () => {
     expect(text.endsWith("\n")).toBe(true);
     expect(text).toContain('x_total{cluster="c1",kind="say \\"hi\\"\\\\ now"} 3\n');
     const parsed = parsePrometheusTextFormat(text) as { name: string; type: string; help: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
-    expect(parsed.map((f) => [f.name, f.type])).toEqual([["x_total", "COUNTER"], ["y", "GAUGE"]]);
+    expect(parsed.map((f) => [f.name, f.type])).toEqual([
+      ["x_total", "COUNTER"],
+      ["y", "GAUGE"],
+    ]);
     expect(parsed[0].metrics[0].labels).toEqual({ cluster: "c1", kind: 'say "hi"\\ now' });
     expect(parsed[1].metrics.map((m) => m.value)).toEqual(["+Inf", "0.5"]);
   });

@@ -40,7 +40,12 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
   const base = `#/c/${encodeURIComponent(cluster)}/audit`;
   const link = (q: Record<string, string>) => `${base}?${new URLSearchParams(Object.entries(q).filter(([, v]) => v))}`;
 
-  const actionSelect = h("select", { id: "audit-action", name: "action" }, h("option", { value: "" }, "Any action"), AUDIT_ACTIONS.map((a) => h("option", { value: a, selected: a === action }, a)));
+  const actionSelect = h(
+    "select",
+    { id: "audit-action", name: "action" },
+    h("option", { value: "" }, "Any action"),
+    AUDIT_ACTIONS.map((a) => h("option", { value: a, selected: a === action }, a)),
+  );
   const nodeInput = h("input", { id: "audit-node", name: "node", type: "text", value: node, placeholder: "any node", autocomplete: "off" });
   const form = h(
     "form",
@@ -84,12 +89,18 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
   );
   const card = root.lastChild as HTMLElement;
   try {
-    const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: PAGE, cursor: cursor || undefined, action: action || undefined, node: node || undefined }, ctx.signal);
+    const page = await ctx.api.get<AuditPage>(
+      clusterPath(cluster, "/audit"),
+      { limit: PAGE, cursor: cursor || undefined, action: action || undefined, node: node || undefined },
+      ctx.signal,
+    );
     table.setRows(page.entries);
     fill(
       pager,
       cursor ? h("a", { href: link({ action, node }), class: "link-button" }, "← Newest") : null,
-      page.next ? h("a", { href: link({ action, node, cursor: page.next }), class: "link-button" }, "Older →") : h("span", { class: "muted" }, cursor || page.entries.length ? "End of the log." : ""),
+      page.next
+        ? h("a", { href: link({ action, node, cursor: page.next }), class: "link-button" }, "Older →")
+        : h("span", { class: "muted" }, cursor || page.entries.length ? "End of the log." : ""),
     );
     card.replaceChild(table.el, card.lastChild!);
     card.append(pager);

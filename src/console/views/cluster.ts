@@ -35,18 +35,17 @@ function overrideBadge(row: NodeRow): Child {
 function stateCell(row: NodeRow): Child {
   const o = row.override;
   const badge = overrideBadge(row) ?? h("span", { class: "badge ok" }, "active");
-  return h(
-    "div",
-    { class: "state-cell" },
-    badge,
-    o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null,
-  );
+  return h("div", { class: "state-cell" }, badge, o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null);
 }
 
 function labelChips(labels: Record<string, string>): Child {
   const entries = Object.entries(labels).filter(([k]) => k !== "zone");
   if (entries.length === 0) return h("span", { class: "muted" }, "—");
-  return h("ul", { class: "chips" }, entries.map(([k, v]) => h("li", {}, `${k}=${v}`)));
+  return h(
+    "ul",
+    { class: "chips" },
+    entries.map(([k, v]) => h("li", {}, `${k}=${v}`)),
+  );
 }
 
 /** The node table's columns. A later column (say, reachability) is one more entry here. */
@@ -58,15 +57,61 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       label: "Node",
       sort: (r) => r.id,
       text: (r) => `${r.id} ${r.observedIp ?? ""}`,
-      cell: (r) => h("div", {}, h("span", { class: "node-id" }, r.id), r.observedIp ? h("div", { class: "muted small", title: "The client IP the directory saw on its last registration or renewal" }, r.observedIp) : null),
+      cell: (r) =>
+        h(
+          "div",
+          {},
+          h("span", { class: "node-id" }, r.id),
+          r.observedIp ? h("div", { class: "muted small", title: "The client IP the directory saw on its last registration or renewal" }, r.observedIp) : null,
+        ),
     },
-    { id: "addrs", label: "Addresses", text: (r) => r.addrs.join(" "), cell: (r) => (r.addrs.length ? h("ul", { class: "addrs" }, r.addrs.map((a) => h("li", {}, h("code", {}, a)))) : h("span", { class: "muted" }, "—")) },
+    {
+      id: "addrs",
+      label: "Addresses",
+      text: (r) => r.addrs.join(" "),
+      cell: (r) =>
+        r.addrs.length
+          ? h(
+              "ul",
+              { class: "addrs" },
+              r.addrs.map((a) => h("li", {}, h("code", {}, a))),
+            )
+          : h("span", { class: "muted" }, "—"),
+    },
     { id: "zone", label: "Zone", sort: (r) => r.labels.zone ?? "", cell: (r) => r.labels.zone ?? h("span", { class: "muted" }, "—") },
-    { id: "labels", label: "Labels", text: (r) => Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(" "), cell: (r) => labelChips(r.labels) },
-    { id: "state", label: "State", sort: (r) => `${r.override?.action ?? ""}${r.state}`, text: (r) => `${r.state} ${r.source} ${r.override ? `${r.override.action} ${r.override.reason}` : ""}`, cell: stateCell },
-    { id: "lease", label: "Lease left", sort: (r) => (r.expiresAt ? Date.parse(r.expiresAt) : Number.MAX_SAFE_INTEGER), cell: (r) => (r.source === "pin" ? h("span", { class: "muted" }, "pinned, no lease") : countdown(r.expiresAt)) },
+    {
+      id: "labels",
+      label: "Labels",
+      text: (r) =>
+        Object.entries(r.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" "),
+      cell: (r) => labelChips(r.labels),
+    },
+    {
+      id: "state",
+      label: "State",
+      sort: (r) => `${r.override?.action ?? ""}${r.state}`,
+      text: (r) => `${r.state} ${r.source} ${r.override ? `${r.override.action} ${r.override.reason}` : ""}`,
+      cell: stateCell,
+    },
+    {
+      id: "lease",
+      label: "Lease left",
+      sort: (r) => (r.expiresAt ? Date.parse(r.expiresAt) : Number.MAX_SAFE_INTEGER),
+      cell: (r) => (r.source === "pin" ? h("span", { class: "muted" }, "pinned, no lease") : countdown(r.expiresAt)),
+    },
     { id: "renewed", label: "Last renewal", sort: (r) => r.lastRenewedAt ?? "", cell: (r) => ago(r.lastRenewedAt) },
-    { id: "transport", label: "Transport", sort: (r) => r.transport ?? "~", text: (r) => r.transport ?? "", cell: (r) => (r.transport ? h("span", { class: `transport ${r.transport}` }, r.transport) : h("span", { class: "muted", title: "No handout read since the directory's object last started" }, "—")) },
+    {
+      id: "transport",
+      label: "Transport",
+      sort: (r) => r.transport ?? "~",
+      text: (r) => r.transport ?? "",
+      cell: (r) =>
+        r.transport
+          ? h("span", { class: `transport ${r.transport}` }, r.transport)
+          : h("span", { class: "muted", title: "No handout read since the directory's object last started" }, "—"),
+    },
     {
       id: "actions",
       label: "Actions",
@@ -75,14 +120,20 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
         h(
           "div",
           { class: "row-actions" },
-          h("a", { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` }, "Handout"),
+          h(
+            "a",
+            { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
+            "Handout",
+          ),
           r.override
             ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
             : [
                 actionButton(ctx, "Block", () => setOverride(ctx, cluster, r.id, "block", refresh), { focusKey: `block:${r.id}`, accessibleName: `Block ${r.id}` }),
                 actionButton(ctx, "Drain", () => setOverride(ctx, cluster, r.id, "drain", refresh), { focusKey: `drain:${r.id}`, accessibleName: `Drain ${r.id}` }),
               ],
-          liveLease(r) ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` }) : null,
+          liveLease(r)
+            ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
+            : null,
         ),
     },
   ];
@@ -93,7 +144,13 @@ async function setOverride(ctx: Ctx, cluster: string, node: string, action: "blo
     action === "block"
       ? h("p", {}, "Block ", h("strong", {}, node), ": it is never handed out, its lease ends now, and its register, renew and peers requests are refused with the reason.")
       : h("p", {}, "Drain ", h("strong", {}, node), ": it keeps its lease and still receives peers, but is no longer handed out to others.");
-  const values = await confirmAction({ title: `${action === "block" ? "Block" : "Drain"} ${node}?`, body, fields: [REASON_FIELD, EXPIRY_FIELD], confirm: action === "block" ? "Block" : "Drain", danger: action === "block" });
+  const values = await confirmAction({
+    title: `${action === "block" ? "Block" : "Drain"} ${node}?`,
+    body,
+    fields: [REASON_FIELD, EXPIRY_FIELD],
+    confirm: action === "block" ? "Block" : "Drain",
+    danger: action === "block",
+  });
   if (!values) return;
   await act(ctx, `${node} ${action === "block" ? "blocked" : "drained"}.`, () =>
     ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
@@ -103,7 +160,11 @@ async function setOverride(ctx: Ctx, cluster: string, node: string, action: "blo
 
 async function lift(ctx: Ctx, cluster: string, row: NodeRow, refresh: () => void): Promise<void> {
   const o = row.override!;
-  const values = await confirmAction({ title: `Lift the ${o.action} of ${row.id}?`, body: h("p", {}, `Set for: “${o.reason}”. Lifting it puts ${row.id} back as its own lease says.`), confirm: "Lift" });
+  const values = await confirmAction({
+    title: `Lift the ${o.action} of ${row.id}?`,
+    body: h("p", {}, `Set for: “${o.reason}”. Lifting it puts ${row.id} back as its own lease says.`),
+    confirm: "Lift",
+  });
   if (!values) return;
   await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => ctx.api.send("DELETE", overridePath(cluster, row.id)));
   refresh();
@@ -136,7 +197,9 @@ async function pin(ctx: Ctx, cluster: string, refresh: () => void): Promise<void
   });
   if (!values) return;
   const addrs = values.addrs.split(/\s+/).filter(Boolean);
-  await act(ctx, `${values.node} pinned.`, () => ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }));
+  await act(ctx, `${values.node} pinned.`, () =>
+    ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+  );
   refresh();
 }
 
@@ -147,7 +210,13 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
     body: h("p", {}, "Change any of them; the others stay. Each change is audited."),
     fields: [
       ...numeric.map((name) => ({ name, label: name, type: "number" as const, required: true, value: String(current[name]) })),
-      { name: "defaultLimit", label: "defaultLimit", type: "number" as const, value: current.defaultLimit === null ? "" : String(current.defaultLimit), hint: "Empty: hand out every peer." },
+      {
+        name: "defaultLimit",
+        label: "defaultLimit",
+        type: "number" as const,
+        value: current.defaultLimit === null ? "" : String(current.defaultLimit),
+        hint: "Empty: hand out every peer.",
+      },
       { name: "addressPolicy", label: "addressPolicy", required: true, value: current.addressPolicy, hint: "any, or observed-ip" },
     ],
     confirm: "Save",

@@ -39,8 +39,31 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
     columns: [
       { id: "order", label: "#", cell: (p) => String(order.get(p.id) ?? ""), sort: (p) => order.get(p.id) ?? 0, className: "num" },
       { id: "id", label: "Peer", sort: (p) => p.id, cell: (p) => h("span", { class: "node-id" }, p.id) },
-      { id: "addrs", label: "Addresses", text: (p) => p.addrs.join(" "), cell: (p) => h("ul", { class: "addrs" }, p.addrs.map((a) => h("li", {}, h("code", {}, a)))) },
-      { id: "labels", label: "Labels", text: (p) => Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(" "), cell: (p) => h("ul", { class: "chips" }, Object.entries(p.labels).map(([k, v]) => h("li", {}, `${k}=${v}`))) },
+      {
+        id: "addrs",
+        label: "Addresses",
+        text: (p) => p.addrs.join(" "),
+        cell: (p) =>
+          h(
+            "ul",
+            { class: "addrs" },
+            p.addrs.map((a) => h("li", {}, h("code", {}, a))),
+          ),
+      },
+      {
+        id: "labels",
+        label: "Labels",
+        text: (p) =>
+          Object.entries(p.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" "),
+        cell: (p) =>
+          h(
+            "ul",
+            { class: "chips" },
+            Object.entries(p.labels).map(([k, v]) => h("li", {}, `${k}=${v}`)),
+          ),
+      },
     ],
   });
   const order = new Map<string, number>();
@@ -48,21 +71,36 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
     root,
     h("div", { class: "view-head" }, h("h1", {}, cluster)),
     clusterTabs(cluster, "handout"),
-    h("section", { class: "card" }, h("h2", {}, "Handout preview"), h("p", { class: "muted" }, "Exactly what the node receives from its own peers request now, built by the same code."), form, live),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Handout preview"),
+      h("p", { class: "muted" }, "Exactly what the node receives from its own peers request now, built by the same code."),
+      form,
+      live,
+    ),
     result,
   );
   if (!chosen) fill(result, h("p", { class: "empty" }, "Choose a node above to see the peers it is handed."));
   await follow(ctx, cluster, live, async (view: NodeList) => {
     const ids = [...new Set(view.nodes.map((n) => n.id))].sort();
     if (chosen && !ids.includes(chosen)) ids.unshift(chosen);
-    fill(select, h("option", { value: "" }, "Choose a node…"), ids.map((id) => h("option", { value: id, selected: id === chosen }, id)));
+    fill(
+      select,
+      h("option", { value: "" }, "Choose a node…"),
+      ids.map((id) => h("option", { value: id, selected: id === chosen }, id)),
+    );
     if (!chosen) return;
     try {
       const handout = await ctx.api.get<Handout>(nodePath(cluster, chosen, "/handout"), { limit: limit || undefined }, ctx.signal);
       order.clear();
-      handout.peers.forEach((p, i) => order.set(p.id, i + 1));
+      for (const [i, p] of handout.peers.entries()) order.set(p.id, i + 1);
       table.setRows(handout.peers);
-      fill(result, h("h2", { id: "handout-title" }, `Handed to ${chosen}`, h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} peers`)), table.el);
+      fill(
+        result,
+        h("h2", { id: "handout-title" }, `Handed to ${chosen}`, h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} peers`)),
+        table.el,
+      );
     } catch (err) {
       if (!ctx.signal.aborted) fill(result, errorState(ctx, `the handout of ${chosen}`, err));
     }

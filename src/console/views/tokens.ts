@@ -54,7 +54,12 @@ export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): 
             ctx,
             "Revoke",
             async () => {
-              const values = await confirmAction({ title: `Revoke join token ${t.id}?`, body: h("p", {}, "It stops working at once. Nodes already registered keep their credentials."), confirm: "Revoke", danger: true });
+              const values = await confirmAction({
+                title: `Revoke join token ${t.id}?`,
+                body: h("p", {}, "It stops working at once. Nodes already registered keep their credentials."),
+                confirm: "Revoke",
+                danger: true,
+              });
               if (!values) return;
               await act(ctx, `Join token ${t.id} revoked.`, () => ctx.api.send("DELETE", clusterPath(cluster, `/join-tokens/${encodeURIComponent(t.id)}`)));
               reload();
@@ -68,7 +73,16 @@ export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): 
   try {
     const { joinTokens } = await ctx.api.get<JoinTokenList>(clusterPath(cluster, "/join-tokens"), {}, ctx.signal);
     table.setRows(joinTokens);
-    root.replaceChild(h("section", { class: "card" }, h("h2", {}, "Join tokens"), h("p", { class: "muted" }, "The directory keeps only their hashes: a token's secret is shown once, when it is created."), table.el), root.lastChild!);
+    root.replaceChild(
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Join tokens"),
+        h("p", { class: "muted" }, "The directory keeps only their hashes: a token's secret is shown once, when it is created."),
+        table.el,
+      ),
+      root.lastChild!,
+    );
   } catch (err) {
     if (!ctx.signal.aborted) root.replaceChild(errorState(ctx, "the join tokens", err), root.lastChild!);
   }

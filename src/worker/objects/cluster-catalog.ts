@@ -45,7 +45,12 @@ export class ClusterCatalog extends DurableObject<Env> {
     return exposition([
       { name: "peerdir_clusters", help: "Clusters that exist.", type: "gauge", samples: [{ value: this.#clusters }] },
       { name: "peerdir_clusters_created_total", help: "Clusters created since the catalog's object started.", type: "counter", samples: [{ value: this.#created }] },
-      { name: "peerdir_clusters_deleted_total", help: "Clusters deleted (or found gone) since the catalog's object started.", type: "counter", samples: [{ value: this.#deleted }] },
+      {
+        name: "peerdir_clusters_deleted_total",
+        help: "Clusters deleted (or found gone) since the catalog's object started.",
+        type: "counter",
+        samples: [{ value: this.#deleted }],
+      },
       buildInfo(VERSION),
     ]);
   }
