@@ -45,6 +45,6 @@ const HEADERS = { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-
 export const adminMetricsRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(clusterMetrics, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.text(unwrap(await c.env.CLUSTER.getByName(cluster).metrics(cluster)), 200, HEADERS);
+    return c.text(unwrap(await c.env.CLUSTER.getByName(cluster).metrics()), 200, HEADERS);
   })
   .openapi(directoryMetrics, async (c) => c.text(await c.env.CATALOG.getByName(CATALOG_NAME).metrics(), 200, HEADERS));
