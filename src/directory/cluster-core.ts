@@ -17,6 +17,9 @@
  * and cached per requester.
  */
 import type { NodeView } from "../contract/admin.js";
+import { handoutTier, orderByTier, type ReachState } from "../contract/reachability.js";
+import type { Reports } from "../contract/schemas.js";
+import { REACHABILITY_WINDOW_MS, ReachabilityBook, type ReachReport } from "../cluster/reachability.js";
 import { fail, ok, type Outcome, problem, UNAUTHORIZED_HEADERS } from "../problem.js";
 import { addressPolicyViolation } from "./address-policy.js";
 import { AUDIT_PRUNE_EVERY, AUDIT_RETENTION, nodeSnapshot, overrideSnapshot } from "./audit.js";
@@ -107,6 +110,8 @@ export interface CoreOptions {
   random: () => number;
   /** How long a plain renewal may stay in memory only before it is written (see the header). */
   renewalCheckpointMs: number;
+  /** How long a reachability report counts (see src/cluster/reachability.ts); default REACHABILITY_WINDOW_MS. */
+  reachabilityWindowMs?: number;
 }
 
 /** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
@@ -117,6 +122,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   credentialRetentionMs: 7 * 24 * 3600 * 1000,
   random: Math.random,
   renewalCheckpointMs: RENEWAL_CHECKPOINT_MS,
+  reachabilityWindowMs: REACHABILITY_WINDOW_MS,
 };
 
 export interface NodeRequest {
@@ -133,6 +139,10 @@ export interface RegisterInput extends NodeRequest {
   observedIp: string | null;
   /** A new credential, required when the token is a join token (hashing is async; the core is not). */
   fresh?: { credential: string; hash: string };
+  /** False while the node's own address does not accept connections (default true). */
+  ready?: boolean;
+  /** The node's probes of its peers since its last report. */
+  reports?: Reports;
 }
 
 export interface RegisterResult {
@@ -170,6 +180,12 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
+  /** What the node said in its latest registration or renewal (memory only: a restart assumes ready until the next renewal). */
+  ready: boolean;
+  /** The reachability state handouts show (settled by the reachability book). */
+  reach: ReachState;
+  /** Its place in handout order (see handoutTier). */
+  tier: number;
 }
 
 export interface OverrideState extends OverrideRecord {
@@ -193,9 +209,20 @@ function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
   return JSON.stringify([addrs, labels]);
 }
 
-function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
+function toState(record: NodeRecord, ready = true): NodeState {
+  const state: NodeState = { ...record, json: "", zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels), ready, reach: "unknown", tier: 0 };
+  refreshEntry(state);
+  return state;
 }
+
+/** Re-serialises a node's handout entry after its addrs, labels, readiness or reachability changed. */
+function refreshEntry(state: NodeState): void {
+  state.json = peerJson(state, state);
+  state.tier = handoutTier({ ready: state.ready, reachability: state.reach });
+}
+
+/** Pins and any entry without a tier are "ready, unknown". */
+const tierOf = (entry: HandoutEntry): number => entry.tier ?? 1;
 
 function toOverrideState(record: OverrideRecord): OverrideState {
   if (record.action !== "pin") return { ...record };
@@ -239,6 +266,10 @@ export class ClusterCore {
   readonly #unsavedRenewals = new Set<string>();
   /** When the open checkpoint window began (also in storage), or null when none is open. */
   #unsavedSince: number | null;
+  /** Reachability evidence per target, from the nodes' reports (memory only; see src/cluster/reachability.ts). */
+  readonly #reach: ReachabilityBook;
+  /** When evidence older than the window is next dropped (on the next report after it). */
+  #nextReachSweep = 0;
 
   constructor(
     private readonly store: DirectoryStore,
@@ -252,6 +283,7 @@ export class ClusterCore {
     this.#degraded = snapshot.degraded;
     this.#unsavedSince = snapshot.renewalsUnsavedSince;
     this.#buckets = new TokenBuckets(this.#rateLimit());
+    this.#reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
     for (const token of snapshot.joinTokens) this.#joinTokens.set(token.hash, token);
     for (const override of snapshot.overrides) this.#overrides.set(override.node, toOverrideState(override));
     for (const record of snapshot.nodes) {
@@ -364,6 +396,7 @@ export class ClusterCore {
     const ttlSeconds = grantTtl(input.ttlSeconds, settings);
     const expiresAt = now + ttlSeconds * 1000;
     const labels = sortedLabels(input.labels);
+    const ready = input.ready ?? true;
     const existing = this.#nodes.get(node);
     const live = existing !== undefined && existing.endedAt === null;
     let credential: string | undefined;
@@ -383,11 +416,11 @@ export class ClusterCore {
       if (this.#liveCount >= settings.maxNodes) return fail(clusterFull(meta));
       if (existing) this.#byCredential.delete(existing.credentialHash);
       credential = input.fresh.credential;
-      const state = this.#startLease(node, input.fresh.hash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      const state = this.#startLease(node, input.fresh.hash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now, ready);
       this.#audit(now, { kind: "join-token", id: principal.value.token.id }, "node.join", node, null, existing ? nodeSnapshot(existing) : null, nodeSnapshot(state));
     } else if (!live) {
       if (this.#liveCount >= settings.maxNodes) return fail(clusterFull(meta));
-      const state = this.#startLease(node, existing!.credentialHash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now);
+      const state = this.#startLease(node, existing!.credentialHash, input.addrs, labels, ttlSeconds, expiresAt, input.observedIp, now, ready);
       this.#audit(now, { kind: "node", id: node }, "node.join", node, null, nodeSnapshot(existing!), nodeSnapshot(state));
     } else {
       created = false;
@@ -402,19 +435,31 @@ export class ClusterCore {
       if (contentKey === existing.contentKey) {
         if (plain) this.#holdRenewal(existing, now);
         else this.store.saveRenewal(existing);
+        // Readiness is soft state: it moves the handout order, not the stored row.
+        if (ready !== existing.ready) {
+          this.#touch(node);
+          existing.ready = ready;
+          refreshEntry(existing);
+          this.#bump(now);
+        }
       } else {
         const before = nodeSnapshot(existing);
         this.#touch(node);
         existing.addrs = input.addrs;
         existing.labels = labels;
         existing.contentKey = contentKey;
-        existing.json = peerJson(existing);
         existing.zone = zoneOf(labels);
+        existing.ready = ready;
+        // Evidence about the old addresses says nothing about the new ones.
+        this.#reach.clear(node);
+        existing.reach = "unknown";
+        refreshEntry(existing);
         this.store.saveNode(existing);
         this.#bump(now);
         this.#audit(now, { kind: "node", id: node }, "node.update", node, null, before, nodeSnapshot(existing));
       }
     }
+    if (input.reports) this.#ingestReports(node, input.reports, now);
     this.#lowerWakeAt(expiresAt);
     return ok({
       created,
@@ -544,15 +589,30 @@ export class ClusterCore {
     return ok(meta);
   }
 
-  summary(cluster: string): Outcome<{ name: string; nodes: number; version: number; createdAt: string; degraded: boolean; settings: ClusterSettings }> {
+  summary(cluster: string): Outcome<{
+    name: string;
+    nodes: number;
+    version: number;
+    createdAt: string;
+    degraded: boolean;
+    reachability: Record<ReachState | "notReady", number>;
+    settings: ClusterSettings;
+  }> {
     const meta = this.#meta;
     if (!meta) return fail(notFoundCluster(cluster));
+    const reachability = { reachable: 0, unknown: 0, unreachable: 0, notReady: 0 };
+    for (const state of this.#nodes.values()) {
+      if (state.endedAt !== null) continue;
+      reachability[state.reach]++;
+      if (!state.ready) reachability.notReady++;
+    }
     return ok({
       name: meta.name,
       nodes: this.#liveCount,
       version: meta.version,
       createdAt: iso(meta.createdAt)!,
       degraded: this.#degraded,
+      reachability,
       settings: { ...meta.settings },
     });
   }
@@ -631,13 +691,15 @@ export class ClusterCore {
         registeredAt: iso(state.registeredAt),
         lastRenewedAt: iso(state.lastRenewedAt),
         observedIp: state.observedIp,
+        ready: live ? state.ready : true,
+        reachability: this.#reachabilityView(state.id),
       });
     }
     for (const override of this.#overrides.values()) {
       if (override.action === "pin") {
-        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: UNKNOWN_REACHABILITY });
       } else if (override.action === "block" && !this.#nodes.has(override.node)) {
-        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: UNKNOWN_REACHABILITY });
       }
     }
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));
@@ -730,6 +792,50 @@ export class ClusterCore {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /**
+   * Takes a node's probe reports: evidence about peers in its own handout only (reports about
+   * anyone else, or itself, are dropped), then moves the handout order of every peer whose
+   * state changed. Evidence older than the window is dropped on a report at most every sixth of
+   * the window. No state change, no write: steady-state reports cost memory only.
+   */
+  #ingestReports(reporter: string, reports: Reports, now: number): void {
+    const items: ReachReport[] = [];
+    for (const target in reports) {
+      const report = reports[target];
+      items.push({ target, result: report.result, at: now - report.ageSeconds * 1000 });
+    }
+    if (items.length === 0) return;
+    const changed = this.#reach.ingest(reporter, items, now, this.#handoutMembership(reporter), this.#liveCount);
+    if (now >= this.#nextReachSweep) {
+      this.#nextReachSweep = now + Math.max(1_000, this.#reach.windowMs / 6);
+      changed.push(...this.#reach.sweep(now, this.#liveCount));
+    }
+    let moved = false;
+    for (const id of changed) {
+      const state = this.#nodes.get(id);
+      const reach = this.#reach.state(id);
+      if (!state || state.endedAt !== null || state.reach === reach) continue;
+      this.#touch(id);
+      state.reach = reach;
+      refreshEntry(state);
+      moved = true;
+    }
+    if (moved) this.#bump(now);
+  }
+
+  /** Whether a target is in `reporter`'s handout (with the cluster's default limit, which agents use). */
+  #handoutMembership(reporter: string): (target: string) => boolean {
+    const limit = this.#meta!.settings.defaultLimit;
+    if (limit === null) return (target) => target !== reporter && this.#inPool(target);
+    const ids = new Set(selectPeers(this.#currentPool(), reporter, this.#nodes.get(reporter)?.zone ?? null, limit).map((e) => e.id));
+    return (target) => ids.has(target);
+  }
+
+  #reachabilityView(id: string): NodeView["reachability"] {
+    const view = this.#reach.view(id);
+    return { state: view.state, failedReporters: view.failedReporters, okReporters: view.okReporters, checkedAt: iso(view.checkedAt) };
+  }
+
   #expireIfDue(now: number): void {
     if (this.#wakeAt !== null && now >= this.#wakeAt) this.expireDue(now);
   }
@@ -814,8 +920,10 @@ export class ClusterCore {
     expiresAt: number,
     observedIp: string | null,
     now: number,
+    ready: boolean,
   ): NodeState {
-    const state = toState({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt: now, lastRenewedAt: now, expiresAt, endedAt: null, observedIp });
+    this.#reach.clear(id);
+    const state = toState({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt: now, lastRenewedAt: now, expiresAt, endedAt: null, observedIp }, ready);
     this.#touch(id);
     this.#nodes.set(id, state);
     this.#byCredential.set(credentialHash, id);
@@ -828,6 +936,7 @@ export class ClusterCore {
   #endLease(state: NodeState, now: number): void {
     this.#touch(state.id);
     state.endedAt = now;
+    this.#reach.clear(state.id);
     this.#liveCount--;
     this.store.saveLeaseEnd(state.id, now);
     this.#lowerWakeAt(now + this.options.credentialRetentionMs);
@@ -928,7 +1037,7 @@ export class ClusterCore {
   #handoutBody(requester: string, requested: number | undefined): string {
     const limit = requested ?? this.#meta!.settings.defaultLimit;
     return this.#cached(`${requester}\n${limit}`, () =>
-      handoutBody(this.#meta!.version, selectPeers(this.#currentPool(), requester, this.#nodes.get(requester)?.zone ?? null, limit), this.#degraded),
+      handoutBody(this.#meta!.version, orderByTier(selectPeers(this.#currentPool(), requester, this.#nodes.get(requester)?.zone ?? null, limit), tierOf), this.#degraded),
     );
   }
 
@@ -964,6 +1073,8 @@ export class ClusterCore {
     return body;
   }
 }
+
+const UNKNOWN_REACHABILITY: NodeView["reachability"] = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null };
 
 function notFoundCluster(cluster: string) {
   return problem("not-found", `cluster "${cluster}" does not exist; an operator creates it with POST /v1/admin/clusters`);

@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../contract/admin.js";
 import type { CreateClusterResponse } from "../contract/schemas.js";
 import { ok, type Outcome, problemResponse } from "../problem.js";
+import { REACHABILITY_WINDOW_MS } from "../cluster/reachability.js";
 import {
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
@@ -93,6 +94,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       ...DEFAULT_CORE_OPTIONS,
       rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
       renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
+      reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
     });
   }
 
@@ -270,6 +272,8 @@ export class ClusterDirectory extends DurableObject<Env> {
         addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
         labels: body.labels,
         ttlSeconds: body.ttlSeconds,
+        ready: body.ready,
+        reports: body.reports,
         observedIp: watch.observedIp,
         now,
       }),
