@@ -13,6 +13,7 @@
  */
 import { handoutTier, orderByTier } from "../contract/reachability.js";
 import type { Peer } from "../contract/schemas.js";
+import { PONG } from "../contract/watch.js";
 
 export const TRANSPORTS = ["watch", "long-poll", "poll"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -208,7 +209,7 @@ function normalise(p: Peer): Peer {
 
 /** A text frame from the watch: `pong`, a snapshot or delta, or anything else (renewed, error). */
 export function parseWatchMessage(text: string): WatchEvent | null {
-  if (text === "pong") return { kind: "pong" };
+  if (text === PONG) return { kind: "pong" };
   let data: unknown;
   try {
     data = JSON.parse(text);
