@@ -110,7 +110,11 @@ try {
   const ownPort = own.address().port;
 
   const results = {};
-  for (const [name, interval] of [["baseline", 3600], ["default", 60], ["stress", 1]]) {
+  for (const [name, interval] of [
+    ["baseline", 3600],
+    ["default", 60],
+    ["stress", 1],
+  ]) {
     results[name] = await run(name, interval, dir, joinToken, tmp, ownPort);
     console.error(`probes ${name}: ${JSON.stringify(results[name])}`);
   }

@@ -701,11 +701,6 @@ export class ClusterCore {
     }
     for (const override of this.#overrides.values()) {
       if (override.action === "pin") {
-<<<<<<< HEAD
-        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: UNKNOWN_REACHABILITY });
-      } else if (override.action === "block" && !this.#nodes.has(override.node)) {
-        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: UNKNOWN_REACHABILITY });
-=======
         rows.push({
           id: override.node,
           addrs: override.addrs ?? [],
@@ -716,6 +711,8 @@ export class ClusterCore {
           registeredAt: null,
           lastRenewedAt: null,
           observedIp: null,
+          ready: true,
+          reachability: UNKNOWN_REACHABILITY,
         });
       } else if (override.action === "block" && !this.#nodes.has(override.node)) {
         rows.push({
@@ -728,8 +725,9 @@ export class ClusterCore {
           registeredAt: null,
           lastRenewedAt: null,
           observedIp: null,
+          ready: true,
+          reachability: UNKNOWN_REACHABILITY,
         });
->>>>>>> main
       }
     }
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));

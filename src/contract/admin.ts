@@ -105,7 +105,9 @@ export const NodeView = z
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),
     observedIp: z.string().nullable(),
-    ready: z.boolean().openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
+    ready: z
+      .boolean()
+      .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
     reachability: Reachability,
   })
   .openapi("NodeView");

@@ -60,7 +60,9 @@ export const MAX_REPORTS = 1000;
 
 export const ProbeReport = z
   .strictObject({
-    result: z.enum(PROBE_RESULTS).openapi({ description: "`ok`: the peer's first TCP address accepted a connection; `failed`: it did not within 3 s; `unknown`: the peer has no TCP address (UDP/QUIC only)." }),
+    result: z.enum(PROBE_RESULTS).openapi({
+      description: "`ok`: the peer's first TCP address accepted a connection; `failed`: it did not within 3 s; `unknown`: the peer has no TCP address (UDP/QUIC only).",
+    }),
     ageSeconds: z.number().int().min(0).max(3600).openapi({ description: "How long ago the probe finished, so the reporter's clock does not matter." }),
   })
   .openapi("ProbeReport");
@@ -69,8 +71,7 @@ export const Reports = z
   .record(NodeId, ProbeReport)
   .refine((reports) => Object.keys(reports).length <= MAX_REPORTS, `at most ${MAX_REPORTS} reports`)
   .openapi({
-    description:
-      "Peer id → this node's latest probe of that peer, only those finished since its last report. Reports about itself or about peers outside its handout are ignored.",
+    description: "Peer id → this node's latest probe of that peer, only those finished since its last report. Reports about itself or about peers outside its handout are ignored.",
     example: { "node-b": { result: "ok", ageSeconds: 12 }, "node-c": { result: "failed", ageSeconds: 40 } },
   });
 
@@ -79,7 +80,10 @@ export const RegisterRequest = z
     addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
     labels: Labels.optional(),
     ttlSeconds: TtlSeconds.optional(),
-    ready: z.boolean().optional().openapi({ description: "False while this node's own advertised TCP address does not accept connections (the agent's self-check); not-ready nodes are handed out after every ready one. Default true." }),
+    ready: z.boolean().optional().openapi({
+      description:
+        "False while this node's own advertised TCP address does not accept connections (the agent's self-check); not-ready nodes are handed out after every ready one. Default true.",
+    }),
     reports: Reports.optional(),
   })
   .openapi("RegisterRequest");
@@ -95,7 +99,6 @@ export const RegisterResponse = z
   })
   .openapi("RegisterResponse");
 
-<<<<<<< HEAD
 export const Peer = z
   .object({
     id: NodeId,
@@ -109,9 +112,6 @@ export const Peer = z
       .openapi({ description: "What other nodes' probes say; absent means unknown. Handouts list ready reachable peers first, then unknown, then unreachable, not-ready last." }),
   })
   .openapi("Peer");
-=======
-export const Peer = z.object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) }).openapi("Peer");
->>>>>>> main
 
 export const PeersResponse = z
   .object({

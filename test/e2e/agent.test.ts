@@ -165,10 +165,15 @@ describe("peerdir-agent against the real directory", () => {
     expect(metrics).toMatch(/peerdir_agent_requests_total\{request="register",result="ok"\} 1\n/);
     // Nothing listens on the advertised addresses: the probes' verdict settles first (a change,
     // logged once), then a steady state is silent at info: nothing logged per poll or renewal.
-    await waitFor("n0's peers to be marked unreachable", async () => {
-      const { peers: seen } = await getJson<{ peers: { reachability?: string }[] }>(n0, "/peers");
-      return seen.length === 4 && seen.every((p) => p.reachability === "unreachable") ? true : undefined;
-    }, 20_000, live());
+    await waitFor(
+      "n0's peers to be marked unreachable",
+      async () => {
+        const { peers: seen } = await getJson<{ peers: { reachability?: string }[] }>(n0, "/peers");
+        return seen.length === 4 && seen.every((p) => p.reachability === "unreachable") ? true : undefined;
+      },
+      20_000,
+      live(),
+    );
     const before = n0.logs.length;
     await new Promise((r) => setTimeout(r, 2 * POLL * 1000));
     expect(n0.logs.slice(before)).toEqual([]);

@@ -78,14 +78,22 @@ beforeAll(async () => {
   liarTimer = setInterval(() => void lie().catch(() => {}), 1_000);
   for (const node of NODES) {
     const args = [
-      "--directory", directory.url,
-      "--cluster", "reach",
-      "--join-token-file", tokenFile,
-      "--addr", addrOf(node),
-      "--ttl", String(TTL),
-      "--probe-interval", "1",
-      "--state-dir", join(work, "state", node),
-      "--log-format", "json",
+      "--directory",
+      directory.url,
+      "--cluster",
+      "reach",
+      "--join-token-file",
+      tokenFile,
+      "--addr",
+      addrOf(node),
+      "--ttl",
+      String(TTL),
+      "--probe-interval",
+      "1",
+      "--state-dir",
+      join(work, "state", node),
+      "--log-format",
+      "json",
       ...(node === SILENT ? ["--no-self-check"] : []),
     ];
     agents.set(node, spawnAgent(node, await freePort(), args));
