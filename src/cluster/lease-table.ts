@@ -15,6 +15,10 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
+  /** The expiry storage holds: `expiresAt` runs ahead of it with every renewal that is not written. */
+  storedExpiresAt: number;
+  /** Storage knows the stored expiry may be behind (lease-holds.ts). */
+  behind: boolean;
   /** What the node said in its latest registration or renewal (memory only: a restart assumes ready until the next renewal). */
   ready: boolean;
   /** The reachability state handouts show, as the reachability book last settled it. */
@@ -28,7 +32,17 @@ export function contentKeyOf(addrs: string[], labels: Record<string, string>): s
 }
 
 function toState(record: NodeRecord, ready = true): NodeState {
-  const state: NodeState = { ...record, json: "", zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels), ready, reach: "unknown", tier: 0 };
+  const state: NodeState = {
+    ...record,
+    json: "",
+    zone: zoneOf(record.labels),
+    contentKey: contentKeyOf(record.addrs, record.labels),
+    storedExpiresAt: record.expiresAt,
+    behind: record.behind ?? false,
+    ready,
+    reach: "unknown",
+    tier: 0,
+  };
   refreshEntry(state);
   return state;
 }
@@ -46,7 +60,7 @@ export class LeaseTable {
   #liveCount = 0;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveLeaseEnd" | "deleteNode">,
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode">,
     records: readonly NodeRecord[],
   ) {
     for (const record of records) {
@@ -82,7 +96,7 @@ export class LeaseTable {
     change.touch(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
-    this.store.saveNode(state);
+    this.#saveNode(state);
     return state;
   }
 
@@ -95,7 +109,26 @@ export class LeaseTable {
     state.zone = zoneOf(labels);
     state.reach = "unknown";
     refreshEntry(state);
+    this.#saveNode(state);
+  }
+
+  /** Writes the lease fields (TTL, expiry, last renewal, observed IP) as they are in memory. */
+  saveRenewal(state: NodeState): void {
+    this.store.saveRenewal(state);
+    state.storedExpiresAt = state.expiresAt;
+  }
+
+  /** Records whether the lease's stored expiry may be behind its real one; a write only when that changes. */
+  setBehind(state: NodeState, behind: boolean): void {
+    if (state.behind === behind) return;
+    state.behind = behind;
+    this.store.saveBehind(state.id, behind);
+  }
+
+  // Writes keep the `behind` mark: a socket may still hold the lease past what is written.
+  #saveNode(state: NodeState): void {
     this.store.saveNode(state);
+    state.storedExpiresAt = state.expiresAt;
   }
 
   /** Readiness and reachability are soft state: they move the handout order, not the stored row. */

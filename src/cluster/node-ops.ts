@@ -137,8 +137,8 @@ function join(
 
 /** A live lease renewed with the node's credential: only the expiry moves, or its content too. */
 function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "credentialHash">, now: number, ready: boolean): void {
-  // The restart rule (renewal-checkpoint.ts) relies on the stored TTL: a renewal that changes
-  // it, or the observed IP, is written at once.
+  // The restart grace (lease-holds.ts) relies on the stored TTL, and views on the stored IP: a
+  // renewal that changes either is written at once. A plain one is never written.
   const plain = existing.ttlSeconds === lease.ttlSeconds && existing.observedIp === lease.observedIp;
   existing.ttlSeconds = lease.ttlSeconds;
   existing.expiresAt = lease.expiresAt;
@@ -146,8 +146,9 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
   existing.observedIp = lease.observedIp;
   const contentKey = contentKeyOf(lease.addrs, lease.labels);
   if (contentKey === existing.contentKey) {
-    if (plain) u.checkpoint.hold(existing, now);
-    else u.store.saveRenewal(existing);
+    if (plain) u.holds.renewedInMemory(existing);
+    else u.leases.saveRenewal(existing);
+    // Readiness is soft state: it moves the handout order, not the stored row.
     if (ready !== existing.ready) u.changes.record(now, (change) => u.leases.setMarks(change, existing, { ready }));
     return;
   }

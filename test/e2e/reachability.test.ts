@@ -64,7 +64,7 @@ async function lie(): Promise<void> {
 }
 
 beforeAll(async () => {
-  directory = await startDirectory({ vars: { REACHABILITY_WINDOW_MS: String(WINDOW_MS), RENEWAL_CHECKPOINT_MS: "1000" } });
+  directory = await startDirectory({ vars: { REACHABILITY_WINDOW_MS: String(WINDOW_MS) } });
   ({ joinToken } = await createCluster(directory.url, directory.adminToken, "reach"));
   const tokenFile = join(work, "join-token");
   writeFileSync(tokenFile, `${joinToken}\n`, { mode: 0o600 });
