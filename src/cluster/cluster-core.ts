@@ -17,6 +17,7 @@ import { type ExpireOptions, expireDue } from "./expiry.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews } from "./present.js";
+import { reachabilityView } from "./reachability-ops.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, OverrideRecord } from "./records.js";
 import { done, type Result } from "./refusals.js";
 import { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
@@ -145,7 +146,7 @@ export class ClusterCore {
 
   /** Every node as the admin view shows it, less `transport`, which the object adds (it knows the sockets). */
   nodesView(): Result<Omit<NodeView, "transport">[]> {
-    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides)) : { ok: false, refusal: { kind: "no-cluster" } };
+    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides, (id) => reachabilityView(this.#u, id))) : { ok: false, refusal: { kind: "no-cluster" } };
   }
 
   evict(req: admin.AdminRequest, node: string, reason: string): Result<null> {

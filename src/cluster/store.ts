@@ -68,6 +68,8 @@ export interface CoreOptions {
   /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
   credentialRetentionMs: number;
   random: () => number;
+  /** How long a reachability report counts (reachability.ts); default REACHABILITY_WINDOW_MS. */
+  reachabilityWindowMs?: number;
   /** Told every audited action as it happens (the object's metrics count membership events). */
   onAudit?: (action: string) => void;
 }

@@ -103,6 +103,26 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
     },
     { id: "renewed", label: "Last renewal", sort: (r) => r.lastRenewedAt ?? "", cell: (r) => ago(r.lastRenewedAt) },
     {
+      id: "reach",
+      label: "Reachability",
+      sort: (r) => `${r.ready ? 1 : 0}${r.reachability.state}`,
+      text: (r) => `${r.reachability.state}${r.ready ? "" : " not ready"}`,
+      cell: (r) =>
+        h(
+          "div",
+          { class: "state-cell" },
+          h(
+            "span",
+            {
+              class: `badge reach-${r.reachability.state}`,
+              title: `${r.reachability.failedReporters} peers failed to connect, ${r.reachability.okReporters} connected${r.reachability.checkedAt ? `; last report ${r.reachability.checkedAt}` : ""}`,
+            },
+            r.reachability.state,
+          ),
+          r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
+        ),
+    },
+    {
       id: "transport",
       label: "Transport",
       sort: (r) => r.transport ?? "~",

@@ -22,6 +22,7 @@ import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
+import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
 import { exposition } from "../../contract/prometheus.js";
 import { VERSION } from "../../contract/version.js";
 import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
@@ -136,6 +137,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       {
         ...DEFAULT_CORE_OPTIONS,
         rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
+        reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
         onAudit: (action) => this.#counters.audited(action),
       },
       { loadedAt: Date.now(), signals: this.#signals },
@@ -309,7 +311,16 @@ export class ClusterDirectory extends DurableObject<Env> {
       }
       const { body } = message;
       const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
-      const input = { node: watch.node, tokenHash: watch.tokenHash, addrs, labels: body.labels, ttlSeconds: body.ttlSeconds, observedIp: watch.observedIp };
+      const input = {
+        node: watch.node,
+        tokenHash: watch.tokenHash,
+        addrs,
+        labels: body.labels,
+        ttlSeconds: body.ttlSeconds,
+        ready: body.ready,
+        reports: body.reports,
+        observedIp: watch.observedIp,
+      };
       renew = { raw: raw as string, input };
       this.#lastRenew.set(ws, renew);
     }
