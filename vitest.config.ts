@@ -8,10 +8,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN } from "./test/support/constants.js";
+import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from "./test/support/constants.js";
 
 // The Workers integration reads required secrets from the environment.
 process.env.ADMIN_TOKEN ??= TEST_ADMIN_TOKEN;
+process.env.TOKEN_KEY ??= TEST_TOKEN_KEY;
 
 export default defineConfig({
   test: {
@@ -22,7 +23,10 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // A short renewal checkpoint: evicting an object waits for its pending checkpoint timer.
-              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, RENEWAL_CHECKPOINT_MS: "100" },
+              // The failed-authentication limit per address is lifted here: many tests send bad tokens
+              // from the one address the test runner has. test/e2e/edge-auth.test.ts tests the real one.
+              ratelimits: { AUTH_FAILURES: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } } },
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, TOKEN_KEY: TEST_TOKEN_KEY, RENEWAL_CHECKPOINT_MS: "100" },
               // The directory must never call out: any outbound fetch rejects, failing its test.
               outboundService: (request: Request) => {
                 throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);

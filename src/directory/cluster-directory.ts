@@ -25,7 +25,8 @@ import { presentAudit, presentOverride } from "./present.js";
 import { ADMIN_ACTOR } from "./records.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { SqlStore } from "./sql-store.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, newSecret, newTokenId, sha256Hex } from "./tokens.js";
+import { mintToken } from "./token-mac.js";
+import { newTokenId, sha256Hex } from "./tokens.js";
 import { checkAddr } from "../contract/addresses.js";
 
 import {
@@ -208,7 +209,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   async register(call: RegisterCall): Promise<Outcome<RegisterResult>> {
     let fresh: RegisterInput["fresh"];
     if (this.#core.isJoinToken(call.tokenHash)) {
-      const credential = newSecret(NODE_CREDENTIAL_PREFIX);
+      const credential = await mintToken({ kind: "node", cluster: call.cluster, subject: call.node }, this.env);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
     return this.#apply((now) => this.#core.register({ ...call, now, fresh }));
@@ -288,9 +289,10 @@ export class ClusterDirectory extends DurableObject<Env> {
   // ---- admin API -------------------------------------------------------------------------
 
   async createCluster(name: string): Promise<Outcome<CreateClusterResponse>> {
-    const joinToken = newSecret(JOIN_TOKEN_PREFIX);
+    const id = newTokenId();
+    const joinToken = await mintToken({ kind: "join", cluster: name, subject: id }, this.env);
     const now = Date.now();
-    const record = { id: newTokenId(), hash: await sha256Hex(joinToken), createdAt: now, expiresAt: null };
+    const record = { id, hash: await sha256Hex(joinToken), createdAt: now, expiresAt: null };
     if (!this.#core.exists) this.#load({ create: true });
     const created = this.#core.createCluster(name, now, record);
     if (!created.ok) return created;
@@ -322,9 +324,10 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   async createJoinToken(cluster: string, expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
-    const token = newSecret(JOIN_TOKEN_PREFIX);
+    const id = newTokenId();
+    const token = await mintToken({ kind: "join", cluster, subject: id }, this.env);
     const now = Date.now();
-    const record = { id: newTokenId(), hash: await sha256Hex(token), createdAt: now, expiresAt };
+    const record = { id, hash: await sha256Hex(token), createdAt: now, expiresAt };
     const created = this.#core.createJoinToken({ cluster, now, actor: ADMIN_ACTOR }, record);
     if (!created.ok) return created;
     return ok({ id: record.id, token, createdAt: new Date(now).toISOString(), expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });

@@ -1,22 +1,19 @@
 /**
- * Secrets: generation and hashing of join tokens and node credentials.
+ * Secrets: the random parts of join tokens and node credentials, token ids, and hashing.
  *
- * Secrets are 256 random bits, base64url, behind a kind prefix (`pdj_` join token, `pdn_` node
- * credential) so a leaked one is recognisable by secret scanners and a wrong-kind use gets a
- * clear 403. Only SHA-256 hashes are stored. Lookups go by hash: an attacker cannot steer the
+ * The secret part of a token is 256 random bits, base64url (the whole format: token-format.ts).
+ * Only SHA-256 hashes of tokens are stored. Lookups go by hash: an attacker cannot steer the
  * hash of a guess, so a map lookup on it leaks nothing useful about stored secrets.
  */
-export const JOIN_TOKEN_PREFIX = "pdj_";
-export const NODE_CREDENTIAL_PREFIX = "pdn_";
-
-function base64url(bytes: Uint8Array): string {
+export function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function newSecret(prefix: string): string {
-  return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
+/** 256 random bits, base64url (43 characters). */
+export function randomSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { TokenKeyError } from "../directory/token-mac.js";
 import { type FieldError, problem, type ProblemInit, type ProblemKind, problemResponse } from "../problem.js";
 
 export { problemResponse };
@@ -34,6 +35,8 @@ const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
 /** The app's single error handler. Anything unexpected is logged (never the request's token) and is a 500. */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse(err.problem);
+  // A deployment without TOKEN_KEY: say what to set (the message names only the binding).
+  if (err instanceof TokenKeyError) return problemResponse(problem("internal", err.message));
   if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
     const detail =
       err.status === 415

@@ -5,6 +5,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, MIGRATIONS } from "../../src/directory/migrations.js";
 import { SqlStore } from "../../src/directory/sql-store.js";
+import { mintToken } from "../../src/directory/token-mac.js";
 import { sha256Hex } from "../../src/directory/tokens.js";
 import type { ClusterDirectory } from "../../src/index.js";
 import { ADMIN, call, createCluster, peersOf } from "./helpers.js";
@@ -23,7 +24,7 @@ describe("migrations", () => {
   it("keeps data written with only the first migration intact after the rest apply", async () => {
     const stub = env.CLUSTER.getByName("mig2");
     const now = Date.now();
-    const credential = "pdn_written-before-migration-2";
+    const credential = await mintToken({ kind: "node", cluster: "mig2", subject: "old-a" }, env);
     const credentialHash = await sha256Hex(credential);
     await runInDurableObject(stub, (_i: ClusterDirectory, state) => {
       const sql = state.storage.sql;
