@@ -29,7 +29,7 @@ await Promise.all([
   nodeProgram("cli", "src/cli/main.ts", "src/cli"),
   build({
     ...common,
-    entryPoints: { index: "src/index.ts" },
+    entryPoints: { index: "src/worker/index.ts" },
     outdir: "dist/worker",
     platform: "neutral",
     target: "es2024",

@@ -16,6 +16,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
+import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE } from "../contract/watch.js";
 import { BACKOFF_MIN_MS, backoffDelayMs, jitter, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
 import type { DirectoryClient, Reply } from "./directory-client.js";
@@ -458,12 +459,12 @@ export class Lifecycle {
     if (this.stopped || credential !== this.credential) return;
     const now = Date.now();
     const detail = `watch closed (${end.code}): ${end.reason}`;
-    if (end.code === 4001) {
+    if (end.code === CLOSE_CREDENTIAL_GONE) {
       this.d.requests.add("watch", "unauthorized");
       this.rejected({ outcome: "unauthorized", status: 401, detail }, false);
       return;
     }
-    if (end.code === 4003) {
+    if (end.code === CLOSE_BLOCKED) {
       this.d.requests.add("watch", "forbidden");
       this.rejected({ outcome: "forbidden", status: 403, detail }, false);
       return;

@@ -2,8 +2,8 @@
 // under TOKEN_KEY (or TOKEN_KEY_PREVIOUS, while set) verifies.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseToken, type TokenClaims } from "../../src/contract/token-format.js";
-import { mintToken, TokenKeyError, verifyToken } from "../../src/directory/token-mac.js";
+import { parseToken, type TokenClaims } from "../../src/contract/tokens.js";
+import { mintToken, TokenKeyError, verifyToken } from "../../src/worker/token-mac.js";
 
 const KEY = "k".repeat(43);
 const OTHER = "o".repeat(43);

@@ -5,8 +5,8 @@
 import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mintToken } from "../../src/directory/token-mac.js";
-import worker from "../../src/index.js";
+import { mintToken } from "../../src/worker/token-mac.js";
+import worker from "../../src/worker/index.js";
 import { TEST_ADMIN_TOKEN } from "../support/constants.js";
 import { addr, createCluster, join } from "./helpers.js";
 

@@ -2,7 +2,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mintToken } from "../../src/directory/token-mac.js";
+import { mintToken } from "../../src/worker/token-mac.js";
 import { addr, call, createCluster, expectProblem, join, PEER_ID_A } from "./helpers.js";
 
 const put = (node: string, token: string, body: object) => call("PUT", `/v1/clusters/reg/nodes/${node}`, { token, body });
