@@ -107,7 +107,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = await bearerOrRefuse(c, () => bearerToken(c.req.header("Authorization")));
     if (!c.env.ADMIN_TOKEN) {
-      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npx wrangler secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
+      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
     const role = await adminRole(await sha256Hex(token), c.env);
     if (role === "write") return next();
