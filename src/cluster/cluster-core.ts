@@ -570,9 +570,13 @@ export class ClusterCore {
     for (const [key, value] of Object.entries(patch)) if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
     if (!(next.minTtlSeconds <= next.defaultTtlSeconds && next.defaultTtlSeconds <= next.maxTtlSeconds)) {
       return fail(
-        problem("bad-request", `the TTL bounds must keep minTtlSeconds ≤ defaultTtlSeconds ≤ maxTtlSeconds; this change would make them ${next.minTtlSeconds} / ${next.defaultTtlSeconds} / ${next.maxTtlSeconds}`, {
-          errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }],
-        }),
+        problem(
+          "bad-request",
+          `the TTL bounds must keep minTtlSeconds ≤ defaultTtlSeconds ≤ maxTtlSeconds; this change would make them ${next.minTtlSeconds} / ${next.defaultTtlSeconds} / ${next.maxTtlSeconds}`,
+          {
+            errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }],
+          },
+        ),
       );
     }
     const before = { ...meta.settings };
@@ -635,9 +639,29 @@ export class ClusterCore {
     }
     for (const override of this.#overrides.values()) {
       if (override.action === "pin") {
-        rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin" as const, state: "active" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({
+          id: override.node,
+          addrs: override.addrs ?? [],
+          labels: override.labels ?? {},
+          source: "pin" as const,
+          state: "active" as const,
+          expiresAt: null,
+          registeredAt: null,
+          lastRenewedAt: null,
+          observedIp: null,
+        });
       } else if (override.action === "block" && !this.#nodes.has(override.node)) {
-        rows.push({ id: override.node, addrs: [], labels: {}, source: "lease" as const, state: "blocked" as const, expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null });
+        rows.push({
+          id: override.node,
+          addrs: [],
+          labels: {},
+          source: "lease" as const,
+          state: "blocked" as const,
+          expiresAt: null,
+          registeredAt: null,
+          lastRenewedAt: null,
+          observedIp: null,
+        });
       }
     }
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));
@@ -792,11 +816,9 @@ export class ClusterCore {
     if (retryAfter === 0) return null;
     const interval = this.#meta!.settings.minIntervalSeconds;
     return fail(
-      problem(
-        "rate-limited",
-        `node "${node}" is over its rate limit (bursts of ${this.options.rateBurst}, then one request per ${interval} s); retry after ${retryAfter} s`,
-        { headers: { "Retry-After": String(retryAfter) } },
-      ),
+      problem("rate-limited", `node "${node}" is over its rate limit (bursts of ${this.options.rateBurst}, then one request per ${interval} s); retry after ${retryAfter} s`, {
+        headers: { "Retry-After": String(retryAfter) },
+      }),
     );
   }
 
@@ -970,8 +992,5 @@ function notFoundCluster(cluster: string) {
 }
 
 function clusterFull(meta: ClusterMeta) {
-  return problem(
-    "cluster-full",
-    `cluster "${meta.name}" already has ${meta.settings.maxNodes} live nodes (its maxNodes); a node must leave or expire before another can join`,
-  );
+  return problem("cluster-full", `cluster "${meta.name}" already has ${meta.settings.maxNodes} live nodes (its maxNodes); a node must leave or expire before another can join`);
 }

@@ -43,7 +43,12 @@ function setup() {
     async register(token: string) {
       calls.push({ kind: "register", token });
       const credential = token.startsWith("pdj_") ? `pdn_${++issued}` : undefined;
-      return { outcome: "ok", status: 201, body: { node: "self", ttlSeconds: 60, expiresAt: "", renewAfterSeconds: 20, version: 7, ...(credential ? { credential } : {}) }, detail: "PUT" };
+      return {
+        outcome: "ok",
+        status: 201,
+        body: { node: "self", ttlSeconds: 60, expiresAt: "", renewAfterSeconds: 20, version: 7, ...(credential ? { credential } : {}) },
+        detail: "PUT",
+      };
     },
     async peers(token: string, _etag: string | null, _signal?: AbortSignal, query?: object) {
       calls.push({ kind: "peers", token, query });
@@ -104,7 +109,13 @@ describe("Lifecycle on the watch", () => {
     expect(t.view.version).toBe(4);
     expect(t.lifecycle.degraded).toBe(true);
     first.handlers.onMessage("pong");
-    expect(t.lifecycle.watchMessages).toEqual(new Map([["snapshot", 1], ["delta", 1], ["pong", 1]]));
+    expect(t.lifecycle.watchMessages).toEqual(
+      new Map([
+        ["snapshot", 1],
+        ["delta", 1],
+        ["pong", 1],
+      ]),
+    );
     expect(t.lifecycle.stale).toBe(false);
 
     // Cut: the next watch resumes after version 4.

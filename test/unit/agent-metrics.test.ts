@@ -61,7 +61,17 @@ describe("renderMetrics", () => {
   });
 
   it("reports the transport in use as one series at 1, watch messages by type, and the directory's degraded flag", () => {
-    const text = renderMetrics(snapshot({ transport: "long-poll", watchMessages: new Map([["pong", 3], ["delta", 2], ["snapshot", 1]]), degraded: true }));
+    const text = renderMetrics(
+      snapshot({
+        transport: "long-poll",
+        watchMessages: new Map([
+          ["pong", 3],
+          ["delta", 2],
+          ["snapshot", 1],
+        ]),
+        degraded: true,
+      }),
+    );
     expect(text).toContain(
       [
         "# TYPE peerdir_agent_transport gauge",

@@ -8,25 +8,68 @@ import type { AuditRecord } from "../../src/cluster/records.js";
 class RecordingStore implements DirectoryStore {
   writes: string[] = [];
   audit: AuditRecord[] = [];
-  insertCluster() { this.writes.push("insertCluster"); }
-  saveVersion() { this.writes.push("saveVersion"); }
-  saveSettings() { this.writes.push("saveSettings"); }
-  insertJoinToken() { this.writes.push("insertJoinToken"); }
-  deleteJoinToken() { this.writes.push("deleteJoinToken"); }
-  saveNode() { this.writes.push("saveNode"); }
-  saveRenewal() { this.writes.push("saveRenewal"); }
-  saveRenewalsUnsavedSince(at: number | null) { this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`); }
-  saveLeaseEnd() { this.writes.push("saveLeaseEnd"); }
-  deleteNode() { this.writes.push("deleteNode"); }
-  saveOverride() { this.writes.push("saveOverride"); }
-  deleteOverride() { this.writes.push("deleteOverride"); }
-  insertAudit(entry: AuditRecord) { this.writes.push("insertAudit"); this.audit.push(entry); }
-  pruneAudit(upTo: number) { this.writes.push("pruneAudit"); this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
-  insertChange() { this.writes.push("insertChange"); }
-  pruneChanges() { this.writes.push("pruneChanges"); }
-  saveDegraded() { this.writes.push("saveDegraded"); }
-  take() { return this.writes.splice(0); }
+  insertCluster() {
+    this.writes.push("insertCluster");
+  }
+  saveVersion() {
+    this.writes.push("saveVersion");
+  }
+  saveSettings() {
+    this.writes.push("saveSettings");
+  }
+  insertJoinToken() {
+    this.writes.push("insertJoinToken");
+  }
+  deleteJoinToken() {
+    this.writes.push("deleteJoinToken");
+  }
+  saveNode() {
+    this.writes.push("saveNode");
+  }
+  saveRenewal() {
+    this.writes.push("saveRenewal");
+  }
+  saveRenewalsUnsavedSince(at: number | null) {
+    this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`);
+  }
+  saveLeaseEnd() {
+    this.writes.push("saveLeaseEnd");
+  }
+  deleteNode() {
+    this.writes.push("deleteNode");
+  }
+  saveOverride() {
+    this.writes.push("saveOverride");
+  }
+  deleteOverride() {
+    this.writes.push("deleteOverride");
+  }
+  insertAudit(entry: AuditRecord) {
+    this.writes.push("insertAudit");
+    this.audit.push(entry);
+  }
+  pruneAudit(upTo: number) {
+    this.writes.push("pruneAudit");
+    this.audit = this.audit.filter((e) => e.seq > upTo);
+  }
+  readAudit(limit: number, before: number | null) {
+    return this.audit
+      .filter((e) => before === null || e.seq < before)
+      .reverse()
+      .slice(0, limit);
+  }
+  insertChange() {
+    this.writes.push("insertChange");
+  }
+  pruneChanges() {
+    this.writes.push("pruneChanges");
+  }
+  saveDegraded() {
+    this.writes.push("saveDegraded");
+  }
+  take() {
+    return this.writes.splice(0);
+  }
 }
 
 const EMPTY = EMPTY_SNAPSHOT;

@@ -12,7 +12,21 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClusterCore, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
 import { MemoryStore } from "../support/memory-store.js";
-import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
+import {
+  ADDRS,
+  BOGUS,
+  type Cmd,
+  ClusterModel,
+  type Coverage,
+  type Expected,
+  JOIN,
+  LIMIT,
+  labelsOf,
+  MAX_NODES,
+  NODE_IDS,
+  type Peer,
+  sequenceArb,
+} from "../support/cluster-model.js";
 
 const T0 = 1_900_000_000_000;
 const RETENTION_MS = 30 * 60 * 1000;
@@ -35,7 +49,20 @@ function runSequence(cmds: Cmd[]): void {
   const status = <T>(o: { ok: true; value: T } | { ok: false; problem: { status: number } }, ok: (v: T) => number) => (o.ok ? ok(o.value) : o.problem.status);
 
   const register = (node: string, token: string, addrs: string[], labels: Record<string, string>, ttl: number, fresh: string | undefined) =>
-    status(core.register({ cluster: "c", node, tokenHash: token, addrs, labels, ttlSeconds: ttl, observedIp: null, now, fresh: { credential: fresh ?? "unused", hash: fresh ?? "unused" } }), (v) => (v.created ? 201 : 200));
+    status(
+      core.register({
+        cluster: "c",
+        node,
+        tokenHash: token,
+        addrs,
+        labels,
+        ttlSeconds: ttl,
+        observedIp: null,
+        now,
+        fresh: { credential: fresh ?? "unused", hash: fresh ?? "unused" },
+      }),
+      (v) => (v.created ? 201 : 200),
+    );
 
   for (const [index, cmd] of cmds.entries()) {
     steps++;
@@ -62,7 +89,16 @@ function runSequence(cmds: Cmd[]): void {
         actual = status(core.leave({ cluster: "c", node: nodeId, tokenHash: (expected as { token: string }).token, now }), () => 204);
         break;
       case "pin":
-        actual = status(core.setOverride(admin(), nodeId, { action: "pin", addrs: [ADDRS[cmd.addr]], labels: labelsOf(cmd.zone), reason: "r", expiresAt: cmd.expiresIn === null ? null : now + cmd.expiresIn }), () => 200);
+        actual = status(
+          core.setOverride(admin(), nodeId, {
+            action: "pin",
+            addrs: [ADDRS[cmd.addr]],
+            labels: labelsOf(cmd.zone),
+            reason: "r",
+            expiresAt: cmd.expiresIn === null ? null : now + cmd.expiresIn,
+          }),
+          () => 200,
+        );
         break;
       case "block":
       case "drain":
@@ -111,7 +147,6 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
   model.expireIfDue(); // the preview and peers requests below run expiry first; so does the model
   const pool = model.pool();
   const header = { version: model.version, ...(model.degraded ? { degraded: true } : {}) };
-  const byId = (peers: Peer[]) => [...peers].sort((a, b) => (a.id < b.id ? -1 : 1));
   // Collected per id and compared once per step (one deep comparison is much cheaper than many).
   const actual: Record<string, unknown> = {};
   const wanted: Record<string, unknown> = {};
@@ -140,7 +175,10 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
       // The node's own request gets exactly the preview's bytes.
       const own = core.peers({ cluster: "c", node: id, tokenHash: cred, now });
       const ownLimited = core.peers({ cluster: "c", node: id, tokenHash: cred, now, limit: LIMIT });
-      (actual[id] as Record<string, unknown>).peers = [own.ok && own.value.status === 200 && own.value.body, ownLimited.ok && ownLimited.value.status === 200 && ownLimited.value.body];
+      (actual[id] as Record<string, unknown>).peers = [
+        own.ok && own.value.status === 200 && own.value.body,
+        ownLimited.ok && ownLimited.value.status === 200 && ownLimited.value.body,
+      ];
       (wanted[id] as Record<string, unknown>).peers = [full.value, limited.value];
     } else {
       // A node without a live lease gets what the model says: 404 with its credential, 401 without one.
@@ -205,7 +243,17 @@ describe("a forgotten node's cached handout does not outlive its record", () => 
     const core = new ClusterCore(store, store.snapshot(), OPTIONS);
     core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
     const reg = (node: string, zone: string | null, ttlSeconds: number) =>
-      core.register({ cluster: "c", node, tokenHash: JOIN, addrs: [ADDRS[0]], labels: zone ? { zone } : {}, ttlSeconds, observedIp: null, now: T0, fresh: { credential: `c-${node}`, hash: `c-${node}` } });
+      core.register({
+        cluster: "c",
+        node,
+        tokenHash: JOIN,
+        addrs: [ADDRS[0]],
+        labels: zone ? { zone } : {},
+        ttlSeconds,
+        observedIp: null,
+        now: T0,
+        fresh: { credential: `c-${node}`, hash: `c-${node}` },
+      });
     reg("a", null, 3600);
     reg("z", "b", 3600);
     reg("x", "b", 10);

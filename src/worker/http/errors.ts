@@ -27,7 +27,6 @@ export function raise(kind: ProblemKind, detail: string, extra?: Pick<ProblemIni
   throw new ProblemError(problem(kind, detail, extra));
 }
 
-
 const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
   400: "bad-request",
   401: "unauthorized",
@@ -45,26 +44,20 @@ export function renderError(err: Error, c: Context): Response {
   // A deployment without TOKEN_KEY: say what to set (the message names only the binding).
   if (err instanceof TokenKeyError) return problemResponse(problem("internal", err.message));
   if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
-    const detail =
-      err.status === 415
-        ? "send the body as JSON with Content-Type: application/json"
-        : err.message || `request rejected with status ${err.status}`;
+    const detail = err.status === 415 ? "send the body as JSON with Content-Type: application/json" : err.message || `request rejected with status ${err.status}`;
     return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));
   }
   console.error(`peerdir: unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, err);
   return problemResponse(problem("internal", "the directory hit an unexpected error; it has been logged"));
 }
 
-export function fieldErrorsFromZod(
-  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
-  prefix: string,
-): FieldError[] {
-  const escape = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
+export function fieldErrorsFromZod(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: string): FieldError[] {
+  const escapeSegment = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
   const errors: FieldError[] = [];
   for (const issue of issues) {
-    const base = prefix + issue.path.map((s) => `/${escape(s)}`).join("");
+    const base = prefix + issue.path.map((s) => `/${escapeSegment(s)}`).join("");
     if (issue.code === "unrecognized_keys" && issue.keys) {
-      for (const key of issue.keys) errors.push({ pointer: `${base}/${escape(key)}`, detail: "unknown field" });
+      for (const key of issue.keys) errors.push({ pointer: `${base}/${escapeSegment(key)}`, detail: "unknown field" });
     } else {
       errors.push({ pointer: base || "/", detail: issue.message });
     }

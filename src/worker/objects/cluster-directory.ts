@@ -115,20 +115,23 @@ export class ClusterDirectory extends DurableObject<Env> {
   #scheduleCheckpoint(delayMs?: number): void {
     const at = this.#core.renewalCheckpointAt;
     if (at === null || this.#checkpointTimer !== null) return;
-    this.#checkpointTimer = setTimeout(() => {
-      this.#checkpointTimer = null;
-      const due = this.#core.renewalCheckpointAt;
-      if (due !== null && Date.now() >= due) {
-        try {
-          this.#atomically(() => this.#core.checkpointRenewals());
-        } catch (err) {
-          console.error(`ClusterDirectory renewal checkpoint failed; retrying in ${CHECKPOINT_RETRY_MS} ms:`, err);
-          this.#scheduleCheckpoint(CHECKPOINT_RETRY_MS);
-          return;
+    this.#checkpointTimer = setTimeout(
+      () => {
+        this.#checkpointTimer = null;
+        const due = this.#core.renewalCheckpointAt;
+        if (due !== null && Date.now() >= due) {
+          try {
+            this.#atomically(() => this.#core.checkpointRenewals());
+          } catch (err) {
+            console.error(`ClusterDirectory renewal checkpoint failed; retrying in ${CHECKPOINT_RETRY_MS} ms:`, err);
+            this.#scheduleCheckpoint(CHECKPOINT_RETRY_MS);
+            return;
+          }
         }
-      }
-      this.#scheduleCheckpoint();
-    }, delayMs ?? Math.max(0, at - Date.now()));
+        this.#scheduleCheckpoint();
+      },
+      delayMs ?? Math.max(0, at - Date.now()),
+    );
   }
 
   /**
@@ -242,7 +245,11 @@ export class ClusterDirectory extends DurableObject<Env> {
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
     server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
-    const offered = request.headers.get("Sec-WebSocket-Protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const offered =
+      request.headers
+        .get("Sec-WebSocket-Protocol")
+        ?.split(",")
+        .map((p) => p.trim()) ?? [];
     const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers: protocol });
   }

@@ -92,8 +92,7 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
       if (outcome.ok) {
         const { settings: _settings, ...summary } = outcome.value;
         clusters.push(summary);
-      }
-      else await catalog.remove(names[i]);
+      } else await catalog.remove(names[i]);
     }
     return c.json({ clusters }, 200);
   })
