@@ -92,7 +92,10 @@ export async function startDirectory(options = {}) {
   copyFileSync(dist, join(work, "index.js"));
   copyFileSync(join(root, "bench/lib/ratelimit-binding.js"), join(work, "ratelimit.js"));
   const configPath = join(work, "peerdir.capnp");
-  writeFileSync(configPath, workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN, TOKEN_KEY: BENCH_TOKEN_KEY } }));
+  writeFileSync(
+    configPath,
+    workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN, TOKEN_KEY: BENCH_TOKEN_KEY } }),
+  );
   const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
   const child = spawn(workerdBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

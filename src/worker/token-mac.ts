@@ -22,9 +22,7 @@ export const MIN_TOKEN_KEY_LENGTH = 32;
 /** TOKEN_KEY is missing or too short: a deployment error, never the client's. */
 export class TokenKeyError extends Error {
   constructor() {
-    super(
-      `the directory's TOKEN_KEY secret is missing or shorter than ${MIN_TOKEN_KEY_LENGTH} characters: set one with \`npx wrangler secret put TOKEN_KEY\``,
-    );
+    super(`the directory's TOKEN_KEY secret is missing or shorter than ${MIN_TOKEN_KEY_LENGTH} characters: set one with \`npm run wrangler -- secret put TOKEN_KEY\``);
     this.name = "TokenKeyError";
   }
 }

@@ -2,7 +2,6 @@
 // restarts on the same state, the per-address limit on failed authentication of wrangler.toml,
 // and no Durable Object storage left behind by forged requests (counted as SQLite files).
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../src/worker/token-mac.js";
 import { TEST_TOKEN_KEY, TEST_TOKEN_KEY_OLD } from "../support/constants.js";

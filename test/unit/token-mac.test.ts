@@ -22,14 +22,21 @@ describe("token format", () => {
 
   it("round-trips every legal cluster, node id and join token id", async () => {
     await fc.assert(
-      fc.asyncProperty(cluster, fc.oneof(node.map((s) => ["node", s] as const), joinId.map((s) => ["join", s] as const)), async (c, [kind, subject]) => {
-        const token = await mintToken({ kind, cluster: c, subject }, { TOKEN_KEY: KEY });
-        expect(token.startsWith(kind === "join" ? "pdj_" : "pdn_")).toBe(true);
-        expect(token.length).toBeLessThanOrEqual(512); // what the Worker accepts in Authorization
-        const parsed = parseToken(token);
-        expect(parsed).toMatchObject({ kind, cluster: c, subject });
-        expect(await verifyToken(parsed!, { TOKEN_KEY: KEY })).toBe(true);
-      }),
+      fc.asyncProperty(
+        cluster,
+        fc.oneof(
+          node.map((s) => ["node", s] as const),
+          joinId.map((s) => ["join", s] as const),
+        ),
+        async (c, [kind, subject]) => {
+          const token = await mintToken({ kind, cluster: c, subject }, { TOKEN_KEY: KEY });
+          expect(token.startsWith(kind === "join" ? "pdj_" : "pdn_")).toBe(true);
+          expect(token.length).toBeLessThanOrEqual(512); // what the Worker accepts in Authorization
+          const parsed = parseToken(token);
+          expect(parsed).toMatchObject({ kind, cluster: c, subject });
+          expect(await verifyToken(parsed!, { TOKEN_KEY: KEY })).toBe(true);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -101,6 +108,6 @@ describe("token MAC", () => {
     const token = await mintToken(claims, { TOKEN_KEY: KEY });
     await expect(verifies(token, { TOKEN_KEY: "" })).rejects.toBeInstanceOf(TokenKeyError);
     // A short previous key is ignored rather than trusted.
-    expect(await verifies(await mintToken(claims, { TOKEN_KEY: "p".repeat(31) + "x" }), { TOKEN_KEY: KEY, TOKEN_KEY_PREVIOUS: "short" })).toBe(false);
+    expect(await verifies(await mintToken(claims, { TOKEN_KEY: `${"p".repeat(31)}x` }), { TOKEN_KEY: KEY, TOKEN_KEY_PREVIOUS: "short" })).toBe(false);
   });
 });

@@ -146,7 +146,10 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
       return refuse(c, `the token is not a join token or node credential of cluster "${cluster}"`);
     }
     if (parsed.cluster !== cluster || !(await verifyToken(parsed, c.env))) {
-      return refuse(c, `the token is not a join token or node credential of cluster "${cluster}" issued by this directory (tokens issued under a retired TOKEN_KEY must be issued again)`);
+      return refuse(
+        c,
+        `the token is not a join token or node credential of cluster "${cluster}" issued by this directory (tokens issued under a retired TOKEN_KEY must be issued again)`,
+      );
     }
     c.set("tokenHash", await sha256Hex(token));
     return next();
