@@ -24,10 +24,9 @@ function start(ttls: number[]) {
   const store = new MemoryStore();
   const core = new ClusterCore(store, store.snapshot(), OPTIONS);
   core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
-  core.updateSettings({ cluster: "c", now: T0, actor: { kind: "admin", id: "admin" } }, { minTtlSeconds: 10 });
+  core.updateSettings({ now: T0, actor: { kind: "admin", id: "admin" } }, { minTtlSeconds: 10 });
   NODES.forEach((node, i) => {
     const joined = core.register({
-      cluster: "c",
       node,
       tokenHash: JOIN,
       addrs: [`/ip4/10.0.0.${i + 1}/tcp/1`],
@@ -42,11 +41,11 @@ function start(ttls: number[]) {
 }
 
 const renew = (core: ClusterCore, i: number, ttlSeconds: number, now: number) =>
-  core.register({ cluster: "c", node: NODES[i], tokenHash: `cred-${NODES[i]}`, addrs: [`/ip4/10.0.0.${i + 1}/tcp/1`], ttlSeconds, observedIp: null, now });
+  core.register({ node: NODES[i], tokenHash: `cred-${NODES[i]}`, addrs: [`/ip4/10.0.0.${i + 1}/tcp/1`], ttlSeconds, observedIp: null, now });
 
 /** Each node's expiry as the core holds it (the nodes view lists live leases only; null: ended). */
 function leases(core: ClusterCore): Map<string, number | null> {
-  const view = core.nodesView("c");
+  const view = core.nodesView();
   if (!view.ok) throw new Error("nodes view failed");
   return new Map(
     NODES.map((node) => {

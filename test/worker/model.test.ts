@@ -143,12 +143,12 @@ async function observe(name: string, model: ClusterModel, secret: (token: string
   const seen = await runInDurableObject(env.CLUSTER.getByName(name), async (instance: ClusterDirectory) => {
     const out: Record<string, { full: string; limited: string }> = {};
     for (const id of NODE_IDS) {
-      const full = await instance.handoutPreview(name, id, undefined);
-      const limited = await instance.handoutPreview(name, id, LIMIT);
+      const full = await instance.handoutPreview(id, undefined);
+      const limited = await instance.handoutPreview(id, LIMIT);
       if (!full.ok || !limited.ok) throw new Error("preview failed");
       out[id] = { full: full.value, limited: limited.value };
     }
-    const nodes = await instance.nodesView(name);
+    const nodes = await instance.nodesView();
     return { out, nodes: nodes.ok ? nodes.value.map((r) => `${r.id}/${r.source}/${r.state}`).sort() : null };
   });
   model.expireIfDue(); // the previews ran expiry first
