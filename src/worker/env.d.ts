@@ -5,3 +5,9 @@ interface Env {
   /** Optional: the retired TOKEN_KEY, whose tokens are still accepted during a key rotation. */
   TOKEN_KEY_PREVIOUS?: string;
 }
+
+// Optional bindings: declared by operators who want them (see docs/metrics.md), absent otherwise.
+interface Env {
+  /** Optional: a Workers Analytics Engine dataset; one data point per request (see http/analytics.ts). */
+  ANALYTICS?: AnalyticsEngineDataset;
+}
