@@ -76,6 +76,11 @@ export class Lifecycle {
   credential: string | null;
   leaseLive = false;
   leaseExpiresAt: number | null = null;
+  /** The last granted lease's TTL and renewal hint, for renewals by ping. */
+  private leaseTtlSeconds = 0;
+  private renewAfterSeconds = 0;
+  /** The readiness the directory last took from a registration or renewal. */
+  private reportedReady = true;
   /** null until the first answer or failure. */
   reachable: boolean | null = null;
 
@@ -238,6 +243,7 @@ export class Lifecycle {
     this.d.requests.add(kind, reply.outcome);
     if (reply.outcome === "ok" && isRegisterResponse(reply.body)) {
       if (extra) this.d.reachability!.acknowledge(extra.upTo);
+      this.reportedReady = extra?.ready !== false;
       await this.leased(reply.status, reply.body, usingJoin);
       return;
     }
@@ -283,6 +289,8 @@ export class Lifecycle {
     const wasLive = this.leaseLive;
     this.leaseLive = true;
     this.leaseExpiresAt = now + body.ttlSeconds * 1000;
+    this.leaseTtlSeconds = body.ttlSeconds;
+    this.renewAfterSeconds = body.renewAfterSeconds;
     this.renewAt = now + renewDelayMs(body.renewAfterSeconds, body.ttlSeconds, this.random);
     this.recovered();
     const fields = { cluster: this.d.config.cluster, node: this.d.config.node, ttl: body.ttlSeconds, expiresAt: body.expiresAt };
@@ -422,7 +430,9 @@ export class Lifecycle {
       },
     };
     try {
-      session = (this.d.openWatch ?? openWatchSession)(url, credential, handlers);
+      // Pings come a little more often than renewals would: each one holds the lease.
+      const keepaliveMs = this.renewAfterSeconds > 0 ? Math.min(KEEPALIVE_MS, this.renewAfterSeconds * 800) : KEEPALIVE_MS;
+      session = (this.d.openWatch ?? openWatchSession)(url, credential, handlers, keepaliveMs);
       this.watch = session;
     } catch (err) {
       // The client refused to even try (a credential that is no valid subprotocol, say).
@@ -459,6 +469,7 @@ export class Lifecycle {
     }
     if (event.kind === "pong") {
       if (this.d.view.syncedThisRun) this.synced(null);
+      this.heldByPing(Date.now());
       return;
     }
     if (event.kind === "other") {
@@ -469,6 +480,21 @@ export class Lifecycle {
     this.policy.watchDelivered();
     this.etag = `"${event.update.version}"`;
     this.synced(event.update);
+  }
+
+  /**
+   * A pong on the watch: the directory's runtime answered the ping and noted when, which holds
+   * the lease (socket-held leases, docs/architecture.md), so no renewal request is due while
+   * pongs come. A renewal still goes out when it has something new to carry (probe reports, or a
+   * change of readiness), and when the pongs stop (the socket is down): HTTP renewals, as on the
+   * other transports.
+   */
+  private heldByPing(now: number): void {
+    if (!this.leaseLive || this.leaseTtlSeconds === 0) return;
+    const extra = this.d.reachability?.renewalFields(now);
+    if (extra?.reports || (extra?.ready !== false) !== this.reportedReady) return;
+    this.leaseExpiresAt = now + this.leaseTtlSeconds * 1000;
+    this.renewAt = now + renewDelayMs(this.renewAfterSeconds, this.leaseTtlSeconds, this.random);
   }
 
   private watchEnded(credential: string, end: WatchEnd): void {

@@ -40,7 +40,8 @@ export interface WatchLike {
   close(reason: string): void;
 }
 
-export type OpenWatch = (url: string, credential: string, handlers: WatchHandlers) => WatchLike;
+/** `keepaliveMs`: how often to ping (default KEEPALIVE_MS); each ping also holds the lease. */
+export type OpenWatch = (url: string, credential: string, handlers: WatchHandlers, keepaliveMs?: number) => WatchLike;
 
 const CLOSING_CHECK_MS = 500;
 
@@ -141,4 +142,5 @@ export class WatchSession implements WatchLike {
   }
 }
 
-export const openWatchSession: OpenWatch = (url, credential, handlers) => new WatchSession(url, credential, handlers);
+export const openWatchSession: OpenWatch = (url, credential, handlers, keepaliveMs = KEEPALIVE_MS) =>
+  new WatchSession(url, credential, handlers, { keepaliveMs, misses: KEEPALIVE_MISSES, handshakeTimeoutMs: WATCH_HANDSHAKE_TIMEOUT_MS });

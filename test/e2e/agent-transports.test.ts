@@ -138,6 +138,21 @@ describe("peerdir-agent transports against the real directory", () => {
     expect(a.logs.some((l) => l.includes("transport:"))).toBe(false); // no transport change happened
   });
 
+  it("on the watch the lease is held by pings: no renewal requests while pongs come, and the lease stays live", async () => {
+    const a = await agent("pinger", ["--transport", "watch", "--ttl", "10", "--poll-interval", SLOW_POLL]);
+    await onTransport(a, "watch");
+    const count = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"=,]/g, (c) => `\\${c}`)} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    const before = await metrics(a);
+    // A 10 s lease is renewed every ~3.3 s over HTTP; by ping the agent makes no request for 8 s.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const after = await metrics(a);
+    expect(count(after, 'peerdir_agent_requests_total{request="renew",result="ok"}')).toBe(count(before, 'peerdir_agent_requests_total{request="renew",result="ok"}'));
+    expect(count(after, 'peerdir_agent_watch_messages_total{type="pong"}')).toBeGreaterThan(count(before, 'peerdir_agent_watch_messages_total{type="pong"}') + 1);
+    const nodes = await fetch(`${directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${directory.adminToken}` } });
+    const view = (await nodes.json()) as { nodes: { id: string; state: string }[] };
+    expect(view.nodes.find((n) => n.id === "pinger")?.state).toBe("active");
+  });
+
   it("a watch closed with 4001 (credential revoked) makes the agent register again with the join token and watch again", async () => {
     const a = await agent("w-revoked", ["--poll-interval", SLOW_POLL]);
     await onTransport(a, "watch");

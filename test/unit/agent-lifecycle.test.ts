@@ -29,6 +29,7 @@ interface Opened {
   url: string;
   credential: string;
   handlers: WatchHandlers;
+  keepaliveMs: number | undefined;
   closed: boolean;
 }
 
@@ -75,8 +76,8 @@ function setup() {
     onPeersChanged: () => {},
     webSocket: true,
     random: () => 0,
-    openWatch: (url, credential, handlers) => {
-      const w: Opened = { url, credential, handlers, closed: false };
+    openWatch: (url, credential, handlers, keepaliveMs) => {
+      const w: Opened = { url, credential, handlers, keepaliveMs, closed: false };
       watches.push(w);
       return { close: () => (w.closed = true) };
     },
@@ -92,6 +93,26 @@ afterEach(async () => {
 });
 
 describe("Lifecycle on the watch", () => {
+  it("renews by ping: it pings more often than it would renew, and each pong holds the lease with no request", async () => {
+    const t = setup();
+    cleanup = async () => {
+      t.lifecycle.stop();
+      await t.running;
+    };
+    await until("a watch", () => t.watches.length === 1);
+    const watch = t.watches[0]!;
+    // renewAfterSeconds 20: a ping every 16 s, under the 30 s keep-alive.
+    expect(watch.keepaliveMs).toBe(16_000);
+    watch.handlers.onOpen();
+    watch.handlers.onMessage(JSON.stringify({ type: "snapshot", version: 7, peers: [] }));
+    const granted = t.lifecycle.leaseExpiresAt!;
+    await tick(30);
+    watch.handlers.onMessage("pong");
+    // The pong moved the lease (and the renewal) forward, as the directory's lazy expiry will.
+    expect(t.lifecycle.leaseExpiresAt!).toBeGreaterThan(granted);
+    expect(t.calls.filter((c) => c.kind === "register")).toHaveLength(1);
+  });
+
   it("takes the snapshot, applies deltas, resumes with since, and re-registers with the join token on 4001", async () => {
     const t = setup();
     cleanup = async () => {
