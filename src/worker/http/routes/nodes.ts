@@ -71,8 +71,10 @@ const watch = createRoute({
   description:
     'Upgrade to a WebSocket. The directory sends `{"type":"snapshot","version","peers"}`, then ' +
     '`{"type":"delta","version","upserts","removes"}` whenever this node\'s handout changes. `since` resumes with only the missed ' +
-    'changes (or a snapshot when they are no longer kept). Send the text "ping" for a keep-alive ("pong"), and ' +
-    '`{"type":"renew","addrs":[…]}` to renew the lease over the socket. The node credential goes in Authorization, or, ' +
+    'changes (or a snapshot when they are no longer kept). Send the text "ping" (answered "pong") at least every ' +
+    "`renewAfterSeconds`: the pings hold the lease while the socket is open, with no renewal request; when they stop, or the " +
+    'socket closes, the lease runs out one TTL after the last ping. Send `{"type":"renew","addrs":[…]}` to change addrs, ' +
+    "labels or TTL over the socket. The node credential goes in Authorization, or, " +
     "from a browser, as the subprotocol `bearer.<credential>` offered with `peerdir`.",
   security: bearerSecurity,
   middleware: [nodeAuth({ websocket: true })] as const,
