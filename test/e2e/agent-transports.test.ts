@@ -139,8 +139,11 @@ describe("peerdir-agent transports against the real directory", () => {
   });
 
   it("on the watch the lease is held by pings: no renewal requests while pongs come, and the lease stays live", async () => {
-    const a = await agent("pinger", ["--transport", "watch", "--ttl", "10", "--poll-interval", SLOW_POLL]);
+    // Probe reports ride on renewals: the first probes of the cluster's peers (within 5 s) are
+    // reported by one, then none is due for an hour.
+    const a = await agent("pinger", ["--transport", "watch", "--ttl", "10", "--poll-interval", SLOW_POLL, "--probe-interval", "3600"]);
     await onTransport(a, "watch");
+    await new Promise((r) => setTimeout(r, 9_000));
     const count = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"=,]/g, (c) => `\\${c}`)} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
     const before = await metrics(a);
     // A 10 s lease is renewed every ~3.3 s over HTTP; by ping the agent makes no request for 8 s.
