@@ -7,9 +7,9 @@
  */
 export const BACKOFF_MIN_MS = 1_000;
 export const BACKOFF_CAP_MS = 30_000;
-/** Bounds on a 429 Retry-After we obey: at least 1 s (no tight loop), at most 10 min. */
+/** Bounds on a 429/503 Retry-After we obey: at least 1 s (no tight loop), at most 5 min. */
 export const RETRY_AFTER_MIN_MS = 1_000;
-export const RETRY_AFTER_MAX_MS = 600_000;
+export const RETRY_AFTER_MAX_MS = 300_000;
 
 export type Random = () => number;
 
@@ -50,7 +50,7 @@ export function renewDelayMs(renewAfterSeconds: unknown, ttlSeconds: number, ran
 
 /**
  * A Retry-After header (delta-seconds or an HTTP date) as a delay in ms, bounded to
- * [1 s, 10 min]; null when absent or unparseable (the caller then backs off on its own).
+ * [1 s, 5 min]; null when absent or unparseable (the caller then backs off on its own).
  */
 export function retryAfterMs(header: string | null | undefined, nowMs: number = Date.now()): number | null {
   if (header == null) return null;

@@ -7,7 +7,7 @@
  */
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
-import { watchUrl } from "./transport.js";
+import { watchUrl } from "./feed/transport.js";
 
 export type Outcome =
   | "ok"
@@ -29,7 +29,7 @@ export interface Reply<T> {
   body?: T;
   etag?: string | null;
   problem?: Problem;
-  /** From a 429's Retry-After, bounded; null when absent. */
+  /** From the Retry-After of a 429 or 503, bounded; null when absent. */
   retryAfterMs?: number | null;
   /** Short human description for logs. */
   detail: string;
@@ -152,7 +152,7 @@ export class DirectoryClient {
     }
     const outcome = outcomeOf(res.status);
     const reply: Reply<T> = { outcome, status: res.status, etag: res.headers.get("etag"), detail: `${method} ${url}: HTTP ${res.status}` };
-    if (outcome === "rate_limited") reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
+    if (res.status === 429 || res.status === 503) reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
     let text = "";
     try {
       text = res.status === 204 || res.status === 304 ? "" : await res.text();

@@ -7,8 +7,8 @@
  * (the directory bumps the version for this node's own changes too) is not a change.
  */
 import type { Peer, PeersResponse } from "../contract/schemas.js";
-import { buildHandouts, type Handouts } from "./handout.js";
-import { applyDelta, type HandoutUpdate } from "./transport.js";
+import { buildHandouts, type Handouts } from "./outputs/handout.js";
+import { applyDelta, type HandoutUpdate } from "./feed/transport.js";
 
 export interface PeerDiff {
   added: string[];

@@ -11,7 +11,7 @@
  * Everything here is a pure function or a small state machine with the clock passed in, so the
  * fallback rules and the delta arithmetic are unit-tested exactly (test/unit/agent-transport).
  */
-import type { Peer } from "../contract/schemas.js";
+import type { Peer } from "../../contract/schemas.js";
 
 export const TRANSPORTS = ["watch", "long-poll", "poll"] as const;
 export type Transport = (typeof TRANSPORTS)[number];

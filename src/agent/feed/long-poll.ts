@@ -1,0 +1,47 @@
+/**
+ * The `long-poll` feed: `GET …/peers?wait=30&since=<version>` held by the directory until the
+ * version moves, in the background while the scheduler goes on renewing. The first read of a
+ * run is a plain one: only a list confirmed in this run may be the base of a delta.
+ */
+import { type Feed, type FeedHost, takeHandout } from "./feed.js";
+import { LONG_POLL_MIN_SPACING_MS, LONG_POLL_WAIT_SECONDS } from "./transport.js";
+
+export class LongPollFeed implements Feed {
+  readonly transport = "long-poll" as const;
+  running = false;
+
+  constructor(private readonly host: FeedHost) {}
+
+  async turn(): Promise<void> {
+    const { host } = this;
+    const credential = host.lease.credential;
+    if (!credential) {
+      host.lease.lost();
+      return;
+    }
+    const base = host.sync.current;
+    const waitSeconds = base ? LONG_POLL_WAIT_SECONDS : 0;
+    const startedAt = Date.now();
+    this.running = true;
+    void host.client
+      .peers(credential, base?.etag ?? null, host.signal, base ? { waitSeconds, since: base.version } : {})
+      .then((reply) => {
+        this.running = false;
+        if (host.stopped() || credential !== host.lease.credential) return; // a new credential: this answer is moot
+        host.requests.add("long_poll", reply.outcome);
+        const now = Date.now();
+        host.sync.feedAt = Math.max(now, startedAt + LONG_POLL_MIN_SPACING_MS);
+        const outcome = takeHandout(host, reply);
+        if (outcome === "ok" || outcome === "not_modified") {
+          const change = host.transports.longPollAnswered(now, outcome === "ok" ? 200 : 304, now - startedAt, waitSeconds * 1000);
+          if (change) host.changed(change);
+        }
+      })
+      .finally(() => {
+        this.running = false;
+        host.wake();
+      });
+  }
+
+  stop(): void {}
+}
