@@ -33,6 +33,8 @@ export interface Reply<T> {
   retryAfterMs?: number | null;
   /** Short human description for logs. */
   detail: string;
+  /** When the request was sent (ms since the epoch). */
+  startedAt?: number;
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -119,8 +121,9 @@ export class DirectoryClient {
     const onAbort = () => controller.abort();
     if (init.signal?.aborted) controller.abort();
     init.signal?.addEventListener("abort", onAbort, { once: true });
+    const startedAt = Date.now();
     try {
-      return await this.send<T>(method, url, token, init, controller.signal, () => timedOut, timeoutMs);
+      return { ...(await this.send<T>(method, url, token, init, controller.signal, () => timedOut, timeoutMs)), startedAt };
     } finally {
       clearTimeout(timer);
       init.signal?.removeEventListener("abort", onAbort);

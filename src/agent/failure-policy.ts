@@ -10,6 +10,8 @@
  *   (uniform in [1 s, min(30 s, 2ⁿ s)]); a `Retry-After` on a `429`/`503` (capped at 5 min) is
  *   waited out in full and spread by up to its own length (at most 30 s more), so agents told
  *   the same value do not come back in the same second.
+ * - A failure of a request sent before the last success is counted but starts no outage: the
+ *   directory has answered since.
  * - Logs: one line when an outage starts (with its cause), a reminder at most every 5 minutes
  *   while it lasts, one line when it ends (with its length and the number of attempts).
  */
@@ -25,6 +27,8 @@ export interface AttemptResult {
   status: number;
   retryAfterMs?: number | null;
   detail: string;
+  /** When the request was sent; a failure of a request sent before the last success is old news. */
+  startedAt?: number;
 }
 
 export const REMINDER_EVERY_MS = 300_000;
@@ -53,6 +57,7 @@ export class FailurePolicy {
   /** Attempts by verdict, for /metrics. */
   readonly attempts = new Map<Verdict, number>(VERDICTS.map((v) => [v, 0]));
   private failures = 0;
+  private lastOkAt = -Infinity;
   private outage: { since: number; attempts: number; remindedAt: number } | null = null;
   /** Seconds of outages that have ended; the running one is added by `outageSeconds()`. */
   private endedOutageMs = 0;
@@ -73,7 +78,14 @@ export class FailurePolicy {
     if (verdict !== "failed") {
       this.up = true;
       this.failures = 0;
+      this.lastOkAt = now;
       if (this.outage) this.end(now);
+      return verdict;
+    }
+    if (result.startedAt !== undefined && result.startedAt < this.lastOkAt) {
+      // Sent before the directory answered another request (one held by a slow directory, say):
+      // it says nothing about the directory now.
+      this.log.debug("a request sent before the directory answered failed", { cause: result.detail });
       return verdict;
     }
     const wait = failureDelayMs(result, this.failures++, this.random);

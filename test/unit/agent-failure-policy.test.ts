@@ -51,6 +51,20 @@ describe("failure policy", () => {
     expect(RETRY_AFTER_MAX_MS).toBe(300_000);
   });
 
+  it("a failure of a request sent before the last success starts no outage", () => {
+    const { p, lines, advance, now } = policy();
+    const sentAt = now();
+    advance(5_000);
+    p.record({ status: 200, detail: "ok" });
+    advance(5_000);
+    expect(p.record({ status: 0, detail: "timed out", startedAt: sentAt })).toBe("failed");
+    expect(p.down).toBe(false);
+    expect(p.notBefore).toBe(0);
+    expect(lines).toHaveLength(0);
+    expect(p.record({ status: 0, detail: "timed out", startedAt: now() })).toBe("failed");
+    expect(p.down).toBe(true);
+  });
+
   it("reminds at most every 5 minutes while an outage lasts", () => {
     const { p, lines, advance } = policy();
     p.record({ status: 0, detail: "timed out" });

@@ -1,7 +1,9 @@
 /**
  * The `long-poll` feed: `GET …/peers?wait=30&since=<version>` held by the directory until the
  * version moves, in the background while the scheduler goes on renewing. The first read of a
- * run is a plain one: only a list confirmed in this run may be the base of a delta.
+ * run is a plain one: only a list confirmed in this run may be the base of a delta. So is the
+ * first read after a failure: a directory that comes back confirms the list at once instead of
+ * holding the request for the whole wait.
  */
 import { type Feed, type FeedHost, takeHandout } from "./feed.js";
 import { LONG_POLL_MIN_SPACING_MS, LONG_POLL_WAIT_SECONDS } from "./transport.js";
@@ -9,6 +11,8 @@ import { LONG_POLL_MIN_SPACING_MS, LONG_POLL_WAIT_SECONDS } from "./transport.js
 export class LongPollFeed implements Feed {
   readonly transport = "long-poll" as const;
   running = false;
+  /** The last long-poll was answered: the next one may be held. */
+  private answered = false;
 
   constructor(private readonly host: FeedHost) {}
 
@@ -20,11 +24,11 @@ export class LongPollFeed implements Feed {
       return;
     }
     const base = host.sync.current;
-    const waitSeconds = base ? LONG_POLL_WAIT_SECONDS : 0;
+    const waitSeconds = base && this.answered && !host.failures.down ? LONG_POLL_WAIT_SECONDS : 0;
     const startedAt = Date.now();
     this.running = true;
     void host.client
-      .peers(credential, base?.etag ?? null, host.signal, base ? { waitSeconds, since: base.version } : {})
+      .peers(credential, base?.etag ?? null, host.signal, base ? { ...(waitSeconds ? { waitSeconds } : {}), since: base.version } : {})
       .then((reply) => {
         this.running = false;
         if (host.stopped() || credential !== host.lease.credential) return; // a new credential: this answer is moot
@@ -32,7 +36,8 @@ export class LongPollFeed implements Feed {
         const now = Date.now();
         host.sync.feedAt = Math.max(now, startedAt + LONG_POLL_MIN_SPACING_MS);
         const outcome = takeHandout(host, reply);
-        if (outcome === "ok" || outcome === "not_modified") {
+        this.answered = outcome === "ok" || outcome === "not_modified";
+        if (this.answered) {
           const change = host.transports.longPollAnswered(now, outcome === "ok" ? 200 : 304, now - startedAt, waitSeconds * 1000);
           if (change) host.changed(change);
         }
