@@ -38,11 +38,11 @@ ${measured.join("\n")}
 
 | change | measure | before | after |
 |---|---|---:|---:|
-| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/directory/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
+| deltas for unlimited watchers computed from the changed ids only, O(changes · log n), instead of rebuilding the handout at the old version, O(n log n) per watcher (\`src/cluster/changelog.ts\`) | scale, 10,000 nodes + 100 watchers: renew p50 / p99, ms | 234.68 / 710.93 | 1.45 / 91.36 |
 | | scale: join → all 100 watchers p50 / p99, ms | 443.98 / 841.65 | 18.9 / 163.43 |
 | | scale: the directory's CPU, % of one core | 91.1 | 58.4 |
-| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/directory/cluster-directory.ts\` \`#apply\`) | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
-| hex digest of tokens through a lookup table (\`src/directory/tokens.ts\`) | CPU profile of \`unchanged\`: self time of \`sha256Hex\` | 7.0 % | 6.2 % |
+| handouts and \`304\`s read memory only: what is due expires first in its own transaction, and the read runs outside \`transactionSync\` (\`src/worker/objects/cluster-directory.ts\` \`#apply\`) | \`unchanged\` at 20 connections: ops/s; p99 ms; server CPU ms/op | 1,948; 136.64; 0.576 | 2,423; 29.52; 0.463 |
+| hex digest of tokens through a lookup table (\`src/worker/secrets.ts\`) | CPU profile of \`unchanged\`: self time of \`sha256Hex\` | 7.0 % | 6.2 % |
 
 ### Tried and dropped
 
@@ -61,40 +61,36 @@ Each measured with the throughput benchmark's operation at 20 connections, 2 × 
 /** The runtime floor next to peerdir and etcd: what a Worker + Durable Object can do on this machine at all. */
 function floorSection(td, nproc) {
   const rows = [];
-  for (const c of td.concurrencies) {
-    const f = (probe) => td.floor.find((x) => x.probe === probe && x.connections === c);
-    const run = (system, op) => td.runs.find((x) => x.system === system && x.op === op && x.connections === c);
-    const rpc = f("rpc");
-    const line = (label, x, shareOfFloor) => [label, c, n(x?.opsPerSec, 0), n(x?.p50Ms, 2), n(x?.p99Ms, 2), n(x?.serverCpuMsPerOp, 3), shareOfFloor && x && rpc ? `${n((100 * x.opsPerSec) / rpc.opsPerSec, 0)} %` : ""];
-    rows.push(line("floor: empty Worker", f("worker")));
-    rows.push(line("floor: empty Worker → Durable Object RPC", rpc));
-    for (const op of ["renew", "unchanged"]) {
-      rows.push(line(`peerdir ${op}`, run("peerdir", op), true));
-      rows.push(line(`etcd ${op}`, run("etcd", op)));
-    }
+  const c = td.concurrencies[0];
+  const f = (op) => td.floor.find((x) => x.op === op && x.connections === c);
+  const run = (system, op) => td.runs.find((x) => x.system === system && x.op === op && x.connections === c);
+  const rpc = f("emptyWorkerToObject");
+  const echo = f("emptySocketEcho");
+  const line = (label, x, floorRow) => [label, n(x?.opsPerSec, 0), n(x?.p50Ms, 2), n(x?.p99Ms, 2), n(x?.serverCpuUsPerOp, 1), floorRow && x ? `${n((100 * x.opsPerSec) / floorRow.opsPerSec, 0)} %` : ""];
+  rows.push(line("floor `emptyWorker`: an empty Worker", f("emptyWorker")));
+  rows.push(line("floor `emptyWorkerToObject`: empty Worker → Durable Object RPC", rpc));
+  for (const op of ["renew", "unchanged"]) {
+    rows.push(line(`peerdir ${op} (HTTP)`, run("peerdir", op), rpc));
+    rows.push(line(`etcd ${op} (JSON gateway)`, run("etcd", op)));
   }
-  const f20 = td.floor.find((x) => x.probe === "rpc" && x.connections === td.concurrencies[0]);
-  const etcdBest = Math.max(...td.runs.filter((x) => x.system === "etcd" && x.connections === td.concurrencies[0] && x.op !== "handout100").map((x) => x.opsPerSec));
+  rows.push(line("floor `emptySocketEcho`: a Durable Object socket echo", echo));
+  for (const op of ["heartbeat", "renewSocket"]) {
+    rows.push(line(`peerdir ${op} (watch socket)`, run("peerdir", op), echo));
+    rows.push(line(`etcd ${op} (gRPC LeaseKeepAlive)`, run("etcd", op)));
+  }
   return `### The runtime floor
 
-The same workerd, started the same way, running \`bench/lib/floor-worker.js\` instead of the directory: a Worker that
-answers at once, and a Worker that makes one RPC to a Durable Object which returns a constant. No directory built as a
-Worker in front of a Durable Object can answer faster than the second on this machine.
+The same workerd, started the same way, running \`bench/lib/floor-worker.js\` instead of the directory, in the same run:
+a Worker that answers at once, a Worker that makes one RPC to a Durable Object which returns a constant, and a
+hibernatable WebSocket to a Durable Object whose message handler sends the message back. No directory built as a
+Worker in front of a Durable Object can answer faster than these on this machine. ${c} connections (streams); the last
+column is the share of the floor the row is built on (HTTP: the Worker → Durable Object RPC; socket: the echo).
 
-${table(["", "connections", "ops/s", "p50 ms", "p99 ms", "server CPU ms/op", "share of the RPC floor"], rows)}
+${table(["", "ops/s", "p50 ms", "p99 ms", "server CPU µs/op", "share of its floor"], rows)}
 
 workerd runs a Worker and its Durable Objects on one thread, so the floor is one core's worth of that round trip
-(${n(f20?.serverCpuMsPerOp, 3)} ms of CPU each), while etcd spreads its work over all ${nproc} cores. At
-${td.concurrencies[0]} connections the empty round trip reached ${n(f20?.opsPerSec, 0)} ops/s and etcd's cheapest single-key operations
-${n(etcdBest, 0)}: ${f20 && etcdBest ? (f20.opsPerSec > etcdBest ? "the floor is above etcd, so the gap left is peerdir's own work" : "etcd is at or above the floor itself, so no amount of work inside peerdir can make its `renew` or `unchanged` beat etcd on this machine") : "n/a"}.
-Per operation the gap in work is smaller than in ops/s: ${["renew", "unchanged"].map((op) => {
-    const p = td.runs.find((x) => x.system === "peerdir" && x.op === op && x.connections === td.concurrencies[0]);
-    const e = td.runs.find((x) => x.system === "etcd" && x.op === op && x.connections === td.concurrencies[0]);
-    return p && e ? `\`${op}\` cost peerdir ${n(p.serverCpuMsPerOp / e.serverCpuMsPerOp, 2)}× etcd's CPU` : `\`${op}\`: n/a`;
-  }).join(", ")} (server CPU ms/op, ${td.concurrencies[0]} connections).
-The floor's p99 shows the same tail as peerdir's: it belongs to the local runtime's Worker → Durable Object hop,
-not to the directory. In production the Worker half runs in whichever Cloudflare location receives the request,
-and only the Durable Object half is serial per cluster.
+(${n(rpc?.serverCpuUsPerOp, 1)} µs of CPU each), while etcd spreads its work over all ${nproc} cores. The heartbeat can
+beat the echo floor because the runtime answers it without running the object's JavaScript at all.
 `;
 }
 
@@ -116,10 +112,11 @@ memory control run). Each section says when and in which mode its numbers were t
 ## How to run
 
 \`\`\`sh
-npm run bench              # full: ring (60 s windows; -- --ring-seconds S to change), directory vs etcd, agent (60 s), scale (10,000 nodes)
-npm run bench -- --quick   # smoke: ring 3 and 10 nodes (3 s windows), throughput at 20 connections (2 s), agent 10 s; < 60 s
+npm run bench              # full: ring (60 s windows; -- --ring-seconds S to change), directory vs etcd (HTTP, watch socket vs gRPC, floor),
+                           #   fan-out to 100 and 1,000 watchers, agent (60 s), scale (10,000 nodes)
+npm run bench -- --quick   # smoke: ring 3 and 10 nodes (3 s windows), throughput at 20 connections (1.5 s), fan-out to 100, agent 10 s
 npm run bench:scale        # the scale benchmark only (10,000 nodes, 100 watchers); -- --quick: 1,000 nodes, 20 watchers
-npm run bench -- --only ring,agent   # a subset; the other sections keep their previous results
+npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
 npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
 node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
@@ -150,6 +147,18 @@ on the machine at the same time. Numbers are from one run each: read them as rat
 not as absolute capacity.
 `);
 
+  // ---- goals
+  if (r.goals?.length) {
+    const verdict = (g) => (g.met === null ? "not measured" : g.met ? "**met**" : "**not met**");
+    parts.push(`## Goals
+
+Judged by \`bench/lib/goals.mjs\` from this results file (the same run, side by side, 20 connections); also in
+\`latest.json\` as \`goals[]\`. A ratio is peerdir's figure over the other side's.
+
+${table(["goal", "measured ratio", "bound", "verdict"], r.goals.map((g) => [g.goal, n(g.measured, 2), n(g.bound, 2), verdict(g)]))}
+`);
+  }
+
   // ---- ring
   if (r.ring?.length) {
     const rd = d.ring ?? {};
@@ -163,7 +172,7 @@ not as absolute capacity.
       groups: sizes.map((nodes) => ({ label: `${nodes} nodes`, bars: systems.filter((s) => get(s, nodes)).map((s) => ({ series: s, value: get(s, nodes).requestsPerNodePerMinute })) })),
     }));
     const fuse = (rd.runs ?? []).filter((x) => x.fuseTrips > 0).map((x) => `${x.nodes} nodes: ${x.fuseTrips}`);
-    parts.push(`## Ring experiment (issue 7 item 2)
+    parts.push(`## Ring experiment
 
 ${rd.at ?? ""} (${rd.mode ?? r.mode}), window **${rd.windowSeconds} s** per run. Rings of ${sizes.join(", ")} nodes on 127.0.0.1;
 node *i*'s \`--server\` upstream is node *i+1* (the last points back at the first).
@@ -220,19 +229,19 @@ ${JSON.stringify(rd.runs, null, 1)}
     const rows = [];
     const groups = [];
     for (const c of td.concurrencies) {
-      for (const op of ["renew", "unchanged", "handout100"]) {
+      for (const op of ["renew", "unchanged", "handout100", "heartbeat", "renewSocket"]) {
         const p = td.runs.find((x) => x.system === "peerdir" && x.op === op && x.connections === c);
         const e = td.runs.find((x) => x.system === "etcd" && x.op === op && x.connections === c);
-        rows.push([op, c, n(p?.opsPerSec, 0), n(p?.p50Ms, 2), n(p?.p99Ms, 2), n(e?.opsPerSec, 0), n(e?.p50Ms, 2), n(e?.p99Ms, 2), p && e ? `**${n(p.opsPerSec / e.opsPerSec, 2)}**` : "n/a", n(p?.serverCpuMsPerOp, 3), n(e?.serverCpuMsPerOp, 3)]);
+        rows.push([op, c, n(p?.opsPerSec, 0), n(p?.p50Ms, 2), n(p?.p99Ms, 2), n(e?.opsPerSec, 0), n(e?.p50Ms, 2), n(e?.p99Ms, 2), p && e ? `**${n(p.opsPerSec / e.opsPerSec, 2)}**` : "n/a", n(p?.serverCpuUsPerOp, 1), n(e?.serverCpuUsPerOp, 1)]);
         groups.push({ label: `${op} @${c}`, bars: [p && { series: "peerdir", value: p.opsPerSec }, e && { series: "etcd", value: e.opsPerSec }].filter(Boolean) });
       }
     }
     const chart = svg("throughput.svg", barChart({ title: "Directory vs etcd: operations per second", unit: "ops/s", groups }));
-    parts.push(`## Directory vs etcd (issue 7 item 3)
+    parts.push(`## Directory vs etcd
 
 ${td.at} (${td.mode}), ${td.secondsPerRun} s per run after 0.5 s of warm-up, etcd ${td.etcdVersion ?? "not run"}.${td.skipped ? ` **${td.skipped}.**` : ""}
 
-${table(["op", "connections", "peerdir ops/s", "p50 ms", "p99 ms", "etcd ops/s", "p50 ms", "p99 ms", "ratio peerdir/etcd (ops/s)", "peerdir server CPU ms/op", "etcd server CPU ms/op"], rows)}
+${table(["op", "connections", "peerdir ops/s", "p50 ms", "p99 ms", "etcd ops/s", "p50 ms", "p99 ms", "ratio peerdir/etcd (ops/s)", "peerdir server CPU µs/op", "etcd server CPU µs/op"], rows)}
 
 ${chart}
 
@@ -246,13 +255,48 @@ sending its next request when the previous answer has been read) drives both sys
 | \`unchanged\` | \`GET …/peers\` with a current \`If-None-Match\` (304) | \`POST /v3/kv/range\` of one small key |
 | \`handout100\` | \`GET …/peers\` → 200 with 100 peers (${n(td.handoutBytes, 0)} bytes of peers) | \`POST /v3/kv/range\` over a prefix of 100 records, each the JSON of one peer |
 
+**Native against native** (\`bench/native.mjs\`): the socket operations use one stream per node, each on its own
+connection, driven by one closed-loop generator for streams (\`bench/lib/streamload.mjs\`) in the same Node process
+for both systems; etcd is called through its native gRPC API, with the protos the \`etcd3\` npm package ships loaded
+by \`@grpc/proto-loader\` and called with \`@grpc/grpc-js\`, one HTTP/2 connection per stream.
+
+| op | peerdir (watch socket) | etcd (gRPC) |
+|---|---|---|
+| \`heartbeat\` | the text \`ping\` on the node's watch socket, answered \`pong\` by the runtime (\`setWebSocketAutoResponse\`) without waking the object | one \`LeaseKeepAlive\` request on the lease's stream, and its answer |
+| \`renewSocket\` | \`{"type":"renew","addrs":[…],"labels":{…},"ttlSeconds":…}\` on the node's watch socket, answered \`{"type":"renewed",…}\` by the object | the same \`LeaseKeepAlive\` stream |
+
 The cluster's \`minIntervalSeconds\` is set to 0 (\`PATCH /v1/admin/clusters/bench\`), which turns the per-node rate
 limit off so that it does not throttle the load generator; in production it stays on. *Server CPU ms/op* is the
 server process's CPU (workerd or etcd, from \`/proc/<pid>/stat\`) over the run divided by the operations served: it is
-less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]\` holds the 20-connection runs in
-issue 7's shape; all runs are in \`details.throughput.runs\`.
+less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]\` holds the 20-connection runs
+(\`serverCpuUsPerOp\` on every row) and \`floor[]\` the floor at 20 connections; all runs are in \`details.throughput\`.
 `);
     if (td.floor?.length) parts.push(floorSection(td, m.nproc));
+  }
+
+  // ---- fan-out
+  if (r.joinToWatchers?.length) {
+    const fd = d.joinToWatchers ?? {};
+    const runs = fd.runs ?? [];
+    const sizes = [...new Set(r.joinToWatchers.map((x) => x.watchers))];
+    const rows = [];
+    for (const w of sizes) {
+      for (const system of ["peerdir", "etcd"]) {
+        const x = runs.find((y) => y.system === system && y.watchers === w) ?? r.joinToWatchers.find((y) => y.system === system && y.watchers === w);
+        if (x) rows.push([system, n(w, 0), n(x.p50Ms, 2), n(x.p99Ms, 2), n(x.eachWatcherP50Ms, 2), n(x.eachWatcherP99Ms, 2), x.joins ? `${x.joinsSeenByAll} of ${x.joins}` : ""]);
+      }
+    }
+    parts.push(`## A join seen by N watchers
+
+${fd.at ?? ""} (${fd.mode ?? r.mode}): \`bench/native.mjs\` \`runFanout\`. **peerdir**: N registered nodes, each holding its own watch
+socket (\`GET …/watch\`, full lists, no limit); a new node joins with one \`PUT\`. **etcd**: N gRPC \`Watch\` streams on the
+cluster's key prefix over ${fd.etcdConnections ?? 20} HTTP/2 connections; a join is one \`Put\` of the node's record under a lease
+granted beforehand (the grant is not timed: etcd gets the cheaper path). ${fd.joins ?? ""} joins, one after another, 100 ms apart.
+The time of a join is from sending it to the moment the **last** of the N watchers has it; p50/p99 over the joins
+(\`joinToWatchers[]\`), and beside it the same per watcher.
+
+${table(["system", "watchers", "join → all, p50 ms", "join → all, p99 ms", "join → each, p50 ms", "join → each, p99 ms", "joins seen by all"], rows)}
+`);
   }
 
   // ---- agent
@@ -267,7 +311,7 @@ issue 7's shape; all runs are in \`details.throughput.runs\`.
         { label: "requests/min", bars: [{ series: "peerdir-agent", value: r.agent.requestsPerMinute }] },
       ],
     }));
-    parts.push(`## Agent overhead (issue 7 item 4)
+    parts.push(`## Agent overhead
 
 ${ad.at ?? ""} (${ad.mode ?? r.mode}): one real agent (default options${ad.transport ? `, transport \`${ad.transport}\`` : ""}) in a cluster with 100 other
 registered nodes, measured for ${n(ad.windowSeconds)} s after it had been healthy for ${ad.settleSeconds} s.
@@ -311,7 +355,7 @@ outage and the recovery: median ${n(o.logLinesPerAgent.median, 0)}, max ${n(o.lo
         { label: "join → all watchers", bars: [{ series: "p50", value: s.joinToAllWatchers.p50Ms }, { series: "p99", value: s.joinToAllWatchers.p99Ms }] },
       ],
     }));
-    parts.push(`## Scale (issue 5 item 7): \`npm run bench:scale\`
+    parts.push(`## Scale: \`npm run bench:scale\`
 
 ${s.at} (${s.mode}): one cluster, **${n(s.nodes, 0)} registered nodes** renewing at TTL/3 (TTL ${s.ttlSeconds} s: ${n(s.renew.perSecond, 0)} renewals/s),
 **${s.watchers} WebSocket watchers** (\`GET …/watch\`, credential in the \`bearer.<credential>\` subprotocol), ${n(s.handout.perSecond, 0)} handout requests/s
@@ -350,7 +394,7 @@ ${chart}
   if (existsSync(soakPath)) {
     const k = JSON.parse(readFileSync(soakPath, "utf8"));
     const lat = (kind) => (k.latencyMs[kind] ? `${n(k.latencyMs[kind].p50, 2)} / ${n(k.latencyMs[kind].p99, 2)}` : "–");
-    parts.push(`## Soak (issue 6 item 5): \`npm run soak\`
+    parts.push(`## Soak: \`npm run soak\`
 
 ${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)} s against local workerd (TTL ${k.config.ttlSeconds} s,
 handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal).

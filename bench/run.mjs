@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --only ring,throughput,agent,outage,scale]` — runs the
- * experiments (ring, throughput, agent, outage) and, in full mode, the scale benchmark; writes
+ * `npm run bench [-- --quick] [-- --only ring,throughput,fanout,agent,outage,scale]` — runs the
+ * experiments (ring, throughput, fanout, agent, outage) and, in full mode, the scale benchmark; writes
  * bench/results/latest.json and regenerates docs/BENCHMARKS.md and its charts.
  * `--ring-seconds S` overrides the ring window (default 60 s, quick 3 s).
  * `npm run bench:scale [-- --quick]` — the scale benchmark only (merged into latest.json).
@@ -13,13 +13,15 @@ import { cpus } from "node:os";
 import { root } from "./lib/directory.mjs";
 import { cpuModel } from "./lib/proc.mjs";
 import { etcdVersion, findEtcd } from "./lib/etcd.mjs";
+import { judgeGoals } from "./lib/goals.mjs";
 import { writeReport } from "./report.mjs";
+import { writeCost } from "./cost.mjs";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const scaleOnly = args.includes("--scale");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
-const wanted = new Set(onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "agent", "outage"] : ["ring", "throughput", "agent", "outage", "scale"]);
+const wanted = new Set(onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"]);
 const resultsDir = join(root, "bench/results");
 const latestPath = join(resultsDir, "latest.json");
 mkdirSync(resultsDir, { recursive: true });
@@ -36,6 +38,9 @@ const out = {
   machine: machine(),
   ring: previous.ring ?? [],
   throughput: previous.throughput ?? [],
+  floor: previous.floor ?? [],
+  joinToWatchers: previous.joinToWatchers ?? [],
+  goals: [],
   agent: previous.agent ?? null,
   outage: previous.outage ?? null,
   scale: previous.scale ?? null,
@@ -64,9 +69,16 @@ await step("ring", async () => {
 await step("throughput", async () => {
   const { runThroughput } = await import("./throughput.mjs");
   const r = await runThroughput({ quick, log });
-  // throughput[]: the 20-connection runs, in exactly issue 7's shape; every run is in details.
-  out.throughput = r.rows.filter((x) => x.connections === 20).map(({ system, op, opsPerSec, p50Ms, p99Ms }) => ({ system, op, opsPerSec, p50Ms, p99Ms }));
+  // throughput[] and floor[]: the 20-connection runs; every run is in details.
+  out.throughput = r.rows.filter((x) => x.connections === 20).map(({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }) => ({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }));
+  out.floor = r.floor.filter((x) => x.connections === 20).map(({ op, opsPerSec }) => ({ op, opsPerSec }));
   out.details.throughput = { ...stamp(), secondsPerRun: r.seconds, concurrencies: r.concurrencies, etcdVersion: r.etcdVersion, skipped: r.skipped, handoutBytes: r.handoutBytes, runs: r.rows, floor: r.floor };
+});
+await step("fanout", async () => {
+  const { runFanout } = await import("./native.mjs");
+  const r = await runFanout({ quick, log });
+  out.joinToWatchers = r.rows;
+  out.details.joinToWatchers = { ...stamp(), joins: r.joins, etcdConnections: r.connections, runs: r.details };
 });
 await step("agent", async () => {
   const { runAgent } = await import("./agent.mjs");
@@ -86,10 +98,13 @@ await step("scale", async () => {
   writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), JSON.stringify(out.scale, null, 2) + "\n");
 });
 
+out.goals = judgeGoals(out);
+for (const g of out.goals) log(`bench: goal ${g.met === null ? "not measured" : g.met ? "met" : "NOT met"}: ${g.goal} (measured ${g.measured}, bound ${g.bound})`);
 out.timings.totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 writeFileSync(latestPath, JSON.stringify(out, null, 2) + "\n");
 writeReport(out);
-log(`bench: wrote bench/results/latest.json and docs/BENCHMARKS.md in ${out.timings.totalSeconds} s`);
+writeCost(out);
+log(`bench: wrote bench/results/latest.json, docs/BENCHMARKS.md and docs/COST.md in ${out.timings.totalSeconds} s`);
 
 function machine() {
   let workerd = "unknown";

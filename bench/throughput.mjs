@@ -1,17 +1,22 @@
 /**
- * Directory vs etcd (issue 7 item 3): the same closed-loop load generator, the same
- * concurrency and machine, three operations, each one HTTP/1.1 + JSON request on both sides.
+ * Directory vs etcd: the same closed-loop load generator, the same concurrency and machine.
+ * Three operations, each one HTTP/1.1 + JSON request on both sides:
  *   renew      peerdir: PUT of an unchanged lease          etcd: POST /v3/lease/keepalive
  *   unchanged  peerdir: GET …/peers answered 304           etcd: POST /v3/kv/range of one small key
  *   handout100 peerdir: GET …/peers, 200 with 100 peers    etcd: POST /v3/kv/range over a 100-key prefix
- * And the runtime floor (bench/lib/floor-worker.js): an empty Worker, and an empty Worker →
- * Durable Object RPC, in the same workerd: what no Worker + Durable Object design can beat here.
+ * then the socket operations native against native (bench/native.mjs: `heartbeat` and
+ * `renewSocket` on the watch socket against etcd's gRPC LeaseKeepAlive stream), and the
+ * runtime floor (bench/lib/floor-worker.js) in the same run: an empty Worker, an empty Worker →
+ * Durable Object RPC and an empty Durable Object socket echo, in the same workerd: what no
+ * Worker + Durable Object design can beat here.
  */
 import { join } from "node:path";
 import { root, startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { b64, etcdVersion, findEtcd, prefixEnd, startEtcd } from "./lib/etcd.mjs";
 import { load } from "./lib/loadgen.mjs";
 import { cpuSeconds, round } from "./lib/proc.mjs";
+import { openSocket } from "./lib/streamload.mjs";
+import { etcdSocketOps, measureStreams, peerdirSocketOps } from "./native.mjs";
 
 const PEERS = 100;
 const CLUSTER = "bench";
@@ -43,6 +48,7 @@ export async function setUpPeerdir(dir) {
   const etag = check.headers.get("ETag");
   const pick = (conn, i, connections) => nodes[(conn + i * connections) % nodes.length];
   return {
+    nodes,
     handoutBytes: JSON.stringify(handout.peers).length,
     ops: (connections) => ({
       renew: (c, i) => {
@@ -114,10 +120,22 @@ export async function runThroughput({ quick, log = console.error }) {
           const r = await load({ url, connections, seconds, request });
           const cpu = cpuSeconds(pid) - cpu0;
           if (r.errors) log(`throughput: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
-          const row = { system, op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuMsPerOp: round((cpu * 1000) / Math.max(1, r.ops), 3) };
-          log(`throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuMsPerOp} ms/op)`);
+          const row = { system, op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1) };
+          log(`throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
           rows.push(row);
         }
+      }
+      // The socket operations: one stream per node, the first `connections` nodes on peerdir's side.
+      const pSock = await peerdirSocketOps({ url: dir.url, cluster: CLUSTER, nodes: peerdir.nodes.slice(0, connections) });
+      const eSock = etcdSide ? await etcdSocketOps({ url: etcd.url, count: connections }) : null;
+      try {
+        for (const op of ["heartbeat", "renewSocket"]) {
+          rows.push(await measureStreams({ system: "peerdir", op, pid: dir.pid, streams: pSock[op], seconds, connections, log }));
+          if (eSock) rows.push(await measureStreams({ system: "etcd", op, pid: etcd.pid, streams: eSock[op], seconds, connections, log }));
+        }
+      } finally {
+        pSock.close();
+        eSock?.close();
       }
     }
   } finally {
@@ -128,19 +146,32 @@ export async function runThroughput({ quick, log = console.error }) {
   return { rows, floor, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
 }
 
-/** The runtime floor: `worker` answers at once; `rpc` makes one Durable Object call first. */
+/**
+ * The runtime floor: `emptyWorker` answers at once; `emptyWorkerToObject` makes one Durable
+ * Object call first; `emptySocketEcho` is a message on a hibernatable socket that the object
+ * sends back (one stream per connection, as the socket operations).
+ */
 async function measureFloor({ concurrencies, seconds, log }) {
   const floor = await startDirectory({ bundle: join(root, "bench/lib/floor-worker.js") });
   const rows = [];
   try {
     for (const connections of concurrencies) {
-      for (const probe of ["worker", "rpc"]) {
+      for (const [op, path] of [["emptyWorker", "/worker"], ["emptyWorkerToObject", "/rpc"]]) {
         const cpu0 = cpuSeconds(floor.pid);
-        const r = await load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path: `/${probe}`, expect: 200 }) });
+        const r = await load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path, expect: 200 }) });
         const cpu = cpuSeconds(floor.pid) - cpu0;
-        const row = { probe, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuMsPerOp: round((cpu * 1000) / Math.max(1, r.ops), 3) };
-        log(`throughput: floor   ${probe.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuMsPerOp} ms/op)`);
+        const row = { op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1) };
+        log(`throughput: floor   ${op.padEnd(19)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
         rows.push(row);
+      }
+      const sockets = [];
+      for (let i = 0; i < connections; i++) sockets.push(await openSocket(`${floor.url.replace(/^http/, "ws")}/ws`, []));
+      try {
+        const streams = sockets.map((s) => async () => (await s.request("echo")) === "echo");
+        const { system: _s, ...row } = await measureStreams({ system: "floor", op: "emptySocketEcho", pid: floor.pid, streams, seconds, connections, log });
+        rows.push(row);
+      } finally {
+        for (const s of sockets) s.close();
       }
     }
   } finally {

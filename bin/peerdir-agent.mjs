@@ -1,12 +1,5 @@
 #!/usr/bin/env node
-// Entry point of the `peerdir-agent` bin. The agent itself is built from src/agent into dist/
-// by `npm install` (the `prepare` script) or `npm run build`.
-try {
-  await import("../dist/agent.mjs");
-} catch (err) {
-  if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/agent.mjs")) {
-    console.error("peerdir-agent: dist/agent.mjs is missing; run `npm install` or `npm run build` in the peerdir checkout first.");
-    process.exit(1);
-  }
-  throw err;
-}
+// Entry point of the `peerdir-agent` bin in the checkout: the same bin the peerdir-agent package
+// ships (packages/agent), which runs the agent built from src/agent by `npm install` or
+// `npm run build`.
+import "../packages/agent/bin/peerdir-agent.mjs";

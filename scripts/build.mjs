@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Builds the Node-side programs into dist/: the agent and admin CLI as single plain-JS files
-// (so `npx peerdir-agent` starts fast and needs nothing at run time but Node), and the Worker
-// bundle that Node-side tests and benchmarks load into workerd through miniflare.
+// Builds the Node-side programs: the agent (into packages/agent/dist/, its own package) and the
+// admin CLI (into dist/) as single plain-JS files (so `npx peerdir-agent` starts fast and needs
+// nothing at run time but Node 20+), and the Worker bundle that Node-side tests and benchmarks load into workerd through miniflare.
 // Runs as `prepare`, so a fresh `npm install` leaves working bins.
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
@@ -12,11 +12,11 @@ const { version } = JSON.parse(readFileSync(new URL("../package.json", import.me
 const common = { absWorkingDir: root, bundle: true, format: "esm", sourcemap: "linked", logLevel: "warning" };
 
 /** A Node program as one plain-JS file that runs on Node 20+, stamped with the package version. */
-const nodeProgram = (name, entry, source) =>
+const nodeProgram = (name, entry, source, outdir) =>
   build({
     ...common,
     entryPoints: { [name]: entry },
-    outdir: "dist",
+    outdir,
     outExtension: { ".js": ".mjs" },
     platform: "node",
     target: "node20",
@@ -25,11 +25,13 @@ const nodeProgram = (name, entry, source) =>
   });
 
 await Promise.all([
-  nodeProgram("agent", "src/agent/main.ts", "src/agent"),
-  nodeProgram("cli", "src/cli/main.ts", "src/cli"),
+  // The agent goes into its own package (packages/agent, `npm pack` there), which the checkout's
+  // bin also runs.
+  nodeProgram("agent", "src/agent/main.ts", "src/agent", "packages/agent/dist"),
+  nodeProgram("cli", "src/cli/main.ts", "src/cli", "dist"),
   build({
     ...common,
-    entryPoints: { index: "src/index.ts" },
+    entryPoints: { index: "src/worker/index.ts" },
     outdir: "dist/worker",
     platform: "neutral",
     target: "es2024",

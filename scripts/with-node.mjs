@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const REQUIRED = [22, 12];
 export const MAJOR = 24;
@@ -116,8 +116,13 @@ async function main() {
   const [command, ...args] = process.argv.slice(2);
   if (!command) throw new LauncherError("usage: node scripts/with-node.mjs <command> [args...]");
   const node = await resolveNode();
-  const env = { ...process.env };
-  if (node) env.PATH = `${node.binDir}${delimiter}${env.PATH ?? ""}`;
+  // Offline-friendly wrangler defaults (no request.cf download in wrangler dev, no telemetry);
+  // the caller's environment wins.
+  const env = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", ...process.env };
+  // The project's own bins (wrangler, vitest, tsc) come first, as under `npm run`, so the
+  // launcher also works when called directly: `node scripts/with-node.mjs wrangler --version`.
+  const localBins = fileURLToPath(new URL("../node_modules/.bin", import.meta.url));
+  env.PATH = [node?.binDir, localBins, env.PATH].filter(Boolean).join(delimiter);
   // `node` itself must be the new binary, not whatever PATH held before.
   const executable = node && command === "node" ? join(node.binDir, "node") : command;
   const child = spawn(executable, args, { stdio: "inherit", env, shell: process.platform === "win32" });

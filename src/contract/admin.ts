@@ -4,7 +4,8 @@
  * and the `peerdir` CLI (types).
  */
 import { z } from "@hono/zod-openapi";
-import { JOIN_TOKEN_ID, MAX_ADDRS } from "./names.js";
+import { MAX_ADDRS } from "./names.js";
+import { JOIN_TOKEN_ID } from "./tokens.js";
 import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);

@@ -8,5 +8,3 @@ export const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 export const MAX_LABEL_VALUE = 256;
 export const MAX_LABELS = 16;
 export const MAX_ADDRS = 16;
-/** Join token ids (not the secrets): short base64url strings the directory generates. */
-export const JOIN_TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -28,12 +28,29 @@ export const Multiaddr = z
   })
   .openapi({ example: "/ip4/10.0.0.1/tcp/5001/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR" });
 
+const LABEL_KEY_RULE = "label keys are 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-', starting with a letter or digit";
+
+/**
+ * zod's record skips an own `__proto__` key (JSON.parse makes one) without a word, so a label
+ * named `__proto__` would register as no label at all. Every key is checked against the grammar
+ * on the raw object first, so it is refused like any other key outside it.
+ */
+const refuseKeysOutsideGrammar = (value: unknown, ctx: z.RefinementCtx) => {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const key of Object.keys(value)) {
+      if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", message: `${JSON.stringify(key)}: ${LABEL_KEY_RULE}`, path: [key], input: value });
+    }
+  }
+  return value;
+};
+
 export const Labels = z
-  .record(
-    z.string().regex(LABEL_KEY, "label keys are 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-'"),
-    z.string().max(MAX_LABEL_VALUE),
+  .preprocess(
+    refuseKeysOutsideGrammar,
+    z
+      .record(z.string().regex(LABEL_KEY, LABEL_KEY_RULE), z.string().max(MAX_LABEL_VALUE))
+      .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`),
   )
-  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
   .openapi({ example: { zone: "eu-west-1a" } });
 
 export const TtlSeconds = z

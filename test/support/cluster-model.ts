@@ -18,7 +18,7 @@
  * least 10 s ahead while degraded, and recomputed exactly when the object restarts.
  */
 import fc from "fast-check";
-import { pairWeight } from "../../src/directory/rendezvous.js";
+import { pairWeight } from "../../src/cluster/rendezvous.js";
 
 export const NODE_IDS = ["n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10", "n11", "n12"] as const;
 export const MAX_NODES = 11;

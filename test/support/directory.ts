@@ -1,6 +1,6 @@
 /**
  * Starts the real directory Worker for Node-side tests and benchmarks: the bundle that
- * scripts/build.mjs makes from src/index.ts, in local workerd through miniflare, on 127.0.0.1.
+ * scripts/build.mjs makes from src/worker/index.ts, in local workerd through miniflare, on 127.0.0.1.
  * Durable Object state persists under `persistDir`, so a stopped directory can be started again
  * on the same state (and, given `port`, at the same address).
  */

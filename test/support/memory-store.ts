@@ -2,9 +2,9 @@
  * An in-memory DirectoryStore for runtime-free tests of ClusterCore: it keeps what it is told,
  * as SQLite does, so a restarted core can be rebuilt from its snapshot.
  */
-import type { ChangeRecord } from "../../src/directory/changelog.js";
-import type { DirectoryStore, Snapshot } from "../../src/directory/cluster-core.js";
-import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/directory/records.js";
+import type { ChangeRecord } from "../../src/cluster/changelog.js";
+import type { DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
+import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/cluster/records.js";
 
 export class MemoryStore implements DirectoryStore {
   meta: ClusterMeta | null = null;

@@ -1,8 +1,8 @@
 // The directory's state machine without a runtime: a fake clock, and a store that records
 // every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
 import { describe, expect, it } from "vitest";
-import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches, RENEWAL_CHECKPOINT_MS } from "../../src/directory/cluster-core.js";
-import type { AuditRecord } from "../../src/directory/records.js";
+import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
+import type { AuditRecord } from "../../src/cluster/records.js";
 
 /** Records which writes each operation makes; keeps the audit log so it can be read back. */
 class RecordingStore implements DirectoryStore {

@@ -1,7 +1,7 @@
 // Lease arithmetic and the per-node token bucket as plain modules.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TTL_BOUNDS, grantTtl, renewAfterSeconds } from "../../src/directory/leases.js";
-import { TokenBuckets } from "../../src/directory/rate-limit.js";
+import { DEFAULT_TTL_BOUNDS, grantTtl, renewAfterSeconds } from "../../src/cluster/leases.js";
+import { TokenBuckets } from "../../src/cluster/rate-limit.js";
 
 describe("grantTtl", () => {
   it("uses the default when none is asked for, and clamps to the bounds", () => {

@@ -10,7 +10,7 @@
 // Self-preservation is modelled (see the model's header), and the run asserts it was reached.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClusterCore, RENEWAL_CHECKPOINT_MS } from "../../src/directory/cluster-core.js";
+import { ClusterCore, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
 import { MemoryStore } from "../support/memory-store.js";
 import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
 

@@ -2,7 +2,7 @@
 // agents wait instead of retrying into an overloaded Durable Object.
 import type { Context } from "hono";
 import { describe, expect, it } from "vitest";
-import { OVERLOAD_RETRY_AFTER_SECONDS, renderError } from "../../src/http/errors.js";
+import { OVERLOAD_RETRY_AFTER_SECONDS, renderError } from "../../src/worker/http/errors.js";
 
 const context = { req: { method: "GET", url: "http://dir/v1/clusters/c/nodes/n/peers" } } as unknown as Context;
 

@@ -1,6 +1,6 @@
 // Rendezvous hashing as a plain module: stability, minimal disruption, spread.
 import { describe, expect, it } from "vitest";
-import { pairWeight, rendezvousPick } from "../../src/directory/rendezvous.js";
+import { pairWeight, rendezvousPick } from "../../src/cluster/rendezvous.js";
 
 const ids = Array.from({ length: 200 }, (_, i) => `node-${i}`);
 const pick = (requester: string, candidates: string[], k: number) => rendezvousPick(requester, candidates, k, (s) => s);

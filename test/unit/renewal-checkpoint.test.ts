@@ -5,7 +5,7 @@
 // restarted core checked against the true expiry of every lease.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ClusterCore, type CoreOptions, RENEWAL_CHECKPOINT_MS } from "../../src/directory/cluster-core.js";
+import { ClusterCore, type CoreOptions, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
 import { MemoryStore } from "../support/memory-store.js";
 
 const T0 = 1_900_000_000_000;

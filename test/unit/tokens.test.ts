@@ -1,8 +1,8 @@
 // Token ids are typed on command lines (`peerdir token revoke <cluster> <id>`): one that began
 // with "-" was taken for an option (found by the CLI end-to-end test, 1 run in 64).
 import { describe, expect, it } from "vitest";
-import { JOIN_TOKEN_ID } from "../../src/contract/names.js";
-import { newTokenId } from "../../src/directory/tokens.js";
+import { JOIN_TOKEN_ID } from "../../src/contract/tokens.js";
+import { newTokenId } from "../../src/worker/secrets.js";
 
 describe("token ids", () => {
   it("never start with '-', and match the contract's id grammar", () => {

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ClusterDirectory } from "../../src/index.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { addr, call, createCluster, join, peersOf } from "./helpers.js";
 
 describe("eviction", () => {

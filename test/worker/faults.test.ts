@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClusterDetail } from "../../src/contract/admin.js";
-import type { ClusterDirectory } from "../../src/index.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { addr, admin, call, createCluster, expectProblem, join, peersOf, type Registered, storedState } from "./helpers.js";
 
 const stubOf = (cluster: string) => env.CLUSTER.getByName(cluster);

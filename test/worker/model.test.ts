@@ -14,7 +14,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { ClusterDetail } from "../../src/contract/admin.js";
-import type { ClusterDirectory } from "../../src/index.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
 import { ADMIN, admin, call } from "./helpers.js";
 

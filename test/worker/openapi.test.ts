@@ -1,7 +1,7 @@
 // Every route the app registers appears in /openapi.json, which is generated from the same zod
 // schemas that validate requests.
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.js";
+import { createApp } from "../../src/worker/http/app.js";
 import { call } from "./helpers.js";
 
 describe("OpenAPI coverage", () => {

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { NodeView } from "../../src/contract/admin.js";
-import type { ClusterDirectory } from "../../src/index.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { addr, admin, call, createCluster, join } from "./helpers.js";
 
 const CHECKPOINT_MS = Number(env.RENEWAL_CHECKPOINT_MS);

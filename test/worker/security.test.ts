@@ -7,7 +7,7 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ClusterDirectory } from "../../src/index.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { addr, ADMIN, ADMIN_READ, admin, call, createCluster, expectProblem, join, storedState, tokenMatrix } from "./helpers.js";
 
 afterEach(() => {

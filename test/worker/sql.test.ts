@@ -3,10 +3,10 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { applyMigrations, MIGRATIONS } from "../../src/directory/migrations.js";
-import { SqlStore } from "../../src/directory/sql-store.js";
-import { sha256Hex } from "../../src/directory/tokens.js";
-import type { ClusterDirectory } from "../../src/index.js";
+import { applyMigrations, MIGRATIONS } from "../../src/worker/storage/migrations.js";
+import { SqlStore } from "../../src/worker/storage/sql-store.js";
+import { sha256Hex } from "../../src/worker/secrets.js";
+import type { ClusterDirectory } from "../../src/worker/index.js";
 import { ADMIN, call, createCluster, peersOf } from "./helpers.js";
 
 describe("migrations", () => {

@@ -1,7 +1,7 @@
 // Bad input: every malformed request gets a 4xx problem+json naming what is wrong, and the
 // cluster's stored state is exactly what it was.
 import { describe, expect, it } from "vitest";
-import { addr, ADMIN, call, type CallOptions, createCluster, expectProblem, join, PEER_ID_A, storedState } from "./helpers.js";
+import { addr, ADMIN, call, type CallOptions, createCluster, expectProblem, join, PEER_ID_A, peersOf, storedState } from "./helpers.js";
 
 describe("malformed input", async () => {
   const joinToken = await createCluster("bad");
@@ -9,6 +9,9 @@ describe("malformed input", async () => {
   const cred = node.credential;
   const put = (body: unknown, extra: Partial<CallOptions> = {}) => ({ method: "PUT", path: "/v1/clusters/bad/nodes/n1", options: { token: cred, body, ...extra } });
   const nested: unknown = JSON.parse("[".repeat(2000) + "]".repeat(2000));
+  const JSON_TYPE = { "Content-Type": "application/json" };
+  /** A JSON body with `extra` (raw JSON members, e.g. a literal __proto__ key) appended to `body`'s. */
+  const raw = (body: object, extra: string) => `${JSON.stringify(body).slice(0, -1)},${extra}}`;
 
   const cases: { name: string; method: string; path: string; options: CallOptions; status: number; pointer?: string }[] = [
     { name: "invalid JSON", ...put(undefined, { rawBody: '{"addrs": [', headers: { "Content-Type": "application/json" } }), status: 400 },
@@ -58,6 +61,20 @@ describe("malformed input", async () => {
     { name: "unknown route", method: "GET", path: "/v1/clusters/bad/everything", options: { token: cred }, status: 404 },
     { name: "cluster name with underscore", method: "POST", path: "/v1/admin/clusters", options: { token: ADMIN, body: { name: "bad_name" } }, status: 400, pointer: "/name" },
     { name: "cluster name too long", method: "POST", path: "/v1/admin/clusters", options: { token: ADMIN, body: { name: "a".repeat(64) } }, status: 400, pointer: "/name" },
+    // Keys outside the grammar are refused wherever a body holds a record or an object, whatever
+    // JSON.parse or zod make of them (zod's record skips an own __proto__ key without a word).
+    { name: "__proto__ label key", ...put(undefined, { rawBody: raw({ addrs: [addr(1)] }, '"labels":{"__proto__":{"admin":true}}'), headers: JSON_TYPE }), status: 400, pointer: "/labels/__proto__" },
+    { name: "__proto__ label key with a string value", ...put(undefined, { rawBody: raw({ addrs: [addr(1)] }, '"labels":{"zone":"a","__proto__":"x"}'), headers: JSON_TYPE }), status: 400, pointer: "/labels/__proto__" },
+    { name: "label key starting with '_'", ...put({ addrs: [addr(1)], labels: { _private: "x" } }), status: 400, pointer: "/labels/_private" },
+    { name: "pin with a __proto__ label key", method: "PUT", path: "/v1/admin/clusters/bad/overrides/n9", options: { token: ADMIN, rawBody: raw({ action: "pin", addrs: [addr(9)], reason: "r" }, '"labels":{"__proto__":{"admin":true}}'), headers: JSON_TYPE }, status: 400, pointer: "/labels/__proto__" },
+    { name: "override with a __proto__ key", method: "PUT", path: "/v1/admin/clusters/bad/overrides/n1", options: { token: ADMIN, rawBody: raw({ action: "block", reason: "r" }, '"__proto__":{"action":"pin"}'), headers: JSON_TYPE }, status: 400, pointer: "/__proto__" },
+    { name: "override with a constructor key", method: "PUT", path: "/v1/admin/clusters/bad/overrides/n1", options: { token: ADMIN, body: { action: "drain", reason: "r", constructor: "x" } }, status: 400, pointer: "/constructor" },
+    { name: "settings with a __proto__ key", method: "PATCH", path: "/v1/admin/clusters/bad", options: { token: ADMIN, rawBody: raw({ maxNodes: 5 }, '"__proto__":{"maxNodes":1}'), headers: JSON_TYPE }, status: 400, pointer: "/__proto__" },
+    { name: "settings with only a __proto__ key", method: "PATCH", path: "/v1/admin/clusters/bad", options: { token: ADMIN, rawBody: '{"__proto__":{"maxNodes":1}}', headers: JSON_TYPE }, status: 400, pointer: "/__proto__" },
+    { name: "settings with a constructor key", method: "PATCH", path: "/v1/admin/clusters/bad", options: { token: ADMIN, body: { maxNodes: 5, constructor: 1 } }, status: 400, pointer: "/constructor" },
+    { name: "settings with a toString key", method: "PATCH", path: "/v1/admin/clusters/bad", options: { token: ADMIN, body: { toString: 1 } }, status: 400, pointer: "/toString" },
+    { name: "join token with a __proto__ key", method: "POST", path: "/v1/admin/clusters/bad/join-tokens", options: { token: ADMIN, rawBody: '{"__proto__":{"expiresAt":"2030-01-01T00:00:00Z"}}', headers: JSON_TYPE }, status: 400, pointer: "/__proto__" },
+    { name: "cluster with a __proto__ key", method: "POST", path: "/v1/admin/clusters", options: { token: ADMIN, rawBody: '{"name":"bad2","__proto__":{}}', headers: JSON_TYPE }, status: 400, pointer: "/__proto__" },
     { name: "cluster name missing", method: "POST", path: "/v1/admin/clusters", options: { token: ADMIN, body: {} }, status: 400, pointer: "/name" },
     { name: "cluster body huge string", method: "POST", path: "/v1/admin/clusters", options: { token: ADMIN, body: { name: "é".repeat(5000) } }, status: 400, pointer: "/name" },
   ];
@@ -70,6 +87,13 @@ describe("malformed input", async () => {
       expect(await storedState("bad")).toEqual(before);
     });
   }
+
+  it("keeps a label key the grammar allows, even one that names an Object.prototype member", async () => {
+    const registered = await join("bad", joinToken, "n2", { addrs: [addr(2)], labels: { constructor: "c", toString: "t" } });
+    const peers = await peersOf("bad", "n1", cred);
+    expect(peers.peers.find((p) => p.id === "n2")?.labels).toEqual({ constructor: "c", toString: "t" });
+    await call("DELETE", "/v1/clusters/bad/nodes/n2", { token: registered.credential });
+  });
 
   it("names the allowed methods on 405", async () => {
     const res = await call("POST", "/v1/clusters/bad/nodes/n1/peers", { token: cred });

@@ -12,6 +12,7 @@
  * fallback rules and the delta arithmetic are unit-tested exactly (test/unit/agent-transport).
  */
 import type { Peer } from "../../contract/schemas.js";
+import { PONG } from "../../contract/watch.js";
 
 export const TRANSPORTS = ["watch", "long-poll", "poll"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -203,7 +204,7 @@ function normalise(p: Peer): Peer {
 
 /** A text frame from the watch: `pong`, a snapshot or delta, or anything else (renewed, error). */
 export function parseWatchMessage(text: string): WatchEvent | null {
-  if (text === "pong") return { kind: "pong" };
+  if (text === PONG) return { kind: "pong" };
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -17,6 +17,7 @@
  * `onEnd` fires exactly once, whether the handshake failed, the directory closed, or the
  * session gave up; after that the session calls nothing.
  */
+import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_KEEPALIVE_TIMEOUT, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 import { KEEPALIVE_MISSES, KEEPALIVE_MS, WATCH_HANDSHAKE_TIMEOUT_MS } from "./transport.js";
 
 export interface WatchEnd {
@@ -41,9 +42,6 @@ export interface WatchLike {
 
 export type OpenWatch = (url: string, credential: string, handlers: WatchHandlers) => WatchLike;
 
-export const WATCH_SUBPROTOCOL = "peerdir";
-/** The code reported when the keep-alive gave up on a silent socket. */
-export const KEEPALIVE_TIMEOUT_CODE = 4000;
 const CLOSING_CHECK_MS = 500;
 
 interface Timing {
@@ -71,7 +69,7 @@ export class WatchSession implements WatchLike {
   ) {
     const Ctor = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
     if (!Ctor) throw new Error("this Node.js has no WebSocket client (Node.js 22 or newer has one)");
-    this.ws = new Ctor(url, [WATCH_SUBPROTOCOL, `bearer.${credential}`]);
+    this.ws = new Ctor(url, [WATCH_SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${credential}`]);
     this.handshakeTimer = setTimeout(() => this.end(1006, `no WebSocket handshake within ${timing.handshakeTimeoutMs / 1000} s`), timing.handshakeTimeoutMs);
     this.ws.addEventListener("open", () => {
       if (this.ended) return;
@@ -102,11 +100,11 @@ export class WatchSession implements WatchLike {
 
   private tick(): void {
     if (Date.now() - this.lastHeard > this.timing.keepaliveMs * this.timing.misses) {
-      this.end(KEEPALIVE_TIMEOUT_CODE, `nothing heard for ${Math.round((Date.now() - this.lastHeard) / 1000)} s (keep-alive)`);
+      this.end(CLOSE_KEEPALIVE_TIMEOUT, `nothing heard for ${Math.round((Date.now() - this.lastHeard) / 1000)} s (keep-alive)`);
       return;
     }
     try {
-      this.ws.send("ping");
+      this.ws.send(PING);
     } catch {
       // Closing already; the close event ends the session.
     }

@@ -8,15 +8,13 @@
  * after a random delay of up to RECONNECT_SPREAD_MS, so a directory restart is not met by every
  * agent in the same second; one that keeps dying backs off.
  */
+import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE } from "../../contract/watch.js";
 import { BACKOFF_MIN_MS, backoffDelayMs } from "../backoff.js";
 import type { Feed, FeedHost } from "./feed.js";
 import type { PollFeed } from "./poll.js";
 import { KEEPALIVE_MS, parseWatchMessage } from "./transport.js";
 import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, type WatchLike } from "./watch-session.js";
 
-/** Close codes the directory ends a watch with when the credential is gone or the node is blocked. */
-const CLOSE_UNAUTHORIZED = 4001;
-const CLOSE_FORBIDDEN = 4003;
 /** A watch that lived KEEPALIVE_MS or more reopens within this long (uniformly spread). */
 export const RECONNECT_SPREAD_MS = 5 * BACKOFF_MIN_MS;
 
@@ -140,8 +138,8 @@ export class WatchFeed implements Feed {
     if (host.stopped() || credential !== host.lease.credential) return;
     const now = Date.now();
     const detail = `watch closed (${end.code}): ${end.reason}`;
-    if (end.code === CLOSE_UNAUTHORIZED || end.code === CLOSE_FORBIDDEN) {
-      const unauthorized = end.code === CLOSE_UNAUTHORIZED;
+    if (end.code === CLOSE_CREDENTIAL_GONE || end.code === CLOSE_BLOCKED) {
+      const unauthorized = end.code === CLOSE_CREDENTIAL_GONE;
       host.requests.add("watch", unauthorized ? "unauthorized" : "forbidden");
       const reply = { outcome: unauthorized ? "unauthorized" : "forbidden", status: unauthorized ? 401 : 403, detail } as const;
       // A block's reason comes with the 403 of the next request: ask at once (it holds the feed back by the slow retry).

@@ -1,0 +1,233 @@
+/**
+ * Peer probes: whether each peer in this node's handout answers on its first TCP address.
+ *
+ * The cost stays flat however large the cluster: only the peers of the current handout are
+ * probed (never the whole cluster), each at most once per `intervalMs` (a minute), with at most
+ * `maxInFlight` (16) connections open at once and a `timeoutMs` (3 s) time-out. A new peer's
+ * first probe comes at a random moment within `firstSpreadMs`, and every later one a random
+ * 0-25 % after the interval, so a thousand agents that started together do not probe together.
+ *
+ * A probe only opens a TCP connection and closes it: it proves that something accepts
+ * connections on that address, which is what a libp2p dial needs first. Peers that advertise
+ * only UDP/QUIC addresses are recorded as `unknown` (a QUIC handshake is not worth a dependency).
+ */
+import { connect } from "node:net";
+
+export type ProbeResult = "ok" | "failed" | "unknown";
+
+export interface ProbeRecord {
+  result: ProbeResult;
+  /** When the probe finished (ms since the epoch, this host's clock). */
+  at: number;
+}
+
+export interface TcpTarget {
+  host: string;
+  port: number;
+}
+
+const TCP_ADDR = /^\/(ip4|ip6|dns4|dns6)\/([^/]+)\/tcp\/(\d{1,5})(?:\/|$)/;
+
+/** The first TCP address among a node's multiaddrs, or null when it has none (UDP/QUIC only). */
+export function firstTcpTarget(addrs: readonly string[]): TcpTarget | null {
+  for (const addr of addrs) {
+    const match = TCP_ADDR.exec(addr);
+    if (!match) continue;
+    const port = Number(match[3]);
+    if (port < 1 || port > 65535) continue;
+    return { host: match[2]!, port };
+  }
+  return null;
+}
+
+/** Opens a TCP connection and closes it at once: true when it was accepted within `timeoutMs`. */
+export function tcpAccepts(target: TcpTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    let settled = false;
+    const done = (accepted: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+export interface ProbeOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  maxInFlight: number;
+  /** A new peer is first probed at a random moment within this. */
+  firstSpreadMs: number;
+}
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 60_000, timeoutMs: 3_000, maxInFlight: 16, firstSpreadMs: 5_000 };
+
+/** Extra random delay after the interval, as a fraction of it. */
+const JITTER = 0.25;
+
+export interface ProbeDeps {
+  now: () => number;
+  random: () => number;
+  connect: (target: TcpTarget, timeoutMs: number) => Promise<boolean>;
+  setTimer: (fn: () => void, ms: number) => unknown;
+  clearTimer: (handle: unknown) => void;
+}
+
+export const REAL_PROBE_DEPS: ProbeDeps = {
+  now: Date.now,
+  random: Math.random,
+  connect: tcpAccepts,
+  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+interface Entry {
+  id: string;
+  /** The probed address as `host:port`, or "" for a peer without a TCP address. */
+  key: string;
+  target: TcpTarget | null;
+  nextAt: number;
+  inFlight: boolean;
+  last: ProbeRecord | null;
+}
+
+/** Probes the handout's peers on its own timer; results are read by the reporter and the handouts. */
+export class ProbeScheduler {
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: ProbeOptions;
+  readonly #deps: ProbeDeps;
+  #inFlight = 0;
+  #timer: unknown = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
+  /** Probes finished, by result (the agent's metrics). */
+  readonly counts: Record<ProbeResult, number> = { ok: 0, failed: 0, unknown: 0 };
+
+  constructor(
+    options: Partial<ProbeOptions> = {},
+    deps: Partial<ProbeDeps> = {},
+    private readonly onResult: (id: string, record: ProbeRecord, previous: ProbeRecord | null) => void = () => {},
+  ) {
+    this.#options = { ...DEFAULT_PROBE_OPTIONS, ...options };
+    this.#deps = { ...REAL_PROBE_DEPS, ...deps };
+  }
+
+  /**
+   * The current handout. New peers, and peers whose first TCP address changed, start afresh;
+   * peers no longer handed out are forgotten (a probe of theirs still running is ignored).
+   */
+  setPeers(peers: readonly { id: string; addrs: readonly string[] }[]): void {
+    if (this.#stopped) return;
+    const now = this.#deps.now();
+    const seen = new Set<string>();
+    for (const peer of peers) {
+      seen.add(peer.id);
+      const target = firstTcpTarget(peer.addrs);
+      const key = target ? `${target.host}:${target.port}` : "";
+      const entry = this.#entries.get(peer.id);
+      if (entry && entry.key === key) continue;
+      const fresh: Entry = { id: peer.id, key, target, nextAt: now + this.#deps.random() * this.#options.firstSpreadMs, inFlight: false, last: null };
+      this.#entries.set(peer.id, fresh);
+      if (!target) this.#record(fresh, "unknown", now);
+    }
+    for (const id of this.#entries.keys()) if (!seen.has(id)) this.#entries.delete(id);
+    this.#pump();
+  }
+
+  /** The latest result for each peer of the handout that has one. */
+  results(): ReadonlyMap<string, ProbeRecord> {
+    const out = new Map<string, ProbeRecord>();
+    for (const entry of this.#entries.values()) if (entry.last) out.set(entry.id, entry.last);
+    return out;
+  }
+
+  result(id: string): ProbeRecord | null {
+    return this.#entries.get(id)?.last ?? null;
+  }
+
+  /** Results that finished after `since` (ms), for a report that carries only what is new. */
+  resultsSince(since: number): Map<string, ProbeRecord> {
+    const out = new Map<string, ProbeRecord>();
+    for (const entry of this.#entries.values()) if (entry.last && entry.last.at > since) out.set(entry.id, entry.last);
+    return out;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== null) this.#deps.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#entries.clear();
+  }
+
+  #record(entry: Entry, result: ProbeResult, at: number): void {
+    const previous = entry.last;
+    entry.last = { result, at };
+    this.counts[result]++;
+    this.onResult(entry.id, entry.last, previous);
+  }
+
+  /** Starts what is due, as far as the in-flight bound allows, and sleeps until the next one is. */
+  #pump(): void {
+    if (this.#stopped) return;
+    const now = this.#deps.now();
+    let due: Entry[] = [];
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) {
+      if (entry.inFlight || !entry.target) continue;
+      if (entry.nextAt <= now) due.push(entry);
+      else if (entry.nextAt < nextAt) nextAt = entry.nextAt;
+    }
+    const free = this.#options.maxInFlight - this.#inFlight;
+    if (due.length > free) {
+      // The longest-waiting first; the rest go as soon as a slot frees (#finish pumps again).
+      due.sort((a, b) => a.nextAt - b.nextAt);
+      due = due.slice(0, free);
+    }
+    for (const entry of due) this.#start(entry, now);
+    this.#sleepUntil(nextAt, now);
+  }
+
+  #sleepUntil(at: number, now: number): void {
+    if (at === this.#timerAt && this.#timer !== null) return;
+    if (this.#timer !== null) this.#deps.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#timerAt = at;
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.#timer = this.#deps.setTimer(() => {
+      this.#timer = null;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#pump();
+    }, Math.max(0, at - now));
+  }
+
+  #start(entry: Entry, now: number): void {
+    entry.inFlight = true;
+    this.#inFlight++;
+    // At most one probe per interval: the next is counted from this one's start.
+    entry.nextAt = now + this.#options.intervalMs * (1 + this.#deps.random() * JITTER);
+    const target = entry.target!;
+    this.#deps.connect(target, this.#options.timeoutMs).then(
+      (accepted) => this.#finish(entry, accepted),
+      () => this.#finish(entry, false),
+    );
+  }
+
+  #finish(entry: Entry, accepted: boolean): void {
+    this.#inFlight--;
+    entry.inFlight = false;
+    if (this.#stopped) return;
+    // Forgotten or replaced meanwhile (left the handout, or moved): the result is about an old address.
+    if (this.#entries.get(entry.id) === entry) this.#record(entry, accepted ? "ok" : "failed", this.#deps.now());
+    this.#pump();
+  }
+}

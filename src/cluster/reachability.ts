@@ -1,0 +1,190 @@
+/**
+ * Per-target reachability evidence: which distinct reporters failed, and which succeeded, to
+ * connect to each peer within a window of about 3 minutes, and the state that follows (see
+ * `src/contract/reachability.ts` for the states).
+ *
+ * Rules that keep reports honest, applied here or by the caller (marked):
+ * - one reporter counts once per target: its latest result replaces its earlier one;
+ * - a node cannot report on itself, and a report names only peers in the reporter's own
+ *   handout (the caller passes that check as `inHandout`);
+ * - a success clears the failures before it, so "failed" always means "failed since the last
+ *   success", and a failure older than the newest success is ignored;
+ * - `unreachable` needs at least two distinct failed reporters (one in a cluster of two), so a
+ *   single lying reporter cannot demote anyone;
+ * - memory is bounded: evidence older than the window is dropped, at most `maxReporters`
+ *   reporters are kept per target (the oldest go first), and the caller forgets targets that
+ *   leave the cluster;
+ * - changed addresses clear a target's evidence (the caller calls `clear`).
+ *
+ * Runtime-free and synchronous: time is passed in, so unit tests drive it with a fake clock.
+ */
+import type { ReachState } from "../contract/reachability.js";
+
+export interface ReachabilityOptions {
+  /** How long a report counts. */
+  windowMs: number;
+  /** Reporters kept per target, each kind (failed, ok). */
+  maxReporters: number;
+}
+
+export const REACHABILITY_WINDOW_MS = 180_000;
+export const DEFAULT_REACHABILITY_OPTIONS: ReachabilityOptions = { windowMs: REACHABILITY_WINDOW_MS, maxReporters: 32 };
+
+export interface ReachabilityView {
+  state: ReachState;
+  failedReporters: number;
+  okReporters: number;
+  /** When the newest report about the target was made (ms), or null without any. */
+  checkedAt: number | null;
+}
+
+/** One report: a reporter's latest result about one target, and when it was made (ms, directory clock). */
+export interface ReachReport {
+  target: string;
+  result: "ok" | "failed" | "unknown";
+  at: number;
+}
+
+interface Evidence {
+  /** reporter → when it failed (all later than `newestOk`). */
+  failed: Map<string, number>;
+  /** reporter → when it succeeded. */
+  ok: Map<string, number>;
+  newestOk: number;
+  checkedAt: number | null;
+  /** The state last told to the caller. */
+  state: ReachState;
+}
+
+const UNKNOWN_VIEW: ReachabilityView = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null };
+
+/** Inserts or moves `key` to the newest end, dropping the oldest beyond `max`. */
+function put(map: Map<string, number>, key: string, at: number, max: number): void {
+  map.delete(key);
+  map.set(key, at);
+  if (map.size > max) {
+    let oldestKey = "";
+    let oldestAt = Number.POSITIVE_INFINITY;
+    for (const [k, v] of map) {
+      if (v < oldestAt) {
+        oldestAt = v;
+        oldestKey = k;
+      }
+    }
+    map.delete(oldestKey);
+  }
+}
+
+function prune(map: Map<string, number>, notBefore: number): void {
+  for (const [k, v] of map) if (v < notBefore) map.delete(k);
+}
+
+export class ReachabilityBook {
+  readonly #targets = new Map<string, Evidence>();
+  readonly #options: ReachabilityOptions;
+
+  constructor(options: Partial<ReachabilityOptions> = {}) {
+    this.#options = { ...DEFAULT_REACHABILITY_OPTIONS, ...options };
+  }
+
+  get windowMs(): number {
+    return this.#options.windowMs;
+  }
+
+  /** How many targets have evidence kept. */
+  get size(): number {
+    return this.#targets.size;
+  }
+
+  /**
+   * Takes one reporter's reports. Reports about the reporter itself, about peers outside its
+   * handout, from the future (clamped to now) or older than the window are dropped; `unknown`
+   * results carry no evidence. Returns the targets whose state changed.
+   */
+  ingest(reporter: string, reports: Iterable<ReachReport>, now: number, inHandout: (target: string) => boolean, clusterSize: number): string[] {
+    const changed: string[] = [];
+    const notBefore = now - this.#options.windowMs;
+    for (const report of reports) {
+      if (report.result === "unknown" || report.target === reporter) continue;
+      const at = Math.min(report.at, now);
+      if (at < notBefore || !inHandout(report.target)) continue;
+      let evidence = this.#targets.get(report.target);
+      if (!evidence) {
+        evidence = { failed: new Map(), ok: new Map(), newestOk: Number.NEGATIVE_INFINITY, checkedAt: null, state: "unknown" };
+        this.#targets.set(report.target, evidence);
+      }
+      if (report.result === "ok") {
+        if (at <= (evidence.ok.get(reporter) ?? Number.NEGATIVE_INFINITY)) continue;
+        // A success clears every failure made before it, by anyone.
+        for (const [k, v] of evidence.failed) if (v <= at) evidence.failed.delete(k);
+        put(evidence.ok, reporter, at, this.#options.maxReporters);
+        if (at > evidence.newestOk) evidence.newestOk = at;
+      } else {
+        if (at <= evidence.newestOk || at <= (evidence.failed.get(reporter) ?? Number.NEGATIVE_INFINITY)) continue;
+        // One reporter counts once: its failure replaces its own earlier success.
+        evidence.ok.delete(reporter);
+        put(evidence.failed, reporter, at, this.#options.maxReporters);
+      }
+      if (evidence.checkedAt === null || at > evidence.checkedAt) evidence.checkedAt = at;
+      if (this.#settle(report.target, evidence, now, clusterSize)) changed.push(report.target);
+    }
+    return changed;
+  }
+
+  /** Drops evidence older than the window; returns the targets whose state changed with it. */
+  sweep(now: number, clusterSize: number): string[] {
+    const changed: string[] = [];
+    for (const [target, evidence] of this.#targets) if (this.#settle(target, evidence, now, clusterSize)) changed.push(target);
+    return changed;
+  }
+
+  /** Forgets a target's evidence (its addresses changed, or it left); true when its state was not unknown. */
+  clear(target: string): boolean {
+    const evidence = this.#targets.get(target);
+    this.#targets.delete(target);
+    return evidence !== undefined && evidence.state !== "unknown";
+  }
+
+  /** The state last settled for `target` (what handouts show; moves only in ingest, sweep and clear). */
+  state(target: string): ReachState {
+    return this.#targets.get(target)?.state ?? "unknown";
+  }
+
+  /** The evidence about `target` as of `now` (for the admin view; does not change what handouts show). */
+  view(target: string, now: number, clusterSize: number): ReachabilityView {
+    const evidence = this.#targets.get(target);
+    if (!evidence) return UNKNOWN_VIEW;
+    const notBefore = now - this.#options.windowMs;
+    let failedReporters = 0;
+    let okReporters = 0;
+    for (const at of evidence.failed.values()) if (at >= notBefore) failedReporters++;
+    for (const at of evidence.ok.values()) if (at >= notBefore) okReporters++;
+    return { state: stateOf(failedReporters, okReporters, clusterSize), failedReporters, okReporters, checkedAt: evidence.checkedAt };
+  }
+
+  /** Counts of targets by settled state; targets without evidence are not counted (they are unknown). */
+  counts(): Record<ReachState, number> {
+    const counts: Record<ReachState, number> = { reachable: 0, unknown: 0, unreachable: 0 };
+    for (const evidence of this.#targets.values()) counts[evidence.state]++;
+    return counts;
+  }
+
+  /** Prunes `evidence` to the window and recomputes its state; true when the state changed. */
+  #settle(target: string, evidence: Evidence, now: number, clusterSize: number): boolean {
+    const notBefore = now - this.#options.windowMs;
+    prune(evidence.failed, notBefore);
+    prune(evidence.ok, notBefore);
+    const state = stateOf(evidence.failed.size, evidence.ok.size, clusterSize);
+    const changed = state !== evidence.state;
+    evidence.state = state;
+    if (evidence.failed.size === 0 && evidence.ok.size === 0 && evidence.newestOk < notBefore) this.#targets.delete(target);
+    return changed;
+  }
+}
+
+/** The state that distinct failed and succeeded reporters (all failures newer than every success) give. */
+export function stateOf(failedReporters: number, okReporters: number, clusterSize: number): ReachState {
+  const needed = clusterSize <= 2 ? 1 : 2;
+  if (failedReporters >= needed) return "unreachable";
+  return okReporters > 0 ? "reachable" : "unknown";
+}

@@ -1,0 +1,31 @@
+/**
+ * The watch socket's protocol (`GET …/nodes/{node}/watch`), for the directory and the agent alike:
+ * the subprotocol, the keep-alive texts, the close codes and the JSON messages each side sends.
+ *
+ * Constants and types only: the agent imports this module, and a schema here would pull zod into
+ * its bundle. The directory validates a `renew` body with the contract's `RegisterRequest`.
+ */
+import type { RegisterRequest } from "./schemas.js";
+
+/** The subprotocol a watch speaks. */
+export const WATCH_SUBPROTOCOL = "peerdir";
+/** Clients that cannot set headers (browsers) offer `bearer.<credential>` next to `peerdir`. */
+export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";
+
+/** The keep-alive: the client sends this text, the runtime answers PONG without waking the object. */
+export const PING = "ping";
+export const PONG = "pong";
+
+/**
+ * Close codes (4000-4999 are the application's). The directory sends the credential and blocked
+ * codes; the agent reports KEEPALIVE_TIMEOUT itself when a silent socket outlived its keep-alive.
+ */
+export const CLOSE_KEEPALIVE_TIMEOUT = 4000;
+export const CLOSE_CREDENTIAL_GONE = 4001;
+export const CLOSE_BLOCKED = 4003;
+
+/** What a watcher sends besides PING: a renewal, with the body of a registration. */
+export type WatchClientMessage = { type: "renew" } & RegisterRequest;
+
+/** What the directory sends: the handout (whole, or what changed since), a renewal's answer, or an error. */
+export type WatchServerMessageType = "snapshot" | "delta" | "renewed" | "error";

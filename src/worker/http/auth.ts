@@ -1,0 +1,108 @@
+/**
+ * Bearer-token middleware factories for the two kinds of caller.
+ *
+ * Tokens are never logged or echoed. The admin token is compared in constant time (through
+ * SHA-256 digests, so length leaks nothing); node-side tokens are hashed once here and looked up
+ * by hash inside the cluster's Durable Object, which holds only hashes.
+ */
+import type { MiddlewareHandler } from "hono";
+import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
+import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
+import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
+import { sha256Hex } from "../secrets.js";
+import { raise } from "./errors.js";
+import type { AppEnv } from "./types.js";
+
+const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * The bearer token of a WebSocket upgrade: the Authorization header, or, for browsers, which
+ * cannot set headers, the subprotocol `bearer.<token>` offered next to `peerdir`.
+ */
+function watchToken(authorization: string | undefined, protocols: string | undefined): string {
+  if (authorization) return bearerToken(authorization);
+  const offered = protocols?.split(",").map((p) => p.trim()) ?? [];
+  const fromProtocol = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  return bearerToken(fromProtocol ? `Bearer ${fromProtocol}` : undefined);
+}
+
+function bearerToken(header: string | undefined): string {
+  if (!header) raise("unauthorized", "send a token in the Authorization header: `Authorization: Bearer <token>`", { headers: UNAUTHORIZED_HEADERS });
+  const match = /^Bearer +(\S+)\s*$/i.exec(header);
+  if (!match || !TOKEN68.test(match[1]) || match[1].length > 512) {
+    raise("unauthorized", "the Authorization header must be `Bearer <token>`", { headers: UNAUTHORIZED_HEADERS });
+  }
+  return match[1];
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+// Digests of the admin secrets, memoised per isolate: after the first request, checking whether
+// a token is an admin token costs two string comparisons and no await.
+const digests = new Map<string, string>();
+async function secretHash(secret: string): Promise<string> {
+  const known = digests.get(secret);
+  if (known !== undefined) return known;
+  if (digests.size > 4) digests.clear(); // secrets rotate rarely; never let this grow
+  const hash = await sha256Hex(secret);
+  digests.set(secret, hash);
+  return hash;
+}
+
+/** Which admin secret, if any, hashes to `tokenHash`: "write" (ADMIN_TOKEN) or "read" (ADMIN_READ_TOKEN). */
+async function adminRole(tokenHash: string, env: Env): Promise<"write" | "read" | null> {
+  const write = env.ADMIN_TOKEN ? (digests.get(env.ADMIN_TOKEN) ?? (await secretHash(env.ADMIN_TOKEN))) : null;
+  const read = env.ADMIN_READ_TOKEN ? (digests.get(env.ADMIN_READ_TOKEN) ?? (await secretHash(env.ADMIN_READ_TOKEN))) : null;
+  // Both comparisons always run, so timing does not tell which secret (if any) matched.
+  const isWrite = write !== null && constantTimeEqual(tokenHash, write);
+  const isRead = read !== null && constantTimeEqual(tokenHash, read);
+  return isWrite ? "write" : isRead ? "read" : null;
+}
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * Admin routes: `ADMIN_TOKEN` for everything, `ADMIN_READ_TOKEN` (optional) for GET and HEAD.
+ * Join tokens and node credentials are refused with 403, whatever they are.
+ */
+export function adminAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = bearerToken(c.req.header("Authorization"));
+    if (!c.env.ADMIN_TOKEN) {
+      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
+    }
+    const role = await adminRole(await sha256Hex(token), c.env);
+    if (role === "write") return next();
+    if (role === "read") {
+      if (READ_METHODS.has(c.req.method)) return next();
+      raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
+    }
+    if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
+      raise("forbidden", "join tokens and node credentials cannot use the admin API; use the ADMIN_TOKEN");
+    }
+    raise("unauthorized", "the token is not an admin token", { headers: UNAUTHORIZED_HEADERS });
+  };
+}
+
+/**
+ * Node routes: a join token or node credential, checked by the cluster's Durable Object.
+ * `{ websocket: true }` also takes the token from the `bearer.<token>` subprotocol.
+ */
+export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = options.websocket
+      ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol"))
+      : bearerToken(c.req.header("Authorization"));
+    const tokenHash = await sha256Hex(token);
+    if ((await adminRole(tokenHash, c.env)) !== null) {
+      raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
+    }
+    c.set("tokenHash", tokenHash);
+    return next();
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Errors, thrown as one exception type and rendered in one place (as Hono does with
+ * HTTPException): every failure leaves the Worker as `application/problem+json`.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { type FieldError, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
+
+/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
+export function problemResponse(p: ProblemInit): Response {
+  const { headers, ...body } = p;
+  return new Response(JSON.stringify(body), {
+    status: p.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
+}
+
+export class ProblemError extends Error {
+  constructor(readonly problem: ProblemInit) {
+    super(problem.detail);
+    this.name = "ProblemError";
+  }
+}
+
+export function raise(kind: ProblemKind, detail: string, extra?: Pick<ProblemInit, "errors" | "headers">): never {
+  throw new ProblemError(problem(kind, detail, extra));
+}
+
+
+const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
+  400: "bad-request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not-found",
+  405: "method-not-allowed",
+  413: "payload-too-large",
+  415: "unsupported-media-type",
+  426: "upgrade-required",
+};
+
+/** Seconds an overloaded directory asks clients to wait; agents spread their return over up to as long again. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 10;
+
+/** A Durable Object that sheds load throws an error marked `overloaded` (Cloudflare's documented flag). */
+function isOverloaded(err: Error): boolean {
+  return (err as { overloaded?: unknown }).overloaded === true;
+}
+
+/** The app's single error handler. Anything unexpected is logged (never the request's token) and is a 500. */
+export function renderError(err: Error, c: Context): Response {
+  if (err instanceof ProblemError) return problemResponse(err.problem);
+  if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
+    const detail =
+      err.status === 415
+        ? "send the body as JSON with Content-Type: application/json"
+        : err.message || `request rejected with status ${err.status}`;
+    return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));
+  }
+  if (isOverloaded(err)) {
+    return problemResponse(
+      problem("unavailable", "the directory is overloaded; retry after the time in Retry-After", {
+        headers: { "Retry-After": String(OVERLOAD_RETRY_AFTER_SECONDS) },
+      }),
+    );
+  }
+  console.error(`peerdir: unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, err);
+  return problemResponse(problem("internal", "the directory hit an unexpected error; it has been logged"));
+}
+
+export function fieldErrorsFromZod(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
+  prefix: string,
+): FieldError[] {
+  const escape = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
+  const errors: FieldError[] = [];
+  for (const issue of issues) {
+    const base = prefix + issue.path.map((s) => `/${escape(s)}`).join("");
+    if (issue.code === "unrecognized_keys" && issue.keys) {
+      for (const key of issue.keys) errors.push({ pointer: `${base}/${escape(key)}`, detail: "unknown field" });
+    } else {
+      errors.push({ pointer: base || "/", detail: issue.message });
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,23 @@
+/** Shared OpenAPI response declarations: the problem responses each kind of route can give. */
+import { Problem } from "../../contract/schemas.js";
+
+const problemContent = { "application/problem+json": { schema: Problem } };
+
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: DESCRIPTIONS[status] ?? "Problem", content: problemContent }]));
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: "Bad input; `errors` names each offending field",
+  401: "Missing, malformed or unknown token",
+  403: "A token of the wrong kind, or for another node or cluster",
+  404: "Unknown cluster or node, or no live lease",
+  409: "Conflict",
+  413: "Body over 16 KiB",
+  415: "Body is not JSON",
+  429: "Over the node's rate limit; see Retry-After",
+};
+
+export const bearerSecurity = [{ bearer: [] }];
+
+/** A response or request body of `schema` as JSON, for route declarations. */
+export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

@@ -1,0 +1,124 @@
+/** Admin: clusters — create, list, show, change settings, delete. */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../../contract/admin.js";
+import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../../contract/schemas.js";
+import { adminAuth } from "../auth.js";
+import { limitBody } from "../body.js";
+import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
+import { unwrap } from "../outcome.js";
+import type { AppEnv } from "../types.js";
+import { validationHook } from "../validation.js";
+
+/** The ClusterCatalog object's name: there is exactly one. */
+const CATALOG_NAME = "catalog";
+
+const tags = ["admin: clusters"];
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/admin/clusters",
+  tags,
+  summary: "List clusters",
+  security: bearerSecurity,
+  middleware: [adminAuth()] as const,
+  responses: { 200: { description: "Every cluster, by name", ...json(ClusterList) }, ...problemResponses(401, 403) },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/v1/admin/clusters",
+  tags,
+  summary: "Create a cluster",
+  description: "Returns the cluster's first join token, only here; the directory stores only its hash.",
+  security: bearerSecurity,
+  middleware: [limitBody, adminAuth()] as const,
+  request: { body: { required: true, ...json(CreateClusterRequest) } },
+  responses: { 201: { description: "Created", ...json(CreateClusterResponse) }, ...problemResponses(400, 401, 403, 409, 413, 415) },
+});
+
+const show = createRoute({
+  method: "get",
+  path: "/v1/admin/clusters/{cluster}",
+  tags,
+  summary: "Show a cluster and its settings",
+  security: bearerSecurity,
+  middleware: [adminAuth()] as const,
+  request: { params: ClusterParams },
+  responses: { 200: { description: "The cluster", ...json(ClusterDetail) }, ...problemResponses(400, 401, 403, 404) },
+});
+
+const update = createRoute({
+  method: "patch",
+  path: "/v1/admin/clusters/{cluster}",
+  tags,
+  summary: "Change a cluster's settings",
+  security: bearerSecurity,
+  middleware: [limitBody, adminAuth()] as const,
+  request: { params: ClusterParams, body: { required: true, ...json(ClusterSettingsPatch) } },
+  responses: { 200: { description: "The cluster as changed", ...json(ClusterDetail) }, ...problemResponses(400, 401, 403, 404, 413, 415) },
+});
+
+const forceExpire = createRoute({
+  method: "post",
+  path: "/v1/admin/clusters/{cluster}/expire",
+  tags,
+  summary: "Expire every lease that is due, now",
+  description: "Overrides self-preservation: ends every lease past its expiry even when that is most of the cluster.",
+  security: bearerSecurity,
+  middleware: [adminAuth()] as const,
+  request: { params: ClusterParams },
+  responses: { 200: { description: "How many leases ended", ...json(ForceExpireResult) }, ...problemResponses(400, 401, 403, 404) },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/v1/admin/clusters/{cluster}",
+  tags,
+  summary: "Delete a cluster and all its state",
+  security: bearerSecurity,
+  middleware: [adminAuth()] as const,
+  request: { params: ClusterParams },
+  responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404) },
+});
+
+export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(list, async (c) => {
+    const catalog = c.env.CATALOG.getByName(CATALOG_NAME);
+    const names = await catalog.list();
+    const summaries = await Promise.all(names.map((name) => c.env.CLUSTER.getByName(name).summary(name)));
+    const clusters = [];
+    for (const [i, outcome] of summaries.entries()) {
+      // A name the catalog still holds but whose cluster is gone: drop it, and heal the catalog.
+      if (outcome.ok) {
+        const { settings: _settings, ...summary } = outcome.value;
+        clusters.push(summary);
+      }
+      else await catalog.remove(names[i]);
+    }
+    return c.json({ clusters }, 200);
+  })
+  .openapi(create, async (c) => {
+    const { name } = c.req.valid("json");
+    const outcome = await c.env.CLUSTER.getByName(name).createCluster(name);
+    // Also on 409: a cluster that exists must be listed, whatever happened before.
+    if (outcome.ok || outcome.problem.status === 409) await c.env.CATALOG.getByName(CATALOG_NAME).add(name, Date.now());
+    return c.json(unwrap(outcome), 201);
+  })
+  .openapi(show, async (c) => {
+    const { cluster } = c.req.valid("param");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).summary(cluster)), 200);
+  })
+  .openapi(update, async (c) => {
+    const { cluster } = c.req.valid("param");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(cluster, c.req.valid("json"))), 200);
+  })
+  .openapi(forceExpire, async (c) => {
+    const { cluster } = c.req.valid("param");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire(cluster)), 200);
+  })
+  .openapi(remove, async (c) => {
+    const { cluster } = c.req.valid("param");
+    unwrap(await c.env.CLUSTER.getByName(cluster).destroyCluster(cluster));
+    await c.env.CATALOG.getByName(CATALOG_NAME).remove(cluster);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,329 @@
+/**
+ * The SQLite side of a cluster: loading a snapshot at start-up and writing each change.
+ * Every write method is one statement (two for pruneChanges), so the core's writes stay cheap
+ * and obvious; inside the Durable Object's `#atomically` they are collected first, then applied in
+ * one transaction.
+ */
+import type { ChangeRecord } from "../../cluster/changelog.js";
+import type { DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
+import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "../../cluster/records.js";
+
+interface ClusterRow {
+  name: string;
+  created_at: number;
+  version: number;
+  min_ttl_seconds: number;
+  default_ttl_seconds: number;
+  max_ttl_seconds: number;
+  max_nodes: number;
+  min_interval_seconds: number;
+  default_limit: number | null;
+  changelog_floor: number;
+  degraded: number;
+  address_policy: AddressPolicy;
+  renewals_unsaved_since: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+interface ChangeRow {
+  version: number;
+  node: string;
+  was_present: number;
+  was_zone: string | null;
+  at: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface OverrideRow {
+  node: string;
+  action: OverrideAction;
+  addrs: string | null;
+  labels: string | null;
+  reason: string;
+  created_at: number;
+  expires_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor_kind: ActorKind;
+  actor_id: string;
+  action: string;
+  node: string | null;
+  reason: string | null;
+  before: string | null;
+  after: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** Each cluster setting's column, in one place for loading, inserting and updating. */
+const SETTINGS_COLUMNS: readonly (readonly [column: string, key: keyof ClusterSettings])[] = [
+  ["min_ttl_seconds", "minTtlSeconds"],
+  ["default_ttl_seconds", "defaultTtlSeconds"],
+  ["max_ttl_seconds", "maxTtlSeconds"],
+  ["max_nodes", "maxNodes"],
+  ["min_interval_seconds", "minIntervalSeconds"],
+  ["default_limit", "defaultLimit"],
+  ["address_policy", "addressPolicy"],
+];
+
+const settingsValues = (settings: ClusterSettings) => SETTINGS_COLUMNS.map(([, key]) => settings[key]);
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+interface NodeRow {
+  id: string;
+  credential_hash: string;
+  addrs: string;
+  labels: string;
+  ttl_seconds: number;
+  registered_at: number;
+  last_renewed_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  observed_ip: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+interface JoinTokenRow {
+  id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** A write held back by `collectWrites`: the statement and its bindings. */
+export type PendingWrite = readonly [query: string, bindings: SqlStorageValue[]];
+
+export class SqlStore implements DirectoryStore {
+  /** Set while `collectWrites` runs: writes wait here instead of reaching SQLite. */
+  #pending: PendingWrite[] | null = null;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  #write(query: string, ...bindings: SqlStorageValue[]): void {
+    if (this.#pending) this.#pending.push([query, bindings]);
+    else this.sql.exec(query, ...bindings);
+  }
+
+  /**
+   * Runs `operation` with its writes held back, and returns them for `applyWrites`. The caller
+   * then opens a transaction only when there is something to write (a plain renewal has
+   * nothing), and an operation that throws half-way has written nothing at all.
+   */
+  collectWrites<T>(operation: () => T): { result: T; writes: PendingWrite[] } {
+    const writes: PendingWrite[] = [];
+    this.#pending = writes;
+    try {
+      return { result: operation(), writes };
+    } finally {
+      this.#pending = null;
+    }
+  }
+
+  applyWrites(writes: readonly PendingWrite[]): void {
+    for (const [query, bindings] of writes) this.sql.exec(query, ...bindings);
+  }
+
+  load(): Snapshot {
+    const cluster = this.sql.exec<ClusterRow>("SELECT * FROM cluster WHERE id = 1").toArray()[0];
+    const meta: ClusterMeta | null = cluster
+      ? {
+          name: cluster.name,
+          createdAt: cluster.created_at,
+          version: cluster.version,
+          settings: Object.fromEntries(SETTINGS_COLUMNS.map(([column, key]) => [key, cluster[column]])) as unknown as ClusterSettings,
+        }
+      : null;
+    const nodes: NodeRecord[] = this.sql
+      .exec<NodeRow>("SELECT * FROM nodes")
+      .toArray()
+      .map((row) => ({
+        id: row.id,
+        credentialHash: row.credential_hash,
+        addrs: JSON.parse(row.addrs) as string[],
+        labels: JSON.parse(row.labels) as Record<string, string>,
+        ttlSeconds: row.ttl_seconds,
+        registeredAt: row.registered_at,
+        lastRenewedAt: row.last_renewed_at,
+        expiresAt: row.expires_at,
+        endedAt: row.ended_at,
+        observedIp: row.observed_ip,
+      }));
+    const joinTokens: JoinTokenRecord[] = this.sql
+      .exec<JoinTokenRow>("SELECT * FROM join_tokens")
+      .toArray()
+      .map((row) => ({ id: row.id, hash: row.token_hash, createdAt: row.created_at, expiresAt: row.expires_at }));
+    const overrides: OverrideRecord[] = this.sql
+      .exec<OverrideRow>("SELECT * FROM overrides")
+      .toArray()
+      .map((row) => ({
+        node: row.node,
+        action: row.action,
+        addrs: parse<string[]>(row.addrs),
+        labels: parse<Record<string, string>>(row.labels),
+        reason: row.reason,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+      }));
+    const lastAuditSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM audit_log").one().seq ?? 0;
+    const changes: ChangeRecord[] = this.sql
+      .exec<ChangeRow>("SELECT * FROM changelog ORDER BY version, node")
+      .toArray()
+      .map((row) => ({ version: row.version, node: row.node, wasPresent: row.was_present === 1, wasZone: row.was_zone, at: row.at }));
+    return {
+      meta,
+      nodes,
+      joinTokens,
+      overrides,
+      lastAuditSeq,
+      changes,
+      changelogFloor: cluster?.changelog_floor ?? 0,
+      degraded: cluster?.degraded === 1,
+      renewalsUnsavedSince: cluster?.renewals_unsaved_since ?? null,
+    };
+  }
+
+  insertCluster(meta: ClusterMeta): void {
+    this.#write(
+      `INSERT INTO cluster (id, name, created_at, version, ${SETTINGS_COLUMNS.map(([column]) => column).join(", ")})
+       VALUES (1, ?, ?, ?, ${SETTINGS_COLUMNS.map(() => "?").join(", ")})`,
+      meta.name,
+      meta.createdAt,
+      meta.version,
+      ...settingsValues(meta.settings),
+    );
+  }
+
+  saveSettings(settings: ClusterSettings): void {
+    this.#write(`UPDATE cluster SET ${SETTINGS_COLUMNS.map(([column]) => `${column} = ?`).join(", ")} WHERE id = 1`, ...settingsValues(settings));
+  }
+
+  deleteJoinToken(id: string): void {
+    this.#write("DELETE FROM join_tokens WHERE id = ?", id);
+  }
+
+  saveOverride(o: OverrideRecord): void {
+    this.#write(
+      "INSERT OR REPLACE INTO overrides (node, action, addrs, labels, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      o.node,
+      o.action,
+      json(o.addrs),
+      json(o.labels),
+      o.reason,
+      o.createdAt,
+      o.expiresAt,
+    );
+  }
+
+  deleteOverride(node: string): void {
+    this.#write("DELETE FROM overrides WHERE node = ?", node);
+  }
+
+  insertAudit(e: AuditRecord): void {
+    this.#write(
+      "INSERT INTO audit_log (seq, at, actor_kind, actor_id, action, node, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      e.seq,
+      e.at,
+      e.actor.kind,
+      e.actor.id,
+      e.action,
+      e.node,
+      e.reason,
+      json(e.before),
+      json(e.after),
+    );
+  }
+
+  insertChange(c: ChangeRecord): void {
+    this.#write("INSERT OR REPLACE INTO changelog (version, node, was_present, was_zone, at) VALUES (?, ?, ?, ?, ?)", c.version, c.node, c.wasPresent ? 1 : 0, c.wasZone, c.at);
+  }
+
+  pruneChanges(upToVersion: number): void {
+    this.#write("DELETE FROM changelog WHERE version <= ?", upToVersion);
+    this.#write("UPDATE cluster SET changelog_floor = ? WHERE id = 1", upToVersion);
+  }
+
+  saveDegraded(degraded: boolean): void {
+    this.#write("UPDATE cluster SET degraded = ? WHERE id = 1", degraded ? 1 : 0);
+  }
+
+  pruneAudit(upToSeq: number): void {
+    this.#write("DELETE FROM audit_log WHERE seq <= ?", upToSeq);
+  }
+
+  readAudit(limit: number, beforeSeq: number | null): AuditRecord[] {
+    return this.sql
+      .exec<AuditRow>("SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?", beforeSeq ?? Number.MAX_SAFE_INTEGER, limit)
+      .toArray()
+      .map((row) => ({
+        seq: row.seq,
+        at: row.at,
+        actor: { kind: row.actor_kind, id: row.actor_id },
+        action: row.action,
+        node: row.node,
+        reason: row.reason,
+        before: parse(row.before),
+        after: parse(row.after),
+      }));
+  }
+
+  saveVersion(version: number): void {
+    this.#write("UPDATE cluster SET version = ? WHERE id = 1", version);
+  }
+
+  insertJoinToken(token: JoinTokenRecord): void {
+    this.#write(
+      "INSERT INTO join_tokens (id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      token.id,
+      token.hash,
+      token.createdAt,
+      token.expiresAt,
+    );
+  }
+
+  saveNode(n: NodeRecord): void {
+    this.#write(
+      `INSERT OR REPLACE INTO nodes
+         (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at, observed_ip)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      n.id,
+      n.credentialHash,
+      JSON.stringify(n.addrs),
+      JSON.stringify(n.labels),
+      n.ttlSeconds,
+      n.registeredAt,
+      n.lastRenewedAt,
+      n.expiresAt,
+      n.endedAt,
+      n.observedIp,
+    );
+  }
+
+  saveRenewal(n: NodeRecord): void {
+    this.#write(
+      "UPDATE nodes SET ttl_seconds = ?, last_renewed_at = ?, expires_at = ?, observed_ip = ? WHERE id = ?",
+      n.ttlSeconds,
+      n.lastRenewedAt,
+      n.expiresAt,
+      n.observedIp,
+      n.id,
+    );
+  }
+
+  saveRenewalsUnsavedSince(at: number | null): void {
+    this.#write("UPDATE cluster SET renewals_unsaved_since = ? WHERE id = 1", at);
+  }
+
+  saveLeaseEnd(id: string, endedAt: number): void {
+    this.#write("UPDATE nodes SET ended_at = ? WHERE id = ?", endedAt, id);
+  }
+
+  deleteNode(id: string): void {
+    this.#write("DELETE FROM nodes WHERE id = ?", id);
+  }
+}

@@ -1,0 +1,107 @@
+// `npm start` exactly as a user runs it: npm, the launcher, scripts/dev.mjs and wrangler dev with
+// secrets from .dev.vars (not the test pool's direct bindings). It runs in a scratch copy of the
+// checkout (sources linked) so the user's own .dev.vars and .wrangler state are never touched.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./agent-harness.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const WRITE = "npm-start-admin-token-0123456789";
+const READ = "npm-start-read-token-0123456789";
+
+function scratchCheckout(): string {
+  const dir = mkdtempSync(join(tmpdir(), "peerdir-npm-start-"));
+  for (const file of ["package.json", "wrangler.toml"]) copyFileSync(join(root, file), join(dir, file));
+  mkdirSync(join(dir, "scripts"));
+  for (const file of ["dev.mjs", "with-node.mjs"]) copyFileSync(join(root, "scripts", file), join(dir, "scripts", file));
+  for (const linked of ["src", "migrations", "node_modules"]) symlinkSync(join(root, linked), join(dir, linked));
+  return dir;
+}
+
+interface Started {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  /** The exit code, or the signal's name (npm re-raises the signal it was stopped by). */
+  exit: Promise<number | string | null>;
+}
+
+function npmStart(cwd: string, args: string[]): Started {
+  const child = spawn("npm", ["start", "--", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk) => (out += chunk));
+  child.stderr?.on("data", (chunk) => (err += chunk));
+  const exit = once(child, "exit").then(([code, signal]) => (code ?? signal) as number | string | null);
+  return { child, out: () => out, err: () => err, exit };
+}
+
+async function until(what: string, check: () => boolean, exited: Promise<unknown>, timeoutMs = 60_000): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (done) throw new Error(`npm start exited before ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("npm start", () => {
+  let cwd: string;
+  beforeAll(() => {
+    cwd = scratchCheckout();
+    writeFileSync(join(cwd, ".dev.vars"), `ADMIN_TOKEN=${WRITE}\nADMIN_READ_TOKEN=${READ}\n`, { mode: 0o600 });
+  });
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it("passes --port through, says where once /healthz answers, binds both admin tokens from .dev.vars, and stops on SIGTERM", async () => {
+    const port = await freePort();
+    const run = npmStart(cwd, ["--port", String(port)]);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await until("the ready line", () => run.out().includes(`peerdir: directory at ${url}`), run.exit);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      const admin = (token: string, method: string, path: string, body?: unknown) =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      expect((await admin(WRITE, "POST", "/v1/admin/clusters", { name: "started" })).status).toBe(201);
+      const listed = await admin(READ, "GET", "/v1/admin/clusters");
+      expect(listed.status).toBe(200);
+      expect(((await listed.json()) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toContain("started");
+      expect((await admin(READ, "POST", "/v1/admin/clusters", { name: "refused" })).status).toBe(403);
+      expect((await admin("not-a-token", "GET", "/v1/admin/clusters")).status).toBe(401);
+
+      run.child.kill("SIGTERM");
+      expect([0, "SIGTERM"]).toContain(await run.exit);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  });
+
+  it("exits non-zero with wrangler's reason, and never claims the directory is up, when wrangler fails", async () => {
+    const busy = createServer().listen(0, "127.0.0.1");
+    await once(busy, "listening");
+    const { port } = busy.address() as { port: number };
+    try {
+      const run = npmStart(cwd, [`--port=${port}`]);
+      const code = await run.exit;
+      expect(code).not.toBe(0);
+      expect(run.out()).not.toContain("directory at");
+      expect(run.err().trim().split("\n").at(-1)).toMatch(/^peerdir: the directory did not start: Address already in use/);
+    } finally {
+      busy.close();
+    }
+  });
+});
