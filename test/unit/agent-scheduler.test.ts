@@ -91,6 +91,14 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
 }
 
 let cleanup: (() => Promise<void>) | null = null;
+/** Stops the agent after the test. */
+function started<T extends { agent: Agent; running: Promise<void> }>(t: T): T {
+  cleanup = async () => {
+    t.agent.stop();
+    await t.running;
+  };
+  return t;
+}
 afterEach(async () => {
   await cleanup?.();
   cleanup = null;
@@ -98,11 +106,7 @@ afterEach(async () => {
 
 describe("the agent on the watch", () => {
   it("takes the snapshot, applies deltas, resumes with since, and re-registers with the join token on 4001", async () => {
-    const t = setup();
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup());
     await until("a watch", () => t.watches.length === 1);
     const first = t.watches[0]!;
     expect(first.url).toBe("ws://dir/watch"); // first of the run: a snapshot, no since
@@ -134,11 +138,7 @@ describe("the agent on the watch", () => {
   });
 
   it("steps down to long-poll after two failed upgrades while plain HTTP works, and long-polls with since", async () => {
-    const t = setup();
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup());
     await until("a watch", () => t.watches.length === 1);
     t.watches[0]!.handlers.onEnd({ opened: false, code: 1006, reason: "no 101", lifetimeMs: 0 });
     await until("the check over HTTP", () => t.calls.filter((c) => c.kind === "peers").length === 1);
@@ -154,11 +154,7 @@ describe("the agent on the watch", () => {
   });
 
   it("on close code 4003 asks why, and names the block and its reason once", async () => {
-    const t = setup();
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup());
     await until("a watch", () => t.watches.length === 1);
     t.watches[0]!.handlers.onOpen();
     const blocked: Reply<unknown> = {
@@ -182,11 +178,7 @@ describe("the agent on the watch", () => {
 
 describe("the agent's failure policy in its loops", () => {
   it("notices a lifted block within one renew interval", async () => {
-    const t = setup({ transport: "poll", renewAfterSeconds: 1 });
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
     await until("the first poll", () => t.calls.some((c) => c.kind === "peers"));
     const blocked: Reply<unknown> = { outcome: "forbidden", status: 403, detail: 'PUT: HTTP 403 Forbidden: node "self" is blocked by an operator: maintenance' };
     t.setRegister(() => blocked);
@@ -200,11 +192,7 @@ describe("the agent's failure policy in its loops", () => {
   });
 
   it("shares one backoff between renewals and the feed, and logs an outage once, with its end", async () => {
-    const t = setup({ transport: "poll", renewAfterSeconds: 1 });
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
     await until("the first poll", () => t.calls.some((c) => c.kind === "peers"));
     const down: Reply<unknown> = { outcome: "server_error", status: 503, detail: "HTTP 503" };
     t.setRegister(() => down);
@@ -224,11 +212,7 @@ describe("the agent's failure policy in its loops", () => {
   });
 
   it("moves syncedAt on every confirmation: a 304 and a live watch", async () => {
-    const t = setup();
-    cleanup = async () => {
-      t.agent.stop();
-      await t.running;
-    };
+    const t = started(setup());
     await until("a watch", () => t.watches.length === 1);
     const w = t.watches[0]!;
     w.handlers.onOpen();

@@ -49,6 +49,13 @@ export interface FeedHost {
 
 export type FeedOutcome = "ok" | "not_modified" | "refused" | "failed";
 
+/** The credential to feed with; without one the lease is gone and the scheduler registers first. */
+export function feedCredential(host: FeedHost): string | null {
+  const credential = host.lease.credential;
+  if (!credential) host.lease.lost();
+  return credential;
+}
+
 /** Acts on a `GET …/peers` answer (poll, long-poll, and the check after a failed watch upgrade). */
 export function takeHandout(host: FeedHost, reply: Reply<unknown>): FeedOutcome {
   if (reply.outcome === "ok") {

@@ -5,7 +5,7 @@
  * first read after a failure: a directory that comes back confirms the list at once instead of
  * holding the request for the whole wait.
  */
-import { type Feed, type FeedHost, takeHandout } from "./feed.js";
+import { type Feed, type FeedHost, feedCredential, takeHandout } from "./feed.js";
 import { LONG_POLL_MIN_SPACING_MS, LONG_POLL_WAIT_SECONDS } from "./transport.js";
 
 export class LongPollFeed implements Feed {
@@ -18,11 +18,8 @@ export class LongPollFeed implements Feed {
 
   async turn(): Promise<void> {
     const { host } = this;
-    const credential = host.lease.credential;
-    if (!credential) {
-      host.lease.lost();
-      return;
-    }
+    const credential = feedCredential(host);
+    if (!credential) return;
     const base = host.sync.current;
     const waitSeconds = base && this.answered && !host.failures.down ? LONG_POLL_WAIT_SECONDS : 0;
     const startedAt = Date.now();

@@ -4,7 +4,7 @@
  * through, since a failed upgrade gives no status.
  */
 import { jitter } from "../backoff.js";
-import { type Feed, type FeedHost, type FeedOutcome, takeHandout } from "./feed.js";
+import { type Feed, type FeedHost, type FeedOutcome, feedCredential, takeHandout } from "./feed.js";
 
 export class PollFeed implements Feed {
   readonly transport = "poll" as const;
@@ -19,11 +19,8 @@ export class PollFeed implements Feed {
   /** One ETag poll; schedules the next one an interval later. */
   async check(): Promise<FeedOutcome> {
     const { host } = this;
-    const credential = host.lease.credential;
-    if (!credential) {
-      host.lease.lost();
-      return "refused";
-    }
+    const credential = feedCredential(host);
+    if (!credential) return "refused";
     const reply = await host.client.peers(credential, host.sync.etag, host.signal);
     if (host.stopped()) return "failed";
     host.requests.add("peers", reply.outcome);

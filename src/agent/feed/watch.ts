@@ -10,7 +10,7 @@
  */
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE } from "../../contract/watch.js";
 import { BACKOFF_MIN_MS, backoffDelayMs } from "../backoff.js";
-import type { Feed, FeedHost } from "./feed.js";
+import { type Feed, type FeedHost, feedCredential } from "./feed.js";
 import type { PollFeed } from "./poll.js";
 import { KEEPALIVE_MS, parseWatchMessage } from "./transport.js";
 import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, type WatchLike } from "./watch-session.js";
@@ -67,11 +67,8 @@ export class WatchFeed implements Feed {
 
   private start(): void {
     const { host } = this;
-    const credential = host.lease.credential;
-    if (!credential) {
-      host.lease.lost();
-      return;
-    }
+    const credential = feedCredential(host);
+    if (!credential) return;
     const base = host.sync.current;
     const url = host.client.watchUrl(base ? base.version : null);
     this.running = true;
