@@ -14,13 +14,14 @@ export const RETRY_AFTER_MAX_MS = 300_000;
 export type Random = () => number;
 
 /**
- * Delay before retry number `attempt` (0 for the first retry) after a network error or 5xx:
- * exponential with full jitter, uniform between 1 s and min(30 s, 1 s * 2^attempt). The 1 s
- * floor keeps a crowd of agents from hammering a directory that just came back.
+ * Delay before retry number `attempt` (0 for the first retry) after a failure: exponential with
+ * full jitter, uniform between 1 s and min(30 s, 2^(attempt+1) s). Even the first retry is
+ * spread (over 1-2 s): agents that failed together must not all retry in the same millisecond.
+ * The 1 s floor keeps a crowd of agents from hammering a directory that just came back.
  */
 export function backoffDelayMs(attempt: number, random: Random = Math.random): number {
   const exponent = Math.min(Math.max(0, Math.floor(attempt)), 30);
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_MIN_MS * 2 ** exponent);
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_MIN_MS * 2 ** (exponent + 1));
   return BACKOFF_MIN_MS + random() * (ceiling - BACKOFF_MIN_MS);
 }
 

@@ -2,7 +2,7 @@
  * Typed calls to the directory's node API (docs/api.md): register/renew, read peers, leave.
  *
  * Each call returns a `Reply` instead of throwing, with the HTTP status folded into a small set
- * of outcomes the lifecycle decides on (and that /metrics counts). A network failure or timeout
+ * of outcomes the lease holder and the feeds decide on (and that /metrics counts). A network failure or timeout
  * is an outcome too: the directory being down is normal operation for an agent, not an error.
  */
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";

@@ -7,13 +7,15 @@
  *   an outage. Anything else (a `5xx`, `408`, `429`, a network error, a time-out) is a failure.
  * - After a failure, no loop sends anything before `notBefore`: one backoff for the whole agent,
  *   so a renewal and a feed never double the rate. The delay is exponential with full jitter
- *   (uniform in [1 s, min(30 s, 2ⁿ s)]); a `Retry-After` on a `429`/`503` (capped at 5 min) is
+ *   (uniform in [1 s, min(30 s, 2ⁿ⁺¹ s)]); a `Retry-After` on a `429`/`503` (capped at 5 min) is
  *   waited out in full and spread by up to its own length (at most 30 s more), so agents told
  *   the same value do not come back in the same second.
  * - A failure of a request sent before the last success is counted but starts no outage: the
  *   directory has answered since.
  * - Logs: one line when an outage starts (with its cause), a reminder at most every 5 minutes
- *   while it lasts, one line when it ends (with its length and the number of attempts).
+ *   while it lasts, one line when it ends (with its length and the number of attempts). Outages
+ *   that start within 5 minutes of the last logged one (a flapping directory) are not logged;
+ *   the next logged start says how many there were.
  */
 import { BACKOFF_CAP_MS, backoffDelayMs, type Random } from "./backoff.js";
 import type { Logger } from "./log.js";
@@ -58,7 +60,10 @@ export class FailurePolicy {
   readonly attempts = new Map<Verdict, number>(VERDICTS.map((v) => [v, 0]));
   private failures = 0;
   private lastOkAt = -Infinity;
-  private outage: { since: number; attempts: number; remindedAt: number } | null = null;
+  private outage: { since: number; attempts: number; remindedAt: number; logged: boolean } | null = null;
+  /** When the last outage that was logged started, and how many started since without a line. */
+  private loggedStartAt = -Infinity;
+  private unloggedOutages = 0;
   /** Seconds of outages that have ended; the running one is added by `outageSeconds()`. */
   private endedOutageMs = 0;
 
@@ -93,17 +98,29 @@ export class FailurePolicy {
     this.up = false;
     const cause = result.detail;
     if (!this.outage) {
-      this.outage = { since: now, attempts: 1, remindedAt: now };
+      // A directory that flaps (answers some requests, times out on others) must not log every
+      // flap: an outage starting within REMINDER_EVERY_MS of the last logged one gets no lines.
+      const logged = now - this.loggedStartAt >= REMINDER_EVERY_MS;
+      this.outage = { since: now, attempts: 1, remindedAt: now, logged };
+      if (!logged) {
+        this.unloggedOutages++;
+        this.log.debug("directory unreachable again", { cause });
+        return verdict;
+      }
+      this.loggedStartAt = now;
+      const flaps = this.unloggedOutages > 0 ? this.unloggedOutages : undefined;
+      this.unloggedOutages = 0;
       if (result.status === 429) {
-        this.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", { cause, waitSeconds: Math.round(wait / 1000) });
+        this.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", { cause, waitSeconds: Math.round(wait / 1000), outagesNotLogged: flaps });
       } else {
-        this.log.warn("directory unreachable; serving the last-known-good peers, marked stale", { cause, peers: this.peers() });
+        this.log.warn("directory unreachable; serving the last-known-good peers, marked stale", { cause, peers: this.peers(), outagesNotLogged: flaps });
       }
       return verdict;
     }
     this.outage.attempts++;
     if (now - this.outage.remindedAt >= REMINDER_EVERY_MS) {
       this.outage.remindedAt = now;
+      this.outage.logged = true;
       this.log.warn("directory still unreachable", { downSeconds: Math.round((now - this.outage.since) / 1000), attempts: this.outage.attempts, cause });
     } else {
       this.log.debug("directory still unreachable", { cause, retryInSeconds: Math.round(wait / 100) / 10 });
@@ -130,6 +147,8 @@ export class FailurePolicy {
     const outage = this.outage!;
     this.outage = null;
     this.endedOutageMs += now - outage.since;
-    this.log.info("directory reachable again", { downSeconds: Math.round((now - outage.since) / 1000), attempts: outage.attempts + 1 });
+    const fields = { downSeconds: Math.round((now - outage.since) / 1000), attempts: outage.attempts + 1 };
+    if (outage.logged) this.log.info("directory reachable again", fields);
+    else this.log.debug("directory reachable again", fields);
   }
 }

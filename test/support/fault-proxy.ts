@@ -30,7 +30,7 @@ export class FaultProxy {
     const server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
+      server.listen({ port: this.port, host: "127.0.0.1", backlog: 4096 }, () => resolve());
     });
     this.port = (server.address() as { port: number }).port;
     this.server = server;

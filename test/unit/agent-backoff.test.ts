@@ -12,15 +12,16 @@ import {
 const fixed = (value: number) => () => value;
 
 describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
-  it("the first retry waits exactly 1 s whatever the random draw", () => {
+  it("even the first retry is spread, over 1-2 s", () => {
     expect(backoffDelayMs(0, fixed(0))).toBe(1_000);
-    expect(backoffDelayMs(0, fixed(0.999))).toBe(1_000);
+    expect(backoffDelayMs(0, fixed(1))).toBe(2_000);
+    expect(backoffDelayMs(0, fixed(0.5))).toBe(1_500);
   });
 
   it("spans the whole range from the 1 s floor to the exponential ceiling", () => {
     expect(backoffDelayMs(3, fixed(0))).toBe(BACKOFF_MIN_MS);
-    expect(backoffDelayMs(3, fixed(1))).toBe(8_000);
-    expect(backoffDelayMs(3, fixed(0.5))).toBe(4_500);
+    expect(backoffDelayMs(3, fixed(1))).toBe(16_000);
+    expect(backoffDelayMs(3, fixed(0.5))).toBe(8_500);
   });
 
   it("never exceeds the 30 s cap, however many failures", () => {
@@ -30,9 +31,9 @@ describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
     }
   });
 
-  it("stays within [1 s, min(30 s, 2^n s)] for random draws", () => {
+  it("stays within [1 s, min(30 s, 2^(n+1) s)] for random draws", () => {
     for (let attempt = 0; attempt < 12; attempt++) {
-      const ceiling = Math.min(BACKOFF_CAP_MS, 1_000 * 2 ** attempt);
+      const ceiling = Math.min(BACKOFF_CAP_MS, 1_000 * 2 ** (attempt + 1));
       for (let i = 0; i < 200; i++) {
         const d = backoffDelayMs(attempt);
         expect(d).toBeGreaterThanOrEqual(BACKOFF_MIN_MS);
@@ -42,7 +43,7 @@ describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
   });
 
   it("treats a negative attempt as the first", () => {
-    expect(backoffDelayMs(-3, fixed(1))).toBe(1_000);
+    expect(backoffDelayMs(-3, fixed(1))).toBe(2_000);
   });
 });
 

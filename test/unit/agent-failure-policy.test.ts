@@ -46,7 +46,7 @@ describe("failure policy", () => {
     expect(failureDelayMs({ status: 503, retryAfterMs: 5_000, detail: "" }, 0, () => 1)).toBe(10_000);
     expect(failureDelayMs({ status: 429, retryAfterMs: 120_000, detail: "" }, 0, () => 1)).toBe(150_000);
     // A Retry-After on a 500 is no load-shedding hint: the backoff applies.
-    expect(failureDelayMs({ status: 500, retryAfterMs: 120_000, detail: "" }, 0, () => 1)).toBe(1_000);
+    expect(failureDelayMs({ status: 500, retryAfterMs: 120_000, detail: "" }, 0, () => 1)).toBe(2_000);
     expect(retryAfterMs("86400")).toBe(RETRY_AFTER_MAX_MS);
     expect(RETRY_AFTER_MAX_MS).toBe(300_000);
   });
@@ -63,6 +63,23 @@ describe("failure policy", () => {
     expect(lines).toHaveLength(0);
     expect(p.record({ status: 0, detail: "timed out", startedAt: now() })).toBe("failed");
     expect(p.down).toBe(true);
+  });
+
+  it("a flapping directory is logged once per 5 minutes, and the next line counts the flaps", () => {
+    const { p, lines, advance } = policy();
+    for (let i = 0; i < 10; i++) {
+      p.record({ status: 0, detail: "timed out" });
+      advance(10_000);
+      p.record({ status: 200, detail: "ok" });
+      advance(10_000);
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^directory unreachable/);
+    expect(lines[1]).toMatch(/^directory reachable again/);
+    advance(REMINDER_EVERY_MS);
+    p.record({ status: 0, detail: "timed out" });
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^directory unreachable.*"outagesNotLogged":9/);
   });
 
   it("reminds at most every 5 minutes while an outage lasts", () => {

@@ -34,7 +34,7 @@ interface Opened {
 }
 
 function setup(options: { transport?: AgentConfig["transport"]; renewAfterSeconds?: number } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "peerdir-lifecycle-"));
+  const dir = mkdtempSync(join(tmpdir(), "peerdir-scheduler-"));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, "pdj_join");
   const calls: { kind: string; token: string; query?: object }[] = [];
@@ -205,8 +205,11 @@ describe("the agent's failure policy in its loops", () => {
     expect(attempts).toBeLessThanOrEqual(4);
     expect(t.agent.failures.up).toBe(false);
     t.setRegister(null);
+    const returnedAt = Date.now();
     t.setPeers(() => ({ outcome: "not_modified", status: 304, etag: '"7"', detail: "GET" }));
     await until("the outage to end", () => t.agent.failures.up === true, 3_000);
+    // The 304 (or the renewal at the same version) confirmed the unchanged list: syncedAt moved.
+    await until("syncedAt to move", () => (t.view.syncedAt?.getTime() ?? 0) >= returnedAt, 3_000);
     expect(t.lines.filter((l) => l.includes("directory unreachable"))).toHaveLength(1);
     expect(t.lines.filter((l) => l.includes("directory reachable again"))).toHaveLength(1);
   });

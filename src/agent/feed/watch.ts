@@ -4,9 +4,10 @@
  * pong included) confirms the list.
  *
  * A failed upgrade gives no status, so the next turn asks a plain poll why (a refusal, an
- * outage, or a proxy that strips upgrades); during an outage that poll is the only probe. A watch that lived a while and then closed reopens
- * after a random delay of up to RECONNECT_SPREAD_MS, so a directory restart is not met by every
- * agent in the same second; one that keeps dying backs off.
+ * outage, or a proxy that strips upgrades); during an outage that poll is the only probe. A
+ * watch that lived a while and then closed reopens after a random delay of up to
+ * RECONNECT_SPREAD_MS, so a directory restart is not met by every agent in the same second; one
+ * that keeps dying backs off.
  */
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE } from "../../contract/watch.js";
 import { BACKOFF_MIN_MS, backoffDelayMs } from "../backoff.js";
@@ -16,7 +17,7 @@ import { KEEPALIVE_MS, parseWatchMessage } from "./transport.js";
 import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, type WatchLike } from "./watch-session.js";
 
 /** A watch that lived KEEPALIVE_MS or more reopens within this long (uniformly spread). */
-export const RECONNECT_SPREAD_MS = 5 * BACKOFF_MIN_MS;
+export const RECONNECT_SPREAD_MS = 10 * BACKOFF_MIN_MS;
 
 export class WatchFeed implements Feed {
   readonly transport = "watch" as const;
@@ -155,6 +156,8 @@ export class WatchFeed implements Feed {
       host.sync.feedAt = now;
       return;
     }
+    // A watch cut after it lived a while reopens within RECONNECT_SPREAD_MS (a directory restart
+    // cuts every agent's watch at once); watches that keep dying young back off (jittered too).
     host.sync.feedAt = now + (end.lifetimeMs >= KEEPALIVE_MS ? host.random() * RECONNECT_SPREAD_MS : backoffDelayMs(this.attempts++, host.random));
   }
 }
