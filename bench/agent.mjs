@@ -30,7 +30,15 @@ export async function runAgent({ quick, log = console.error }) {
       });
       if (res.status !== 201) throw new Error(`register peer-${i}: HTTP ${res.status}`);
     }
-    agent = startAgent({ directory: dir.url, cluster: "agent", node: "bench-agent", joinTokenFile: tokenFile, stateDir: join(tmp, "state"), port: await freePort(), addr: nodeAddr(0, true) });
+    agent = startAgent({
+      directory: dir.url,
+      cluster: "agent",
+      node: "bench-agent",
+      joinTokenFile: tokenFile,
+      stateDir: join(tmp, "state"),
+      port: await freePort(),
+      addr: nodeAddr(0, true),
+    });
     await waitHealthy(agent);
     await sleep(settle * 1000);
     const m0 = await agentMetrics(agent);

@@ -55,7 +55,7 @@ export function clusterMonth(nodes, m) {
     wsIncoming: (nodes * MONTH_S) / OLD_PING_S,
     rowsWritten: renewals * ROWS_PER_RENEWAL_BEFORE,
     // A request at least every 10 s keeps the object from ever hibernating.
-    activeSeconds: nodes / RENEW_S >= 1 / LIMITS.hibernateAfterIdleSeconds.value ? MONTH_S : (renewals * LIMITS.hibernateAfterIdleSeconds.value),
+    activeSeconds: nodes / RENEW_S >= 1 / LIMITS.hibernateAfterIdleSeconds.value ? MONTH_S : renewals * LIMITS.hibernateAfterIdleSeconds.value,
     workerCpuMs: (renewals * m.httpRenewCpuUs) / 1000,
   };
   // After: the ping every renewAfterSeconds holds the lease; the runtime answers it without
@@ -77,7 +77,7 @@ export function dollars(x, clusters) {
   const p = PRICES;
   const billedDoRequests = x.doRequests + x.wsIncoming / p.wsIncomingPerBilledRequest.value;
   const parts = {
-    workers: ((x.workerRequests * p.workerRequestPerMillion.value) + (x.workerCpuMs * p.workerCpuMsPerMillion.value)) / 1e6,
+    workers: (x.workerRequests * p.workerRequestPerMillion.value + x.workerCpuMs * p.workerCpuMsPerMillion.value) / 1e6,
     doRequests: (billedDoRequests * p.doRequestPerMillion.value) / 1e6,
     rows: (x.rowsWritten * p.rowWrittenPerMillion.value) / 1e6,
     duration: (x.activeSeconds * p.doMemoryGb.value * p.doDurationPerMillionGbS.value) / 1e6,
@@ -120,9 +120,21 @@ export function writeCost(latest) {
   const rows = [];
   for (const [clusters, nodes] of SCENARIOS) {
     const { before, after } = clusterMonth(nodes, m);
-    for (const [label, x] of [["before (HTTP renewals)", before], ["after (socket-held leases)", after]]) {
+    for (const [label, x] of [
+      ["before (HTTP renewals)", before],
+      ["after (socket-held leases)", after],
+    ]) {
       const d = dollars(x, clusters);
-      rows.push([`${n(clusters)} × ${n(nodes)}`, label, sci(x.workerRequests * clusters), sci(x.doRequests * clusters), sci(x.wsIncoming * clusters), sci(x.rowsWritten * clusters), sci(x.activeSeconds * PRICES.doMemoryGb.value * clusters), `**${usd(d.total)}**`]);
+      rows.push([
+        `${n(clusters)} × ${n(nodes)}`,
+        label,
+        sci(x.workerRequests * clusters),
+        sci(x.doRequests * clusters),
+        sci(x.wsIncoming * clusters),
+        sci(x.rowsWritten * clusters),
+        sci(x.activeSeconds * PRICES.doMemoryGb.value * clusters),
+        `**${usd(d.total)}**`,
+      ]);
     }
   }
   const big = clusterMonth(1000, m);
@@ -133,7 +145,12 @@ export function writeCost(latest) {
   const storageNodes = LIMITS.storagePerObjectBytes.value / BYTES_PER_NODE;
   const sockets = LIMITS.hibernatableSocketsPerObject.value;
   const perTransport = [
-    ["watch, socket-held leases (pings answered by the runtime)", "a hibernatable socket per node; no request per heartbeat", Math.min(sockets, storageNodes), `${n(sockets)} hibernatable sockets per object`],
+    [
+      "watch, socket-held leases (pings answered by the runtime)",
+      "a hibernatable socket per node; no request per heartbeat",
+      Math.min(sockets, storageNodes),
+      `${n(sockets)} hibernatable sockets per object`,
+    ],
     ["watch, HTTP renewals (before)", `1 renewal / ${RENEW_S} s`, Math.min(rps * RENEW_S, sockets, storageNodes), `${n(rps)} requests/s`],
     ["long-poll", `1 renewal / ${RENEW_S} s + 1 long-poll / ${LONG_POLL_S} s`, Math.min(rps / (1 / RENEW_S + 1 / LONG_POLL_S), storageNodes), `${n(rps)} requests/s`],
     ["poll", `1 renewal / ${RENEW_S} s + 1 poll / ${POLL_S} s`, Math.min(rps / (1 / RENEW_S + 1 / POLL_S), storageNodes), `${n(rps)} requests/s`],
@@ -180,7 +197,10 @@ every ${TTL_S - RENEW_S} s.
 From the per-object limits: about ${n(rps)} requests/s (soft), ${n(LIMITS.storagePerObjectBytes.value / 1e9)} GB of storage (at about
 ${n(BYTES_PER_NODE)} bytes per node: ${sci(storageNodes)} nodes, never the binding limit) and ${n(sockets)} hibernatable WebSockets.
 
-${table(["transport", "load per node", "largest cluster (nodes)", "bound by"], perTransport.map(([t, load, max, by]) => [t, load, `**${n(Math.floor(max + 1e-6))}**`, by]))}
+${table(
+  ["transport", "load per node", "largest cluster (nodes)", "bound by"],
+  perTransport.map(([t, load, max, by]) => [t, load, `**${n(Math.floor(max + 1e-6))}**`, by]),
+)}
 
 On this machine the runtime answered ${n(m.heartbeatOps)} heartbeats/s (${n(m.heartbeatCpuUs, 1)} µs of CPU each), which
 is ${n(m.heartbeatOps * RENEW_S)} nodes pinging every ${RENEW_S} s: the socket count, not the heartbeat, bounds a cluster on the watch
@@ -188,10 +208,13 @@ transport. The request limit bounds the HTTP transports; a cluster larger than t
 
 ## Sources
 
-${table(["figure", "value", "source"], [
-  ...Object.entries(PRICES).map(([k, o]) => [k, `${o.value}${o.note ? ` (${o.note})` : ""}`, src("Cloudflare", o)]),
-  ...Object.entries(LIMITS).map(([k, o]) => [k, `${o.value}${o.note ? ` (${o.note})` : ""}`, src("Cloudflare", o)]),
-])}
+${table(
+  ["figure", "value", "source"],
+  [
+    ...Object.entries(PRICES).map(([k, o]) => [k, `${o.value}${o.note ? ` (${o.note})` : ""}`, src("Cloudflare", o)]),
+    ...Object.entries(LIMITS).map(([k, o]) => [k, `${o.value}${o.note ? ` (${o.note})` : ""}`, src("Cloudflare", o)]),
+  ],
+)}
 
 The same prices and limits, with notes, are collected in the project's research notes on the platform
 (Durable Objects pricing and limits, Workers pricing). Measured figures: \`bench/results/latest.json\`,

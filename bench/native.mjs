@@ -22,7 +22,16 @@ export async function measureStreams({ system, op, pid, streams, seconds, connec
   const r = await streamLoad({ streams, seconds });
   const cpu = cpuSeconds(pid) - cpu0;
   if (r.errors) log(`native: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
-  const row = { system, op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1) };
+  const row = {
+    system,
+    op,
+    connections,
+    opsPerSec: round(r.opsPerSec, 0),
+    p50Ms: round(r.p50Ms, 2),
+    p99Ms: round(r.p99Ms, 2),
+    errors: r.errors,
+    serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
+  };
   log(`native: ${system.padEnd(7)} ${op.padEnd(11)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
   return row;
 }
@@ -36,12 +45,18 @@ export async function peerdirSocketOps({ url, cluster, nodes }) {
     sockets.push({ node: n, socket: await openSocket(`${wsBase}/v1/clusters/${cluster}/nodes/${n.id}/watch`, ["peerdir", `bearer.${credential}`], { greeting: true }) });
   }
   return {
-    heartbeat: sockets.map(({ socket }) => async () => (await socket.request("ping")) === "pong"),
+    heartbeat: sockets.map(
+      ({ socket }) =>
+        async () =>
+          (await socket.request("ping")) === "pong",
+    ),
     renewSocket: sockets.map(({ node, socket }) => {
       const message = JSON.stringify({ type: "renew", ...JSON.parse(node.body) });
       return async () => String(await socket.request(message)).startsWith('{"type":"renewed"');
     }),
-    close: () => sockets.forEach(({ socket }) => socket.close()),
+    close: () => {
+      for (const { socket } of sockets) socket.close();
+    },
   };
 }
 
@@ -62,7 +77,9 @@ export async function etcdSocketOps({ url, count }) {
   return {
     heartbeat: streams,
     renewSocket: streams,
-    close: () => conns.forEach((c) => c.close()),
+    close: () => {
+      for (const c of conns) c.close();
+    },
   };
 }
 
@@ -166,7 +183,9 @@ async function fanoutPeerdir({ watchers, joins, log }) {
     for (let b = 0; b < watchers; b += 50) {
       const batch = [];
       for (let i = b; i < Math.min(watchers, b + 50); i++) {
-        batch.push(openSocket(`${wsBase}/v1/clusters/${CLUSTER}/nodes/watcher-${String(i).padStart(4, "0")}/watch`, ["peerdir", `bearer.${creds[i]}`], { greeting: true, onOther }));
+        batch.push(
+          openSocket(`${wsBase}/v1/clusters/${CLUSTER}/nodes/watcher-${String(i).padStart(4, "0")}/watch`, ["peerdir", `bearer.${creds[i]}`], { greeting: true, onOther }),
+        );
       }
       sockets.push(...(await Promise.all(batch)));
     }
@@ -210,7 +229,11 @@ async function fanoutEtcd({ bin, watchers, joins, connections, log }) {
       system: "etcd",
       join: async (id) => {
         const i = j++;
-        await writer.put({ key: Buffer.from(prefix + id), value: Buffer.from(JSON.stringify({ id, addrs: [nodeAddr(watchers + 1 + i)], labels: { zone: "zone-a" } })), lease: leases[i] });
+        await writer.put({
+          key: Buffer.from(prefix + id),
+          value: Buffer.from(JSON.stringify({ id, addrs: [nodeAddr(watchers + 1 + i)], labels: { zone: "zone-a" } })),
+          lease: leases[i],
+        });
       },
     });
     log(`native: etcd    join → ${watchers} watchers: p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms (${r.joinsSeenByAll}/${joins})`);

@@ -81,7 +81,22 @@ export async function runOutage({ quick, log = console.error, agents: count = 10
       );
     }
     for (let i = 0; i < count; i++) {
-      const parsed = fleet.parseCommand(["--directory", proxy.url, "--cluster", "outage", "--node", `n${i}`, "--addr", nodeAddr(i + 1), "--join-token-file", tokenFile, "--state-dir", join(tmp, "state"), "--ttl", "600"]);
+      const parsed = fleet.parseCommand([
+        "--directory",
+        proxy.url,
+        "--cluster",
+        "outage",
+        "--node",
+        `n${i}`,
+        "--addr",
+        nodeAddr(i + 1),
+        "--join-token-file",
+        tokenFile,
+        "--state-dir",
+        join(tmp, "state"),
+        "--ttl",
+        "600",
+      ]);
       const lines = { n: 0 };
       const logger = fleet.createLogger({ format: "text", level: "info", write: () => lines.n++ });
       const store = new fleet.StateStore(parsed.config.stateDir, "outage", `n${i}`);
@@ -92,7 +107,8 @@ export async function runOutage({ quick, log = console.error, agents: count = 10
       // Started over about 10 s, as agents come up, not in one millisecond.
       if (i % 10 === 9) await sleep(100);
     }
-    const allSynced = (after = 0) => members.every((m) => m.agent.lease.live && !m.agent.stale && m.agent.view.peers.length === count - 1 && (m.agent.view.syncedAt?.getTime() ?? 0) > after);
+    const allSynced = (after = 0) =>
+      members.every((m) => m.agent.lease.live && !m.agent.stale && m.agent.view.peers.length === count - 1 && (m.agent.view.syncedAt?.getTime() ?? 0) > after);
     const started = Date.now();
     while (!allSynced()) {
       if (Date.now() - started > 180_000) {

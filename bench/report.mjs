@@ -9,7 +9,7 @@ import { root } from "./lib/directory.mjs";
 import { barChart } from "./lib/svg.mjs";
 
 const n = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "n/a" : Number(v).toLocaleString("en-US", { maximumFractionDigits: d }));
-const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((_h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 /** Before/after pairs: every bench/results/compare-*.json (bench/compare.mjs), then the earlier, recorded ones. */
 function hotPathsSection() {
@@ -18,14 +18,28 @@ function hotPathsSection() {
     .filter((f) => /^compare-.+\.json$/.test(f))
     .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")))
     .sort((a, b) => a.at.localeCompare(b.at));
-  const measured = compares.map((c) => `### ${c.title}
+  const measured = compares.map(
+    (c) => `### ${c.title}
 
 ${c.at}: \`${c.before}\` (before) and \`${c.after}\` (after), both running at once in their own workerd; ${c.rounds} rounds of
 ${c.secondsPerRun} s per operation and side at ${c.connections} connections, the order flipping each round; medians of the rounds
 (\`bench/results/compare-${c.name}.json\`).
 
-${table(["op", "before ops/s", "after ops/s", "after/before", "before CPU ms/op", "after CPU ms/op", "before p99 ms", "after p99 ms"], c.rows.map((r) => [r.op, n(r.before.opsPerSec, 0), n(r.after.opsPerSec, 0), `**${n(r.ratio, 2)}×**`, n(r.before.cpuMsPerOp, 3), n(r.after.cpuMsPerOp, 3), n(r.before.p99Ms, 1), n(r.after.p99Ms, 1)]))}
-${c.note ? `\n${c.note}\n` : ""}`);
+${table(
+  ["op", "before ops/s", "after ops/s", "after/before", "before CPU ms/op", "after CPU ms/op", "before p99 ms", "after p99 ms"],
+  c.rows.map((r) => [
+    r.op,
+    n(r.before.opsPerSec, 0),
+    n(r.after.opsPerSec, 0),
+    `**${n(r.ratio, 2)}×**`,
+    n(r.before.cpuMsPerOp, 3),
+    n(r.after.cpuMsPerOp, 3),
+    n(r.before.p99Ms, 1),
+    n(r.after.p99Ms, 1),
+  ]),
+)}
+${c.note ? `\n${c.note}\n` : ""}`,
+  );
   return `## Hot paths: changes made from measurements, before and after
 
 Each change below came from a profile (\`node bench/profile.mjs renew|unchanged|handout100\`) or an experiment
@@ -66,7 +80,14 @@ function floorSection(td, nproc) {
   const run = (system, op) => td.runs.find((x) => x.system === system && x.op === op && x.connections === c);
   const rpc = f("emptyWorkerToObject");
   const echo = f("emptySocketEcho");
-  const line = (label, x, floorRow) => [label, n(x?.opsPerSec, 0), n(x?.p50Ms, 2), n(x?.p99Ms, 2), n(x?.serverCpuUsPerOp, 1), floorRow && x ? `${n((100 * x.opsPerSec) / floorRow.opsPerSec, 0)} %` : ""];
+  const line = (label, x, floorRow) => [
+    label,
+    n(x?.opsPerSec, 0),
+    n(x?.p50Ms, 2),
+    n(x?.p99Ms, 2),
+    n(x?.serverCpuUsPerOp, 1),
+    floorRow && x ? `${n((100 * x.opsPerSec) / floorRow.opsPerSec, 0)} %` : "",
+  ];
   rows.push(line("floor `emptyWorker`: an empty Worker", f("emptyWorker")));
   rows.push(line("floor `emptyWorkerToObject`: empty Worker → Durable Object RPC", rpc));
   for (const op of ["renew", "unchanged"]) {
@@ -155,7 +176,10 @@ not as absolute capacity.
 Judged by \`bench/lib/goals.mjs\` from this results file (the same run, side by side, 20 connections); also in
 \`latest.json\` as \`goals[]\`. A ratio is peerdir's figure over the other side's.
 
-${table(["goal", "measured ratio", "bound", "verdict"], r.goals.map((g) => [g.goal, n(g.measured, 2), n(g.bound, 2), verdict(g)]))}
+${table(
+  ["goal", "measured ratio", "bound", "verdict"],
+  r.goals.map((g) => [g.goal, n(g.measured, 2), n(g.bound, 2), verdict(g)]),
+)}
 `);
   }
 
@@ -165,19 +189,28 @@ ${table(["goal", "measured ratio", "bound", "verdict"], r.goals.map((g) => [g.go
     const sizes = [...new Set(r.ring.map((x) => x.nodes))];
     const systems = ["k3s-before-fix", "k3s-after-fix", "peerdir"];
     const get = (s, nodes) => r.ring.find((x) => x.system === s && x.nodes === nodes);
-    const chart = svg("ring.svg", barChart({
-      title: "Ring experiment: requests per node per minute",
-      unit: "requests/node/min",
-      log: true,
-      groups: sizes.map((nodes) => ({ label: `${nodes} nodes`, bars: systems.filter((s) => get(s, nodes)).map((s) => ({ series: s, value: get(s, nodes).requestsPerNodePerMinute })) })),
-    }));
+    const chart = svg(
+      "ring.svg",
+      barChart({
+        title: "Ring experiment: requests per node per minute",
+        unit: "requests/node/min",
+        log: true,
+        groups: sizes.map((nodes) => ({
+          label: `${nodes} nodes`,
+          bars: systems.filter((s) => get(s, nodes)).map((s) => ({ series: s, value: get(s, nodes).requestsPerNodePerMinute })),
+        })),
+      }),
+    );
     const fuse = (rd.runs ?? []).filter((x) => x.fuseTrips > 0).map((x) => `${x.nodes} nodes: ${x.fuseTrips}`);
     parts.push(`## Ring experiment
 
 ${rd.at ?? ""} (${rd.mode ?? r.mode}), window **${rd.windowSeconds} s** per run. Rings of ${sizes.join(", ")} nodes on 127.0.0.1;
 node *i*'s \`--server\` upstream is node *i+1* (the last points back at the first).
 
-${table(["system", "nodes", "requests/node/min", "CPU s/node/min", "log lines/node/min"], r.ring.map((x) => [x.system, x.nodes, n(x.requestsPerNodePerMinute), n(x.cpuSecondsPerNodePerMinute, 3), n(x.logLinesPerNodePerMinute)]))}
+${table(
+  ["system", "nodes", "requests/node/min", "CPU s/node/min", "log lines/node/min"],
+  r.ring.map((x) => [x.system, x.nodes, n(x.requestsPerNodePerMinute), n(x.cpuSecondsPerNodePerMinute, 3), n(x.logLinesPerNodePerMinute)]),
+)}
 
 ${chart}
 
@@ -232,7 +265,19 @@ ${JSON.stringify(rd.runs, null, 1)}
       for (const op of ["renew", "unchanged", "handout100", "heartbeat", "renewSocket"]) {
         const p = td.runs.find((x) => x.system === "peerdir" && x.op === op && x.connections === c);
         const e = td.runs.find((x) => x.system === "etcd" && x.op === op && x.connections === c);
-        rows.push([op, c, n(p?.opsPerSec, 0), n(p?.p50Ms, 2), n(p?.p99Ms, 2), n(e?.opsPerSec, 0), n(e?.p50Ms, 2), n(e?.p99Ms, 2), p && e ? `**${n(p.opsPerSec / e.opsPerSec, 2)}**` : "n/a", n(p?.serverCpuUsPerOp, 1), n(e?.serverCpuUsPerOp, 1)]);
+        rows.push([
+          op,
+          c,
+          n(p?.opsPerSec, 0),
+          n(p?.p50Ms, 2),
+          n(p?.p99Ms, 2),
+          n(e?.opsPerSec, 0),
+          n(e?.p50Ms, 2),
+          n(e?.p99Ms, 2),
+          p && e ? `**${n(p.opsPerSec / e.opsPerSec, 2)}**` : "n/a",
+          n(p?.serverCpuUsPerOp, 1),
+          n(e?.serverCpuUsPerOp, 1),
+        ]);
         groups.push({ label: `${op} @${c}`, bars: [p && { series: "peerdir", value: p.opsPerSec }, e && { series: "etcd", value: e.opsPerSec }].filter(Boolean) });
       }
     }
@@ -302,15 +347,18 @@ ${table(["system", "watchers", "join → all, p50 ms", "join → all, p99 ms", "
   // ---- agent
   if (r.agent) {
     const ad = d.agent ?? {};
-    const chart = svg("agent.svg", barChart({
-      title: "Agent overhead, steady state, 100 peers",
-      unit: "value",
-      groups: [
-        { label: "CPU % of one core", bars: [{ series: "peerdir-agent", value: r.agent.cpuPercent }] },
-        { label: "RSS MiB", bars: [{ series: "peerdir-agent", value: r.agent.rssMiB }] },
-        { label: "requests/min", bars: [{ series: "peerdir-agent", value: r.agent.requestsPerMinute }] },
-      ],
-    }));
+    const chart = svg(
+      "agent.svg",
+      barChart({
+        title: "Agent overhead, steady state, 100 peers",
+        unit: "value",
+        groups: [
+          { label: "CPU % of one core", bars: [{ series: "peerdir-agent", value: r.agent.cpuPercent }] },
+          { label: "RSS MiB", bars: [{ series: "peerdir-agent", value: r.agent.rssMiB }] },
+          { label: "requests/min", bars: [{ series: "peerdir-agent", value: r.agent.requestsPerMinute }] },
+        ],
+      }),
+    );
     parts.push(`## Agent overhead
 
 ${ad.at ?? ""} (${ad.mode ?? r.mode}): one real agent (default options${ad.transport ? `, transport \`${ad.transport}\`` : ""}) in a cluster with 100 other
@@ -336,7 +384,13 @@ ${o.at ?? ""} (${o.mode ?? r.mode}): ${o.agents} in-process agents (the real age
 flags) against the real Worker behind a TCP proxy that refuses connections for ${o.outageSeconds} s. Requests the fleet aims at
 the directory per second, counted from the agents' own request counters (docs/agent.md#outages):
 
-${table(["phase", "peak/s", "p99/s", "mean/s"], [["outage", n(o.outage.peakPerSecond, 0), n(o.outage.p99PerSecond, 0), n(o.outage.meanPerSecond, 1)], [`recovery (${o.recovery.seconds} s)`, n(o.recovery.peakPerSecond, 0), n(o.recovery.p99PerSecond, 0), n(o.recovery.meanPerSecond, 1)]])}
+${table(
+  ["phase", "peak/s", "p99/s", "mean/s"],
+  [
+    ["outage", n(o.outage.peakPerSecond, 0), n(o.outage.p99PerSecond, 0), n(o.outage.meanPerSecond, 1)],
+    [`recovery (${o.recovery.seconds} s)`, n(o.recovery.peakPerSecond, 0), n(o.recovery.p99PerSecond, 0), n(o.recovery.meanPerSecond, 1)],
+  ],
+)}
 
 Every agent synced again ${n(o.timeToAllSyncedSeconds, 1)} s after the directory's return; log lines per agent over the
 outage and the recovery: median ${n(o.logLinesPerAgent.median, 0)}, max ${n(o.logLinesPerAgent.max, 0)}.
@@ -346,34 +400,66 @@ outage and the recovery: median ${n(o.logLinesPerAgent.median, 0)}, max ${n(o.lo
   // ---- scale
   if (r.scale) {
     const s = r.scale;
-    const chart = svg("scale.svg", barChart({
-      title: `Scale: ${s.nodes.toLocaleString("en-US")} nodes, ${s.watchers} watchers — latency`,
-      unit: "ms",
-      groups: [
-        { label: "renew", bars: [{ series: "p50", value: s.renew.p50Ms }, { series: "p99", value: s.renew.p99Ms }] },
-        { label: `handout (limit ${s.handout.limit})`, bars: [{ series: "p50", value: s.handout.p50Ms }, { series: "p99", value: s.handout.p99Ms }] },
-        { label: "join → all watchers", bars: [{ series: "p50", value: s.joinToAllWatchers.p50Ms }, { series: "p99", value: s.joinToAllWatchers.p99Ms }] },
-      ],
-    }));
+    const chart = svg(
+      "scale.svg",
+      barChart({
+        title: `Scale: ${s.nodes.toLocaleString("en-US")} nodes, ${s.watchers} watchers — latency`,
+        unit: "ms",
+        groups: [
+          {
+            label: "renew",
+            bars: [
+              { series: "p50", value: s.renew.p50Ms },
+              { series: "p99", value: s.renew.p99Ms },
+            ],
+          },
+          {
+            label: `handout (limit ${s.handout.limit})`,
+            bars: [
+              { series: "p50", value: s.handout.p50Ms },
+              { series: "p99", value: s.handout.p99Ms },
+            ],
+          },
+          {
+            label: "join → all watchers",
+            bars: [
+              { series: "p50", value: s.joinToAllWatchers.p50Ms },
+              { series: "p99", value: s.joinToAllWatchers.p99Ms },
+            ],
+          },
+        ],
+      }),
+    );
     parts.push(`## Scale: \`npm run bench:scale\`
 
 ${s.at} (${s.mode}): one cluster, **${n(s.nodes, 0)} registered nodes** renewing at TTL/3 (TTL ${s.ttlSeconds} s: ${n(s.renew.perSecond, 0)} renewals/s),
 **${s.watchers} WebSocket watchers** (\`GET …/watch\`, credential in the \`bearer.<credential>\` subprotocol), ${n(s.handout.perSecond, 0)} handout requests/s
 (\`?limit=${s.handout.limit}\`, random nodes) and one new node joining every ${s.mode === "quick" ? "0.5" : "1"} s, measured for ${n(s.windowSeconds)} s.
 
-${table(["measure", "p50", "p99", "samples"], [
-  ["renew (PUT, unchanged lease), ms", n(s.renew.p50Ms, 2), n(s.renew.p99Ms, 2), n(s.renew.count, 0)],
-  [`handout (GET …/peers?limit=${s.handout.limit}, 200, ~${n(s.handout.meanBytes, 0)} bytes), ms`, n(s.handout.p50Ms, 2), n(s.handout.p99Ms, 2), n(s.handout.count, 0)],
-  [`join → all ${s.watchers} watchers have it, ms`, n(s.joinToAllWatchers.p50Ms, 2), n(s.joinToAllWatchers.p99Ms, 2), `${s.joinToAllWatchers.joinsSeenByAll} of ${s.joinToAllWatchers.joins} joins`],
-  ["join → one watcher has it, ms", n(s.joinToEachWatcher.p50Ms, 2), n(s.joinToEachWatcher.p99Ms, 2), n(s.joinToEachWatcher.count, 0)],
-])}
+${table(
+  ["measure", "p50", "p99", "samples"],
+  [
+    ["renew (PUT, unchanged lease), ms", n(s.renew.p50Ms, 2), n(s.renew.p99Ms, 2), n(s.renew.count, 0)],
+    [`handout (GET …/peers?limit=${s.handout.limit}, 200, ~${n(s.handout.meanBytes, 0)} bytes), ms`, n(s.handout.p50Ms, 2), n(s.handout.p99Ms, 2), n(s.handout.count, 0)],
+    [
+      `join → all ${s.watchers} watchers have it, ms`,
+      n(s.joinToAllWatchers.p50Ms, 2),
+      n(s.joinToAllWatchers.p99Ms, 2),
+      `${s.joinToAllWatchers.joinsSeenByAll} of ${s.joinToAllWatchers.joins} joins`,
+    ],
+    ["join → one watcher has it, ms", n(s.joinToEachWatcher.p50Ms, 2), n(s.joinToEachWatcher.p99Ms, 2), n(s.joinToEachWatcher.count, 0)],
+  ],
+)}
 
-${table(["memory (workerd VmRSS)", "MiB"], [
-  ["idle, empty cluster", n(s.memory.idleRssMiB)],
-  [`${n(s.nodes, 0)} nodes registered`, n(s.memory.registeredRssMiB)],
-  [`+ ${s.watchers} watchers connected`, n(s.memory.watchersRssMiB)],
-  ["end of the measured window", n(s.memory.endRssMiB)],
-])}
+${table(
+  ["memory (workerd VmRSS)", "MiB"],
+  [
+    ["idle, empty cluster", n(s.memory.idleRssMiB)],
+    [`${n(s.nodes, 0)} nodes registered`, n(s.memory.registeredRssMiB)],
+    [`+ ${s.watchers} watchers connected`, n(s.memory.watchersRssMiB)],
+    ["end of the measured window", n(s.memory.endRssMiB)],
+  ],
+)}
 
 ${chart}
 
@@ -400,24 +486,34 @@ ${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)}
 handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal).
 The requested run is 1,000 nodes for 10 minutes; this is the longest run made so far.
 
-${table(["measure", "value"], [
-  ["requests (per second)", `${n(k.requests, 0)} (${n(k.requestsPerSecond, 0)})`],
-  ["joins / leaves", `${n(k.joins, 0)} / ${n(k.leaves, 0)}`],
-  ["errors", n(k.errors, 0)],
-  ["lost leases", n(k.lostLeases, 0)],
-  ["live at the end (directory / nodes' own view)", `${k.liveAtEnd.directory} / ${k.liveAtEnd.nodes}`],
-  ["renew p50 / p99, ms", lat("renew")],
-  ["peers p50 / p99, ms", lat("peers")],
-  ...(k.memory.heapEarlyMiB != null
-    ? [["directory JS heap after a forced GC, early → late in the steady window, MiB", `${n(k.memory.heapEarlyMiB)} → ${n(k.memory.heapLateMiB)} (${k.memory.flat ? "flat" : "growing"})`]]
-    : []),
-  ["workerd RSS early → late in the steady window, MiB", `${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)}`],
-])}
+${table(
+  ["measure", "value"],
+  [
+    ["requests (per second)", `${n(k.requests, 0)} (${n(k.requestsPerSecond, 0)})`],
+    ["joins / leaves", `${n(k.joins, 0)} / ${n(k.leaves, 0)}`],
+    ["errors", n(k.errors, 0)],
+    ["lost leases", n(k.lostLeases, 0)],
+    ["live at the end (directory / nodes' own view)", `${k.liveAtEnd.directory} / ${k.liveAtEnd.nodes}`],
+    ["renew p50 / p99, ms", lat("renew")],
+    ["peers p50 / p99, ms", lat("peers")],
+    ...(k.memory.heapEarlyMiB != null
+      ? [
+          [
+            "directory JS heap after a forced GC, early → late in the steady window, MiB",
+            `${n(k.memory.heapEarlyMiB)} → ${n(k.memory.heapLateMiB)} (${k.memory.flat ? "flat" : "growing"})`,
+          ],
+        ]
+      : []),
+    ["workerd RSS early → late in the steady window, MiB", `${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)}`],
+  ],
+)}
 
 - **Memory is judged on the directory isolate's JS heap after a forced GC** (V8 inspector), and workerd's RSS is
-  recorded beside it. ${k.memory.rssLateMiB <= k.memory.rssEarlyMiB * 1.2
-    ? `In this run RSS stayed flat too (${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)} MiB): the directory runs in the workerd binary directly. Earlier soaks ran through Miniflare, and there RSS grew under load whatever the Worker did (recorded then, not regenerated: a trivial \`fetch() { return new Response("ok") }\` Worker went from 157 to 657 MiB over 81,000 requests), so that growth belonged to Miniflare's side of the local runtime, not to workerd or the directory.`
-    : `RSS grew in this run (${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)} MiB) while the heap did not; RSS covers the whole local runtime (SQLite page cache, allocator), so the heap is what tells a leak in the directory.`}
+  recorded beside it. ${
+    k.memory.rssLateMiB <= k.memory.rssEarlyMiB * 1.2
+      ? `In this run RSS stayed flat too (${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)} MiB): the directory runs in the workerd binary directly. Earlier soaks ran through Miniflare, and there RSS grew under load whatever the Worker did (recorded then, not regenerated: a trivial \`fetch() { return new Response("ok") }\` Worker went from 157 to 657 MiB over 81,000 requests), so that growth belonged to Miniflare's side of the local runtime, not to workerd or the directory.`
+      : `RSS grew in this run (${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)} MiB) while the heap did not; RSS covers the whole local runtime (SQLite page cache, allocator), so the heap is what tells a leak in the directory.`
+  }
   The directory's own in-memory caches are
   bounded by design (handout bodies at 8 MiB of text, address verdicts at 4,096 entries, the change log by
   version count and max TTL).
@@ -428,7 +524,10 @@ ${table(["measure", "value"], [
 
   parts.push(`## Timings of the last run
 
-${table(["section", "seconds"], Object.entries(r.timings ?? {}).map(([k, v]) => [k, n(v)]))}
+${table(
+  ["section", "seconds"],
+  Object.entries(r.timings ?? {}).map(([k, v]) => [k, n(v)]),
+)}
 `);
   writeFileSync(join(root, "docs/BENCHMARKS.md"), parts.join("\n"));
 }

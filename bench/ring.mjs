@@ -39,8 +39,26 @@ async function runK3sOnce(mode, nodes, seconds) {
   for (let i = 0; i < nodes; i++) ports.push(await freePort());
   const startAt = Date.now() + 800 + nodes * 40;
   const children = ports.map((_, i) =>
-    fork(NODE_SCRIPT, ["--mode", mode, "--index", String(i), "--ports", ports.join(","), "--start-at", String(startAt), "--seconds", String(seconds),
-      "--ready-interval", String(READY_INTERVAL_S), "--ready-timeout", String(READY_TIMEOUT_S)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }),
+    fork(
+      NODE_SCRIPT,
+      [
+        "--mode",
+        mode,
+        "--index",
+        String(i),
+        "--ports",
+        ports.join(","),
+        "--start-at",
+        String(startAt),
+        "--seconds",
+        String(seconds),
+        "--ready-interval",
+        String(READY_INTERVAL_S),
+        "--ready-timeout",
+        String(READY_TIMEOUT_S),
+      ],
+      { stdio: ["ignore", "pipe", "pipe", "ipc"] },
+    ),
   );
   const reports = await Promise.all(
     children.map(
@@ -57,7 +75,15 @@ async function runK3sOnce(mode, nodes, seconds) {
             try {
               resolve(JSON.parse(out.trim().split("\n").pop()));
             } catch {
-              reject(new Error(`k3s model node exited ${code} without a report: ${err.split("\n").filter((l) => !l.includes(" debug ")).slice(-3).join(" ")}`));
+              reject(
+                new Error(
+                  `k3s model node exited ${code} without a report: ${err
+                    .split("\n")
+                    .filter((l) => !l.includes(" debug "))
+                    .slice(-3)
+                    .join(" ")}`,
+                ),
+              );
             }
           });
         }),
@@ -73,7 +99,14 @@ async function runK3sOnce(mode, nodes, seconds) {
       cpuSecondsPerNodePerMinute: round(perNodePerMin(sum("cpuSeconds")), 3),
       logLinesPerNodePerMinute: round(perNodePerMin(sum("logLines")), 1),
     },
-    details: { httpRequestsHandled: sum("handled"), readinessChecks: sum("readinessChecks"), outbound: sum("outbound"), fuseTrips: sum("fuseTrips"), rejected429: sum("rejected429"), failedUpstreamCalls: sum("errors") },
+    details: {
+      httpRequestsHandled: sum("handled"),
+      readinessChecks: sum("readinessChecks"),
+      outbound: sum("outbound"),
+      fuseTrips: sum("fuseTrips"),
+      rejected429: sum("rejected429"),
+      failedUpstreamCalls: sum("errors"),
+    },
   };
 }
 
@@ -86,7 +119,18 @@ async function runPeerdir(dir, nodes, seconds, quick) {
     const tokenFile = join(tmp, "join-token");
     writeFileSync(tokenFile, joinToken);
     for (let i = 0; i < nodes; i++) {
-      agents.push(startAgent({ directory: dir.url, cluster, node: `node-${i}`, joinTokenFile: tokenFile, stateDir: join(tmp, "state"), port: await freePort(), addr: nodeAddr(i, true), logLevel: "debug" }));
+      agents.push(
+        startAgent({
+          directory: dir.url,
+          cluster,
+          node: `node-${i}`,
+          joinTokenFile: tokenFile,
+          stateDir: join(tmp, "state"),
+          port: await freePort(),
+          addr: nodeAddr(i, true),
+          logLevel: "debug",
+        }),
+      );
     }
     await Promise.all(agents.map((a) => waitHealthy(a, 60_000)));
     // Every agent has seen every other node before the window starts (full mode; the agents'
@@ -101,7 +145,9 @@ async function runPeerdir(dir, nodes, seconds, quick) {
         const bad = agents.find((a) => !live.includes(a.node)) ?? agents[counts.findIndex((c) => c !== nodes - 1)];
         const seen = await (await fetch(`${bad.base}/peers`)).json().catch((err) => ({ error: String(err) }));
         const missing = live.filter((id) => id !== bad.node && !seen.peers?.some((p) => p.id === id));
-        throw new Error(`agents did not converge: ${counts}; the directory has ${live.length} live; ${bad.node} misses ${missing.join(", ")} (its version ${seen.version}); its last lines:\n${bad.tail.join("\n")}`);
+        throw new Error(
+          `agents did not converge: ${counts}; the directory has ${live.length} live; ${bad.node} misses ${missing.join(", ")} (its version ${seen.version}); its last lines:\n${bad.tail.join("\n")}`,
+        );
       }
       await sleep(250);
     }
@@ -124,10 +170,13 @@ async function runPeerdir(dir, nodes, seconds, quick) {
           const next = Date.now() + READY_INTERVAL_S * 1000;
           checks++;
           const ok = await new Promise((resolve) => {
-            const req = http.get({ agent: httpAgent, host: "127.0.0.1", port: a.port, path: "/v1-k3s/p2p", headers: { Accept: "application/json" }, timeout: READY_TIMEOUT_S * 1000 }, (res) => {
-              res.resume();
-              res.on("end", () => resolve(res.statusCode === 200));
-            });
+            const req = http.get(
+              { agent: httpAgent, host: "127.0.0.1", port: a.port, path: "/v1-k3s/p2p", headers: { Accept: "application/json" }, timeout: READY_TIMEOUT_S * 1000 },
+              (res) => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode === 200));
+              },
+            );
             req.on("timeout", () => req.destroy());
             req.on("error", () => resolve(false));
           });

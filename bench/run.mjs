@@ -21,7 +21,9 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const scaleOnly = args.includes("--scale");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
-const wanted = new Set(onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"]);
+const wanted = new Set(
+  onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
+);
 const resultsDir = join(root, "bench/results");
 const latestPath = join(resultsDir, "latest.json");
 mkdirSync(resultsDir, { recursive: true });
@@ -64,15 +66,32 @@ await step("ring", async () => {
   const i = args.indexOf("--ring-seconds");
   const r = await runRing({ quick, log, seconds: i >= 0 ? Number(args[i + 1]) : undefined });
   out.ring = r.rows;
-  out.details.ring = { ...stamp(), windowSeconds: r.windowSeconds, readinessIntervalSeconds: r.readinessIntervalSeconds, readinessTimeoutSeconds: r.readinessTimeoutSeconds, runs: r.details };
+  out.details.ring = {
+    ...stamp(),
+    windowSeconds: r.windowSeconds,
+    readinessIntervalSeconds: r.readinessIntervalSeconds,
+    readinessTimeoutSeconds: r.readinessTimeoutSeconds,
+    runs: r.details,
+  };
 });
 await step("throughput", async () => {
   const { runThroughput } = await import("./throughput.mjs");
   const r = await runThroughput({ quick, log });
   // throughput[] and floor[]: the 20-connection runs; every run is in details.
-  out.throughput = r.rows.filter((x) => x.connections === 20).map(({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }) => ({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }));
+  out.throughput = r.rows
+    .filter((x) => x.connections === 20)
+    .map(({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }) => ({ system, op, opsPerSec, p50Ms, p99Ms, serverCpuUsPerOp }));
   out.floor = r.floor.filter((x) => x.connections === 20).map(({ op, opsPerSec }) => ({ op, opsPerSec }));
-  out.details.throughput = { ...stamp(), secondsPerRun: r.seconds, concurrencies: r.concurrencies, etcdVersion: r.etcdVersion, skipped: r.skipped, handoutBytes: r.handoutBytes, runs: r.rows, floor: r.floor };
+  out.details.throughput = {
+    ...stamp(),
+    secondsPerRun: r.seconds,
+    concurrencies: r.concurrencies,
+    etcdVersion: r.etcdVersion,
+    skipped: r.skipped,
+    handoutBytes: r.handoutBytes,
+    runs: r.rows,
+    floor: r.floor,
+  };
 });
 await step("fanout", async () => {
   const { runFanout } = await import("./native.mjs");
@@ -95,13 +114,13 @@ await step("outage", async () => {
 await step("scale", async () => {
   const { runScale } = await import("./scale.mjs");
   out.scale = { ...stamp(), ...(await runScale({ quick, log })) };
-  writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), JSON.stringify(out.scale, null, 2) + "\n");
+  writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.scale, null, 2)}\n`);
 });
 
 out.goals = judgeGoals(out);
 for (const g of out.goals) log(`bench: goal ${g.met === null ? "not measured" : g.met ? "met" : "NOT met"}: ${g.goal} (measured ${g.measured}, bound ${g.bound})`);
 out.timings.totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
-writeFileSync(latestPath, JSON.stringify(out, null, 2) + "\n");
+writeFileSync(latestPath, `${JSON.stringify(out, null, 2)}\n`);
 writeReport(out);
 writeCost(out);
 log(`bench: wrote bench/results/latest.json, docs/BENCHMARKS.md and docs/COST.md in ${out.timings.totalSeconds} s`);
@@ -112,5 +131,12 @@ function machine() {
     workerd = JSON.parse(readFileSync(join(root, "node_modules/workerd/package.json"), "utf8")).version;
   } catch {}
   const etcd = findEtcd();
-  return { nproc: cpus().length, cpuModel: cpuModel(), node: process.version, workerd, etcd: etcd ? etcdVersion(etcd) : "not installed", kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim() };
+  return {
+    nproc: cpus().length,
+    cpuModel: cpuModel(),
+    node: process.version,
+    workerd,
+    etcd: etcd ? etcdVersion(etcd) : "not installed",
+    kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(),
+  };
 }

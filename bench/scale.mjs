@@ -166,7 +166,12 @@ export async function runScale({ quick, log = console.error }) {
         const entry = { id, t0: performance.now(), arrivals: [] };
         pending.set(id, entry);
         entry.t0 = performance.now();
-        const r = await client.send("PUT", `/v1/clusters/${CLUSTER}/nodes/${id}`, { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" }, JSON.stringify({ addrs: [nodeAddr(N + j, true)], ttlSeconds: TTL }));
+        const r = await client.send(
+          "PUT",
+          `/v1/clusters/${CLUSTER}/nodes/${id}`,
+          { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" },
+          JSON.stringify({ addrs: [nodeAddr(N + j, true)], ttlSeconds: TTL }),
+        );
         if (r.status !== 201) log(`scale: join ${id}: HTTP ${r.status} ${r.body}`);
         joins.push(entry);
         await sleep(Math.max(0, due - performance.now()));
@@ -190,8 +195,18 @@ export async function runScale({ quick, log = console.error }) {
       watchers: WATCHERS,
       ttlSeconds: TTL,
       windowSeconds: round(elapsed, 1),
-      renew: { ...stats(renewMs), perSecond: round(renewMs.length / elapsed, 0), errors: renewErrors.length, ...(renewErrors.length ? { firstErrors: renewErrors.slice(0, 5) } : {}) },
-      handout: { ...stats(handoutMs), limit: HANDOUT_LIMIT, perSecond: round(handoutMs.length / elapsed, 0), meanBytes: round(handoutSizes.reduce((a, b) => a + b, 0) / Math.max(1, handoutSizes.length), 0) },
+      renew: {
+        ...stats(renewMs),
+        perSecond: round(renewMs.length / elapsed, 0),
+        errors: renewErrors.length,
+        ...(renewErrors.length ? { firstErrors: renewErrors.slice(0, 5) } : {}),
+      },
+      handout: {
+        ...stats(handoutMs),
+        limit: HANDOUT_LIMIT,
+        perSecond: round(handoutMs.length / elapsed, 0),
+        meanBytes: round(handoutSizes.reduce((a, b) => a + b, 0) / Math.max(1, handoutSizes.length), 0),
+      },
       joinToAllWatchers: { ...stats(reachAll), joins: joins.length, joinsSeenByAll: allArrived.length },
       joinToEachWatcher: stats(perWatcher),
       memory: {

@@ -120,8 +120,19 @@ export async function runThroughput({ quick, log = console.error }) {
           const r = await load({ url, connections, seconds, request });
           const cpu = cpuSeconds(pid) - cpu0;
           if (r.errors) log(`throughput: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
-          const row = { system, op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1) };
-          log(`throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
+          const row = {
+            system,
+            op,
+            connections,
+            opsPerSec: round(r.opsPerSec, 0),
+            p50Ms: round(r.p50Ms, 2),
+            p99Ms: round(r.p99Ms, 2),
+            errors: r.errors,
+            serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
+          };
+          log(
+            `throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`,
+          );
           rows.push(row);
         }
       }
@@ -156,11 +167,22 @@ async function measureFloor({ concurrencies, seconds, log }) {
   const rows = [];
   try {
     for (const connections of concurrencies) {
-      for (const [op, path] of [["emptyWorker", "/worker"], ["emptyWorkerToObject", "/rpc"]]) {
+      for (const [op, path] of [
+        ["emptyWorker", "/worker"],
+        ["emptyWorkerToObject", "/rpc"],
+      ]) {
         const cpu0 = cpuSeconds(floor.pid);
         const r = await load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path, expect: 200 }) });
         const cpu = cpuSeconds(floor.pid) - cpu0;
-        const row = { op, connections, opsPerSec: round(r.opsPerSec, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors, serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1) };
+        const row = {
+          op,
+          connections,
+          opsPerSec: round(r.opsPerSec, 0),
+          p50Ms: round(r.p50Ms, 2),
+          p99Ms: round(r.p99Ms, 2),
+          errors: r.errors,
+          serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
+        };
         log(`throughput: floor   ${op.padEnd(19)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
         rows.push(row);
       }

@@ -48,6 +48,7 @@ const child = spawn("wrangler", args, {
 });
 
 // wrangler's output goes through as it comes; its error lines are kept for the last word.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
 const errors = [];
 for (const [from, to] of [

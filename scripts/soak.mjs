@@ -31,7 +31,6 @@ import { freePort } from "../bench/lib/ports.mjs";
 import { connectInspector } from "../bench/lib/inspector.mjs";
 import { cpuSeconds, percentile, round, rssMiB, sleep } from "../bench/lib/proc.mjs";
 
-
 const { values: flags } = parseArgs({
   options: {
     nodes: { type: "string", default: "1000" },
@@ -183,10 +182,14 @@ const sampler = setInterval(async () => {
   sample.heapMiB = await inspector.heapUsedMiB().catch(() => null);
 }, 5000);
 
-console.log(`soak: ${NODES} nodes for ${DURATION_MS / 1000} s against ${dir.url} (workerd pid ${dir.pid}); ttl ${TTL} s, peers every ${PEERS_EVERY_MS / 1000} s, limit ${LIMIT}, churn ${CHURN}`);
+console.log(
+  `soak: ${NODES} nodes for ${DURATION_MS / 1000} s against ${dir.url} (workerd pid ${dir.pid}); ttl ${TTL} s, peers every ${PEERS_EVERY_MS / 1000} s, limit ${LIMIT}, churn ${CHURN}`,
+);
 const progress = setInterval(() => {
   const s = samples[samples.length - 1];
-  console.log(`  t=${Math.round((Date.now() - started) / 1000)}s requests=${stats.requests} errors=${stats.errorCount} lost=${stats.lostLeases} rss=${s?.rssMiB ?? "?"} MiB heap=${s?.heapMiB ?? "?"} MiB`);
+  console.log(
+    `  t=${Math.round((Date.now() - started) / 1000)}s requests=${stats.requests} errors=${stats.errorCount} lost=${stats.lostLeases} rss=${s?.rssMiB ?? "?"} MiB heap=${s?.heapMiB ?? "?"} MiB`,
+  );
 }, 30_000);
 const runs = Array.from({ length: NODES }, (_, i) => simulate(i));
 await sleep(DURATION_MS);
@@ -208,11 +211,22 @@ inspector.close();
 await dir.stop();
 
 /** The p-th percentile of `list` to 0.01, or null when it is empty. */
-const pct = (list, p) => round(percentile([...list].sort((a, b) => a - b), p), 2);
+const pct = (list, p) =>
+  round(
+    percentile(
+      [...list].sort((a, b) => a - b),
+      p,
+    ),
+    2,
+  );
 const latencyMs = Object.fromEntries(Object.entries(stats.latencies).map(([k, v]) => [k, { p50: pct(v, 50), p99: pct(v, 99), max: pct(v, 100) }]));
 const steady = samples.filter((s) => s.t * 1000 >= WARMUP_MS);
 const fifth = Math.max(1, Math.floor(steady.length / 5));
-const median = (list, key) => pct(list.map((s) => s[key]).filter((v) => v !== null), 50);
+const median = (list, key) =>
+  pct(
+    list.map((s) => s[key]).filter((v) => v !== null),
+    50,
+  );
 const rssEarly = median(steady.slice(0, fifth), "rssMiB");
 const rssLate = median(steady.slice(-fifth), "rssMiB");
 const heapEarly = median(steady.slice(0, fifth), "heapMiB");
@@ -235,17 +249,35 @@ const result = {
   errorSamples: stats.errors,
   lostLeases: stats.lostLeases,
   liveAtEnd: { directory: detail.nodes, nodes: believedLive },
-  memory: { heapEarlyMiB: heapEarly, heapLateMiB: heapLate, rssEarlyMiB: rssEarly, rssLateMiB: rssLate, growth: growth === null ? null : Math.round(growth * 1000) / 1000, flat: memoryFlat, conclusive: memoryConclusive, warmupSeconds: WARMUP_MS / 1000, samples },
+  memory: {
+    heapEarlyMiB: heapEarly,
+    heapLateMiB: heapLate,
+    rssEarlyMiB: rssEarly,
+    rssLateMiB: rssLate,
+    growth: growth === null ? null : Math.round(growth * 1000) / 1000,
+    flat: memoryFlat,
+    conclusive: memoryConclusive,
+    warmupSeconds: WARMUP_MS / 1000,
+    samples,
+  },
   workerdCpuSeconds: samples.length ? samples[samples.length - 1].cpuS : null,
   pass: stats.errorCount === 0 && stats.lostLeases === 0 && (memoryFlat || !memoryConclusive),
 };
 mkdirSync(dirname(flags.out), { recursive: true });
 writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
 
-console.log(`soak: ${result.pass ? "PASS" : "FAIL"} — ${result.requests} requests in ${result.elapsedSeconds} s (${result.requestsPerSecond}/s), ${result.joins} joins, ${result.leaves} leaves`);
+console.log(
+  `soak: ${result.pass ? "PASS" : "FAIL"} — ${result.requests} requests in ${result.elapsedSeconds} s (${result.requestsPerSecond}/s), ${result.joins} joins, ${result.leaves} leaves`,
+);
 console.log(`  errors ${result.errors}, lost leases ${result.lostLeases}, live at end ${detail.nodes} (nodes believe ${believedLive})`);
-console.log(`  latency ms: ${Object.entries(latencyMs).map(([k, v]) => `${k} p50 ${v.p50} p99 ${v.p99}`).join("; ")}`);
-console.log(`  directory JS heap after GC: ${heapEarly} MiB after warm-up → ${heapLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`);
+console.log(
+  `  latency ms: ${Object.entries(latencyMs)
+    .map(([k, v]) => `${k} p50 ${v.p50} p99 ${v.p99}`)
+    .join("; ")}`,
+);
+console.log(
+  `  directory JS heap after GC: ${heapEarly} MiB after warm-up → ${heapLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`,
+);
 console.log(`  workerd RSS (the whole local runtime): ${rssEarly} → ${rssLate} MiB`);
 if (stats.errors.length) console.log(`  first errors:\n    ${stats.errors.slice(0, 10).join("\n    ")}`);
 console.log(`  written to ${flags.out}`);

@@ -107,7 +107,9 @@ export async function resolveNode({
   if (cached) return cached;
   const fetched = pkg ? await downloadNode(pkg, { registry, cacheRoot, log }) : null;
   if (!fetched) {
-    throw new LauncherError(`${needed()} is required (this is ${current}) and the npm registry has no Node ${MAJOR} package for ${process.platform}-${process.arch}; install Node.js ${MAJOR} LTS`);
+    throw new LauncherError(
+      `${needed()} is required (this is ${current}) and the npm registry has no Node ${MAJOR} package for ${process.platform}-${process.arch}; install Node.js ${MAJOR} LTS`,
+    );
   }
   return fetched;
 }

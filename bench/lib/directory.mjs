@@ -138,7 +138,9 @@ function adminClient(url) {
 /** Deterministic, valid libp2p-style addresses: a real Ed25519 peer id shape is not needed, so
  *  addresses carry no /p2p part unless `withPeerId` (then the same fixed valid id is used). */
 export function nodeAddr(i, withPeerId = false) {
-  const a = 10 + ((i >> 16) & 0xff), b = (i >> 8) & 0xff, c = i & 0xff;
+  const a = 10 + ((i >> 16) & 0xff),
+    b = (i >> 8) & 0xff,
+    c = i & 0xff;
   const base = `/ip4/10.${a}.${b}.${c}/tcp/5001`;
   return withPeerId ? `${base}/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR` : base;
 }

@@ -12,7 +12,10 @@ export function judgeGoals(r) {
     const met = measured === null ? null : better === "higher" ? measured >= bound : measured <= bound;
     goals.push({ goal, measured, bound, met });
   };
-  for (const [op, cpuBound] of [["heartbeat", 0.5], ["renewSocket", 1.0]]) {
+  for (const [op, cpuBound] of [
+    ["heartbeat", 0.5],
+    ["renewSocket", 1.0],
+  ]) {
     const p = row("peerdir", op);
     const e = row("etcd", op);
     add(`${op}: peerdir ops/s ≥ 1.0× etcd's`, ratio(p?.opsPerSec, e?.opsPerSec), 1.0, "higher");

@@ -6,7 +6,10 @@ export async function connectInspector(port) {
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
   const target = targets.find((t) => /peerdir|core:user/.test(t.webSocketDebuggerUrl ?? "")) ?? targets[0];
   const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
   let id = 0;
   const waiting = new Map();
   ws.onmessage = (event) => {

@@ -50,7 +50,10 @@ const MAX_IN_FLIGHT = 20; // k3s maxNonMutatingPeerInfoRequests
 const peerId = (i) => `QmNode${String(i).padStart(4, "0")}YhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDF`;
 const addrOf = (i) => `/ip4/127.0.0.1/tcp/${20000 + i}/p2p/${peerId(i)}`;
 /** The node list as the server sees it (informer cache after the fix; a live list before it). */
-const others = ports.map((_, i) => i).filter((i) => i !== index).map(addrOf);
+const others = ports
+  .map((_, i) => i)
+  .filter((i) => i !== index)
+  .map(addrOf);
 const self = addrOf(index);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -163,5 +166,5 @@ server.listen(port, "127.0.0.1", async () => {
   setTimeout(() => void readinessLoop(), (index * readyInterval) / n);
   await new Promise((r) => setTimeout(r, Math.max(0, endAt - Date.now())));
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ index, ...c, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + "\n", () => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ index, ...c, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`, () => process.exit(0));
 });

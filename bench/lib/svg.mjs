@@ -11,9 +11,13 @@ export function barChart({ title, unit, groups, log = false }) {
   const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => Number.isFinite(v) && v > 0);
   const max = Math.max(...values, 1e-9);
   const min = log ? Math.min(...values, max) : 0;
-  const lo = log ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
-  const hi = log ? Math.pow(10, Math.ceil(Math.log10(max))) : max * 1.15;
-  const left = 150, width = 480, barH = 14, gap = 10, top = 40;
+  const lo = log ? 10 ** Math.floor(Math.log10(min)) : 0;
+  const hi = log ? 10 ** Math.ceil(Math.log10(max)) : max * 1.15;
+  const left = 150,
+    width = 480,
+    barH = 14,
+    gap = 10,
+    top = 40;
   const scale = (v) => {
     if (!Number.isFinite(v) || v <= 0) return 0;
     if (!log) return (v / hi) * width;

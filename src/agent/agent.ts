@@ -3,7 +3,7 @@
  * scheduler, plus what /metrics reports. `main.ts` runs one per process with the local server
  * around it; the fleet fault test and the outage bench run many in one process, the same code.
  */
-import { type Random } from "./backoff.js";
+import type { Random } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
 import { DirectoryClient } from "./directory-client.js";
 import { FailurePolicy } from "./failure-policy.js";

@@ -114,7 +114,8 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   if (positionals.length !== command.args.length) {
     const wanted = command.args.length === 0 ? "no arguments" : command.args.join(" ");
-    const extra = positionals.length > command.args.length ? `unexpected ${JSON.stringify(positionals[command.args.length])}` : `missing ${command.args.slice(positionals.length).join(" ")}`;
+    const extra =
+      positionals.length > command.args.length ? `unexpected ${JSON.stringify(positionals[command.args.length])}` : `missing ${command.args.slice(positionals.length).join(" ")}`;
     throw new UsageError(`peerdir ${command.id} takes ${wanted}: ${extra}`, command.id);
   }
   const args: Record<string, string> = {};

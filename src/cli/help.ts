@@ -54,7 +54,14 @@ export function commandHelp(topic: string): string {
   const command = COMMANDS.find((c) => c.id === topic);
   if (!command) {
     const members = groups().get(topic) ?? [];
-    return [`Usage: peerdir ${topic} <${members.map((m) => m.id.split(" ")[1]).join("|")}> ...`, "", "Commands:", ...commandList(members), "", `Run \`peerdir ${topic} <command> --help\` for details.`].join("\n");
+    return [
+      `Usage: peerdir ${topic} <${members.map((m) => m.id.split(" ")[1]).join("|")}> ...`,
+      "",
+      "Commands:",
+      ...commandList(members),
+      "",
+      `Run \`peerdir ${topic} <command> --help\` for details.`,
+    ].join("\n");
   }
   const out = [`Usage: ${usageLine(command)}`, "", command.summary];
   if (command.details) out.push(command.details);

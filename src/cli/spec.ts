@@ -82,7 +82,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "max-nodes", arg: "N", help: "Most live leases; a registration beyond it gets 409 (default 10000)." },
       { flag: "min-interval", arg: "S", help: "Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default 1)." },
       { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default none)." },
-      { flag: "address-policy", arg: "any|observed-ip", help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any)." },
+      {
+        flag: "address-policy",
+        arg: "any|observed-ip",
+        help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any).",
+      },
     ],
     summary: "Change a cluster's settings; prints the cluster as `cluster show` does.",
     details: "Give at least one setting; the others keep their values.",
@@ -128,7 +132,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: "EXPIRES, RENEWED and REGISTERED are relative to now; --json has the exact times.",
     examples: ["peerdir node list demo"],
   },
-  { id: "override list", args: ["CLUSTER"], options: [], summary: "List a cluster's overrides (pins, blocks, drains) with their reasons.", examples: ["peerdir override list demo"] },
+  {
+    id: "override list",
+    args: ["CLUSTER"],
+    options: [],
+    summary: "List a cluster's overrides (pins, blocks, drains) with their reasons.",
+    examples: ["peerdir override list demo"],
+  },
   {
     id: "credential revoke",
     args: ["CLUSTER", "NODE"],

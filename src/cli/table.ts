@@ -9,6 +9,7 @@
 export type Cell = string | readonly string[];
 
 // C0 and C1 controls, DEL, and the bidirectional overrides that can reorder what a line appears to say.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function clean(text: string): string {
@@ -34,7 +35,13 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   const body = rows.map((row) => row.map(lines));
   const widths = headers.map((h, c) => Math.max(width(h), ...body.map((row) => Math.max(...row[c].map(width)))));
   const out: string[] = [];
-  const emit = (cells: string[]) => out.push(cells.map((s, c) => (c === cells.length - 1 ? s : pad(s, widths[c]))).join("  ").trimEnd());
+  const emit = (cells: string[]) =>
+    out.push(
+      cells
+        .map((s, c) => (c === cells.length - 1 ? s : pad(s, widths[c])))
+        .join("  ")
+        .trimEnd(),
+    );
   emit([...headers]);
   for (const row of body) {
     const height = Math.max(...row.map((cell) => cell.length));
@@ -48,7 +55,7 @@ export function renderFields(fields: readonly (readonly [string, Cell])[]): stri
   const keyWidth = Math.max(...fields.map(([k]) => width(k)));
   const out: string[] = [];
   for (const [key, value] of fields) {
-    lines(value).forEach((line, i) => out.push(`${pad(i === 0 ? key : "", keyWidth)}  ${line}`.trimEnd()));
+    for (const [i, line] of lines(value).entries()) out.push(`${pad(i === 0 ? key : "", keyWidth)}  ${line}`.trimEnd());
   }
   return out.join("\n");
 }

@@ -110,7 +110,13 @@ export function overrideView(cluster: string, o: Override): string {
 export function handoutView(node: string, h: Handout): string {
   const head = `${node} would receive ${h.peers.length} peer${h.peers.length === 1 ? "" : "s"} (version ${h.version}).`;
   if (h.peers.length === 0) return head;
-  return [head, renderTable(["ID", "ADDRS", "LABELS"], h.peers.map((p) => [p.id, p.addrs, labelLines(p.labels)]))].join("\n");
+  return [
+    head,
+    renderTable(
+      ["ID", "ADDRS", "LABELS"],
+      h.peers.map((p) => [p.id, p.addrs, labelLines(p.labels)]),
+    ),
+  ].join("\n");
 }
 
 function actor(a: AuditEntry["actor"]): string {

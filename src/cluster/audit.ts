@@ -1,7 +1,9 @@
 /**
- * The audit trail's shape and retention: what an entry records about the thing it changed.
+ * The audit trail: what an entry records about the thing it changed, its numbering, and its
+ * retention. Entries are appended only through a change (changes.ts), after the version moved.
  */
-import type { NodeRecord, OverrideRecord } from "./records.js";
+import type { AuditRecord, NodeRecord, OverrideRecord } from "./records.js";
+import type { DirectoryStore } from "./store.js";
 
 /** Entries kept per cluster; older ones are pruned. */
 export const AUDIT_RETENTION = 10_000;
@@ -24,4 +26,30 @@ export function overrideSnapshot(override: OverrideRecord) {
     reason: override.reason,
     expiresAt: override.expiresAt === null ? null : new Date(override.expiresAt).toISOString(),
   };
+}
+
+export type AuditEntry = Omit<AuditRecord, "seq">;
+
+export class AuditLog {
+  #seq: number;
+
+  constructor(
+    private readonly store: Pick<DirectoryStore, "insertAudit" | "pruneAudit" | "readAudit">,
+    lastSeq: number,
+  ) {
+    this.#seq = lastSeq;
+  }
+
+  append(entry: AuditEntry): void {
+    const seq = ++this.#seq;
+    this.store.insertAudit({ seq, ...entry });
+    if (seq % AUDIT_PRUNE_EVERY === 0 && seq > AUDIT_RETENTION) this.store.pruneAudit(seq - AUDIT_RETENTION);
+  }
+
+  /** Newest first, up to `limit` entries below `beforeSeq`, and the cursor of the next page. */
+  page(limit: number, beforeSeq: number | null): { entries: AuditRecord[]; next: string | null } {
+    const rows = this.store.readAudit(limit + 1, beforeSeq);
+    const entries = rows.slice(0, limit);
+    return { entries, next: rows.length > limit ? String(entries[entries.length - 1].seq) : null };
+  }
 }

@@ -92,12 +92,7 @@ function findById(pool: readonly HandoutEntry[], id: string): HandoutEntry | und
  * differ: O(changes · log n), which matters when every change is pushed to many watchers of a
  * large cluster.
  */
-function unlimitedDelta(
-  earliest: ReadonlyMap<string, ChangeRecord>,
-  pool: readonly HandoutEntry[],
-  requester: string,
-  requesterZone: string | null,
-): PeerDelta {
+function unlimitedDelta(earliest: ReadonlyMap<string, ChangeRecord>, pool: readonly HandoutEntry[], requester: string, requesterZone: string | null): PeerDelta {
   const upserts: HandoutEntry[] = [];
   const removes: string[] = [];
   for (const [id, change] of earliest) {

@@ -1,7 +1,9 @@
 /**
  * Records as the wire contract shows them: epoch milliseconds become ISO 8601 strings.
  */
-import type { AuditEntry, Override } from "../contract/admin.js";
+import type { AuditEntry, NodeView, Override } from "../contract/admin.js";
+import type { LeaseTable } from "./lease-table.js";
+import type { Overrides } from "./overrides.js";
 import type { AuditRecord, OverrideRecord } from "./records.js";
 
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -29,4 +31,35 @@ export function presentAudit(e: AuditRecord): AuditEntry {
     before: (e.before ?? null) as AuditEntry["before"],
     after: (e.after ?? null) as AuditEntry["after"],
   };
+}
+
+/** The admin nodes view: every live lease and blocked id with its state, and every pin, by id. */
+export function nodeViews(leases: LeaseTable, overrides: Overrides): NodeView[] {
+  const rows: NodeView[] = [];
+  const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null };
+  for (const state of leases.all()) {
+    const override = overrides.get(state.id);
+    const live = state.endedAt === null;
+    if (!live && override?.action !== "block") continue;
+    rows.push({
+      id: state.id,
+      addrs: state.addrs,
+      labels: state.labels,
+      source: "lease",
+      state: override?.action === "block" ? "blocked" : override?.action === "drain" ? "draining" : "active",
+      expiresAt: live ? isoOrNull(state.expiresAt) : null,
+      registeredAt: isoOrNull(state.registeredAt),
+      lastRenewedAt: isoOrNull(state.lastRenewedAt),
+      observedIp: state.observedIp,
+    });
+  }
+  for (const override of overrides.values()) {
+    if (override.action === "pin") {
+      rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin", state: "active", ...none });
+    } else if (override.action === "block" && !leases.has(override.node)) {
+      rows.push({ id: override.node, addrs: [], labels: {}, source: "lease", state: "blocked", ...none });
+    }
+  }
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));
+  return rows;
 }

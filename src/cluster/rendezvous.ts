@@ -37,5 +37,8 @@ export function rendezvousPick<T>(requester: string, candidates: readonly T[], k
     top.splice(at, 0, { index, weight });
     if (top.length > k) top.pop();
   }
-  return top.map((t) => t.index).sort((a, b) => a - b).map((i) => candidates[i]);
+  return top
+    .map((t) => t.index)
+    .sort((a, b) => a - b)
+    .map((i) => candidates[i]);
 }

@@ -11,7 +11,8 @@ import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
 export const AddressPolicy = z.enum(["any", "observed-ip"]).openapi({
-  description: "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
+  description:
+    "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
 });
 
 export const ClusterSettings = z
@@ -20,7 +21,9 @@ export const ClusterSettings = z
     defaultTtlSeconds: z.number().int(),
     maxTtlSeconds: z.number().int(),
     maxNodes: z.number().int(),
-    minIntervalSeconds: z.number().openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
+    minIntervalSeconds: z
+      .number()
+      .openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
     defaultLimit: z.number().int().nullable().openapi({ description: "Handout size when a request gives no `limit`; null hands out every peer." }),
     addressPolicy: AddressPolicy,
   })
@@ -59,9 +62,7 @@ const FutureTime = z.iso.datetime({ offset: true }).openapi({ example: "2030-01-
 
 export const CreateJoinTokenRequest = z.strictObject({ expiresAt: FutureTime.optional() }).openapi("CreateJoinTokenRequest");
 
-export const JoinTokenInfo = z
-  .object({ id: z.string(), createdAt: z.iso.datetime(), expiresAt: z.iso.datetime().nullable() })
-  .openapi("JoinTokenInfo");
+export const JoinTokenInfo = z.object({ id: z.string(), createdAt: z.iso.datetime(), expiresAt: z.iso.datetime().nullable() }).openapi("JoinTokenInfo");
 
 export const CreatedJoinToken = JoinTokenInfo.extend({
   token: z.string().openapi({ description: "The join token. Returned only here; stored only as a hash." }),
@@ -147,8 +148,14 @@ export const AuditPage = z
   .openapi("AuditPage");
 
 export const AuditQuery = z.object({
-  limit: z.string().regex(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999").optional(),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page").optional(),
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999")
+    .optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page")
+    .optional(),
 });
 
 export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });

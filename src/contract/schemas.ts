@@ -9,15 +9,9 @@ import { z } from "@hono/zod-openapi";
 import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
 
-export const ClusterName = z
-  .string()
-  .regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
-  .openapi({ example: "prod-eu" });
+export const ClusterName = z.string().regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit").openapi({ example: "prod-eu" });
 
-export const NodeId = z
-  .string()
-  .regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
-  .openapi({ example: "node-a" });
+export const NodeId = z.string().regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit").openapi({ example: "node-a" });
 
 export const Multiaddr = z
   .string()
@@ -75,16 +69,11 @@ export const RegisterResponse = z
     expiresAt: z.iso.datetime(),
     renewAfterSeconds: z.number().int(),
     version: z.number().int(),
-    credential: z
-      .string()
-      .optional()
-      .openapi({ description: "The node credential. Returned once, when a join token registers the node; stored only as a hash." }),
+    credential: z.string().optional().openapi({ description: "The node credential. Returned once, when a join token registers the node; stored only as a hash." }),
   })
   .openapi("RegisterResponse");
 
-export const Peer = z
-  .object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) })
-  .openapi("Peer");
+export const Peer = z.object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) }).openapi("Peer");
 
 export const PeersResponse = z
   .object({
@@ -114,7 +103,9 @@ const Since = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
   .optional()
-  .openapi({ description: "Answer with only what changed since this version: `{version, upserts, removes}`, or the full handout with `snapshot: true` when that is no longer kept." });
+  .openapi({
+    description: "Answer with only what changed since this version: `{version, upserts, removes}`, or the full handout with `snapshot: true` when that is no longer kept.",
+  });
 
 export const MAX_WAIT_SECONDS = 60;
 

@@ -39,7 +39,24 @@ describe("a blocked node", () => {
     const { joinToken } = await createCluster(directory.url, directory.adminToken, "lab");
     const tokenFile = join(work, "token");
     writeFileSync(tokenFile, joinToken);
-    const parsed = parseCommand(["--directory", directory.url, "--cluster", "lab", "--node", "node-3", "--addr", "/ip4/10.0.0.3/tcp/5001", "--join-token-file", tokenFile, "--state-dir", work, "--ttl", String(TTL), "--transport", "long-poll"]);
+    const parsed = parseCommand([
+      "--directory",
+      directory.url,
+      "--cluster",
+      "lab",
+      "--node",
+      "node-3",
+      "--addr",
+      "/ip4/10.0.0.3/tcp/5001",
+      "--join-token-file",
+      tokenFile,
+      "--state-dir",
+      work,
+      "--ttl",
+      String(TTL),
+      "--transport",
+      "long-poll",
+    ]);
     if (parsed.kind !== "run") throw new Error("not a run");
     const lines: string[] = [];
     const store = new StateStore(work, "lab", "node-3");
@@ -50,7 +67,11 @@ describe("a blocked node", () => {
     await until("the first sync", () => a.view.syncedThisRun && a.lease.live, 10_000);
 
     const admin = { authorization: `Bearer ${directory.adminToken}`, "content-type": "application/json" };
-    const put = await fetch(`${directory.url}/v1/admin/clusters/lab/overrides/node-3`, { method: "PUT", headers: admin, body: JSON.stringify({ action: "block", reason: "compromised host" }) });
+    const put = await fetch(`${directory.url}/v1/admin/clusters/lab/overrides/node-3`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ action: "block", reason: "compromised host" }),
+    });
     expect(put.status).toBe(200);
     await until("the block to be logged", () => lines.some((l) => l.includes("blocked by an operator")), 15_000);
 

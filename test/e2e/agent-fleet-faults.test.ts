@@ -69,9 +69,26 @@ async function startFleet(name: string, proxy: FaultProxy, joinToken: string): P
   for (let i = 0; i < AGENTS; i++) {
     const node = `${name}-${i}`;
     const parsed = parseCommand([
-      "--directory", proxy.url, "--cluster", name, "--node", node, "--addr", `/ip4/10.1.0.${i + 1}/tcp/5001`,
-      "--join-token-file", tokenFile, "--state-dir", join(work, "state"), "--ttl", "600",
-      "--transport", TRANSPORTS[i % 3], "--poll-interval", "5", "--listen", "127.0.0.1:0",
+      "--directory",
+      proxy.url,
+      "--cluster",
+      name,
+      "--node",
+      node,
+      "--addr",
+      `/ip4/10.1.0.${i + 1}/tcp/5001`,
+      "--join-token-file",
+      tokenFile,
+      "--state-dir",
+      join(work, "state"),
+      "--ttl",
+      "600",
+      "--transport",
+      TRANSPORTS[i % 3],
+      "--poll-interval",
+      "5",
+      "--listen",
+      "127.0.0.1:0",
     ]);
     if (parsed.kind !== "run") throw new Error("not a run");
     const lines: string[] = [];

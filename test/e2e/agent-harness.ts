@@ -57,9 +57,7 @@ export function spawnAgent(node: string, port: number, args: string[], execPath 
   const collect = (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean));
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   return { node, port, base: `http://127.0.0.1:${port}`, child, logs, exited };
 }
 
@@ -80,12 +78,7 @@ export async function killAll(agents: AgentProcess[]): Promise<void> {
  * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` with
  * the last reason and the agents' recent logs. Resolves with the value and the time it took.
  */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  agents: AgentProcess[] = [],
-): Promise<{ value: T; ms: number }> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, agents: AgentProcess[] = []): Promise<{ value: T; ms: number }> {
   const start = Date.now();
   let last: unknown;
   for (;;) {

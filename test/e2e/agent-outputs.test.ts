@@ -28,12 +28,18 @@ afterAll(async () => {
 
 async function agent(node: string, extra: string[] = [], dir = directory, cluster = "outputs"): Promise<AgentProcess> {
   const a = spawnAgent(node, await freePort(), [
-    "--directory", dir.url,
-    "--cluster", cluster,
-    "--join-token-file", tokenFile,
-    "--addr", `/ip4/127.0.0.1/tcp/6000/p2p/${await peerId()}`,
-    "--state-dir", join(work, "state"),
-    "--log-format", "json",
+    "--directory",
+    dir.url,
+    "--cluster",
+    cluster,
+    "--join-token-file",
+    tokenFile,
+    "--addr",
+    `/ip4/127.0.0.1/tcp/6000/p2p/${await peerId()}`,
+    "--state-dir",
+    join(work, "state"),
+    "--log-format",
+    "json",
     ...extra,
   ]);
   spawned.push(a);
@@ -132,8 +138,7 @@ describe("rate limit", () => {
       // Polling is what can outrun the limit; a watch or a long-poll makes no request per interval.
       const a = await agent("eager", ["--transport", "poll", "--poll-interval", "1", "--state-dir", join(work, "state-tight")], tight, "tight");
       await healthy(a);
-      const total = async () =>
-        [...(await get(a, "/metrics")).text.matchAll(/^peerdir_agent_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      const total = async () => [...(await get(a, "/metrics")).text.matchAll(/^peerdir_agent_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
       await waitFor("a 429", async () => ((await get(a, "/metrics")).text.includes('result="rate_limited"') ? true : undefined), 10_000, [a]);
       const before = await total();
       await new Promise((r) => setTimeout(r, 6_000));

@@ -85,8 +85,24 @@ describe("the peerdir-agent package", () => {
       const port = await freePort();
       const npx: ChildProcess = spawn(
         "npx",
-        ["--no-install", "peerdir-agent", "--directory", directory.url, "--cluster", "packaged", "--node", node, "--join-token-file", joinTokenFile,
-          "--state-dir", join(folder, "state"), "--listen", `127.0.0.1:${port}`, "--addr", `/ip4/127.0.0.1/tcp/5001/p2p/${await peerId()}`],
+        [
+          "--no-install",
+          "peerdir-agent",
+          "--directory",
+          directory.url,
+          "--cluster",
+          "packaged",
+          "--node",
+          node,
+          "--join-token-file",
+          joinTokenFile,
+          "--state-dir",
+          join(folder, "state"),
+          "--listen",
+          `127.0.0.1:${port}`,
+          "--addr",
+          `/ip4/127.0.0.1/tcp/5001/p2p/${await peerId()}`,
+        ],
         { cwd: folder, env: { ...withNode(binDir), PEERDIR_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"] },
       );
       let logs = "";
@@ -106,14 +122,18 @@ describe("the peerdir-agent package", () => {
         npx.kill("SIGTERM");
         await npxExit;
         await waitFor("the agent to leave the directory", async () => ((await listed()) ? undefined : true), 10_000);
-        await waitFor("the agent to stop serving", async () => {
-          try {
-            await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
-            return undefined;
-          } catch {
-            return true;
-          }
-        }, 10_000);
+        await waitFor(
+          "the agent to stop serving",
+          async () => {
+            try {
+              await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+              return undefined;
+            } catch {
+              return true;
+            }
+          },
+          10_000,
+        );
         expect(logs).toMatch(/stopping/);
       } finally {
         npx.kill("SIGKILL");

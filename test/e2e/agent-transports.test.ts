@@ -46,12 +46,18 @@ async function agent(node: string, extra: string[], options: { url?: string; exe
     node,
     await freePort(),
     [
-      "--directory", options.url ?? directory.url,
-      "--cluster", CLUSTER,
-      "--join-token-file", tokenFile,
-      "--addr", `/ip4/127.0.0.1/tcp/7000/p2p/${await peerId()}`,
-      "--state-dir", join(work, "state"),
-      "--log-format", "json",
+      "--directory",
+      options.url ?? directory.url,
+      "--cluster",
+      CLUSTER,
+      "--join-token-file",
+      tokenFile,
+      "--addr",
+      `/ip4/127.0.0.1/tcp/7000/p2p/${await peerId()}`,
+      "--state-dir",
+      join(work, "state"),
+      "--log-format",
+      "json",
       ...extra,
     ],
     options.execPath,
@@ -80,11 +86,16 @@ const metrics = async (a: AgentProcess) => (await get(a, "/metrics")).text;
 
 /** Waits until `a` is synced and says it uses `transport` in /metrics and /peers. */
 async function onTransport(a: AgentProcess, transport: string, timeoutMs = 10_000): Promise<void> {
-  await waitFor(`${a.node} to sync on ${transport}`, async () => {
-    if ((await get(a, "/healthz")).status !== 200) return undefined;
-    if (!(await metrics(a)).includes(`peerdir_agent_transport{transport="${transport}"} 1\n`)) return undefined;
-    return (await getJson<PeersView>(a, "/peers")).transport === transport ? true : undefined;
-  }, timeoutMs, [a]);
+  await waitFor(
+    `${a.node} to sync on ${transport}`,
+    async () => {
+      if ((await get(a, "/healthz")).status !== 200) return undefined;
+      if (!(await metrics(a)).includes(`peerdir_agent_transport{transport="${transport}"} 1\n`)) return undefined;
+      return (await getJson<PeersView>(a, "/peers")).transport === transport ? true : undefined;
+    },
+    timeoutMs,
+    [a],
+  );
   const text = await metrics(a);
   for (const other of ["watch", "long-poll", "poll"].filter((t) => t !== transport)) {
     expect(text).toContain(`peerdir_agent_transport{transport="${other}"} 0\n`);
@@ -96,10 +107,20 @@ async function joinAndLeaveSeenWithin(a: AgentProcess, peer: string, boundMs: nu
   // Let the first long-poll or watch settle, so the join lands on a held request or an open socket.
   await new Promise((r) => setTimeout(r, 300));
   const credential = await join_(peer);
-  const joined = await waitFor(`${a.node} to serve ${peer}`, async () => ((await getJson<PeersView>(a, "/peers")).peers.some((p) => p.id === peer) ? true : undefined), boundMs + 2_000, [a]);
+  const joined = await waitFor(
+    `${a.node} to serve ${peer}`,
+    async () => ((await getJson<PeersView>(a, "/peers")).peers.some((p) => p.id === peer) ? true : undefined),
+    boundMs + 2_000,
+    [a],
+  );
   expect(joined.ms).toBeLessThan(boundMs);
   await leave(peer, credential);
-  const left = await waitFor(`${a.node} to drop ${peer}`, async () => ((await getJson<PeersView>(a, "/peers")).peers.some((p) => p.id === peer) ? undefined : true), boundMs + 2_000, [a]);
+  const left = await waitFor(
+    `${a.node} to drop ${peer}`,
+    async () => ((await getJson<PeersView>(a, "/peers")).peers.some((p) => p.id === peer) ? undefined : true),
+    boundMs + 2_000,
+    [a],
+  );
   expect(left.ms).toBeLessThan(boundMs);
 }
 
@@ -125,10 +146,15 @@ describe("peerdir-agent transports against the real directory", () => {
       headers: { authorization: `Bearer ${directory.adminToken}` },
     });
     expect(res.status).toBe(204);
-    await waitFor("a second watch after registering again", async () => {
-      const text = await metrics(a);
-      return text.includes('request="watch",result="ok"} 2\n') && text.includes('request="register",result="ok"} 2\n') ? true : undefined;
-    }, 8_000, [a]);
+    await waitFor(
+      "a second watch after registering again",
+      async () => {
+        const text = await metrics(a);
+        return text.includes('request="watch",result="ok"} 2\n') && text.includes('request="register",result="ok"} 2\n') ? true : undefined;
+      },
+      8_000,
+      [a],
+    );
     // The close code 4001 says it directly. Local workerd never completes a close it starts, so
     // the client may not get the code; then the reopened watch is refused and the plain request
     // after it gets the 401. Either way: one warning, a join-token registration, a new watch.

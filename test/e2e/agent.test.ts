@@ -64,23 +64,34 @@ beforeAll(async () => {
   const { joinToken } = await createCluster(directory.url, directory.adminToken, "agents");
   const tokenFile = join(work, "join-token");
   writeFileSync(tokenFile, `${joinToken}\n`, { mode: 0o600 });
-  for (const [i, node] of NODES.entries()) ids.set(node, await peerId());
+  for (const node of NODES) ids.set(node, await peerId());
   agentArgs = (node) => {
     const i = NODES.indexOf(node);
     const id = ids.get(node)!;
     return [
-      "--directory", directory.url,
-      "--cluster", "agents",
-      "--join-token-file", tokenFile,
-      "--addr", `/ip4/127.0.0.1/tcp/${5000 + i}/p2p/${id}`,
+      "--directory",
+      directory.url,
+      "--cluster",
+      "agents",
+      "--join-token-file",
+      tokenFile,
+      "--addr",
+      `/ip4/127.0.0.1/tcp/${5000 + i}/p2p/${id}`,
       // An address without /p2p: it inherits the node's peer id in every handout.
-      "--addr", `/ip4/127.0.0.2/udp/${5000 + i}/quic-v1`,
-      "--label", `index=${i}`,
-      "--ttl", String(TTL),
-      "--poll-interval", String(POLL),
-      "--state-dir", join(work, "state", node),
-      "--peers-file", join(work, "out", `${node}.json`),
-      "--log-format", "json",
+      "--addr",
+      `/ip4/127.0.0.2/udp/${5000 + i}/quic-v1`,
+      "--label",
+      `index=${i}`,
+      "--ttl",
+      String(TTL),
+      "--poll-interval",
+      String(POLL),
+      "--state-dir",
+      join(work, "state", node),
+      "--peers-file",
+      join(work, "out", `${node}.json`),
+      "--log-format",
+      "json",
     ];
   };
   for (const node of NODES) start(node, await freePort());
@@ -94,15 +105,32 @@ afterAll(async () => {
 
 describe("peerdir-agent against the real directory", () => {
   it("five agents see each other on every endpoint within 2 s", async () => {
-    await waitFor("every agent to sync", async () => {
-      for (const a of live()) if ((await get(a, "/healthz")).status !== 200) return undefined;
-      return true;
-    }, 15_000, live());
+    await waitFor(
+      "every agent to sync",
+      async () => {
+        for (const a of live()) if ((await get(a, "/healthz")).status !== 200) return undefined;
+        return true;
+      },
+      15_000,
+      live(),
+    );
     // From the moment the last one is registered and synced, everyone must see everyone.
-    const { ms } = await waitFor("all agents to see each other", async () => {
-      for (const a of live()) if (!(await servesExactly(a, NODES.filter((n) => n !== a.node)))) return undefined;
-      return true;
-    }, 2_000, live());
+    const { ms } = await waitFor(
+      "all agents to see each other",
+      async () => {
+        for (const a of live())
+          if (
+            !(await servesExactly(
+              a,
+              NODES.filter((n) => n !== a.node),
+            ))
+          )
+            return undefined;
+        return true;
+      },
+      2_000,
+      live(),
+    );
     expect(ms).toBeLessThanOrEqual(2_000);
 
     const n0 = agents.get("n0")!;
@@ -147,10 +175,22 @@ describe("peerdir-agent against the real directory", () => {
     await killed.exited;
     const rest = ["n0", "n1", "n2", "n3"];
     const bound = (TTL + TTL / 2 + POLL) * 1000;
-    const { ms } = await waitFor("n4 to vanish everywhere", async () => {
-      for (const n of rest) if (!(await servesExactly(agents.get(n)!, rest.filter((x) => x !== n)))) return undefined;
-      return true;
-    }, bound + 2_000, live());
+    const { ms } = await waitFor(
+      "n4 to vanish everywhere",
+      async () => {
+        for (const n of rest)
+          if (
+            !(await servesExactly(
+              agents.get(n)!,
+              rest.filter((x) => x !== n),
+            ))
+          )
+            return undefined;
+        return true;
+      },
+      bound + 2_000,
+      live(),
+    );
     expect(ms).toBeLessThanOrEqual(bound);
   });
 
@@ -163,10 +203,22 @@ describe("peerdir-agent against the real directory", () => {
     expect(Date.now() - t0).toBeLessThan(2_500);
     expect(leaving.logs.some((l) => l.includes("left the directory"))).toBe(true);
     const rest = ["n0", "n1", "n2"];
-    const { ms } = await waitFor("n3 to vanish everywhere", async () => {
-      for (const n of rest) if (!(await servesExactly(agents.get(n)!, rest.filter((x) => x !== n)))) return undefined;
-      return true;
-    }, 5_000, live());
+    const { ms } = await waitFor(
+      "n3 to vanish everywhere",
+      async () => {
+        for (const n of rest)
+          if (
+            !(await servesExactly(
+              agents.get(n)!,
+              rest.filter((x) => x !== n),
+            ))
+          )
+            return undefined;
+        return true;
+      },
+      5_000,
+      live(),
+    );
     expect(ms).toBeLessThanOrEqual(POLL * 1.1 * 1000 + 1_000); // one poll, plus request time on a busy CI machine
   });
 
@@ -174,16 +226,26 @@ describe("peerdir-agent against the real directory", () => {
     await directory.stop();
     downAt = Date.now();
     const rest = ["n0", "n1", "n2"];
-    await waitFor("every agent to notice", async () => {
-      for (const n of rest) {
-        const p = await getJson<PeersView>(agents.get(n)!, "/peers");
-        if (!p.stale) return undefined;
-      }
-      return true;
-    }, (POLL + 3) * 1000, live());
+    await waitFor(
+      "every agent to notice",
+      async () => {
+        for (const n of rest) {
+          const p = await getJson<PeersView>(agents.get(n)!, "/peers");
+          if (!p.stale) return undefined;
+        }
+        return true;
+      },
+      (POLL + 3) * 1000,
+      live(),
+    );
     for (const n of rest) {
       const a = agents.get(n)!;
-      expect(await servesExactly(a, rest.filter((x) => x !== n))).toBe(true);
+      expect(
+        await servesExactly(
+          a,
+          rest.filter((x) => x !== n),
+        ),
+      ).toBe(true);
       const metrics = (await get(a, "/metrics")).text;
       expect(metrics).toContain("peerdir_agent_stale 1\n");
       expect(metrics).toContain("peerdir_agent_directory_reachable 0\n");
@@ -199,10 +261,15 @@ describe("peerdir-agent against the real directory", () => {
     old.child.kill("SIGTERM");
     expect(await old.exited).toEqual({ code: 0, signal: null }); // leaving fails fast, the exit stays clean
     const restarted = start("n0", old.port);
-    const { ms } = await waitFor("the restarted agent to answer", async () => {
-      const r = await get(restarted, "/peers").catch(() => undefined);
-      return r?.status === 200 ? r : undefined;
-    }, 5_000, [restarted]);
+    const { ms } = await waitFor(
+      "the restarted agent to answer",
+      async () => {
+        const r = await get(restarted, "/peers").catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      },
+      5_000,
+      [restarted],
+    );
     expect(ms).toBeLessThan(5_000);
     const peers = await getJson<PeersView>(restarted, "/peers");
     expect(peers.peers.map((p) => p.id).sort()).toEqual(["n1", "n2"]);
@@ -217,15 +284,26 @@ describe("peerdir-agent against the real directory", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, downAt + (TTL + 1) * 1000 + CHECKPOINT_MS - Date.now())));
     directory = await startDirectory({ persistDir: directory.persistDir, port: directory.port, vars: DIRECTORY_VARS });
     const rest = ["n0", "n1", "n2"];
-    await waitFor("every agent to be fresh again", async () => {
-      for (const n of rest) {
-        const a = agents.get(n)!;
-        const p = await getJson<PeersView>(a, "/peers");
-        if (p.stale || (await get(a, "/healthz")).status !== 200) return undefined;
-        if (!(await servesExactly(a, rest.filter((x) => x !== n)))) return undefined;
-      }
-      return true;
-    }, 40_000, live());
+    await waitFor(
+      "every agent to be fresh again",
+      async () => {
+        for (const n of rest) {
+          const a = agents.get(n)!;
+          const p = await getJson<PeersView>(a, "/peers");
+          if (p.stale || (await get(a, "/healthz")).status !== 200) return undefined;
+          if (
+            !(await servesExactly(
+              a,
+              rest.filter((x) => x !== n),
+            ))
+          )
+            return undefined;
+        }
+        return true;
+      },
+      40_000,
+      live(),
+    );
     for (const n of rest) {
       const metrics = (await get(agents.get(n)!, "/metrics")).text;
       expect(metrics).toContain("peerdir_agent_stale 0\n");

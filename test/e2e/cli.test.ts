@@ -110,7 +110,23 @@ describe("peerdir cluster", () => {
 
   it("changes settings, and reports the directory's 400 in one line", async () => {
     await ok(["cluster", "create", "cli-set"]);
-    const updated = await json<ClusterDetail>(["cluster", "set", "cli-set", "--min-ttl", "5", "--default-ttl", "30", "--max-ttl", "900", "--max-nodes", "50", "--min-interval", "0.5", "--default-limit", "3"]);
+    const updated = await json<ClusterDetail>([
+      "cluster",
+      "set",
+      "cli-set",
+      "--min-ttl",
+      "5",
+      "--default-ttl",
+      "30",
+      "--max-ttl",
+      "900",
+      "--max-nodes",
+      "50",
+      "--min-interval",
+      "0.5",
+      "--default-limit",
+      "3",
+    ]);
     expect(updated.settings).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 900, maxNodes: 50, minIntervalSeconds: 0.5, defaultLimit: 3, addressPolicy: "any" });
     expect((await admin<ClusterDetail>("/clusters/cli-set")).body.settings).toEqual(updated.settings);
 
@@ -157,7 +173,9 @@ describe("peerdir token", () => {
     expect(created).toMatchObject({ id: expect.any(String), token: expect.stringMatching(/^pdj_/), expiresAt: "2030-01-01T00:00:00.000Z" });
 
     const human = await ok(["token", "create", "cli-tokens"]);
-    expect(human).toMatch(/^Created join token \S+ for cluster cli-tokens \(expires: never\)\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_\S+\n$/);
+    expect(human).toMatch(
+      /^Created join token \S+ for cluster cli-tokens \(expires: never\)\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_\S+\n$/,
+    );
 
     const listed = await json<JoinTokenList>(["token", "list", "cli-tokens"]);
     expect(listed).toEqual((await admin<JoinTokenList>("/clusters/cli-tokens/join-tokens")).body);
@@ -192,8 +210,27 @@ describe("nodes, overrides and the handout preview", () => {
     expect(table.split("\n")[0]).toMatch(/^ID +STATE +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
     expect(table).toMatch(/^node-a +active +lease +\/ip4\/10\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
 
-    const pinned = await json<Override>(["pin", "cli-nodes", "seed-1", "--addr", "/ip4/10.0.0.9/tcp/4001", "--addr", "/dns4/seed.example/tcp/4001", "--label", "role=seed", "--reason", "static seed"]);
-    expect(pinned).toMatchObject({ node: "seed-1", action: "pin", addrs: ["/ip4/10.0.0.9/tcp/4001", "/dns4/seed.example/tcp/4001"], labels: { role: "seed" }, reason: "static seed", expiresAt: null });
+    const pinned = await json<Override>([
+      "pin",
+      "cli-nodes",
+      "seed-1",
+      "--addr",
+      "/ip4/10.0.0.9/tcp/4001",
+      "--addr",
+      "/dns4/seed.example/tcp/4001",
+      "--label",
+      "role=seed",
+      "--reason",
+      "static seed",
+    ]);
+    expect(pinned).toMatchObject({
+      node: "seed-1",
+      action: "pin",
+      addrs: ["/ip4/10.0.0.9/tcp/4001", "/dns4/seed.example/tcp/4001"],
+      labels: { role: "seed" },
+      reason: "static seed",
+      expiresAt: null,
+    });
 
     const blocked = await ok(["block", "cli-nodes", "node-b", "--reason", "compromised host"]);
     expect(blocked).toMatch(/^Blocked node-b in cluster cli-nodes\.\n/);
@@ -219,7 +256,9 @@ describe("nodes, overrides and the handout preview", () => {
     const peersOfA = await fetch(`${dir.url}/v1/clusters/cli-nodes/nodes/node-a/peers`, { headers: { Authorization: `Bearer ${credA}` } });
     expect(((await peersOfA.json()) as Handout).peers).toEqual(handout.peers);
     const humanHandout = await ok(["handout", "cli-nodes", "node-a"]);
-    expect(humanHandout).toMatch(/^node-a would receive 1 peer \(version \d+\)\.\nID +ADDRS +LABELS\nseed-1 +\/ip4\/10\.0\.0\.9\/tcp\/4001 +role=seed\n +\/dns4\/seed\.example\/tcp\/4001\n$/);
+    expect(humanHandout).toMatch(
+      /^node-a would receive 1 peer \(version \d+\)\.\nID +ADDRS +LABELS\nseed-1 +\/ip4\/10\.0\.0\.9\/tcp\/4001 +role=seed\n +\/dns4\/seed\.example\/tcp\/4001\n$/,
+    );
 
     const states = (await json<NodeList>(["node", "list", "cli-nodes"])).nodes.map((n) => [n.id, n.source, n.state]);
     expect(states).toEqual([

@@ -17,27 +17,65 @@ export class MemoryStore implements DirectoryStore {
   degraded = false;
   renewalsUnsavedSince: number | null = null;
 
-  insertCluster(meta: ClusterMeta) { this.meta = structuredClone(meta); }
-  saveVersion(version: number) { this.meta!.version = version; }
-  saveSettings(settings: ClusterSettings) { this.meta!.settings = { ...settings }; }
-  insertJoinToken(token: JoinTokenRecord) { this.joinTokens.set(token.id, { ...token }); }
-  deleteJoinToken(id: string) { this.joinTokens.delete(id); }
+  insertCluster(meta: ClusterMeta) {
+    this.meta = structuredClone(meta);
+  }
+  saveVersion(version: number) {
+    this.meta!.version = version;
+  }
+  saveSettings(settings: ClusterSettings) {
+    this.meta!.settings = { ...settings };
+  }
+  insertJoinToken(token: JoinTokenRecord) {
+    this.joinTokens.set(token.id, { ...token });
+  }
+  deleteJoinToken(id: string) {
+    this.joinTokens.delete(id);
+  }
   saveNode(n: NodeRecord) {
     const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp } = n;
     this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp }));
   }
-  saveRenewal(n: NodeRecord) { Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp }); }
-  saveLeaseEnd(id: string, endedAt: number) { this.nodes.get(id)!.endedAt = endedAt; }
-  deleteNode(id: string) { this.nodes.delete(id); }
-  saveOverride(o: OverrideRecord) { this.overrides.set(o.node, structuredClone(o)); }
-  deleteOverride(node: string) { this.overrides.delete(node); }
-  insertAudit(entry: AuditRecord) { this.audit.push(entry); }
-  pruneAudit(upTo: number) { this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
-  insertChange(change: ChangeRecord) { this.changes.push({ ...change }); }
-  pruneChanges(upTo: number) { this.changes = this.changes.filter((c) => c.version > upTo); this.floor = upTo; }
-  saveDegraded(degraded: boolean) { this.degraded = degraded; }
-  saveRenewalsUnsavedSince(at: number | null) { this.renewalsUnsavedSince = at; }
+  saveRenewal(n: NodeRecord) {
+    Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp });
+  }
+  saveLeaseEnd(id: string, endedAt: number) {
+    this.nodes.get(id)!.endedAt = endedAt;
+  }
+  deleteNode(id: string) {
+    this.nodes.delete(id);
+  }
+  saveOverride(o: OverrideRecord) {
+    this.overrides.set(o.node, structuredClone(o));
+  }
+  deleteOverride(node: string) {
+    this.overrides.delete(node);
+  }
+  insertAudit(entry: AuditRecord) {
+    this.audit.push(entry);
+  }
+  pruneAudit(upTo: number) {
+    this.audit = this.audit.filter((e) => e.seq > upTo);
+  }
+  readAudit(limit: number, before: number | null) {
+    return this.audit
+      .filter((e) => before === null || e.seq < before)
+      .reverse()
+      .slice(0, limit);
+  }
+  insertChange(change: ChangeRecord) {
+    this.changes.push({ ...change });
+  }
+  pruneChanges(upTo: number) {
+    this.changes = this.changes.filter((c) => c.version > upTo);
+    this.floor = upTo;
+  }
+  saveDegraded(degraded: boolean) {
+    this.degraded = degraded;
+  }
+  saveRenewalsUnsavedSince(at: number | null) {
+    this.renewalsUnsavedSince = at;
+  }
 
   snapshot(): Snapshot {
     return {

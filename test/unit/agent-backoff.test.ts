@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  BACKOFF_CAP_MS,
-  BACKOFF_MIN_MS,
-  backoffDelayMs,
-  clampRenewAfterSeconds,
-  jitter,
-  renewDelayMs,
-  retryAfterMs,
-} from "../../src/agent/backoff.js";
+import { BACKOFF_CAP_MS, BACKOFF_MIN_MS, backoffDelayMs, clampRenewAfterSeconds, jitter, renewDelayMs, retryAfterMs } from "../../src/agent/backoff.js";
 
 const fixed = (value: number) => () => value;
 

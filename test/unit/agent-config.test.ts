@@ -12,11 +12,25 @@ function run(argv: string[], env: Record<string, string> = {}, file?: Record<str
 
 describe("config precedence: flags > env > config file > defaults", () => {
   const file = { directory: "http://file:1", cluster: "from-file", node: "file-node", addrs: ["/ip4/10.0.0.3/tcp/1"], ttl: 30, pollInterval: 7, labels: { zone: "file" } };
-  const env = { PEERDIR_CONFIG: "/etc/peerdir/agent.json", PEERDIR_CLUSTER: "from-env", PEERDIR_TTL: "40", PEERDIR_ADDR: "/ip4/10.0.0.2/tcp/1,/ip4/10.0.0.2/udp/1/quic-v1", PEERDIR_LABEL: "zone=env,rack=r1" };
+  const env = {
+    PEERDIR_CONFIG: "/etc/peerdir/agent.json",
+    PEERDIR_CLUSTER: "from-env",
+    PEERDIR_TTL: "40",
+    PEERDIR_ADDR: "/ip4/10.0.0.2/tcp/1,/ip4/10.0.0.2/udp/1/quic-v1",
+    PEERDIR_LABEL: "zone=env,rack=r1",
+  };
 
   it("takes the file when nothing else sets an option", () => {
     const c = run(["--config", "/etc/peerdir/agent.json"], {}, file);
-    expect(c).toMatchObject({ directory: "http://file:1", cluster: "from-file", node: "file-node", ttl: 30, pollInterval: 7, addrs: ["/ip4/10.0.0.3/tcp/1"], labels: { zone: "file" } });
+    expect(c).toMatchObject({
+      directory: "http://file:1",
+      cluster: "from-file",
+      node: "file-node",
+      ttl: 30,
+      pollInterval: 7,
+      addrs: ["/ip4/10.0.0.3/tcp/1"],
+      labels: { zone: "file" },
+    });
   });
 
   it("lets the environment override the file", () => {

@@ -8,8 +8,18 @@ import type { Logger } from "../../src/agent/log.js";
 function policy(random = () => 0.5) {
   let now = 1_000_000;
   const lines: string[] = [];
-  const log: Logger = { debug: () => {}, info: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`), warn: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`), error: (m) => lines.push(m) };
-  const p = new FailurePolicy(log, () => 3, random, () => now);
+  const log: Logger = {
+    debug: () => {},
+    info: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`),
+    warn: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`),
+    error: (m) => lines.push(m),
+  };
+  const p = new FailurePolicy(
+    log,
+    () => 3,
+    random,
+    () => now,
+  );
   return { p, lines, advance: (ms: number) => (now += ms), now: () => now };
 }
 

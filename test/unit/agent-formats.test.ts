@@ -48,7 +48,7 @@ describe("multiaddrs -> AddrInfo", () => {
     ]);
   });
 
-  it("uses ID \"\" when no address names a peer id", () => {
+  it('uses ID "" when no address names a peer id', () => {
     expect(addrInfosFromMultiaddrs(["/ip4/10.0.0.1/tcp/5001"])).toEqual([{ ID: "", Addrs: ["/ip4/10.0.0.1/tcp/5001"] }]);
   });
 
@@ -80,7 +80,7 @@ describe("AddrInfo -> multiaddrs and k3s strings", () => {
     expect(multiaddrsFromAddrInfo({ ID: "", Addrs: ["/ip4/10.0.0.1/tcp/5001"] })).toEqual(["/ip4/10.0.0.1/tcp/5001"]);
   });
 
-  it("makes k3s's \"<multiaddr>/p2p/<id>\" strings", () => {
+  it('makes k3s\'s "<multiaddr>/p2p/<id>" strings', () => {
     expect(k3sFromAddrInfo({ ID: QM, Addrs: ["/ip4/172.16.0.5/tcp/5001", "/ip6/fd00::5/tcp/5001"] })).toEqual([
       `/ip4/172.16.0.5/tcp/5001/p2p/${QM}`,
       `/ip6/fd00::5/tcp/5001/p2p/${QM}`,
@@ -110,10 +110,7 @@ describe("k3s string -> AddrInfo", () => {
 
 describe("multiaddrs -> k3s strings", () => {
   it("includes addresses that have or can get a peer id, and only those", () => {
-    expect(k3sFromMultiaddrs(["/ip6/fd00::1/tcp/5001", `/ip4/10.0.0.1/tcp/5001/p2p/${ED}`])).toEqual([
-      `/ip6/fd00::1/tcp/5001/p2p/${ED}`,
-      `/ip4/10.0.0.1/tcp/5001/p2p/${ED}`,
-    ]);
+    expect(k3sFromMultiaddrs(["/ip6/fd00::1/tcp/5001", `/ip4/10.0.0.1/tcp/5001/p2p/${ED}`])).toEqual([`/ip6/fd00::1/tcp/5001/p2p/${ED}`, `/ip4/10.0.0.1/tcp/5001/p2p/${ED}`]);
     expect(k3sFromMultiaddrs(["/ip4/10.0.0.1/tcp/5001"])).toEqual([]);
   });
 });

@@ -32,7 +32,10 @@ describe("rendezvousOrder", () => {
   it("keeps the others in order when a peer departs", () => {
     const before = rendezvousOrder("self", many).map((p) => p.id);
     const gone = before[3]!;
-    const after = rendezvousOrder("self", many.filter((p) => p.id !== gone)).map((p) => p.id);
+    const after = rendezvousOrder(
+      "self",
+      many.filter((p) => p.id !== gone),
+    ).map((p) => p.id);
     expect(after).toEqual(before.filter((id) => id !== gone));
   });
 });
@@ -42,12 +45,10 @@ describe("buildHandouts", () => {
   const order = rendezvousOrder("self", peers).map((p) => p.id);
 
   it("gives k3s only addresses that have or can get a peer id", () => {
-    expect([...h.k3s].sort()).toEqual(
-      [`/ip4/10.0.0.1/tcp/5001/p2p/${ED}`, `/ip6/fd00::1/tcp/5001/p2p/${ED}`, `/ip4/10.0.0.3/tcp/5001/p2p/${QM}`].sort(),
-    );
+    expect([...h.k3s].sort()).toEqual([`/ip4/10.0.0.1/tcp/5001/p2p/${ED}`, `/ip6/fd00::1/tcp/5001/p2p/${ED}`, `/ip4/10.0.0.3/tcp/5001/p2p/${QM}`].sort());
   });
 
-  it("gives /bootstrap every peer, ID \"\" when unknown, in rendezvous order", () => {
+  it('gives /bootstrap every peer, ID "" when unknown, in rendezvous order', () => {
     const byNode: Record<string, { ID: string; Addrs: string[] }> = {
       a: { ID: ED, Addrs: ["/ip4/10.0.0.1/tcp/5001", "/ip6/fd00::1/tcp/5001"] },
       b: { ID: "", Addrs: ["/ip4/10.0.0.2/tcp/5001"] },

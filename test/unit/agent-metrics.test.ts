@@ -11,7 +11,11 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     reachable: true,
     up: true,
     outageSeconds: 0,
-    attempts: new Map([["failed", 0], ["ok", 0], ["refused", 0]]),
+    attempts: new Map([
+      ["failed", 0],
+      ["ok", 0],
+      ["refused", 0],
+    ]),
     version: 12,
     requests: new Map(),
     onChangeRuns: { ok: 2, failed: 1 },
@@ -67,7 +71,17 @@ describe("renderMetrics", () => {
   });
 
   it("reports the transport in use as one series at 1, watch messages by type, and the directory's degraded flag", () => {
-    const text = renderMetrics(snapshot({ transport: "long-poll", watchMessages: new Map([["pong", 3], ["delta", 2], ["snapshot", 1]]), degraded: true }));
+    const text = renderMetrics(
+      snapshot({
+        transport: "long-poll",
+        watchMessages: new Map([
+          ["pong", 3],
+          ["delta", 2],
+          ["snapshot", 1],
+        ]),
+        degraded: true,
+      }),
+    );
     expect(text).toContain(
       [
         "# TYPE peerdir_agent_transport gauge",

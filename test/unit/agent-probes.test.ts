@@ -6,7 +6,10 @@ import { SelfCheck } from "../../src/agent/self-check.js";
 
 describe("firstTcpTarget", () => {
   it("takes the first TCP address, skipping UDP/QUIC", () => {
-    expect(firstTcpTarget(["/ip4/10.0.0.1/udp/5001/quic-v1", "/ip4/10.0.0.2/tcp/5002/p2p/QmYhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDFUNA8s7U4ca", "/ip4/10.0.0.3/tcp/5003"])).toEqual({ host: "10.0.0.2", port: 5002 });
+    expect(firstTcpTarget(["/ip4/10.0.0.1/udp/5001/quic-v1", "/ip4/10.0.0.2/tcp/5002/p2p/QmYhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDFUNA8s7U4ca", "/ip4/10.0.0.3/tcp/5003"])).toEqual({
+      host: "10.0.0.2",
+      port: 5002,
+    });
     expect(firstTcpTarget(["/ip6/fd00::1/tcp/4001"])).toEqual({ host: "fd00::1", port: 4001 });
     expect(firstTcpTarget(["/dns4/seed.example/tcp/4001"])).toEqual({ host: "seed.example", port: 4001 });
   });

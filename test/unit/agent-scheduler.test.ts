@@ -47,7 +47,12 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
       if (registerReply) return registerReply(token);
       const credential = token.startsWith("pdj_") ? `pdn_${++issued}` : undefined;
       const renewAfterSeconds = options.renewAfterSeconds ?? 20;
-      return { outcome: "ok", status: 201, body: { node: "self", ttlSeconds: 60, expiresAt: "", renewAfterSeconds, version: 7, ...(credential ? { credential } : {}) }, detail: "PUT" };
+      return {
+        outcome: "ok",
+        status: 201,
+        body: { node: "self", ttlSeconds: 60, expiresAt: "", renewAfterSeconds, version: 7, ...(credential ? { credential } : {}) },
+        detail: "PUT",
+      };
     },
     async peers(token: string, _etag: string | null, _signal?: AbortSignal, query?: object) {
       calls.push({ kind: "peers", token, query });
@@ -62,7 +67,17 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
   const lines: string[] = [];
   const log: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
   const watches: Opened[] = [];
-  const config = { cluster: "c", node: "self", addrs: ["/ip4/10.0.0.9/tcp/1"], labels: {}, ttl: null, pollInterval: 60, joinTokenFile: tokenFile, stateDir: dir, transport: options.transport ?? "auto" } as unknown as AgentConfig;
+  const config = {
+    cluster: "c",
+    node: "self",
+    addrs: ["/ip4/10.0.0.9/tcp/1"],
+    labels: {},
+    ttl: null,
+    pollInterval: 60,
+    joinTokenFile: tokenFile,
+    stateDir: dir,
+    transport: options.transport ?? "auto",
+  } as unknown as AgentConfig;
   const agent = new Agent({
     config,
     client,
@@ -118,7 +133,13 @@ describe("the agent on the watch", () => {
     expect(t.view.version).toBe(4);
     expect(t.agent.sync.degraded).toBe(true);
     first.handlers.onMessage("pong");
-    expect(t.agent.scheduler.watch.messages).toEqual(new Map([["snapshot", 1], ["delta", 1], ["pong", 1]]));
+    expect(t.agent.scheduler.watch.messages).toEqual(
+      new Map([
+        ["snapshot", 1],
+        ["delta", 1],
+        ["pong", 1],
+      ]),
+    );
     expect(t.agent.stale).toBe(false);
 
     // Cut: the next watch resumes after version 4.

@@ -154,7 +154,7 @@ describe("deltas", () => {
 
   it("always equals the full handout: 500 random changes applied as deltas", () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const zones = ["z1", "z2", undefined];
     const myZone = "z1";
     const truth = new Map<string, Peer>();
@@ -206,7 +206,16 @@ describe("parsing the directory's answers", () => {
   });
 
   it("rejects what is not a handout", () => {
-    for (const bad of [null, "x", {}, { version: "4", peers: [] }, { version: 4 }, { version: 4, peers: [{ id: 1, addrs: [] }] }, { version: 4, upserts: [], removes: [3] }, { version: 1.5, peers: [] }]) {
+    for (const bad of [
+      null,
+      "x",
+      {},
+      { version: "4", peers: [] },
+      { version: 4 },
+      { version: 4, peers: [{ id: 1, addrs: [] }] },
+      { version: 4, upserts: [], removes: [3] },
+      { version: 1.5, peers: [] },
+    ]) {
       expect(parseHandout(bad)).toBeNull();
     }
   });

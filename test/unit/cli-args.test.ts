@@ -94,7 +94,7 @@ describe("arguments and options", () => {
 describe("option values", () => {
   it("converts numbers and refuses what is not one", () => {
     expect(wholeNumber("120", "max-ttl")).toBe(120);
-    expect(() => wholeNumber("1.5", "max-ttl")).toThrow("--max-ttl must be a whole number, got \"1.5\"");
+    expect(() => wholeNumber("1.5", "max-ttl")).toThrow('--max-ttl must be a whole number, got "1.5"');
     expect(() => wholeNumber("-3", "limit")).toThrow(UsageError);
     expect(decimalNumber("0.5", "min-interval")).toBe(0.5);
     expect(decimalNumber("0", "min-interval")).toBe(0);
@@ -112,7 +112,23 @@ describe("option values", () => {
   });
 
   it("builds the settings patch from cluster set's flags, and refuses an empty one", () => {
-    const { options } = run(["cluster", "set", "prod", "--min-ttl", "5", "--default-ttl", "30", "--max-ttl", "600", "--max-nodes", "50", "--min-interval", "0.25", "--default-limit", "none"]);
+    const { options } = run([
+      "cluster",
+      "set",
+      "prod",
+      "--min-ttl",
+      "5",
+      "--default-ttl",
+      "30",
+      "--max-ttl",
+      "600",
+      "--max-nodes",
+      "50",
+      "--min-interval",
+      "0.25",
+      "--default-limit",
+      "none",
+    ]);
     expect(settingsPatch(options)).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 600, maxNodes: 50, minIntervalSeconds: 0.25, defaultLimit: null });
     expect(settingsPatch(run(["cluster", "set", "prod", "--default-limit", "3"]).options)).toEqual({ defaultLimit: 3 });
     expect(settingsPatch(run(["cluster", "set", "prod", "--address-policy", "observed-ip"]).options)).toEqual({ addressPolicy: "observed-ip" });

@@ -26,7 +26,10 @@ function configError(fn: () => unknown): string {
 
 describe("resolveConnection", () => {
   it("reads PEERDIR_URL and PEERDIR_ADMIN_TOKEN, dropping a trailing slash", () => {
-    expect(resolveConnection({ json: false }, { PEERDIR_URL: "http://127.0.0.1:8787/", PEERDIR_ADMIN_TOKEN: `${SECRET}\n` }, noFile)).toEqual({ url: "http://127.0.0.1:8787", token: SECRET });
+    expect(resolveConnection({ json: false }, { PEERDIR_URL: "http://127.0.0.1:8787/", PEERDIR_ADMIN_TOKEN: `${SECRET}\n` }, noFile)).toEqual({
+      url: "http://127.0.0.1:8787",
+      token: SECRET,
+    });
   });
 
   it("lets --url and --token-file override the environment", () => {
@@ -53,7 +56,9 @@ describe("resolveConnection", () => {
   it("reports an unreadable or unusable token file without echoing the token", () => {
     const flags = { json: false, url: "http://d:1", tokenFile: "/etc/peerdir/admin-token" };
     expect(configError(() => resolveConnection({ ...flags, tokenFile: "/missing" }, {}, noFile))).toBe("cannot read --token-file /missing (ENOENT)");
-    expect(configError(() => resolveConnection(flags, {}, file(`${SECRET} ${SECRET}`)))).toBe("the token file /etc/peerdir/admin-token does not hold a token: expected one word of printable ASCII");
+    expect(configError(() => resolveConnection(flags, {}, file(`${SECRET} ${SECRET}`)))).toBe(
+      "the token file /etc/peerdir/admin-token does not hold a token: expected one word of printable ASCII",
+    );
     expect(configError(() => resolveConnection(flags, {}, file("\n")))).toBe("the token file /etc/peerdir/admin-token is empty");
   });
 });

@@ -33,7 +33,9 @@ describe("formatProblem", () => {
         { pointer: "", detail: "whole body" },
       ],
     });
-    expect(line).toBe("peerdir: Bad request (400): the TTL bounds must keep min <= default <= max; /defaultTtlSeconds: must lie between minTtlSeconds and maxTtlSeconds; /: whole body");
+    expect(line).toBe(
+      "peerdir: Bad request (400): the TTL bounds must keep min <= default <= max; /defaultTtlSeconds: must lie between minTtlSeconds and maxTtlSeconds; /: whole body",
+    );
     expect(line.includes("\n")).toBe(false);
   });
 

@@ -10,18 +10,25 @@ const at = (offsetSeconds: number) => new Date(NOW + offsetSeconds * 1000).toISO
 
 describe("renderTable", () => {
   it("aligns columns two spaces apart with no trailing whitespace", () => {
-    const text = renderTable(["NAME", "NODES"], [["prod", "12"], ["a-much-longer-name", "3"]]);
+    const text = renderTable(
+      ["NAME", "NODES"],
+      [
+        ["prod", "12"],
+        ["a-much-longer-name", "3"],
+      ],
+    );
     expect(text.split("\n")).toEqual(["NAME                NODES", "prod                12", "a-much-longer-name  3"]);
   });
 
   it("spreads a list cell over several lines and shows an empty list as '-'", () => {
-    const text = renderTable(["ID", "ADDRS", "LABELS"], [["a", ["/ip4/1.1.1.1/tcp/1", "/ip4/2.2.2.2/tcp/2"], []], ["b", ["/ip4/3.3.3.3/tcp/3"], ["k=v"]]]);
-    expect(text.split("\n")).toEqual([
-      "ID  ADDRS               LABELS",
-      "a   /ip4/1.1.1.1/tcp/1  -",
-      "    /ip4/2.2.2.2/tcp/2",
-      "b   /ip4/3.3.3.3/tcp/3  k=v",
-    ]);
+    const text = renderTable(
+      ["ID", "ADDRS", "LABELS"],
+      [
+        ["a", ["/ip4/1.1.1.1/tcp/1", "/ip4/2.2.2.2/tcp/2"], []],
+        ["b", ["/ip4/3.3.3.3/tcp/3"], ["k=v"]],
+      ],
+    );
+    expect(text.split("\n")).toEqual(["ID  ADDRS               LABELS", "a   /ip4/1.1.1.1/tcp/1  -", "    /ip4/2.2.2.2/tcp/2", "b   /ip4/3.3.3.3/tcp/3  k=v"]);
   });
 
   it("never passes control characters or bidi overrides to the terminal", () => {
@@ -34,12 +41,13 @@ describe("renderTable", () => {
 
 describe("renderFields", () => {
   it("aligns values and continues lists on the next lines", () => {
-    expect(renderFields([["node", "seed-1"], ["addrs", ["/ip4/1.1.1.1/tcp/1", "/ip4/2.2.2.2/tcp/2"]], ["expires", "never"]]).split("\n")).toEqual([
-      "node     seed-1",
-      "addrs    /ip4/1.1.1.1/tcp/1",
-      "         /ip4/2.2.2.2/tcp/2",
-      "expires  never",
-    ]);
+    expect(
+      renderFields([
+        ["node", "seed-1"],
+        ["addrs", ["/ip4/1.1.1.1/tcp/1", "/ip4/2.2.2.2/tcp/2"]],
+        ["expires", "never"],
+      ]).split("\n"),
+    ).toEqual(["node     seed-1", "addrs    /ip4/1.1.1.1/tcp/1", "         /ip4/2.2.2.2/tcp/2", "expires  never"]);
   });
 });
 
@@ -96,17 +104,38 @@ describe("views", () => {
 
   it("marks degraded clusters in the list", () => {
     const base = { nodes: 1, version: 2, createdAt: at(0) };
-    expect(clustersView([{ name: "ok", ...base, degraded: false }, { name: "held", ...base, degraded: true }]).split("\n")).toEqual([
-      "NAME  NODES  VERSION  CREATED                   DEGRADED",
-      `ok    1      2        ${at(0)}  -`,
-      `held  1      2        ${at(0)}  yes`,
-    ]);
+    expect(
+      clustersView([
+        { name: "ok", ...base, degraded: false },
+        { name: "held", ...base, degraded: true },
+      ]).split("\n"),
+    ).toEqual(["NAME  NODES  VERSION  CREATED                   DEGRADED", `ok    1      2        ${at(0)}  -`, `held  1      2        ${at(0)}  yes`]);
   });
 
   it("shows nodes with state, source, every address and label, and lease times relative to now", () => {
     const nodes: NodeView[] = [
-      { id: "a", addrs: ["/ip4/10.0.0.1/tcp/1", "/ip4/10.0.0.1/udp/1/quic-v1"], labels: { zone: "z1" }, source: "lease", state: "draining", expiresAt: at(45), registeredAt: at(-3600), lastRenewedAt: at(-15), observedIp: "192.0.2.7" },
-      { id: "seed", addrs: ["/dns4/seed.example/tcp/4001"], labels: {}, source: "pin", state: "active", expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null },
+      {
+        id: "a",
+        addrs: ["/ip4/10.0.0.1/tcp/1", "/ip4/10.0.0.1/udp/1/quic-v1"],
+        labels: { zone: "z1" },
+        source: "lease",
+        state: "draining",
+        expiresAt: at(45),
+        registeredAt: at(-3600),
+        lastRenewedAt: at(-15),
+        observedIp: "192.0.2.7",
+      },
+      {
+        id: "seed",
+        addrs: ["/dns4/seed.example/tcp/4001"],
+        labels: {},
+        source: "pin",
+        state: "active",
+        expiresAt: null,
+        registeredAt: null,
+        lastRenewedAt: null,
+        observedIp: null,
+      },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
       "ID    STATE     SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
@@ -117,7 +146,15 @@ describe("views", () => {
   });
 
   it("confirms an override with what was set", () => {
-    const text = overrideView("prod", { node: "seed", action: "pin", addrs: ["/ip4/10.0.0.9/tcp/1"], labels: { role: "seed" }, reason: "static seed", createdAt: at(0), expiresAt: null });
+    const text = overrideView("prod", {
+      node: "seed",
+      action: "pin",
+      addrs: ["/ip4/10.0.0.9/tcp/1"],
+      labels: { role: "seed" },
+      reason: "static seed",
+      createdAt: at(0),
+      expiresAt: null,
+    });
     expect(text.split("\n")).toEqual([
       "Pinned seed in cluster prod.",
       "node     seed",
@@ -128,7 +165,9 @@ describe("views", () => {
       `created  ${at(0)}`,
       "expires  never",
     ]);
-    expect(overrideView("prod", { node: "b", action: "block", reason: "bad", createdAt: at(0), expiresAt: at(60) })).toMatch(/^Blocked b in cluster prod\.\n[\s\S]*expires {2}2026-01-01T12:01:00\.000Z$/);
+    expect(overrideView("prod", { node: "b", action: "block", reason: "bad", createdAt: at(0), expiresAt: at(60) })).toMatch(
+      /^Blocked b in cluster prod\.\n[\s\S]*expires {2}2026-01-01T12:01:00\.000Z$/,
+    );
   });
 
   it("shows audit entries with a compact actor", () => {

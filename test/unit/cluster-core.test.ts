@@ -3,30 +3,74 @@
 import { describe, expect, it } from "vitest";
 import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, etagMatches, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
 import type { AuditRecord } from "../../src/cluster/records.js";
+import { refusalProblem } from "../../src/worker/refusals.js";
 
 /** Records which writes each operation makes; keeps the audit log so it can be read back. */
 class RecordingStore implements DirectoryStore {
   writes: string[] = [];
   audit: AuditRecord[] = [];
-  insertCluster() { this.writes.push("insertCluster"); }
-  saveVersion() { this.writes.push("saveVersion"); }
-  saveSettings() { this.writes.push("saveSettings"); }
-  insertJoinToken() { this.writes.push("insertJoinToken"); }
-  deleteJoinToken() { this.writes.push("deleteJoinToken"); }
-  saveNode() { this.writes.push("saveNode"); }
-  saveRenewal() { this.writes.push("saveRenewal"); }
-  saveRenewalsUnsavedSince(at: number | null) { this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`); }
-  saveLeaseEnd() { this.writes.push("saveLeaseEnd"); }
-  deleteNode() { this.writes.push("deleteNode"); }
-  saveOverride() { this.writes.push("saveOverride"); }
-  deleteOverride() { this.writes.push("deleteOverride"); }
-  insertAudit(entry: AuditRecord) { this.writes.push("insertAudit"); this.audit.push(entry); }
-  pruneAudit(upTo: number) { this.writes.push("pruneAudit"); this.audit = this.audit.filter((e) => e.seq > upTo); }
-  readAudit(limit: number, before: number | null) { return this.audit.filter((e) => before === null || e.seq < before).reverse().slice(0, limit); }
-  insertChange() { this.writes.push("insertChange"); }
-  pruneChanges() { this.writes.push("pruneChanges"); }
-  saveDegraded() { this.writes.push("saveDegraded"); }
-  take() { return this.writes.splice(0); }
+  insertCluster() {
+    this.writes.push("insertCluster");
+  }
+  saveVersion() {
+    this.writes.push("saveVersion");
+  }
+  saveSettings() {
+    this.writes.push("saveSettings");
+  }
+  insertJoinToken() {
+    this.writes.push("insertJoinToken");
+  }
+  deleteJoinToken() {
+    this.writes.push("deleteJoinToken");
+  }
+  saveNode() {
+    this.writes.push("saveNode");
+  }
+  saveRenewal() {
+    this.writes.push("saveRenewal");
+  }
+  saveRenewalsUnsavedSince(at: number | null) {
+    this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`);
+  }
+  saveLeaseEnd() {
+    this.writes.push("saveLeaseEnd");
+  }
+  deleteNode() {
+    this.writes.push("deleteNode");
+  }
+  saveOverride() {
+    this.writes.push("saveOverride");
+  }
+  deleteOverride() {
+    this.writes.push("deleteOverride");
+  }
+  insertAudit(entry: AuditRecord) {
+    this.writes.push("insertAudit");
+    this.audit.push(entry);
+  }
+  pruneAudit(upTo: number) {
+    this.writes.push("pruneAudit");
+    this.audit = this.audit.filter((e) => e.seq > upTo);
+  }
+  readAudit(limit: number, before: number | null) {
+    return this.audit
+      .filter((e) => before === null || e.seq < before)
+      .reverse()
+      .slice(0, limit);
+  }
+  insertChange() {
+    this.writes.push("insertChange");
+  }
+  pruneChanges() {
+    this.writes.push("pruneChanges");
+  }
+  saveDegraded() {
+    this.writes.push("saveDegraded");
+  }
+  take() {
+    return this.writes.splice(0);
+  }
 }
 
 const EMPTY = EMPTY_SNAPSHOT;
@@ -40,7 +84,7 @@ function setup(options: { maxNodes?: number } = {}) {
   if (created.ok && options.maxNodes) created.value.settings.maxNodes = options.maxNodes;
   store.take();
   const register = (node: string, now = T0, tokenHash = JOIN, addrs = [`/ip4/10.0.0.1/tcp/${node.length}`], ttlSeconds = 60) =>
-    core.register({ cluster: "c", node, tokenHash, addrs, ttlSeconds, observedIp: null, now, fresh: { credential: `cred-${node}`, hash: `hash-${node}` } });
+    core.register({ node, tokenHash, addrs, ttlSeconds, observedIp: null, now, fresh: { credential: `cred-${node}`, hash: `hash-${node}` } });
   return { core, store, register };
 }
 
@@ -86,9 +130,9 @@ describe("ClusterCore", () => {
     register("a");
     register("b");
     store.take();
-    const first = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 1 });
+    const first = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 1 });
     expect(first.ok && first.value.status).toBe(200);
-    const again = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 2, ifNoneMatch: first.ok ? first.value.etag : "" });
+    const again = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 2, ifNoneMatch: first.ok ? first.value.etag : "" });
     expect(again.ok && again.value.status).toBe(304);
     expect(store.take()).toEqual([]);
   });
@@ -98,9 +142,9 @@ describe("ClusterCore", () => {
     register("a", T0, JOIN, ["/ip4/1.1.1.1/tcp/1"], 600);
     register("b", T0, JOIN, ["/ip4/1.1.1.2/tcp/1"], 10);
     expect(core.wakeAt).toBe(T0 + 10_000);
-    const before = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 9_999 });
+    const before = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 9_999 });
     expect(before.ok && before.value.status === 200 && JSON.parse(before.value.body).peers).toHaveLength(1);
-    const after = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 10_000 });
+    const after = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 10_000 });
     expect(after.ok && after.value.status === 200 && JSON.parse(after.value.body).peers).toEqual([]);
     const back = register("b", T0 + 11_000, "hash-b");
     expect(back.ok && back.value.created).toBe(true);
@@ -118,7 +162,7 @@ describe("ClusterCore", () => {
     expect(store.audit.map((e) => e.action)).toEqual(["cluster.create", "join-token.create", "node.join", "node.expire"]);
     expect(core.wakeAt).toBeNull();
     const stale = register("a", T0 + 4_000_000, "hash-a");
-    expect(!stale.ok && stale.problem.status).toBe(401);
+    expect(!stale.ok && refusalProblem(stale.refusal, "c").status).toBe(401);
   });
 
   it("is idempotent: expiring twice at the same time changes nothing the second time", () => {
@@ -137,14 +181,14 @@ describe("ClusterCore", () => {
     register("a");
     register("b");
     const third = register("c");
-    expect(!third.ok && third.problem).toMatchObject({ status: 409, type: "urn:peerdir:problem:cluster-full" });
+    expect(!third.ok && refusalProblem(third.refusal, "c")).toMatchObject({ status: 409, type: "urn:peerdir:problem:cluster-full" });
   });
 
   it("serialises each peer once per change, not per request", () => {
     const { core, register } = setup();
     for (const id of ["a", "b", "c"]) register(id);
-    const one = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 1 });
-    const two = core.peers({ cluster: "c", node: "a", tokenHash: "hash-a", now: T0 + 2 });
+    const one = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 1 });
+    const two = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 2 });
     expect(one.ok && two.ok && one.value.status === 200 && two.value.status === 200 && one.value.body === two.value.body).toBe(true);
   });
 });
@@ -163,10 +207,10 @@ describe("etagMatches", () => {
 describe("audit retention", () => {
   it("keeps the newest 10,000 entries, pruning in batches rather than on every write", () => {
     const { core, store, register } = setup();
-    core.updateSettings({ cluster: "c", now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
+    core.updateSettings({ now: T0, actor: { kind: "admin", id: "admin" } }, { minIntervalSeconds: 0 });
     for (let i = 0; i < 5_100; i++) {
       register("n", T0 + i * 10, i === 0 ? JOIN : "hash-n");
-      core.leave({ cluster: "c", node: "n", tokenHash: "hash-n", now: T0 + i * 10 + 1 });
+      core.leave({ node: "n", tokenHash: "hash-n", now: T0 + i * 10 + 1 });
     }
     // 3 entries (create, first join token, settings) + 5,100 joins + 5,100 leaves = 10,203; pruned every 100.
     const writes = store.take();
@@ -174,7 +218,7 @@ describe("audit retention", () => {
     expect(store.audit.length).toBeLessThanOrEqual(10_100);
     expect(store.audit.length).toBeGreaterThanOrEqual(10_000);
     expect(store.audit.at(-1)?.seq).toBe(10_203);
-    const page = core.auditPage("c", 3, null);
+    const page = core.auditPage(3, null);
     expect(page.ok && page.value.entries.map((e) => e.seq)).toEqual([10_203, 10_202, 10_201]);
     expect(page.ok && page.value.next).toBe("10201");
   });

@@ -10,9 +10,24 @@
 // Self-preservation is modelled (see the model's header), and the run asserts it was reached.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClusterCore, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
+import { ClusterCore, RENEWAL_CHECKPOINT_MS, type Result } from "../../src/cluster/cluster-core.js";
+import { refusalProblem } from "../../src/worker/refusals.js";
 import { MemoryStore } from "../support/memory-store.js";
-import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
+import {
+  ADDRS,
+  BOGUS,
+  type Cmd,
+  ClusterModel,
+  type Coverage,
+  type Expected,
+  JOIN,
+  LIMIT,
+  labelsOf,
+  MAX_NODES,
+  NODE_IDS,
+  type Peer,
+  sequenceArb,
+} from "../support/cluster-model.js";
 
 const T0 = 1_900_000_000_000;
 const RETENTION_MS = 30 * 60 * 1000;
@@ -29,13 +44,25 @@ function runSequence(cmds: Cmd[]): void {
   let now = T0;
   expect(core.createCluster("c", now, { id: "t1", hash: JOIN, createdAt: now, expiresAt: null }).ok).toBe(true);
   // A small cluster (so "full" happens) with no per-node rate limit (the model has none).
-  expect(core.updateSettings({ cluster: "c", now, actor: { kind: "admin", id: "admin" } }, { maxNodes: MAX_NODES, minIntervalSeconds: 0 }).ok).toBe(true);
+  expect(core.updateSettings({ now, actor: { kind: "admin", id: "admin" } }, { maxNodes: MAX_NODES, minIntervalSeconds: 0 }).ok).toBe(true);
   const model = new ClusterModel(now, core.version, RETENTION_MS, coverage);
-  const admin = () => ({ cluster: "c", now, actor: { kind: "admin" as const, id: "admin" } });
-  const status = <T>(o: { ok: true; value: T } | { ok: false; problem: { status: number } }, ok: (v: T) => number) => (o.ok ? ok(o.value) : o.problem.status);
+  const admin = () => ({ now, actor: { kind: "admin" as const, id: "admin" } });
+  const status = <T>(o: Result<T>, ok: (v: T) => number) => (o.ok ? ok(o.value) : refusalProblem(o.refusal, "c").status);
 
   const register = (node: string, token: string, addrs: string[], labels: Record<string, string>, ttl: number, fresh: string | undefined) =>
-    status(core.register({ cluster: "c", node, tokenHash: token, addrs, labels, ttlSeconds: ttl, observedIp: null, now, fresh: { credential: fresh ?? "unused", hash: fresh ?? "unused" } }), (v) => (v.created ? 201 : 200));
+    status(
+      core.register({
+        node,
+        tokenHash: token,
+        addrs,
+        labels,
+        ttlSeconds: ttl,
+        observedIp: null,
+        now,
+        fresh: { credential: fresh ?? "unused", hash: fresh ?? "unused" },
+      }),
+      (v) => (v.created ? 201 : 200),
+    );
 
   for (const [index, cmd] of cmds.entries()) {
     steps++;
@@ -59,10 +86,19 @@ function runSequence(cmds: Cmd[]): void {
         actual = register(nodeId, (expected as Expected).token!, renewWith.addrs, renewWith.labels, cmd.ttl, undefined);
         break;
       case "leave":
-        actual = status(core.leave({ cluster: "c", node: nodeId, tokenHash: (expected as { token: string }).token, now }), () => 204);
+        actual = status(core.leave({ node: nodeId, tokenHash: (expected as { token: string }).token, now }), () => 204);
         break;
       case "pin":
-        actual = status(core.setOverride(admin(), nodeId, { action: "pin", addrs: [ADDRS[cmd.addr]], labels: labelsOf(cmd.zone), reason: "r", expiresAt: cmd.expiresIn === null ? null : now + cmd.expiresIn }), () => 200);
+        actual = status(
+          core.setOverride(admin(), nodeId, {
+            action: "pin",
+            addrs: [ADDRS[cmd.addr]],
+            labels: labelsOf(cmd.zone),
+            reason: "r",
+            expiresAt: cmd.expiresIn === null ? null : now + cmd.expiresIn,
+          }),
+          () => 200,
+        );
         break;
       case "block":
       case "drain":
@@ -111,13 +147,12 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
   model.expireIfDue(); // the preview and peers requests below run expiry first; so does the model
   const pool = model.pool();
   const header = { version: model.version, ...(model.degraded ? { degraded: true } : {}) };
-  const byId = (peers: Peer[]) => [...peers].sort((a, b) => (a.id < b.id ? -1 : 1));
   // Collected per id and compared once per step (one deep comparison is much cheaper than many).
   const actual: Record<string, unknown> = {};
   const wanted: Record<string, unknown> = {};
   for (const id of NODE_IDS) {
-    const full = core.handoutPreview("c", id, undefined, now);
-    const limited = core.handoutPreview("c", id, LIMIT, now);
+    const full = core.handoutPreview(id, undefined, now);
+    const limited = core.handoutPreview(id, LIMIT, now);
     if (!full.ok || !limited.ok) throw new Error(`${where}: preview failed`);
     const fullBody = JSON.parse(full.value) as { version: number; degraded?: boolean; peers: Peer[] };
     const limitedBody = JSON.parse(limited.value) as { peers: Peer[] };
@@ -138,19 +173,22 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
     const cred = model.credOf(id);
     if (model.isLive(id) && cred) {
       // The node's own request gets exactly the preview's bytes.
-      const own = core.peers({ cluster: "c", node: id, tokenHash: cred, now });
-      const ownLimited = core.peers({ cluster: "c", node: id, tokenHash: cred, now, limit: LIMIT });
-      (actual[id] as Record<string, unknown>).peers = [own.ok && own.value.status === 200 && own.value.body, ownLimited.ok && ownLimited.value.status === 200 && ownLimited.value.body];
+      const own = core.peers({ node: id, tokenHash: cred, now });
+      const ownLimited = core.peers({ node: id, tokenHash: cred, now, limit: LIMIT });
+      (actual[id] as Record<string, unknown>).peers = [
+        own.ok && own.value.status === 200 && own.value.body,
+        ownLimited.ok && ownLimited.value.status === 200 && ownLimited.value.body,
+      ];
       (wanted[id] as Record<string, unknown>).peers = [full.value, limited.value];
     } else {
       // A node without a live lease gets what the model says: 404 with its credential, 401 without one.
-      const res = core.peers({ cluster: "c", node: id, tokenHash: cred ?? BOGUS, now });
-      (actual[id] as Record<string, unknown>).peers = res.ok ? 200 : res.problem.status;
+      const res = core.peers({ node: id, tokenHash: cred ?? BOGUS, now });
+      (actual[id] as Record<string, unknown>).peers = res.ok ? 200 : refusalProblem(res.refusal, "c").status;
       (wanted[id] as Record<string, unknown>).peers = model.peersStatus(id, cred ?? BOGUS);
     }
   }
   // After the requests above (the nodes view itself runs no expiry: it shows what is stored).
-  const nodes = core.nodesView("c");
+  const nodes = core.nodesView();
   actual.nodesView = nodes.ok && nodes.value.map((r) => `${r.id}/${r.source}/${r.state}`).sort();
   wanted.nodesView = model.nodesView();
   expect(actual, where).toEqual(wanted);
@@ -205,20 +243,29 @@ describe("a forgotten node's cached handout does not outlive its record", () => 
     const core = new ClusterCore(store, store.snapshot(), OPTIONS);
     core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
     const reg = (node: string, zone: string | null, ttlSeconds: number) =>
-      core.register({ cluster: "c", node, tokenHash: JOIN, addrs: [ADDRS[0]], labels: zone ? { zone } : {}, ttlSeconds, observedIp: null, now: T0, fresh: { credential: `c-${node}`, hash: `c-${node}` } });
+      core.register({
+        node,
+        tokenHash: JOIN,
+        addrs: [ADDRS[0]],
+        labels: zone ? { zone } : {},
+        ttlSeconds,
+        observedIp: null,
+        now: T0,
+        fresh: { credential: `c-${node}`, hash: `c-${node}` },
+      });
     reg("a", null, 3600);
     reg("z", "b", 3600);
     reg("x", "b", 10);
     core.expireDue(T0 + 10_000); // x's lease ends; its credential is retained for RETENTION_MS
     // While x has a record, its handout prefers zone b: ["z", "a"].
-    const before = core.handoutPreview("c", "x", undefined, T0 + 20_000);
+    const before = core.handoutPreview("x", undefined, T0 + 20_000);
     expect(before.ok && (JSON.parse(before.value) as { peers: Peer[] }).peers.map((p) => p.id)).toEqual(["z", "a"]);
     // Past the retention, x's record and credential are forgotten (no version change).
     core.expireDue(T0 + 10_000 + RETENTION_MS);
     // x has no record now, so no zone: its handout is every peer sorted by id, as for any unknown id.
-    const unknown = core.handoutPreview("c", "never-registered", undefined, T0 + 10_000 + RETENTION_MS);
+    const unknown = core.handoutPreview("never-registered", undefined, T0 + 10_000 + RETENTION_MS);
     expect(unknown.ok && (JSON.parse(unknown.value) as { peers: Peer[] }).peers.map((p) => p.id)).toEqual(["a", "z"]);
-    const after = core.handoutPreview("c", "x", undefined, T0 + 10_000 + RETENTION_MS);
+    const after = core.handoutPreview("x", undefined, T0 + 10_000 + RETENTION_MS);
     expect(after.ok && (JSON.parse(after.value) as { peers: Peer[] }).peers.map((p) => p.id)).toEqual(["a", "z"]);
   });
 });

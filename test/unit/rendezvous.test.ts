@@ -28,7 +28,11 @@ describe("rendezvous", () => {
     for (const requester of ["r1", "r2", "r3", "r4"]) {
       const before = pick(requester, ids, 8);
       const gone = before[3];
-      const after = pick(requester, ids.filter((id) => id !== gone), 8);
+      const after = pick(
+        requester,
+        ids.filter((id) => id !== gone),
+        8,
+      );
       expect(after.filter((id) => before.includes(id))).toEqual(before.filter((id) => id !== gone));
       expect(after).toHaveLength(8);
     }
@@ -36,13 +40,26 @@ describe("rendezvous", () => {
 
   it("does not change when a joiner is not among the top k", () => {
     const before = pick("r", ids, 3);
-    const joiners = Array.from({ length: 50 }, (_, i) => `joiner-${i}`).filter((j) => pairWeight("r", j) < pairWeight("r", before.reduce((m, id) => (pairWeight("r", id) < pairWeight("r", m) ? id : m))));
+    const joiners = Array.from({ length: 50 }, (_, i) => `joiner-${i}`).filter(
+      (j) =>
+        pairWeight("r", j) <
+        pairWeight(
+          "r",
+          before.reduce((m, id) => (pairWeight("r", id) < pairWeight("r", m) ? id : m)),
+        ),
+    );
     expect(pick("r", [...ids, ...joiners], 3)).toEqual(before);
   });
 
   it("spreads load: across 200 requesters picking 3, every node is chosen a similar number of times", () => {
     const counts = new Map<string, number>();
-    for (const requester of ids) for (const id of pick(requester, ids.filter((x) => x !== requester), 3)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const requester of ids)
+      for (const id of pick(
+        requester,
+        ids.filter((x) => x !== requester),
+        3,
+      ))
+        counts.set(id, (counts.get(id) ?? 0) + 1);
     const max = Math.max(...counts.values());
     expect(counts.size).toBeGreaterThan(150);
     expect(max).toBeLessThanOrEqual(12); // the mean is 3

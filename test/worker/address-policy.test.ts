@@ -11,11 +11,24 @@ describe("address policy", () => {
 
     const detail = await admin<ClusterDetail>("PATCH", "/v1/admin/clusters/ipol", { addressPolicy: "observed-ip" });
     expect(detail.settings.addressPolicy).toBe("observed-ip");
-    const spoof = await expectProblem(await call("PUT", "/v1/clusters/ipol/nodes/a", { token: joinToken, body: { addrs: ["/ip4/10.9.9.9/tcp/5001"] }, headers: from("198.51.100.7") }), 403);
+    const spoof = await expectProblem(
+      await call("PUT", "/v1/clusters/ipol/nodes/a", { token: joinToken, body: { addrs: ["/ip4/10.9.9.9/tcp/5001"] }, headers: from("198.51.100.7") }),
+      403,
+    );
     expect(spoof.detail).toMatch(/not an address of 198\.51\.100\.7/);
     await expectProblem(await call("PUT", "/v1/clusters/ipol/nodes/a", { token: joinToken, body: { addrs: ["/dns4/example.org/tcp/5001"] }, headers: from("198.51.100.7") }), 403);
     await expectProblem(await call("PUT", "/v1/clusters/ipol/nodes/a", { token: joinToken, body: { addrs: ["/ip4/198.51.100.7/tcp/5001"] } }), 403);
-    expect((await call("PUT", "/v1/clusters/ipol/nodes/a", { token: joinToken, body: { addrs: ["/ip4/198.51.100.7/tcp/5001", "/ip4/198.51.100.7/udp/5001/quic-v1"] }, headers: from("198.51.100.7") })).status).toBe(201);
-    expect((await call("PUT", "/v1/clusters/ipol/nodes/b", { token: joinToken, body: { addrs: ["/ip6/2001:db8::7/tcp/5001"] }, headers: from("2001:0db8:0:0::7") })).status).toBe(201);
+    expect(
+      (
+        await call("PUT", "/v1/clusters/ipol/nodes/a", {
+          token: joinToken,
+          body: { addrs: ["/ip4/198.51.100.7/tcp/5001", "/ip4/198.51.100.7/udp/5001/quic-v1"] },
+          headers: from("198.51.100.7"),
+        })
+      ).status,
+    ).toBe(201);
+    expect((await call("PUT", "/v1/clusters/ipol/nodes/b", { token: joinToken, body: { addrs: ["/ip6/2001:db8::7/tcp/5001"] }, headers: from("2001:0db8:0:0::7") })).status).toBe(
+      201,
+    );
   });
 });

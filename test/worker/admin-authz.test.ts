@@ -31,8 +31,7 @@ describe("admin authorization matrix", async () => {
     { method: "DELETE", path: "/v1/admin/clusters/adm-new", read: false, ok: 204 },
   ];
 
-  const expected = (route: (typeof routes)[number], who: Who) =>
-    who === "admin" ? route.ok : who === "none" ? 401 : who === "read" && route.read ? route.ok : 403;
+  const expected = (route: (typeof routes)[number], who: Who) => (who === "admin" ? route.ok : who === "none" ? 401 : who === "read" && route.read ? route.ok : 403);
 
   for (const route of routes) {
     for (const who of ["none", "join", "node", "read", "admin"] as Who[]) {

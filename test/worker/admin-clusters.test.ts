@@ -14,7 +14,10 @@ describe("admin: clusters", () => {
     await join("beta", joinToken, "n1");
     await join("beta", joinToken, "n2", { addrs: [addr(2)] });
     const listed = await admin<ClusterList>("GET", "/v1/admin/clusters");
-    expect(listed.clusters.map((c) => [c.name, c.nodes])).toEqual([["alpha", 0], ["beta", 2]]);
+    expect(listed.clusters.map((c) => [c.name, c.nodes])).toEqual([
+      ["alpha", 0],
+      ["beta", 2],
+    ]);
     expect(listed.clusters[1].version).toBeGreaterThan(listed.clusters[0].version);
     expect(Date.parse(listed.clusters[0].createdAt)).toBeGreaterThan(0);
     await admin("DELETE", "/v1/admin/clusters/alpha");

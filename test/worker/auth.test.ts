@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { addr, call, expectProblem, storedState, tokenMatrix } from "./helpers.js";
 
 describe("authorization matrix", async () => {
-  const { self, other, tokens: all } = await tokenMatrix("authz");
+  const { self, tokens: all } = await tokenMatrix("authz");
   // The read-only admin token is covered for node routes in security.test.ts.
   const { read: _read, ...tokens } = all;
   type Who = keyof typeof tokens;

@@ -5,11 +5,7 @@ import { addr, call, createCluster, peersOf } from "./helpers.js";
 describe("concurrent registrations", () => {
   it("200 concurrent registrations give exactly 200 nodes", async () => {
     const joinToken = await createCluster("herd");
-    const responses = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        call("PUT", `/v1/clusters/herd/nodes/node-${i}`, { token: joinToken, body: { addrs: [addr(i)] } }),
-      ),
-    );
+    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => call("PUT", `/v1/clusters/herd/nodes/node-${i}`, { token: joinToken, body: { addrs: [addr(i)] } })));
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(201));
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as { credential: string; version: number }[];
     expect(new Set(bodies.map((b) => b.credential)).size).toBe(200);

@@ -70,9 +70,12 @@ describe("deltas", () => {
     const me = await join("d5", joinToken, "me", { addrs: [addr(0)], labels: { zone: "z1" } });
     const creds = new Map<string, string>();
     let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
     for (const limit of ["", "&limit=3"]) {
-      const sep = limit ? "?" + limit.slice(1) : "";
+      const sep = limit ? `?${limit.slice(1)}` : "";
       let base = await get("d5", "me", me.credential, sep);
       let held = new Map((base.peers as { id: string; addrs: string[] }[]).map((p) => [p.id, JSON.stringify(p)]));
       for (let step = 0; step < 25; step++) {

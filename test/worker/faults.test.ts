@@ -34,7 +34,9 @@ describe("eviction while requests are in flight", () => {
     const joinToken = await createCluster("fl-evict");
     await admin("PATCH", "/v1/admin/clusters/fl-evict", { minIntervalSeconds: 0 });
     const ids = Array.from({ length: 20 }, (_, i) => `e${i}`);
-    const requests = ids.map((id, i) => call("PUT", `/v1/clusters/fl-evict/nodes/${id}`, { token: joinToken, body: { addrs: [addr(i)] } }).then(async (r) => ({ id, status: r.status, body: await r.text() })));
+    const requests = ids.map((id, i) =>
+      call("PUT", `/v1/clusters/fl-evict/nodes/${id}`, { token: joinToken, body: { addrs: [addr(i)] } }).then(async (r) => ({ id, status: r.status, body: await r.text() })),
+    );
     const evicted = evictDurableObject(stubOf("fl-evict"));
     const results = await Promise.all(requests);
     await evicted;
@@ -93,7 +95,12 @@ describe("the alarm handler failing", () => {
     await runInDurableObject(stubOf("fl-alarm1"), (instance: ClusterDirectory) => instance.alarm({ retryCount: 1, isRetry: true, scheduledTime: Date.now() }));
     // No expiry lost: both leases ended in storage, gone from the handout, and the version moved
     // (so a client holding the old ETag is told).
-    const ended = await runInDurableObject(stubOf("fl-alarm1"), (_i, s) => s.storage.sql.exec<{ id: string }>("SELECT id FROM nodes WHERE ended_at IS NOT NULL ORDER BY id").toArray().map((r) => r.id));
+    const ended = await runInDurableObject(stubOf("fl-alarm1"), (_i, s) =>
+      s.storage.sql
+        .exec<{ id: string }>("SELECT id FROM nodes WHERE ended_at IS NOT NULL ORDER BY id")
+        .toArray()
+        .map((r) => r.id),
+    );
     expect(ended).toEqual(["n1", "n2"]);
     const res = await call("GET", "/v1/clusters/fl-alarm1/nodes/n0/peers", { token: nodes[0].credential, headers: { "If-None-Match": before.etag! } });
     expect(res.status).toBe(200);
@@ -119,7 +126,12 @@ describe("the alarm handler failing", () => {
     await evictDurableObject(stubOf("fl-alarm5"));
     vi.setSystemTime(T0 + 91_000);
     expect(await runDurableObjectAlarm(stubOf("fl-alarm5"))).toBe(true);
-    const ended = await runInDurableObject(stubOf("fl-alarm5"), (_i, s) => s.storage.sql.exec<{ id: string }>("SELECT id FROM nodes WHERE ended_at IS NOT NULL ORDER BY id").toArray().map((r) => r.id));
+    const ended = await runInDurableObject(stubOf("fl-alarm5"), (_i, s) =>
+      s.storage.sql
+        .exec<{ id: string }>("SELECT id FROM nodes WHERE ended_at IS NOT NULL ORDER BY id")
+        .toArray()
+        .map((r) => r.id),
+    );
     expect(ended).toEqual(["n1", "n2"]);
     expect((await peersOf("fl-alarm5", "n0", nodes[0].credential)).peers).toEqual([]);
   });

@@ -31,7 +31,29 @@ const weird = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 20 }),
   fc.string({ unit: "binary", maxLength: 20 }),
-  fc.constantFrom("", " ", "..", ".", "%00", "%ZZ", "%", "%2F", "%C3%28", "n1%2F..%2Fn2", "\u0000", "é", "😀", "a".repeat(300), "__proto__", "constructor", "prototype", "null", "-1", "1e999", "NaN"),
+  fc.constantFrom(
+    "",
+    " ",
+    "..",
+    ".",
+    "%00",
+    "%ZZ",
+    "%",
+    "%2F",
+    "%C3%28",
+    "n1%2F..%2Fn2",
+    "\u0000",
+    "é",
+    "😀",
+    "a".repeat(300),
+    "__proto__",
+    "constructor",
+    "prototype",
+    "null",
+    "-1",
+    "1e999",
+    "NaN",
+  ),
 );
 /** A path segment: usually valid or plausible, sometimes anything (raw, or percent-encoded). */
 const segment = (valid: string[]) =>
@@ -62,32 +84,111 @@ const pathArb: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(cluster, node).map(([c, n]) => `/v1/clusters/${c}/nodes/${n}/peers`),
   fc.tuple(cluster, node).map(([c, n]) => `/v1/clusters/${c}/nodes/${n}/watch`),
   fc.array(weird.map(encodeURIComponent), { maxLength: 6 }).map((parts) => `/${parts.join("/")}`),
-  fc.constantFrom("/", "//", "/v1", "/v1/", "/v1/clusters", "/v1/admin", "/v1/admin/clusters/", "/v1/clusters/fz/nodes/", "/v1/clusters/fz/nodes/n1/", "/v1/clusters/fz/nodes/n1/peers/"),
+  fc.constantFrom(
+    "/",
+    "//",
+    "/v1",
+    "/v1/",
+    "/v1/clusters",
+    "/v1/admin",
+    "/v1/admin/clusters/",
+    "/v1/clusters/fz/nodes/",
+    "/v1/clusters/fz/nodes/n1/",
+    "/v1/clusters/fz/nodes/n1/peers/",
+  ),
 );
 
-const numberEdge = fc.constantFrom("0", "-0", "-1", "1", "1.5", "1e308", "1e-308", "9007199254740993", "-9007199254740993", "NaN", "Infinity", "0x10", "1_000", " 5", "5 ", "", "61", "3600", "abc");
+const numberEdge = fc.constantFrom(
+  "0",
+  "-0",
+  "-1",
+  "1",
+  "1.5",
+  "1e308",
+  "1e-308",
+  "9007199254740993",
+  "-9007199254740993",
+  "NaN",
+  "Infinity",
+  "0x10",
+  "1_000",
+  " 5",
+  "5 ",
+  "",
+  "61",
+  "3600",
+  "abc",
+);
 const queryArb: fc.Arbitrary<string> = fc
   .array(
     fc.tuple(
       fc.constantFrom("limit", "since", "wait", "cursor", "unknown", "__proto__", "limit[]", "constructor"),
       // `wait` never gets a positive number: a long-poll would hold the request for that long.
-      fc.oneof(numberEdge.filter((v) => !/^\s*[1-9]/.test(v) && !v.startsWith("0x") && !v.startsWith("1")), weird),
+      fc.oneof(
+        numberEdge.filter((v) => !/^\s*[1-9]/.test(v) && !v.startsWith("0x") && !v.startsWith("1")),
+        weird,
+      ),
     ),
     { maxLength: 4 },
   )
   .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")}` : ""));
 
 /** Numbers that JSON can carry, and a few it cannot, written raw. */
-const rawNumber = fc.constantFrom("0", "-0", "-1", "1.5", "1e308", "1e309", "-1e309", "9007199254740993", "1E2", "0.0000001", "123456789012345678901234567890", "60", "10", "3600", "3601");
+const rawNumber = fc.constantFrom(
+  "0",
+  "-0",
+  "-1",
+  "1.5",
+  "1e308",
+  "1e309",
+  "-1e309",
+  "9007199254740993",
+  "1E2",
+  "0.0000001",
+  "123456789012345678901234567890",
+  "60",
+  "10",
+  "3600",
+  "3601",
+);
 const jsonScalar = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 10 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
 const fieldValue = fc.oneof(
   jsonScalar,
-  fc.constantFrom(addr(1), `/ip4/10.0.0.9/tcp/1/p2p/${PEER_ID_A}`, "/dns4/example.com/tcp/1", "2040-01-01T00:00:00.000Z", "2000-01-01T00:00:00Z", "pin", "block", "drain", "x".repeat(300)),
+  fc.constantFrom(
+    addr(1),
+    `/ip4/10.0.0.9/tcp/1/p2p/${PEER_ID_A}`,
+    "/dns4/example.com/tcp/1",
+    "2040-01-01T00:00:00.000Z",
+    "2000-01-01T00:00:00Z",
+    "pin",
+    "block",
+    "drain",
+    "x".repeat(300),
+  ),
   fc.array(jsonScalar, { maxLength: 20 }),
   fc.array(fc.constantFrom(addr(1), addr(2), "/ip4/1.2.3.4/tcp/0", "garbage"), { maxLength: 20 }),
   fc.dictionary(fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom("zone", "__proto__", "constructor", "")), fc.oneof(jsonScalar, fc.constant({})), { maxKeys: 20 }),
 );
-const knownKeys = fc.constantFrom("addrs", "labels", "ttlSeconds", "name", "action", "reason", "expiresAt", "maxNodes", "minTtlSeconds", "defaultTtlSeconds", "maxTtlSeconds", "minIntervalSeconds", "defaultLimit", "addressPolicy", "__proto__", "constructor", "prototype", "toString");
+const knownKeys = fc.constantFrom(
+  "addrs",
+  "labels",
+  "ttlSeconds",
+  "name",
+  "action",
+  "reason",
+  "expiresAt",
+  "maxNodes",
+  "minTtlSeconds",
+  "defaultTtlSeconds",
+  "maxTtlSeconds",
+  "minIntervalSeconds",
+  "defaultLimit",
+  "addressPolicy",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+);
 
 /** A body as raw text (it may not be JSON at all). */
 const bodyArb: fc.Arbitrary<string | undefined> = fc.oneof(
@@ -98,7 +199,7 @@ const bodyArb: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify(v)) },
   // Deep nesting, in arrays and objects.
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 5000 }).map((n) => "[".repeat(n) + "]".repeat(n)) },
-  { weight: 1, arbitrary: fc.integer({ min: 100, max: 1500 }).map((n) => '{"a":'.repeat(n) + "1" + "}".repeat(n)) },
+  { weight: 1, arbitrary: fc.integer({ min: 100, max: 1500 }).map((n) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`) },
   // Huge strings, around the 16 KiB limit.
   { weight: 1, arbitrary: fc.constantFrom(15_000, 16_384, 16_385, 40_000).map((n) => JSON.stringify({ addrs: [addr(1)], labels: { zone: "é".repeat(Math.floor(n / 2)) } })) },
   // Number edge cases written raw, in the fields where numbers go.
@@ -173,7 +274,17 @@ const authHeader = (pick: TokenPick, t: Tokens): string | undefined => {
 };
 const headerArb = fc.record(
   {
-    contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "", "application/problem+json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json, text/plain"),
+    contentType: fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "APPLICATION/JSON",
+      "text/plain",
+      "",
+      "application/problem+json",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json, text/plain",
+    ),
     ifNoneMatch: fc.constantFrom('"1"', 'W/"2"', "garbage", '"99999999999999999999"', ""),
     ip: fc.constantFrom("10.0.0.1", "::1", "not-an-ip", "999.1.1.1", ""),
     upgrade: fc.constantFrom("websocket", "h2c", "WebSocket"),
@@ -192,7 +303,14 @@ interface FuzzRequest {
   headers: Partial<Record<"contentType" | "ifNoneMatch" | "ip" | "upgrade" | "protocol" | "accept" | "forwarded", string>>;
   body: string | undefined;
 }
-const requestArb: fc.Arbitrary<FuzzRequest> = fc.record({ method: fc.constantFrom(...METHODS), path: pathArb, query: queryArb, token: tokenArb, headers: headerArb, body: bodyArb });
+const requestArb: fc.Arbitrary<FuzzRequest> = fc.record({
+  method: fc.constantFrom(...METHODS),
+  path: pathArb,
+  query: queryArb,
+  token: tokenArb,
+  headers: headerArb,
+  body: bodyArb,
+});
 
 // ---- the property ------------------------------------------------------------------------------
 

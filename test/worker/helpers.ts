@@ -69,7 +69,8 @@ export async function expectProblem(res: Response, status: number): Promise<{ ty
 export async function storedState(cluster: string) {
   return runInDurableObject(env.CLUSTER.getByName(cluster), (_instance, state) => {
     const sql = state.storage.sql;
-    const table = (name: string) => (sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length ? sql.exec(`SELECT * FROM ${name} ORDER BY 1`).toArray() : []);
+    const table = (name: string) =>
+      sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length ? sql.exec(`SELECT * FROM ${name} ORDER BY 1`).toArray() : [];
     return { cluster: table("cluster"), nodes: table("nodes"), joinTokens: table("join_tokens") };
   });
 }

@@ -15,7 +15,21 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { ClusterDetail } from "../../src/contract/admin.js";
 import type { ClusterDirectory } from "../../src/worker/index.js";
-import { ADDRS, BOGUS, type Cmd, ClusterModel, type Coverage, type Expected, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, type Peer, sequenceArb } from "../support/cluster-model.js";
+import {
+  ADDRS,
+  BOGUS,
+  type Cmd,
+  ClusterModel,
+  type Coverage,
+  type Expected,
+  JOIN,
+  LIMIT,
+  labelsOf,
+  MAX_NODES,
+  NODE_IDS,
+  type Peer,
+  sequenceArb,
+} from "../support/cluster-model.js";
 import { ADMIN, admin, call } from "./helpers.js";
 
 const RUNS = 50;
@@ -71,7 +85,12 @@ async function replay(cmds: Cmd[]): Promise<void> {
         actual = (await call("DELETE", nodePath(id), { token: secret((expected as Expected).token) })).status;
         break;
       case "pin":
-        actual = (await call("PUT", adminPath(`/overrides/${id}`), { token: ADMIN, body: { action: "pin", addrs: [ADDRS[cmd.addr]], labels: labelsOf(cmd.zone), reason: "model", ...expiresAt(cmd.expiresIn) } })).status;
+        actual = (
+          await call("PUT", adminPath(`/overrides/${id}`), {
+            token: ADMIN,
+            body: { action: "pin", addrs: [ADDRS[cmd.addr]], labels: labelsOf(cmd.zone), reason: "model", ...expiresAt(cmd.expiresIn) },
+          })
+        ).status;
         break;
       case "block":
       case "drain":
@@ -111,7 +130,11 @@ async function replay(cmds: Cmd[]): Promise<void> {
     if (expected !== null) expect(actual, where).toEqual(Array.isArray(expected) ? expected.map((e) => e.status) : expected.status);
     const summary = await admin<ClusterDetail>("GET", adminPath(""));
     model.expireIfDue(); // the admin views expire what is due before answering
-    expect({ version: summary.version, live: summary.nodes, degraded: summary.degraded }, where).toEqual({ version: model.version, live: model.liveCount, degraded: model.degraded });
+    expect({ version: summary.version, live: summary.nodes, degraded: summary.degraded }, where).toEqual({
+      version: model.version,
+      live: model.liveCount,
+      degraded: model.degraded,
+    });
     if (cmd.t !== "advance") await observe(name, model, secret, where, index);
   }
 }
@@ -120,12 +143,12 @@ async function observe(name: string, model: ClusterModel, secret: (token: string
   const seen = await runInDurableObject(env.CLUSTER.getByName(name), async (instance: ClusterDirectory) => {
     const out: Record<string, { full: string; limited: string }> = {};
     for (const id of NODE_IDS) {
-      const full = await instance.handoutPreview(name, id, undefined);
-      const limited = await instance.handoutPreview(name, id, LIMIT);
+      const full = await instance.handoutPreview(id, undefined);
+      const limited = await instance.handoutPreview(id, LIMIT);
       if (!full.ok || !limited.ok) throw new Error("preview failed");
       out[id] = { full: full.value, limited: limited.value };
     }
-    const nodes = await instance.nodesView(name);
+    const nodes = await instance.nodesView();
     return { out, nodes: nodes.ok ? nodes.value.map((r) => `${r.id}/${r.source}/${r.state}`).sort() : null };
   });
   model.expireIfDue(); // the previews ran expiry first

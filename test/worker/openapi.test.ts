@@ -10,7 +10,11 @@ describe("OpenAPI coverage", () => {
     const documented = new Set(
       Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`)),
     );
-    const registered = new Set(createApp().routes.filter((r) => r.method !== "ALL" && r.path !== "/openapi.json").map((r) => `${r.method} ${r.path}`));
+    const registered = new Set(
+      createApp()
+        .routes.filter((r) => r.method !== "ALL" && r.path !== "/openapi.json")
+        .map((r) => `${r.method} ${r.path}`),
+    );
     expect(registered.size).toBe(22);
     for (const route of registered) expect(documented, route).toContain(route);
     expect(documented.size).toBe(registered.size);

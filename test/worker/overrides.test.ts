@@ -88,7 +88,10 @@ describe("overrides", () => {
 
   it("refuses an expiresAt in the past, and a pin without addrs", async () => {
     await createCluster("ovbad");
-    const past = await expectProblem(await call("PUT", "/v1/admin/clusters/ovbad/overrides/x", { token: ADMIN, body: { action: "drain", reason: "r", expiresAt: "2001-01-01T00:00:00Z" } }), 400);
+    const past = await expectProblem(
+      await call("PUT", "/v1/admin/clusters/ovbad/overrides/x", { token: ADMIN, body: { action: "drain", reason: "r", expiresAt: "2001-01-01T00:00:00Z" } }),
+      400,
+    );
     expect(past.errors?.map((e) => e.pointer)).toContain("/expiresAt");
     const noAddrs = await expectProblem(await call("PUT", "/v1/admin/clusters/ovbad/overrides/x", { token: ADMIN, body: { action: "pin", reason: "r" } }), 400);
     expect(noAddrs.errors?.map((e) => e.pointer)).toContain("/addrs");

@@ -19,7 +19,18 @@ describe("authorization: the routes the other matrices leave out", async () => {
   type Who = keyof typeof tokens;
   const whos = Object.keys(tokens) as Who[];
 
-  const watchExpect: Record<Who, number> = { none: 401, malformed: 401, unknown: 401, join: 403, own: 101, otherNode: 403, otherClusterNode: 401, otherClusterJoin: 401, admin: 403, read: 403 };
+  const watchExpect: Record<Who, number> = {
+    none: 401,
+    malformed: 401,
+    unknown: 401,
+    join: 403,
+    own: 101,
+    otherNode: 403,
+    otherClusterNode: 401,
+    otherClusterJoin: 401,
+    admin: 403,
+    read: 403,
+  };
   for (const via of ["header", "subprotocol"] as const) {
     for (const who of whos) {
       // The subprotocol cannot carry a token with spaces; "malformed" is the header case only.
@@ -50,8 +61,19 @@ describe("authorization: the routes the other matrices leave out", async () => {
     await expectProblem(await call("GET", "/v1/clusters/sec/nodes/self/watch", { token: self.credential }), 426);
   });
 
-    // "unknown" is pdn_-prefixed: a node-looking token on an admin route is 403, as in admin-authz.test.ts.
-  const expireExpect: Record<Who, number> = { none: 401, malformed: 401, unknown: 403, join: 403, own: 403, otherNode: 403, otherClusterNode: 403, otherClusterJoin: 403, admin: 200, read: 403 };
+  // "unknown" is pdn_-prefixed: a node-looking token on an admin route is 403, as in admin-authz.test.ts.
+  const expireExpect: Record<Who, number> = {
+    none: 401,
+    malformed: 401,
+    unknown: 403,
+    join: 403,
+    own: 403,
+    otherNode: 403,
+    otherClusterNode: 403,
+    otherClusterJoin: 403,
+    admin: 200,
+    read: 403,
+  };
   for (const who of whos) {
     it(`POST …/expire with ${who} → ${expireExpect[who]}`, async () => {
       const before = await storedState("sec");
@@ -128,7 +150,11 @@ describe("tokens are never logged or echoed", () => {
         await record(await call("PATCH", "/v1/admin/clusters/sec-log", { token, body: { maxNodes: -1 } }));
         await record(await call("GET", "/v1/admin/clusters/nope/nodes", { token }));
         await record(await call("GET", "/v1/nothing-here", { token }));
-        await record(await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/sec-log/nodes/a/watch", { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": `peerdir, bearer.${token}` } })));
+        await record(
+          await exports.default.fetch(
+            new Request("http://peerdir.test/v1/clusters/sec-log/nodes/a/watch", { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": `peerdir, bearer.${token}` } }),
+          ),
+        );
       }
       // The one path that logs by design: an alarm run that fails (it logs the error).
       const stub = env.CLUSTER.getByName("sec-log");
@@ -164,7 +190,10 @@ describe("tokens are never logged or echoed", () => {
     const node = await join("sec-store", joinToken, "a", { addrs: [addr(1)] });
     const dump = await runInDurableObject(env.CLUSTER.getByName("sec-store"), (_i, state) => {
       const sql = state.storage.sql;
-      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray().map((t) => t.name);
+      const tables = sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+        .toArray()
+        .map((t) => t.name);
       return JSON.stringify(tables.map((t) => sql.exec(`SELECT * FROM "${t}"`).toArray()));
     });
     for (const secret of [joinToken, node.credential, ADMIN, ADMIN_READ]) expect(dump.includes(secret.slice(4, 24))).toBe(false);
@@ -183,7 +212,12 @@ describe("no user-supplied URL is ever fetched", () => {
       const headers = { Referer: url, Origin: url, "X-Forwarded-Host": url, Forwarded: `host=${url}`, "CF-Connecting-IP": url, "X-Callback-Url": url, Location: url };
       const enc = encodeURIComponent(url);
       const requests: [string, string, string | undefined, unknown][] = [
-        ["PUT", "/v1/clusters/sec-url/nodes/a", node.credential, { addrs: [addr(1), `/dns4/${new URL(url, "http://x").hostname || "evil.example"}/tcp/443`], labels: { callback: url.slice(0, 60), webhook: "https://evil.example" } }],
+        [
+          "PUT",
+          "/v1/clusters/sec-url/nodes/a",
+          node.credential,
+          { addrs: [addr(1), `/dns4/${new URL(url, "http://x").hostname || "evil.example"}/tcp/443`], labels: { callback: url.slice(0, 60), webhook: "https://evil.example" } },
+        ],
         ["PUT", "/v1/clusters/sec-url/nodes/a", node.credential, { addrs: [url] }],
         ["PUT", "/v1/clusters/sec-url/nodes/b", joinToken, { addrs: ["/dnsaddr/evil.example"], labels: { url: url.slice(0, 60) } }],
         ["GET", `/v1/clusters/sec-url/nodes/a/peers?limit=2&callback=${enc}&url=${enc}`, node.credential, undefined],
@@ -205,7 +239,9 @@ describe("no user-supplied URL is ever fetched", () => {
         expect(res.status, `${method} ${path}`).toBeLessThan(500);
         await res.arrayBuffer();
       }
-      const ws = await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/sec-url/nodes/a/watch", { headers: { ...headers, Upgrade: "websocket", Authorization: `Bearer ${node.credential}` } }));
+      const ws = await exports.default.fetch(
+        new Request("http://peerdir.test/v1/clusters/sec-url/nodes/a/watch", { headers: { ...headers, Upgrade: "websocket", Authorization: `Bearer ${node.credential}` } }),
+      );
       if (ws.webSocket) {
         ws.webSocket.accept();
         ws.webSocket.send(JSON.stringify({ type: "renew", addrs: [addr(1)], labels: { url: url.slice(0, 60) } }));

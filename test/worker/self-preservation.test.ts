@@ -36,7 +36,8 @@ describe("self-preservation", () => {
     expect((await admin<ClusterList>("GET", "/v1/admin/clusters")).clusters.find((c) => c.name === "sp1")?.degraded).toBe(true);
 
     // Renewals recover: 6 of the 8 come back, 2 stay away. Now 2 of 12 are due: normal expiry resumes.
-    for (const n of nodes.slice(0, 6)) expect((await call("PUT", `/v1/clusters/sp1/nodes/${n.node}`, { token: n.credential, body: { addrs: [addr(Number(n.node.slice(1)))], ttlSeconds: 600 } })).status).toBe(200);
+    for (const n of nodes.slice(0, 6))
+      expect((await call("PUT", `/v1/clusters/sp1/nodes/${n.node}`, { token: n.credential, body: { addrs: [addr(Number(n.node.slice(1)))], ttlSeconds: 600 } })).status).toBe(200);
     await runDurableObjectAlarm(env.CLUSTER.getByName("sp1"));
     const recovered = await peersOf("sp1", "n11", watcher.credential);
     expect((recovered as { degraded?: boolean }).degraded).toBeUndefined();
@@ -48,10 +49,16 @@ describe("self-preservation", () => {
 
   it("expires normally in small clusters and when at most half lapse", async () => {
     const small = await cluster("sp2", 6);
-    await lapse("sp2", small.slice(0, 5).map((n) => n.node));
+    await lapse(
+      "sp2",
+      small.slice(0, 5).map((n) => n.node),
+    );
     expect((await peersOf("sp2", "n5", small[5].credential)).peers).toEqual([]);
     const big = await cluster("sp3", 10);
-    await lapse("sp3", big.slice(0, 5).map((n) => n.node));
+    await lapse(
+      "sp3",
+      big.slice(0, 5).map((n) => n.node),
+    );
     const left = await peersOf("sp3", "n9", big[9].credential);
     expect((left as { degraded?: boolean }).degraded).toBeUndefined();
     expect(left.peers).toHaveLength(4);
@@ -59,7 +66,10 @@ describe("self-preservation", () => {
 
   it("lets an operator force expiry", async () => {
     const nodes = await cluster("sp4", 10);
-    await lapse("sp4", nodes.slice(0, 9).map((n) => n.node));
+    await lapse(
+      "sp4",
+      nodes.slice(0, 9).map((n) => n.node),
+    );
     expect((await admin<ClusterDetail>("GET", "/v1/admin/clusters/sp4")).degraded).toBe(true);
     expect(await admin("POST", "/v1/admin/clusters/sp4/expire")).toEqual({ expired: 9 });
     const after = await peersOf("sp4", "n9", nodes[9].credential);

@@ -13,7 +13,10 @@ describe("migrations", () => {
   it("records every migration once, and applying again is a no-op", async () => {
     await createCluster("mig1");
     const { versions, again } = await runInDurableObject(env.CLUSTER.getByName("mig1"), (_i: ClusterDirectory, state) => ({
-      versions: state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema_migrations ORDER BY version").toArray().map((r) => r.version),
+      versions: state.storage.sql
+        .exec<{ version: number }>("SELECT version FROM _schema_migrations ORDER BY version")
+        .toArray()
+        .map((r) => r.version),
       again: applyMigrations(state.storage),
     }));
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));

@@ -130,7 +130,9 @@ describe("watch", () => {
     await expectProblem(await call("GET", "/v1/clusters/ws6/nodes/a/watch", { token: a.credential }), 426);
     const res = await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/ws6/nodes/a/watch", { headers: { Upgrade: "websocket" } }));
     await expectProblem(res, 401);
-    const wrong = await exports.default.fetch(new Request("http://peerdir.test/v1/clusters/ws6/nodes/a/watch", { headers: { Upgrade: "websocket", Authorization: `Bearer ${joinToken}` } }));
+    const wrong = await exports.default.fetch(
+      new Request("http://peerdir.test/v1/clusters/ws6/nodes/a/watch", { headers: { Upgrade: "websocket", Authorization: `Bearer ${joinToken}` } }),
+    );
     await expectProblem(wrong, 403);
   });
 });

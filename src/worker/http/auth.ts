@@ -95,9 +95,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
  */
 export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = options.websocket
-      ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol"))
-      : bearerToken(c.req.header("Authorization"));
+    const token = options.websocket ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol")) : bearerToken(c.req.header("Authorization"));
     const tokenHash = await sha256Hex(token);
     if ((await adminRole(tokenHash, c.env)) !== null) {
       raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");

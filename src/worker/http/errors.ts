@@ -26,7 +26,6 @@ export function raise(kind: ProblemKind, detail: string, extra?: Pick<ProblemIni
   throw new ProblemError(problem(kind, detail, extra));
 }
 
-
 const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
   400: "bad-request",
   401: "unauthorized",
@@ -50,10 +49,7 @@ function isOverloaded(err: Error): boolean {
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse(err.problem);
   if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
-    const detail =
-      err.status === 415
-        ? "send the body as JSON with Content-Type: application/json"
-        : err.message || `request rejected with status ${err.status}`;
+    const detail = err.status === 415 ? "send the body as JSON with Content-Type: application/json" : err.message || `request rejected with status ${err.status}`;
     return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));
   }
   if (isOverloaded(err)) {
@@ -67,16 +63,13 @@ export function renderError(err: Error, c: Context): Response {
   return problemResponse(problem("internal", "the directory hit an unexpected error; it has been logged"));
 }
 
-export function fieldErrorsFromZod(
-  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
-  prefix: string,
-): FieldError[] {
-  const escape = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
+export function fieldErrorsFromZod(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: string): FieldError[] {
+  const escapeSegment = (segment: PropertyKey) => String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
   const errors: FieldError[] = [];
   for (const issue of issues) {
-    const base = prefix + issue.path.map((s) => `/${escape(s)}`).join("");
+    const base = prefix + issue.path.map((s) => `/${escapeSegment(s)}`).join("");
     if (issue.code === "unrecognized_keys" && issue.keys) {
-      for (const key of issue.keys) errors.push({ pointer: `${base}/${escape(key)}`, detail: "unknown field" });
+      for (const key of issue.keys) errors.push({ pointer: `${base}/${escapeSegment(key)}`, detail: "unknown field" });
     } else {
       errors.push({ pointer: base || "/", detail: issue.message });
     }

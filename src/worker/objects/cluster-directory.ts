@@ -1,16 +1,23 @@
 /**
- * The ClusterDirectory Durable Object: one per cluster, addressed by the cluster's name.
+ * The ClusterDirectory Durable Object: one per cluster, addressed by the cluster's name (which
+ * it reads from its own id), holding the cluster in a `ClusterCore`.
  *
- * A thin adapter. It applies the schema migrations, loads the cluster into a `ClusterCore`,
- * exposes the core's operations as RPC methods, and keeps the single alarm at the core's next
- * due time. It never makes an outbound request: it answers from its own state only.
+ * A thin adapter: storage (migrations, the SQL store, one transaction per operation), the alarm,
+ * the watch sockets and the secrets it mints. Every entry point (RPC, `fetch`, `webSocketMessage`,
+ * `alarm`) goes through one gate, `#gate`, which rebuilds a stale core, runs the operation under
+ * the same atomicity guarantee, wakes long-polls and watchers when the version moved, keeps the
+ * alarm at the core's next due time, and words refusals as problems. It never makes an outbound
+ * request: it answers from its own state only.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, Override } from "../../contract/admin.js";
+import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeView, Override } from "../../contract/admin.js";
+import { checkAddr } from "../../contract/addresses.js";
+import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
-import { ok, type Outcome } from "../../contract/problem.js";
-import { problemResponse } from "../http/errors.js";
+import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
+import { PING, PONG } from "../../contract/watch.js";
 import {
+  type ClusterSummary,
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
   EMPTY_SNAPSHOT,
@@ -20,21 +27,19 @@ import {
   type PeersResult,
   type RegisterInput,
   type RegisterResult,
+  type Result,
 } from "../../cluster/cluster-core.js";
-import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { presentAudit, presentOverride } from "../../cluster/present.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
-import { SingleAlarm } from "./single-alarm.js";
-import { SqlStore } from "../storage/sql-store.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
-import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, PONG, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
+import { done } from "../../cluster/refusals.js";
+import { problemResponse } from "../http/errors.js";
+import { refusalProblem } from "../refusals.js";
 import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
-import { checkAddr } from "../../contract/addresses.js";
-
-import { echoableCloseCode, parseWatchMessage, WATCH_HEADERS, type WatchAttachment } from "./watchers.js";
-
-/** How soon to try a renewal checkpoint again after it failed. */
-const CHECKPOINT_RETRY_MS = 1_000;
+import { applyMigrations, hasSchema } from "../storage/migrations.js";
+import { SqlStore } from "../storage/sql-store.js";
+import { CheckpointTimer } from "./checkpoint-timer.js";
+import { SingleAlarm } from "./single-alarm.js";
+import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
 
 /** After this many failed alarm runs, stop throwing (the runtime gives up after 6) and re-arm. */
 const ALARM_RETRY_LIMIT = 5;
@@ -46,9 +51,19 @@ function numberVar(raw: string | undefined, min: number, fallback: number): numb
   return raw !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
 }
 
+const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
 export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
+
+interface GateOptions {
+  /** Reads stay out of SQLite: whatever is due is expired first, in its own transaction. */
+  reads?: boolean;
+  /** The operation creates the cluster: storage gets its schema first. */
+  create?: boolean;
+}
 
 export class ClusterDirectory extends DurableObject<Env> {
   #core!: ClusterCore;
@@ -58,8 +73,10 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
-  /** Writes the renewals the core holds in memory when their checkpoint comes. */
-  #checkpointTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #checkpoints = new CheckpointTimer(
+    () => this.#core.renewalCheckpointAt,
+    () => this.#atomically(() => this.#core.checkpointRenewals()),
+  );
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,9 +86,14 @@ export class ClusterDirectory extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
       // A checkpoint window left open by the previous instance: write its kept leases soon.
-      this.#scheduleCheckpoint();
+      this.#checkpoints.schedule();
       await this.#alarm.load();
     });
+  }
+
+  /** The cluster this object holds: the name the Worker addressed it by. */
+  get #name(): string {
+    return this.ctx.id.name ?? "";
   }
 
   /**
@@ -83,52 +105,33 @@ export class ClusterDirectory extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const migrate = create || hasSchema(sql);
     if (migrate) applyMigrations(this.ctx.storage);
-    const store = (this.#store = new SqlStore(sql));
-    this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, {
+    this.#store = new SqlStore(sql);
+    this.#core = new ClusterCore(this.#store, migrate ? this.#store.load() : EMPTY_SNAPSHOT, {
       ...DEFAULT_CORE_OPTIONS,
       rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
       renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
     });
   }
 
-  /**
-   * Runs one core operation at the current time, then moves the alarm if it has to and, when
-   * the version moved, wakes long-polls and brings watchers up to date.
-   */
-  async #apply<T>(operation: (now: number) => Outcome<T>, { reads = false } = {}): Promise<Outcome<T>> {
-    const version = this.#core.version;
-    const now = Date.now();
-    // Reads (handouts, 304s) stay out of SQLite: whatever is due is expired first, in its own
-    // transaction, and the read itself then only touches memory.
-    if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
-    const outcome = reads ? operation(now) : this.#atomically(() => operation(now));
-    if (this.#core.version !== version) this.#changed();
-    this.#scheduleCheckpoint();
-    await this.#alarm.sync(this.#core.wakeAt);
-    return outcome;
+  /** A failed operation left the core stale and storage could not be read then: rebuild it now. */
+  #reloadIfNeeded(): void {
+    if (!this.#reloadNeeded) return;
+    this.#load();
+    this.#reloadNeeded = false;
   }
 
-  /**
-   * A timer, not the alarm: it only matters while this instance lives (a restart applies the
-   * core's restart rule instead), and it costs no storage write to arm.
-   */
-  #scheduleCheckpoint(delayMs?: number): void {
-    const at = this.#core.renewalCheckpointAt;
-    if (at === null || this.#checkpointTimer !== null) return;
-    this.#checkpointTimer = setTimeout(() => {
-      this.#checkpointTimer = null;
-      const due = this.#core.renewalCheckpointAt;
-      if (due !== null && Date.now() >= due) {
-        try {
-          this.#atomically(() => this.#core.checkpointRenewals());
-        } catch (err) {
-          console.error(`ClusterDirectory renewal checkpoint failed; retrying in ${CHECKPOINT_RETRY_MS} ms:`, err);
-          this.#scheduleCheckpoint(CHECKPOINT_RETRY_MS);
-          return;
-        }
-      }
-      this.#scheduleCheckpoint();
-    }, delayMs ?? Math.max(0, at - Date.now()));
+  /** The one way in (see the header): runs one core operation at the current time. */
+  async #gate<T>(operation: (now: number) => Result<T>, { reads = false, create = false }: GateOptions = {}): Promise<Outcome<T>> {
+    this.#reloadIfNeeded();
+    if (create && !this.#core.exists) this.#load({ create: true });
+    const version = this.#core.version;
+    const now = Date.now();
+    if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
+    const result = reads ? operation(now) : this.#atomically(() => operation(now));
+    if (this.#core.version !== version) this.#changed();
+    this.#checkpoints.schedule();
+    await this.#alarm.sync(this.#core.wakeAt);
+    return result.ok ? result : fail(refusalProblem(result.refusal, this.#name));
   }
 
   /**
@@ -139,10 +142,7 @@ export class ClusterDirectory extends DurableObject<Env> {
    * alarm then sees everything that was due as still due).
    */
   #atomically<T>(operation: () => T): T {
-    if (this.#reloadNeeded) {
-      this.#load();
-      this.#reloadNeeded = false;
-    }
+    this.#reloadIfNeeded();
     try {
       const { result, writes } = this.#store.collectWrites(operation);
       if (writes.length > 0) this.ctx.storage.transactionSync(() => this.#store.applyWrites(writes));
@@ -167,16 +167,7 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   #bringUpToDate(ws: WebSocket): void {
     const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch) return;
-    const standing = this.#core.watchStanding(watch.node, watch.tokenHash);
-    if (standing === "credential-gone") {
-      ws.close(CLOSE_CREDENTIAL_GONE, "the node credential was revoked or replaced; register again with a join token");
-      return;
-    }
-    if (standing === "blocked") {
-      ws.close(CLOSE_BLOCKED, "the node is blocked by an operator");
-      return;
-    }
+    if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
     const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
     if (!update) return;
     ws.send(update.message);
@@ -206,45 +197,32 @@ export class ClusterDirectory extends DurableObject<Env> {
       const credential = newSecret(NODE_CREDENTIAL_PREFIX);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
-    return this.#apply((now) => this.#core.register({ ...call, now, fresh }));
+    return this.#gate((now) => this.#core.register({ ...call, now, fresh }));
   }
 
   leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#apply((now) => this.#core.leave({ ...call, now }));
+    return this.#gate((now) => this.#core.leave({ ...call, now }));
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
-    const first = await this.#apply((now) => this.#core.peers({ ...call, now }), { reads: true });
+    const first = await this.#gate((now) => this.#core.peers({ ...call, now }), { reads: true });
     if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
     await this.#nextChange(waitSeconds * 1000);
-    return this.#apply((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
+    return this.#gate((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
   async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const header = (name: string) => request.headers.get(name) ?? "";
-    const watch: WatchAttachment = {
-      cluster: header(WATCH_HEADERS.cluster),
-      node: header(WATCH_HEADERS.node),
-      tokenHash: header(WATCH_HEADERS.tokenHash),
-      limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
-      observedIp: request.headers.get(WATCH_HEADERS.observedIp),
-      version: 0,
-    };
-    const since = url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null;
-    const allowed = await this.#apply((now) => this.#core.startWatch({ cluster: watch.cluster, node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
+    const { watch, since } = watchRequest(request);
+    const allowed = await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
     if (!allowed.ok) return problemResponse(allowed.problem);
-
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [watch.node]);
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
     server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
-    const offered = request.headers.get("Sec-WebSocket-Protocol")?.split(",").map((p) => p.trim()) ?? [];
-    const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
-    return new Response(null, { status: 101, webSocket: client, headers: protocol });
+    return upgradeResponse(request, client);
   }
 
   /** A watcher renewing its lease over the socket: `{"type":"renew","addrs":[…],…}`. */
@@ -257,9 +235,8 @@ export class ClusterDirectory extends DurableObject<Env> {
       return;
     }
     const { body } = message;
-    const outcome = await this.#apply((now) =>
+    const outcome = await this.#gate((now) =>
       this.#core.register({
-        cluster: watch.cluster,
         node: watch.node,
         tokenHash: watch.tokenHash,
         addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
@@ -269,7 +246,7 @@ export class ClusterDirectory extends DurableObject<Env> {
         now,
       }),
     );
-    ws.send(JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail }));
+    ws.send(renewalReply(outcome));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -282,32 +259,34 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   // ---- admin API -------------------------------------------------------------------------
 
-  async createCluster(name: string): Promise<Outcome<CreateClusterResponse>> {
+  async createCluster(): Promise<Outcome<CreateClusterResponse>> {
     const joinToken = newSecret(JOIN_TOKEN_PREFIX);
-    const now = Date.now();
-    const record = { id: newTokenId(), hash: await sha256Hex(joinToken), createdAt: now, expiresAt: null };
-    if (!this.#core.exists) this.#load({ create: true });
-    const created = this.#core.createCluster(name, now, record);
-    if (!created.ok) return created;
-    return ok({ name, joinToken, joinTokenId: record.id, createdAt: new Date(now).toISOString() });
+    const token = { id: newTokenId(), hash: await sha256Hex(joinToken) };
+    return this.#gate(
+      (now) => {
+        const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null });
+        return created.ok ? done({ name: this.#name, joinToken, joinTokenId: token.id, createdAt: new Date(now).toISOString() }) : created;
+      },
+      { create: true },
+    );
   }
 
   /** The cluster as the admin views show it; whatever is due expires first, so counts are current. */
-  summary(cluster: string) {
-    return this.#apply(() => this.#core.summary(cluster), { reads: true });
+  summary(): Promise<Outcome<ClusterSummary>> {
+    return this.#gate(() => this.#core.summary(), { reads: true });
   }
 
-  forceExpire(cluster: string) {
-    return this.#apply((now) => this.#core.forceExpire({ cluster, now, actor: ADMIN_ACTOR }));
+  forceExpire(): Promise<Outcome<{ expired: number }>> {
+    return this.#gate((now) => this.#core.forceExpire(admin(now)));
   }
 
-  updateSettings(cluster: string, patch: ClusterSettingsPatch) {
-    return this.#apply((now) => this.#core.updateSettings({ cluster, now, actor: ADMIN_ACTOR }, patch));
+  updateSettings(patch: ClusterSettingsPatch): Promise<Outcome<ClusterSummary>> {
+    return this.#gate((now) => this.#core.updateSettings(admin(now), patch));
   }
 
   /** Deletes every trace of the cluster: storage, alarm, memory. The name may be created again. */
-  async destroyCluster(cluster: string): Promise<Outcome<null>> {
-    const exists = this.#core.summary(cluster);
+  async destroyCluster(): Promise<Outcome<null>> {
+    const exists = await this.#gate(() => this.#core.summary(), { reads: true });
     if (!exists.ok) return exists;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -316,80 +295,91 @@ export class ClusterDirectory extends DurableObject<Env> {
     return ok(null);
   }
 
-  async createJoinToken(cluster: string, expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
-    const token = newSecret(JOIN_TOKEN_PREFIX);
-    const now = Date.now();
-    const record = { id: newTokenId(), hash: await sha256Hex(token), createdAt: now, expiresAt };
-    const created = this.#core.createJoinToken({ cluster, now, actor: ADMIN_ACTOR }, record);
-    if (!created.ok) return created;
-    return ok({ id: record.id, token, createdAt: new Date(now).toISOString(), expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
+  async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
+    const secret = newSecret(JOIN_TOKEN_PREFIX);
+    const token = { id: newTokenId(), hash: await sha256Hex(secret) };
+    return this.#gate((now) => {
+      const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
+      return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
+    });
   }
 
-  async listJoinTokens(cluster: string) {
-    return this.#core.listJoinTokens(cluster);
+  listJoinTokens(): Promise<Outcome<{ id: string; createdAt: string; expiresAt: string | null }[]>> {
+    return this.#gate(() => this.#core.listJoinTokens(), { reads: true });
   }
 
-  revokeJoinToken(cluster: string, id: string) {
-    return this.#apply((now) => this.#core.revokeJoinToken({ cluster, now, actor: ADMIN_ACTOR }, id));
+  revokeJoinToken(id: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.revokeJoinToken(admin(now), id));
   }
 
-  nodesView(cluster: string) {
-    return this.#apply(() => this.#core.nodesView(cluster), { reads: true });
+  nodesView(): Promise<Outcome<NodeView[]>> {
+    return this.#gate(() => this.#core.nodesView(), { reads: true });
   }
 
-  evict(cluster: string, node: string, reason: string) {
-    return this.#apply((now) => this.#core.evict({ cluster, now, actor: ADMIN_ACTOR }, node, reason));
+  evict(node: string, reason: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.evict(admin(now), node, reason));
   }
 
-  revokeCredential(cluster: string, node: string) {
-    return this.#apply((now) => this.#core.revokeCredential({ cluster, now, actor: ADMIN_ACTOR }, node));
+  revokeCredential(node: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.revokeCredential(admin(now), node));
   }
 
-  async setOverride(cluster: string, node: string, input: OverrideInput): Promise<Outcome<Override>> {
-    const outcome = await this.#apply((now) => this.#core.setOverride({ cluster, now, actor: ADMIN_ACTOR }, node, input));
-    return outcome.ok ? ok(presentOverride(outcome.value)) : outcome;
+  setOverride(node: string, input: OverrideInput): Promise<Outcome<Override>> {
+    return this.#gate((now) => {
+      const set = this.#core.setOverride(admin(now), node, input);
+      return set.ok ? done(presentOverride(set.value)) : set;
+    });
   }
 
-  liftOverride(cluster: string, node: string) {
-    return this.#apply((now) => this.#core.liftOverride({ cluster, now, actor: ADMIN_ACTOR }, node));
+  liftOverride(node: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.liftOverride(admin(now), node));
   }
 
-  async listOverrides(cluster: string): Promise<Outcome<Override[]>> {
-    const outcome = this.#core.listOverrides(cluster);
-    return outcome.ok ? ok(outcome.value.map(presentOverride)) : outcome;
+  listOverrides(): Promise<Outcome<Override[]>> {
+    return this.#gate(
+      () => {
+        const listed = this.#core.listOverrides();
+        return listed.ok ? done(listed.value.map(presentOverride)) : listed;
+      },
+      { reads: true },
+    );
   }
 
-  handoutPreview(cluster: string, node: string, limit: number | undefined) {
-    return this.#apply((now) => this.#core.handoutPreview(cluster, node, limit, now), { reads: true });
+  handoutPreview(node: string, limit: number | undefined): Promise<Outcome<string>> {
+    return this.#gate((now) => this.#core.handoutPreview(node, limit, now), { reads: true });
   }
 
-  async auditPage(cluster: string, limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
-    const outcome = this.#core.auditPage(cluster, limit, beforeSeq);
-    return outcome.ok ? ok({ entries: outcome.value.entries.map(presentAudit), next: outcome.value.next }) : outcome;
+  auditPage(limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
+    return this.#gate(
+      () => {
+        const page = this.#core.auditPage(limit, beforeSeq);
+        return page.ok ? done({ entries: page.value.entries.map(presentAudit), next: page.value.next }) : page;
+      },
+      { reads: true },
+    );
   }
 
   /**
    * Writes the renewals held in memory now, as the object does by itself within
    * RENEWAL_CHECKPOINT_MS of each; tests use it to stop an object after its checkpoint.
    */
-  checkpointRenewals(): void {
-    this.#atomically(() => this.#core.checkpointRenewals());
+  async checkpointRenewals(): Promise<void> {
+    await this.#gate(() => {
+      this.#core.checkpointRenewals();
+      return done(null);
+    });
   }
 
   // ---- alarm -----------------------------------------------------------------------------
 
   async alarm(info?: AlarmInvocationInfo): Promise<void> {
     this.#alarm.fired();
-    const version = this.#core.version;
     try {
-      this.#atomically(() => this.#core.expireDue(Date.now()));
-      if (this.#core.version !== version) this.#changed();
+      await this.#gate((now) => done(this.#core.expireDue(now)));
     } catch (err) {
       if ((info?.retryCount ?? 0) < ALARM_RETRY_LIMIT) throw err;
       console.error(`ClusterDirectory alarm failed ${info?.retryCount} times; re-arming in ${ALARM_REARM_MS} ms:`, err);
       await this.#alarm.retryIn(ALARM_REARM_MS);
-      return;
     }
-    await this.#alarm.sync(this.#core.wakeAt);
   }
 }

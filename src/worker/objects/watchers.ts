@@ -5,13 +5,13 @@
  * object; everything else is a JSON message.
  */
 import { RegisterRequest } from "../../contract/schemas.js";
-import { PING } from "../../contract/watch.js";
+import type { Outcome } from "../../contract/problem.js";
+import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 
 /** Request headers the Worker uses to hand a validated watch upgrade to the object. */
-export const WATCH_HEADERS = { cluster: "x-peerdir-cluster", node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash", observedIp: "x-peerdir-observed-ip" } as const;
+export const WATCH_HEADERS = { node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash", observedIp: "x-peerdir-observed-ip" } as const;
 
 export interface WatchAttachment {
-  cluster: string;
   node: string;
   /** SHA-256 of the node credential the watch was opened with: renewals over the socket use it. */
   tokenHash: string;
@@ -45,4 +45,43 @@ export function parseWatchMessage(raw: string | ArrayBuffer): WatchMessage {
 /** Close codes the runtime reports but a server may not send back. */
 export function echoableCloseCode(code: number): number {
   return code === 1005 || code === 1006 || code < 1000 ? 1000 : code;
+}
+
+/** The watch a validated upgrade asks for (the Worker passed node and credential hash as headers), and its `since`. */
+export function watchRequest(request: Request): { watch: WatchAttachment; since: number | null } {
+  const url = new URL(request.url);
+  const header = (name: string) => request.headers.get(name) ?? "";
+  return {
+    watch: {
+      node: header(WATCH_HEADERS.node),
+      tokenHash: header(WATCH_HEADERS.tokenHash),
+      limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
+      observedIp: request.headers.get(WATCH_HEADERS.observedIp),
+      version: 0,
+    },
+    since: url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null,
+  };
+}
+
+/** The 101 answer: the client's end of the socket, and the subprotocol when the client offered it. */
+export function upgradeResponse(request: Request, client: WebSocket): Response {
+  const offered =
+    request.headers
+      .get("Sec-WebSocket-Protocol")
+      ?.split(",")
+      .map((p) => p.trim()) ?? [];
+  const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
+  return new Response(null, { status: 101, webSocket: client, headers: protocol });
+}
+
+/** A renewal's answer on the socket: the registration's body, or the problem's status and detail. */
+export function renewalReply(outcome: Outcome<{ body: object }>): string {
+  return JSON.stringify(outcome.ok ? { type: "renewed", ...outcome.value.body } : { type: "error", status: outcome.problem.status, detail: outcome.problem.detail });
+}
+
+/** Closes a watch whose node may no longer watch; true when it did. */
+export function closeIfStanding(ws: WebSocket, standing: "ok" | "credential-gone" | "blocked"): boolean {
+  if (standing === "credential-gone") ws.close(CLOSE_CREDENTIAL_GONE, "the node credential was revoked or replaced; register again with a join token");
+  else if (standing === "blocked") ws.close(CLOSE_BLOCKED, "the node is blocked by an operator");
+  return standing !== "ok";
 }

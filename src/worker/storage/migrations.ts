@@ -46,9 +46,7 @@ export function hasSchema(sql: SqlStorage): boolean {
 /** Applies every migration newer than the recorded version. Returns the versions it applied. */
 export function applyMigrations(storage: MigratableStorage, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const { sql } = storage;
-  sql.exec(
-    "CREATE TABLE IF NOT EXISTS _schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-  );
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
   const current = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _schema_migrations").one().v ?? 0;
   const applied: number[] = [];
   for (const migration of migrations) {

@@ -277,13 +277,7 @@ export class SqlStore implements DirectoryStore {
   }
 
   insertJoinToken(token: JoinTokenRecord): void {
-    this.#write(
-      "INSERT INTO join_tokens (id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-      token.id,
-      token.hash,
-      token.createdAt,
-      token.expiresAt,
-    );
+    this.#write("INSERT INTO join_tokens (id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)", token.id, token.hash, token.createdAt, token.expiresAt);
   }
 
   saveNode(n: NodeRecord): void {

@@ -26,8 +26,6 @@ export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   const { cluster } = c.req.valid("param");
   const { limit, cursor } = c.req.valid("query");
   // RPC typing cannot carry the entries' free-form before/after; they are AuditPage by construction.
-  const page = unwrap(
-    await c.env.CLUSTER.getByName(cluster).auditPage(cluster, limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null),
-  ) as AuditPage;
+  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null)) as AuditPage;
   return c.json(page, 200);
 });

@@ -85,40 +85,39 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   .openapi(list, async (c) => {
     const catalog = c.env.CATALOG.getByName(CATALOG_NAME);
     const names = await catalog.list();
-    const summaries = await Promise.all(names.map((name) => c.env.CLUSTER.getByName(name).summary(name)));
+    const summaries = await Promise.all(names.map((name) => c.env.CLUSTER.getByName(name).summary()));
     const clusters = [];
     for (const [i, outcome] of summaries.entries()) {
       // A name the catalog still holds but whose cluster is gone: drop it, and heal the catalog.
       if (outcome.ok) {
         const { settings: _settings, ...summary } = outcome.value;
         clusters.push(summary);
-      }
-      else await catalog.remove(names[i]);
+      } else await catalog.remove(names[i]);
     }
     return c.json({ clusters }, 200);
   })
   .openapi(create, async (c) => {
     const { name } = c.req.valid("json");
-    const outcome = await c.env.CLUSTER.getByName(name).createCluster(name);
+    const outcome = await c.env.CLUSTER.getByName(name).createCluster();
     // Also on 409: a cluster that exists must be listed, whatever happened before.
     if (outcome.ok || outcome.problem.status === 409) await c.env.CATALOG.getByName(CATALOG_NAME).add(name, Date.now());
     return c.json(unwrap(outcome), 201);
   })
   .openapi(show, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).summary(cluster)), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).summary()), 200);
   })
   .openapi(update, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(cluster, c.req.valid("json"))), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(c.req.valid("json"))), 200);
   })
   .openapi(forceExpire, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire(cluster)), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire()), 200);
   })
   .openapi(remove, async (c) => {
     const { cluster } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).destroyCluster(cluster));
+    unwrap(await c.env.CLUSTER.getByName(cluster).destroyCluster());
     await c.env.CATALOG.getByName(CATALOG_NAME).remove(cluster);
     return c.body(null, 204);
   });

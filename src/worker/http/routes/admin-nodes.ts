@@ -83,24 +83,24 @@ const listOverrides = createRoute({
 export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(nodes, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ nodes: unwrap(await c.env.CLUSTER.getByName(cluster).nodesView(cluster)) }, 200);
+    return c.json({ nodes: unwrap(await c.env.CLUSTER.getByName(cluster).nodesView()) }, 200);
   })
   .openapi(evict, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).evict(cluster, node, c.req.valid("json").reason));
+    unwrap(await c.env.CLUSTER.getByName(cluster).evict(node, c.req.valid("json").reason));
     return c.body(null, 204);
   })
   .openapi(handout, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit } = c.req.valid("query");
-    const body = unwrap(await c.env.CLUSTER.getByName(cluster).handoutPreview(cluster, node, limit === undefined ? undefined : Number(limit)));
+    const body = unwrap(await c.env.CLUSTER.getByName(cluster).handoutPreview(node, limit === undefined ? undefined : Number(limit)));
     return preserializedJson<Handout>(body);
   })
   .openapi(setOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
     const override = unwrap(
-      await c.env.CLUSTER.getByName(cluster).setOverride(cluster, node, {
+      await c.env.CLUSTER.getByName(cluster).setOverride(node, {
         action: body.action,
         addrs: body.action === "pin" ? body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical) : undefined,
         labels: body.action === "pin" ? body.labels : undefined,
@@ -112,10 +112,10 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
   })
   .openapi(liftOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).liftOverride(cluster, node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).liftOverride(node));
     return c.body(null, 204);
   })
   .openapi(listOverrides, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ overrides: unwrap(await c.env.CLUSTER.getByName(cluster).listOverrides(cluster)) }, 200);
+    return c.json({ overrides: unwrap(await c.env.CLUSTER.getByName(cluster).listOverrides()) }, 200);
   });

@@ -61,20 +61,20 @@ export const adminTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   .openapi(create, async (c) => {
     const { cluster } = c.req.valid("param");
     const { expiresAt } = c.req.valid("json");
-    const issued = unwrap(await c.env.CLUSTER.getByName(cluster).createJoinToken(cluster, expiresAt ? Date.parse(expiresAt) : null));
+    const issued = unwrap(await c.env.CLUSTER.getByName(cluster).createJoinToken(expiresAt ? Date.parse(expiresAt) : null));
     return c.json(issued, 201);
   })
   .openapi(list, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ joinTokens: unwrap(await c.env.CLUSTER.getByName(cluster).listJoinTokens(cluster)) }, 200);
+    return c.json({ joinTokens: unwrap(await c.env.CLUSTER.getByName(cluster).listJoinTokens()) }, 200);
   })
   .openapi(revoke, async (c) => {
     const { cluster, id } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).revokeJoinToken(cluster, id));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeJoinToken(id));
     return c.body(null, 204);
   })
   .openapi(revokeCredential, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).revokeCredential(cluster, node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeCredential(node));
     return c.body(null, 204);
   });

@@ -3,7 +3,6 @@
  * the contract, hands it to the cluster's Durable Object, and renders the outcome.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
@@ -15,7 +14,6 @@ import { bearerSecurity, problemResponses } from "../openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
-
 
 const register = createRoute({
   method: "put",
@@ -88,7 +86,6 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const body = c.req.valid("json");
     const result = unwrap(
       await c.env.CLUSTER.getByName(cluster).register({
-        cluster,
         node,
         tokenHash: c.get("tokenHash"),
         addrs: body.addrs.map(canonicalAddr),
@@ -101,7 +98,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   })
   .openapi(leave, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).leave({ cluster, node, tokenHash: c.get("tokenHash") }));
+    unwrap(await c.env.CLUSTER.getByName(cluster).leave({ node, tokenHash: c.get("tokenHash") }));
     return c.body(null, 204);
   })
   .openapi(peers, async (c) => {
@@ -109,7 +106,6 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const { limit, since, wait } = c.req.valid("query");
     const result = unwrap(
       await c.env.CLUSTER.getByName(cluster).peers({
-        cluster,
         node,
         tokenHash: c.get("tokenHash"),
         limit: limit === undefined ? undefined : Number(limit),
@@ -133,7 +129,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const target = new URL("https://cluster.peerdir.internal/watch");
     if (limit !== undefined) target.searchParams.set("limit", limit);
     if (since !== undefined) target.searchParams.set("since", since);
-    const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.cluster]: cluster, [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
+    const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
     const observedIp = c.req.header("CF-Connecting-IP");
     if (observedIp) headers.set(WATCH_HEADERS.observedIp, observedIp);
     const protocols = c.req.header("Sec-WebSocket-Protocol");

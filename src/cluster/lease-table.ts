@@ -1,0 +1,97 @@
+/**
+ * The cluster's node rows in memory: each id's lease (live while `endedAt` is null) and the
+ * credential it holds, with the live count the cluster's size limit needs. Every change to a
+ * row goes through a `Change` (changes.ts), so the change log hears of it before it happens.
+ */
+import type { Change } from "./changes.js";
+import { type HandoutEntry, zoneOf } from "./handout.js";
+import { type NodeRecord, peerJson } from "./records.js";
+import type { DirectoryStore } from "./store.js";
+
+export interface NodeState extends NodeRecord, HandoutEntry {
+  /** This node as a handout entry, serialised once per change. */
+  json: string;
+  zone: string | null;
+  /** addrs + labels, to tell a renewal that changes them from one that does not. */
+  contentKey: string;
+}
+
+export function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
+  return JSON.stringify([addrs, labels]);
+}
+
+function toState(record: NodeRecord): NodeState {
+  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
+}
+
+export type LeaseFields = Pick<NodeRecord, "id" | "credentialHash" | "addrs" | "labels" | "ttlSeconds" | "expiresAt" | "observedIp">;
+
+export class LeaseTable {
+  readonly #nodes = new Map<string, NodeState>();
+  #liveCount = 0;
+
+  constructor(
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveLeaseEnd" | "deleteNode">,
+    records: readonly NodeRecord[],
+  ) {
+    for (const record of records) {
+      this.#nodes.set(record.id, toState(record));
+      if (record.endedAt === null) this.#liveCount++;
+    }
+  }
+
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
+  get(id: string): NodeState | undefined {
+    return this.#nodes.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#nodes.has(id);
+  }
+
+  /** Every row, live or ended (an ended row keeps its credential until its retention ends). */
+  all(): IterableIterator<NodeState> {
+    return this.#nodes.values();
+  }
+
+  *live(): Generator<NodeState> {
+    for (const state of this.#nodes.values()) if (state.endedAt === null) yield state;
+  }
+
+  /** A new lease for `fields.id`, replacing whatever row the id had. */
+  start(change: Change, fields: LeaseFields, now: number): NodeState {
+    const state = toState({ ...fields, registeredAt: now, lastRenewedAt: now, endedAt: null });
+    change.touch(fields.id);
+    this.#nodes.set(fields.id, state);
+    this.#liveCount++;
+    this.store.saveNode(state);
+    return state;
+  }
+
+  /** New addrs and labels for a live lease: the handout entry changes with them. */
+  replaceContent(change: Change, state: NodeState, addrs: string[], labels: Record<string, string>, contentKey: string): void {
+    change.touch(state.id);
+    state.addrs = addrs;
+    state.labels = labels;
+    state.contentKey = contentKey;
+    state.json = peerJson(state);
+    state.zone = zoneOf(labels);
+    this.store.saveNode(state);
+  }
+
+  end(change: Change, state: NodeState, now: number): void {
+    change.touch(state.id);
+    state.endedAt = now;
+    this.#liveCount--;
+    this.store.saveLeaseEnd(state.id, now);
+  }
+
+  /** Drops the row entirely (its lease must have ended). */
+  delete(id: string): void {
+    this.#nodes.delete(id);
+    this.store.deleteNode(id);
+  }
+}

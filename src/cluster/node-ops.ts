@@ -1,0 +1,195 @@
+/**
+ * What nodes do: register (join or renew), leave, read their handout, and watch it. Each checks,
+ * in order: the cluster exists, whatever is due has expired, the token, a block, the rate limit.
+ */
+import { addressPolicyViolation } from "./address-policy.js";
+import { nodeSnapshot } from "./audit.js";
+import type { Change } from "./changes.js";
+import type { Principal } from "./credentials.js";
+import { endLease, expireIfDue } from "./expiry.js";
+import { contentKeyOf, type LeaseFields, type NodeState } from "./lease-table.js";
+import { grantTtl, renewAfterSeconds } from "./leases.js";
+import { sortedLabels } from "./records.js";
+import { done, refuse, type Result } from "./refusals.js";
+import type { ClusterUnits } from "./units.js";
+
+export interface NodeRequest {
+  node: string;
+  tokenHash: string;
+  now: number;
+}
+
+export interface RegisterInput extends NodeRequest {
+  addrs: string[];
+  labels?: Record<string, string>;
+  ttlSeconds?: number;
+  observedIp: string | null;
+  /** A new credential, required when the token is a join token (hashing is async; the core is not). */
+  fresh?: { credential: string; hash: string };
+}
+
+export interface RegisterResult {
+  created: boolean;
+  body: {
+    node: string;
+    ttlSeconds: number;
+    expiresAt: string;
+    renewAfterSeconds: number;
+    version: number;
+    credential?: string;
+  };
+}
+
+export interface PeersInput extends NodeRequest {
+  limit?: number;
+  ifNoneMatch?: string | null;
+  /** Answer with only what changed since this version (a delta), when it can be told. */
+  since?: number;
+  /** False for the second look of a long-poll: one request, one token from the rate limit. */
+  countRequest?: boolean;
+}
+
+export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
+
+/** True when an If-None-Match value names `etag` (weak or strong) or is `*`. */
+export function etagMatches(header: string | null | undefined, etag: string): boolean {
+  if (!header) return false;
+  for (const part of header.split(",")) {
+    const tag = part.trim();
+    if (tag === "*" || tag === etag || tag === `W/${etag}`) return true;
+  }
+  return false;
+}
+
+export function register(u: ClusterUnits, input: RegisterInput): Result<RegisterResult> {
+  const meta = u.meta;
+  if (!meta) return refuse({ kind: "no-cluster" });
+  expireIfDue(u, input.now);
+  const principal = u.credentials.authenticate(input.node, input.tokenHash, input.now);
+  if (!principal.ok) return principal;
+  const refused = blockedOrLimited(u, input.node, input.now, true);
+  if (refused) return refused;
+
+  const { node, now } = input;
+  const settings = meta.settings;
+  const violation = addressPolicyViolation(settings.addressPolicy, input.addrs, input.observedIp);
+  if (violation) return refuse({ kind: "address-policy", violation });
+  const ttlSeconds = grantTtl(input.ttlSeconds, settings);
+  const expiresAt = now + ttlSeconds * 1000;
+  const labels = sortedLabels(input.labels);
+  const existing = u.leases.get(node);
+  const live = existing !== undefined && existing.endedAt === null;
+  const lease = { id: node, addrs: input.addrs, labels, ttlSeconds, expiresAt, observedIp: input.observedIp };
+  let credential: string | undefined;
+
+  if (principal.value.kind === "join" || !live) {
+    if (live) return refuse({ kind: "lease-held", node, expiresAt: existing.expiresAt });
+    if (u.leases.liveCount >= settings.maxNodes) return refuse({ kind: "cluster-full", maxNodes: settings.maxNodes });
+    credential = join(u, principal.value, existing, lease, input.fresh, now);
+  } else {
+    renew(u, existing, lease, now);
+  }
+  u.clock.lower(expiresAt);
+  return done({
+    created: !live,
+    body: {
+      node,
+      ttlSeconds,
+      expiresAt: new Date(expiresAt).toISOString(),
+      renewAfterSeconds: renewAfterSeconds(ttlSeconds, u.options.random),
+      version: meta.version,
+      ...(credential ? { credential } : {}),
+    },
+  });
+}
+
+/** A new lease: with a join token (and a fresh credential, which it returns), or a known node's own credential. */
+function join(u: ClusterUnits, principal: Principal, existing: NodeState | undefined, lease: Omit<LeaseFields, "credentialHash">, fresh: RegisterInput["fresh"], now: number) {
+  return u.changes.record(now, (change) => {
+    if (principal.kind === "join") {
+      if (!fresh) throw new Error("register: a join-token registration needs a fresh credential");
+      if (existing) u.credentials.unbind(existing.credentialHash);
+      const state = startLease(u, change, { ...lease, credentialHash: fresh.hash }, now);
+      change.audit({ kind: "join-token", id: principal.token.id }, "node.join", lease.id, null, existing ? nodeSnapshot(existing) : null, nodeSnapshot(state));
+      return fresh.credential;
+    }
+    const state = startLease(u, change, { ...lease, credentialHash: existing!.credentialHash }, now);
+    change.audit({ kind: "node", id: lease.id }, "node.join", lease.id, null, nodeSnapshot(existing!), nodeSnapshot(state));
+    return undefined;
+  });
+}
+
+/** A live lease renewed with the node's credential: only the expiry moves, or its content too. */
+function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "credentialHash">, now: number): void {
+  // The restart rule (renewal-checkpoint.ts) relies on the stored TTL: a renewal that changes
+  // it, or the observed IP, is written at once.
+  const plain = existing.ttlSeconds === lease.ttlSeconds && existing.observedIp === lease.observedIp;
+  existing.ttlSeconds = lease.ttlSeconds;
+  existing.expiresAt = lease.expiresAt;
+  existing.lastRenewedAt = now;
+  existing.observedIp = lease.observedIp;
+  const contentKey = contentKeyOf(lease.addrs, lease.labels);
+  if (contentKey === existing.contentKey) {
+    if (plain) u.checkpoint.hold(existing, now);
+    else u.store.saveRenewal(existing);
+    return;
+  }
+  u.changes.record(now, (change) => {
+    const before = nodeSnapshot(existing);
+    u.leases.replaceContent(change, existing, lease.addrs, lease.labels, contentKey);
+    change.audit({ kind: "node", id: existing.id }, "node.update", existing.id, null, before, nodeSnapshot(existing));
+  });
+}
+
+export function startLease(u: ClusterUnits, change: Change, fields: LeaseFields, now: number): NodeState {
+  const state = u.leases.start(change, fields, now);
+  u.credentials.bind(fields.credentialHash, fields.id);
+  return state;
+}
+
+export function leave(u: ClusterUnits, input: NodeRequest): Result<null> {
+  const found = liveRequester(u, input);
+  if (!found.ok) return found;
+  u.changes.record(input.now, (change) => {
+    const before = nodeSnapshot(found.value);
+    endLease(u, change, found.value, input.now);
+    change.audit({ kind: "node", id: input.node }, "node.leave", input.node, null, before, null);
+  });
+  return done(null);
+}
+
+export function peers(u: ClusterUnits, input: PeersInput): Result<PeersResult> {
+  const found = liveRequester(u, input, input.countRequest ?? true);
+  if (!found.ok) return found;
+  const etag = `"${u.meta!.version}"`;
+  if (etagMatches(input.ifNoneMatch, etag)) return done({ status: 304, etag });
+  const body = input.since === undefined ? u.handouts.full(input.node, input.limit) : u.handouts.delta(input.node, input.limit, input.since);
+  return done({ status: 200, etag, body });
+}
+
+/** Whether an open watch may go on: its credential still belongs to the node, and it is not blocked. */
+export function watchStanding(u: ClusterUnits, node: string, tokenHash: string): "ok" | "credential-gone" | "blocked" {
+  if (u.credentials.ownerOf(tokenHash) !== node) return "credential-gone";
+  return u.overrides.blockReason(node) !== null ? "blocked" : "ok";
+}
+
+function blockedOrLimited(u: ClusterUnits, node: string, now: number, countRequest: boolean): Result<never> | null {
+  const reason = u.overrides.blockReason(node);
+  if (reason !== null) return refuse({ kind: "blocked", node, reason });
+  const limited = countRequest ? u.limits.take(node, now) : null;
+  return limited ? refuse(limited) : null;
+}
+
+/** Authenticates a node credential for `input.node` and finds its live lease. */
+export function liveRequester(u: ClusterUnits, input: NodeRequest, countRequest = true): Result<NodeState> {
+  if (!u.meta) return refuse({ kind: "no-cluster" });
+  expireIfDue(u, input.now);
+  const principal = u.credentials.authenticate(input.node, input.tokenHash, input.now);
+  if (!principal.ok) return principal;
+  if (principal.value.kind === "join") return refuse({ kind: "join-token-cannot-renew" });
+  const refused = blockedOrLimited(u, input.node, input.now, countRequest);
+  if (refused) return refused;
+  const state = u.leases.get(input.node);
+  if (!state || state.endedAt !== null) return refuse({ kind: "not-registered", node: input.node });
+  return done(state);
+}

@@ -1,0 +1,80 @@
+/**
+ * What the cluster persists, and what it is rebuilt from: the store interface every unit writes
+ * through (each call one statement, collected by the Durable Object into one transaction) and
+ * the snapshot a restarted object loads.
+ */
+import type { ChangeRecord } from "./changelog.js";
+import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "./records.js";
+
+/** Persistence of every change the core makes; each call is one statement in the same turn. */
+export interface DirectoryStore {
+  insertCluster(meta: ClusterMeta): void;
+  saveVersion(version: number): void;
+  saveSettings(settings: ClusterSettings): void;
+  insertJoinToken(token: JoinTokenRecord): void;
+  deleteJoinToken(id: string): void;
+  /** Insert or replace the whole row. */
+  saveNode(node: NodeRecord): void;
+  /** Only the fields a plain renewal changes. */
+  saveRenewal(node: NodeRecord): void;
+  /** When the open renewal checkpoint window began (null: every renewal is stored). */
+  saveRenewalsUnsavedSince(at: number | null): void;
+  saveLeaseEnd(id: string, endedAt: number): void;
+  deleteNode(id: string): void;
+  saveOverride(override: OverrideRecord): void;
+  deleteOverride(node: string): void;
+  insertAudit(entry: AuditRecord): void;
+  pruneAudit(upToSeq: number): void;
+  /** Newest first, entries with seq below `beforeSeq` (all when null). */
+  readAudit(limit: number, beforeSeq: number | null): AuditRecord[];
+  insertChange(change: ChangeRecord): void;
+  /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
+  pruneChanges(upToVersion: number): void;
+  saveDegraded(degraded: boolean): void;
+}
+
+export interface Snapshot {
+  meta: ClusterMeta | null;
+  nodes: NodeRecord[];
+  joinTokens: JoinTokenRecord[];
+  overrides: OverrideRecord[];
+  lastAuditSeq: number;
+  changes: ChangeRecord[];
+  /** Deltas can be computed from any version at or above this one. */
+  changelogFloor: number;
+  degraded: boolean;
+  /** Renewals since this time may be missing from `nodes` (the object stopped before its checkpoint). */
+  renewalsUnsavedSince: number | null;
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = {
+  meta: null,
+  nodes: [],
+  joinTokens: [],
+  overrides: [],
+  lastAuditSeq: 0,
+  changes: [],
+  changelogFloor: 0,
+  degraded: false,
+  renewalsUnsavedSince: null,
+};
+
+export interface CoreOptions {
+  /** Token bucket size per node; the refill rate is the cluster's minIntervalSeconds. */
+  rateBurst: number;
+  /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
+  credentialRetentionMs: number;
+  random: () => number;
+  /** How long a plain renewal may stay in memory only before it is written (renewal-checkpoint.ts). */
+  renewalCheckpointMs: number;
+}
+
+/** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
+export const RENEWAL_CHECKPOINT_MS = 5_000;
+
+export const DEFAULT_CORE_OPTIONS: CoreOptions = {
+  rateBurst: 10,
+  credentialRetentionMs: 7 * 24 * 3600 * 1000,
+  random: Math.random,
+  renewalCheckpointMs: RENEWAL_CHECKPOINT_MS,
+};

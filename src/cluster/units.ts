@@ -1,0 +1,72 @@
+/**
+ * The units one cluster is made of, built from a snapshot and wired together. Operations
+ * (node-ops.ts, admin-ops.ts, expiry.ts) work on them; the façade (cluster-core.ts) exposes the
+ * operations. A new concern becomes one more unit here, with its own store calls, and takes part
+ * in changes through `changes.record`.
+ */
+import { AuditLog } from "./audit.js";
+import { ChangeLog, type HandoutState } from "./changes.js";
+import { Credentials } from "./credentials.js";
+import { ExpiryClock } from "./expiry-clock.js";
+import { Handouts } from "./handouts.js";
+import { LeaseTable, type NodeState } from "./lease-table.js";
+import { Overrides } from "./overrides.js";
+import { NodeRateLimits } from "./rate-limit.js";
+import { type ClusterMeta, DEFAULT_SETTINGS } from "./records.js";
+import { RenewalCheckpoint } from "./renewal-checkpoint.js";
+import type { CoreOptions, DirectoryStore, Snapshot } from "./store.js";
+
+export class ClusterUnits {
+  meta: ClusterMeta | null;
+  readonly leases: LeaseTable;
+  readonly credentials: Credentials;
+  readonly overrides: Overrides;
+  readonly changes: ChangeLog;
+  readonly handouts: Handouts;
+  readonly limits: NodeRateLimits;
+  readonly audit: AuditLog;
+  readonly checkpoint: RenewalCheckpoint;
+  readonly clock: ExpiryClock;
+
+  constructor(
+    readonly store: DirectoryStore,
+    snapshot: Snapshot,
+    readonly options: CoreOptions,
+  ) {
+    this.meta = snapshot.meta;
+    this.leases = new LeaseTable(store, snapshot.nodes);
+    this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
+    this.overrides = new Overrides(store, snapshot.overrides);
+    this.audit = new AuditLog(store, snapshot.lastAuditSeq);
+    this.clock = new ExpiryClock(store, snapshot.degraded);
+    this.changes = new ChangeLog(
+      store,
+      this.audit,
+      { meta: () => this.meta, handoutState: (id) => this.#handoutState(id), versionMoved: () => this.handouts.invalidate() },
+      snapshot.changes,
+      snapshot.changelogFloor,
+    );
+    this.handouts = new Handouts({ meta: () => this.meta!, leases: this.leases, overrides: this.overrides, changes: this.changes, degraded: () => this.clock.degraded });
+    this.limits = new NodeRateLimits(options.rateBurst, this.meta?.settings.minIntervalSeconds ?? DEFAULT_SETTINGS.minIntervalSeconds);
+    this.checkpoint = new RenewalCheckpoint(store, this.leases, options.renewalCheckpointMs, snapshot.renewalsUnsavedSince);
+    this.clock.recompute(this.leases, this.overrides, options.credentialRetentionMs);
+  }
+
+  /** Whether `id` is in the handout pool now (a live, unoverridden lease, or a pin), and its zone there. */
+  #handoutState(id: string): HandoutState {
+    const override = this.overrides.get(id);
+    const node = this.leases.get(id);
+    const wasPresent = override ? override.action === "pin" : node?.endedAt === null;
+    return { wasPresent, wasZone: override?.entry ? override.entry.zone : (node?.zone ?? null) };
+  }
+
+  /** Drops a node id's row and credential entirely (its lease must have ended). */
+  forgetNode(state: NodeState): void {
+    // Its cached handouts were ordered by its zone; they must not outlive it (the version does not move here).
+    this.handouts.forgetBodies();
+    this.leases.delete(state.id);
+    this.checkpoint.forget(state.id);
+    this.credentials.unbind(state.credentialHash);
+    this.limits.forget(state.id);
+  }
+}
