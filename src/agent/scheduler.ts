@@ -88,7 +88,7 @@ export class Scheduler {
     const { lease, sync, failures } = this.d;
     while (!this.stopped) {
       const now = Date.now();
-      const feeding = this.feeds[this.transport].running || Object.values(this.feeds).some((f) => f.running);
+      const feeding = Object.values(this.feeds).some((f) => f.running);
       const feedAt = feeding ? Infinity : sync.feedAt;
       const task = !lease.live ? "register" : lease.renewAt <= feedAt ? "renew" : "feed";
       const due = Math.max(task === "register" ? now : task === "renew" ? lease.renewAt : feedAt, failures.notBefore);

@@ -9,7 +9,7 @@
 import type { Random } from "../backoff.js";
 import type { DirectoryClient, Reply } from "../directory-client.js";
 import type { FailurePolicy } from "../failure-policy.js";
-import type { LeaseHolder } from "../lease.js";
+import { type LeaseHolder, SLOW_RETRY_MS } from "../lease.js";
 import type { Logger } from "../log.js";
 import type { RequestCounter } from "../outputs/metrics.js";
 import type { Sync } from "../sync.js";
@@ -85,8 +85,9 @@ export function takeHandout(host: FeedHost, reply: Reply<unknown>): FeedOutcome 
       if (host.lease.rejected(reply, false)) host.credentialDropped();
       return "refused";
     default:
-      host.log.warn("unexpected answer to a peers request", { error: reply.detail });
-      host.failures.holdFor(host.pollIntervalMs);
+      // A refusal this agent cannot act on: at most one line and one request a minute.
+      host.log.warn("unexpected answer to a peers request; retrying in 60 s", { error: reply.detail });
+      host.failures.holdFor(SLOW_RETRY_MS);
       return "refused";
   }
 }

@@ -11,8 +11,8 @@ import { LONG_POLL_MIN_SPACING_MS, LONG_POLL_WAIT_SECONDS } from "./transport.js
 export class LongPollFeed implements Feed {
   readonly transport = "long-poll" as const;
   running = false;
-  /** The last long-poll was answered: the next one may be held. */
-  private answered = false;
+  /** The last long-poll failed: the next one is not held, so a returning directory confirms at once. */
+  private failed = false;
 
   constructor(private readonly host: FeedHost) {}
 
@@ -21,7 +21,7 @@ export class LongPollFeed implements Feed {
     const credential = feedCredential(host);
     if (!credential) return;
     const base = host.sync.current;
-    const waitSeconds = base && this.answered && !host.failures.down ? LONG_POLL_WAIT_SECONDS : 0;
+    const waitSeconds = base && !this.failed && !host.failures.down ? LONG_POLL_WAIT_SECONDS : 0;
     const startedAt = Date.now();
     this.running = true;
     void host.client
@@ -33,8 +33,8 @@ export class LongPollFeed implements Feed {
         const now = Date.now();
         host.sync.feedAt = Math.max(now, startedAt + LONG_POLL_MIN_SPACING_MS);
         const outcome = takeHandout(host, reply);
-        this.answered = outcome === "ok" || outcome === "not_modified";
-        if (this.answered) {
+        this.failed = outcome === "failed" || outcome === "refused";
+        if (!this.failed) {
           const change = host.transports.longPollAnswered(now, outcome === "ok" ? 200 : 304, now - startedAt, waitSeconds * 1000);
           if (change) host.changed(change);
         }
