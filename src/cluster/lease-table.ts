@@ -14,6 +14,10 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
+  /** The expiry storage holds: `expiresAt` runs ahead of it with every renewal that is not written. */
+  storedExpiresAt: number;
+  /** Storage knows the stored expiry may be behind (lease-holds.ts). */
+  behind: boolean;
 }
 
 export function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
@@ -21,7 +25,14 @@ export function contentKeyOf(addrs: string[], labels: Record<string, string>): s
 }
 
 function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
+  return {
+    ...record,
+    json: peerJson(record),
+    zone: zoneOf(record.labels),
+    contentKey: contentKeyOf(record.addrs, record.labels),
+    storedExpiresAt: record.expiresAt,
+    behind: record.behind ?? false,
+  };
 }
 
 export type LeaseFields = Pick<NodeRecord, "id" | "credentialHash" | "addrs" | "labels" | "ttlSeconds" | "expiresAt" | "observedIp">;
@@ -31,7 +42,7 @@ export class LeaseTable {
   #liveCount = 0;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveLeaseEnd" | "deleteNode">,
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode">,
     records: readonly NodeRecord[],
   ) {
     for (const record of records) {
@@ -67,7 +78,7 @@ export class LeaseTable {
     change.touch(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
-    this.store.saveNode(state);
+    this.#saveNode(state);
     return state;
   }
 
@@ -79,7 +90,26 @@ export class LeaseTable {
     state.contentKey = contentKey;
     state.json = peerJson(state);
     state.zone = zoneOf(labels);
+    this.#saveNode(state);
+  }
+
+  /** Writes the lease fields (TTL, expiry, last renewal, observed IP) as they are in memory. */
+  saveRenewal(state: NodeState): void {
+    this.store.saveRenewal(state);
+    state.storedExpiresAt = state.expiresAt;
+  }
+
+  /** Records whether the lease's stored expiry may be behind its real one; a write only when that changes. */
+  setBehind(state: NodeState, behind: boolean): void {
+    if (state.behind === behind) return;
+    state.behind = behind;
+    this.store.saveBehind(state.id, behind);
+  }
+
+  // Writes keep the `behind` mark: a socket may still hold the lease past what is written.
+  #saveNode(state: NodeState): void {
     this.store.saveNode(state);
+    state.storedExpiresAt = state.expiresAt;
   }
 
   end(change: Change, state: NodeState, now: number): void {

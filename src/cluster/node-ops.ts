@@ -121,8 +121,8 @@ function join(u: ClusterUnits, principal: Principal, existing: NodeState | undef
 
 /** A live lease renewed with the node's credential: only the expiry moves, or its content too. */
 function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "credentialHash">, now: number): void {
-  // The restart rule (renewal-checkpoint.ts) relies on the stored TTL: a renewal that changes
-  // it, or the observed IP, is written at once.
+  // The restart grace (lease-holds.ts) relies on the stored TTL, and views on the stored IP: a
+  // renewal that changes either is written at once. A plain one is never written.
   const plain = existing.ttlSeconds === lease.ttlSeconds && existing.observedIp === lease.observedIp;
   existing.ttlSeconds = lease.ttlSeconds;
   existing.expiresAt = lease.expiresAt;
@@ -130,8 +130,8 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
   existing.observedIp = lease.observedIp;
   const contentKey = contentKeyOf(lease.addrs, lease.labels);
   if (contentKey === existing.contentKey) {
-    if (plain) u.checkpoint.hold(existing, now);
-    else u.store.saveRenewal(existing);
+    if (plain) u.holds.renewedInMemory(existing);
+    else u.leases.saveRenewal(existing);
     return;
   }
   u.changes.record(now, (change) => {

@@ -50,6 +50,8 @@ export interface NodeRecord {
   /** When the lease ended (left or expired, as processed); null while leased. */
   endedAt: number | null;
   observedIp: string | null;
+  /** The stored expiry may be behind the real one (see ClusterCore's restart grace); storage only. */
+  behind?: boolean;
 }
 
 export type OverrideAction = "pin" | "block" | "drain";

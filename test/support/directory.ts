@@ -7,6 +7,8 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { TEST_ADMIN_TOKEN } from "./constants.js";
@@ -45,6 +47,17 @@ function wranglerSettings() {
   return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects };
 }
 
+/**
+ * workerd's output, except its NOSENTRY lines: warnings it marks as expected (an alarm handler
+ * cancelled because a newer alarm was set), which would only clutter a passing run.
+ */
+function quietRuntime(stdout: Readable, stderr: Readable): void {
+  stdout.pipe(process.stdout);
+  createInterface({ input: stderr }).on("line", (line) => {
+    if (!line.includes("NOSENTRY")) process.stderr.write(`${line}\n`);
+  });
+}
+
 export async function startDirectory(options: DirectoryOptions = {}): Promise<RunningDirectory> {
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "peerdir-do-"));
   const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
@@ -59,6 +72,7 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
     bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
     host: "127.0.0.1",
     port: options.port ?? 0,
+    handleRuntimeStdio: quietRuntime,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return {
