@@ -7,7 +7,7 @@
  *   an outage. Anything else (a `5xx`, `408`, `429`, a network error, a time-out) is a failure.
  * - After a failure, no loop sends anything before `notBefore`: one backoff for the whole agent,
  *   so a renewal and a feed never double the rate. The delay is exponential with full jitter
- *   (uniform in [1 s, min(30 s, 2ⁿ⁺¹ s)]); a `Retry-After` on a `429`/`503` (capped at 5 min) is
+ *   (uniform in [1 s, min(30 s or half the lease TTL, 2ⁿ⁺¹ s)]); a `Retry-After` on a `429`/`503` (capped at 5 min) is
  *   waited out in full and spread by up to its own length (at most 30 s more), so agents told
  *   the same value do not come back in the same second.
  * - A failure of a request sent before the last success is counted but starts no outage: the
@@ -43,15 +43,17 @@ export function verdictOf(status: number): Verdict {
 }
 
 /** The wait after a failure: the server's Retry-After (429/503) spread by up to its length, else the backoff. */
-export function failureDelayMs(result: AttemptResult, failuresBefore: number, random: Random): number {
+export function failureDelayMs(result: AttemptResult, failuresBefore: number, random: Random, capMs: number = BACKOFF_CAP_MS): number {
   const hinted = (result.status === 429 || result.status === 503) && result.retryAfterMs ? result.retryAfterMs : null;
-  if (hinted === null) return backoffDelayMs(failuresBefore, random);
+  if (hinted === null) return backoffDelayMs(failuresBefore, random, capMs);
   return hinted + random() * Math.min(hinted, BACKOFF_CAP_MS);
 }
 
 export class FailurePolicy {
   /** No request before this time (ms since the epoch). */
   notBefore = 0;
+  /** The backoff's cap: 30 s, or half the lease TTL when shorter (set by the lease holder). */
+  backoffCapMs = BACKOFF_CAP_MS;
   /** Whether the directory is up (the last attempt was no failure): null before the first attempt. */
   up: boolean | null = null;
   /** Whether the last attempt got an HTTP answer below 500 (a 429 included): the directory itself is there. */
@@ -60,6 +62,8 @@ export class FailurePolicy {
   readonly attempts = new Map<Verdict, number>(VERDICTS.map((v) => [v, 0]));
   private failures = 0;
   private lastOkAt = -Infinity;
+  /** The log, the served peer count (for the outage line), the random source and the clock. */
+  private readonly env: { log: Logger; peers: () => number; random: Random; now: () => number };
   private outage: { since: number; attempts: number; remindedAt: number; logged: boolean } | null = null;
   /** When the last outage that was logged started, and how many started since without a line. */
   private loggedStartAt = -Infinity;
@@ -67,18 +71,16 @@ export class FailurePolicy {
   /** Seconds of outages that have ended; the running one is added by `outageSeconds()`. */
   private endedOutageMs = 0;
 
-  constructor(
-    private readonly log: Logger,
-    private readonly peers: () => number,
-    private readonly random: Random = Math.random,
-    private readonly now: () => number = Date.now,
-  ) {}
+  /** `peers`: how many peers are served, for the outage line. */
+  constructor(log: Logger, peers: () => number, random: Random = Math.random, now: () => number = Date.now) {
+    this.env = { log, peers, random, now };
+  }
 
   /** Records one attempt and returns its verdict; a failure moves `notBefore` for every loop. */
   record(result: AttemptResult): Verdict {
     const verdict = verdictOf(result.status);
     this.attempts.set(verdict, (this.attempts.get(verdict) ?? 0) + 1);
-    const now = this.now();
+    const now = this.env.now();
     this.reachable = result.status > 0 && result.status < 500;
     if (verdict !== "failed") {
       this.up = true;
@@ -90,10 +92,10 @@ export class FailurePolicy {
     if (result.startedAt !== undefined && result.startedAt < this.lastOkAt) {
       // Sent before the directory answered another request (one held by a slow directory, say):
       // it says nothing about the directory now.
-      this.log.debug("a request sent before the directory answered failed", { cause: result.detail });
+      this.env.log.debug("a request sent before the directory answered failed", { cause: result.detail });
       return verdict;
     }
-    const wait = failureDelayMs(result, this.failures++, this.random);
+    const wait = failureDelayMs(result, this.failures++, this.env.random, this.backoffCapMs);
     this.notBefore = Math.max(this.notBefore, now + wait);
     this.up = false;
     const cause = result.detail;
@@ -104,16 +106,16 @@ export class FailurePolicy {
       this.outage = { since: now, attempts: 1, remindedAt: now, logged };
       if (!logged) {
         this.unloggedOutages++;
-        this.log.debug("directory unreachable again", { cause });
+        this.env.log.debug("directory unreachable again", { cause });
         return verdict;
       }
       this.loggedStartAt = now;
       const flaps = this.unloggedOutages > 0 ? this.unloggedOutages : undefined;
       this.unloggedOutages = 0;
       if (result.status === 429) {
-        this.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", { cause, waitSeconds: Math.round(wait / 1000), outagesNotLogged: flaps });
+        this.env.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", { cause, waitSeconds: Math.round(wait / 1000), outagesNotLogged: flaps });
       } else {
-        this.log.warn("directory unreachable; serving the last-known-good peers, marked stale", { cause, peers: this.peers(), outagesNotLogged: flaps });
+        this.env.log.warn("directory unreachable; serving the last-known-good peers, marked stale", { cause, peers: this.env.peers(), outagesNotLogged: flaps });
       }
       return verdict;
     }
@@ -121,16 +123,16 @@ export class FailurePolicy {
     if (now - this.outage.remindedAt >= REMINDER_EVERY_MS) {
       this.outage.remindedAt = now;
       this.outage.logged = true;
-      this.log.warn("directory still unreachable", { downSeconds: Math.round((now - this.outage.since) / 1000), attempts: this.outage.attempts, cause });
+      this.env.log.warn("directory still unreachable", { downSeconds: Math.round((now - this.outage.since) / 1000), attempts: this.outage.attempts, cause });
     } else {
-      this.log.debug("directory still unreachable", { cause, retryInSeconds: Math.round(wait / 100) / 10 });
+      this.env.log.debug("directory still unreachable", { cause, retryInSeconds: Math.round(wait / 100) / 10 });
     }
     return verdict;
   }
 
   /** Holds every loop back for at least `ms` (a refusal only an operator can fix, a conflict), without an outage. */
   holdFor(ms: number): void {
-    this.notBefore = Math.max(this.notBefore, this.now() + ms);
+    this.notBefore = Math.max(this.notBefore, this.env.now() + ms);
   }
 
   /** Whether an outage is going on. */
@@ -140,7 +142,7 @@ export class FailurePolicy {
 
   /** Seconds spent in outages since start, the running one included. */
   outageSeconds(): number {
-    return (this.endedOutageMs + (this.outage ? this.now() - this.outage.since : 0)) / 1000;
+    return (this.endedOutageMs + (this.outage ? this.env.now() - this.outage.since : 0)) / 1000;
   }
 
   private end(now: number): void {
@@ -148,7 +150,7 @@ export class FailurePolicy {
     this.outage = null;
     this.endedOutageMs += now - outage.since;
     const fields = { downSeconds: Math.round((now - outage.since) / 1000), attempts: outage.attempts + 1 };
-    if (outage.logged) this.log.info("directory reachable again", fields);
-    else this.log.debug("directory reachable again", fields);
+    if (outage.logged) this.env.log.info("directory reachable again", fields);
+    else this.env.log.debug("directory reachable again", fields);
   }
 }

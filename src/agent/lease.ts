@@ -9,7 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
-import { clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
+import { backoffCapForTtl, clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
 import type { DirectoryClient, Reply } from "./directory-client.js";
 import type { FailurePolicy } from "./failure-policy.js";
@@ -70,6 +70,7 @@ export class LeaseHolder {
     this.credential = credential;
     const ttl = d.config.ttl ?? DEFAULT_TTL_SECONDS;
     this.renewAfterMs = clampRenewAfterSeconds(undefined, ttl) * 1000;
+    d.failures.backoffCapMs = backoffCapForTtl(ttl);
   }
 
   /** The lease ended (a 404 on peers, a rejected credential): register again at the next turn. */
@@ -237,6 +238,7 @@ export class LeaseHolder {
     this.live = true;
     this.expiresAt = now + body.ttlSeconds * 1000;
     this.renewAfterMs = clampRenewAfterSeconds(body.renewAfterSeconds, body.ttlSeconds) * 1000;
+    this.d.failures.backoffCapMs = backoffCapForTtl(body.ttlSeconds);
     this.renewAt = now + renewDelayMs(body.renewAfterSeconds, body.ttlSeconds, this.d.random);
     this.logged.clear();
     const fields = { cluster: config.cluster, node: config.node, ttl: body.ttlSeconds, expiresAt: body.expiresAt };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BACKOFF_CAP_MS, BACKOFF_MIN_MS, backoffDelayMs, clampRenewAfterSeconds, jitter, renewDelayMs, retryAfterMs } from "../../src/agent/backoff.js";
+import { BACKOFF_CAP_MS, BACKOFF_MIN_MS, backoffCapForTtl, backoffDelayMs, clampRenewAfterSeconds, jitter, renewDelayMs, retryAfterMs } from "../../src/agent/backoff.js";
 
 const fixed = (value: number) => () => value;
 
@@ -32,6 +32,14 @@ describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
         expect(d).toBeLessThanOrEqual(ceiling);
       }
     }
+  });
+
+  it("a short lease lowers the cap to half its TTL, never below the 1 s floor", () => {
+    expect(backoffCapForTtl(60)).toBe(BACKOFF_CAP_MS);
+    expect(backoffCapForTtl(3600)).toBe(BACKOFF_CAP_MS);
+    expect(backoffCapForTtl(10)).toBe(5_000);
+    expect(backoffCapForTtl(1)).toBe(BACKOFF_MIN_MS);
+    expect(backoffDelayMs(20, fixed(1), backoffCapForTtl(10))).toBe(5_000);
   });
 
   it("treats a negative attempt as the first", () => {
