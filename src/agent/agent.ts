@@ -8,7 +8,7 @@ import type { AgentConfig } from "./config.js";
 import { DirectoryClient } from "./directory-client.js";
 import { FailurePolicy } from "./failure-policy.js";
 import type { OpenWatch } from "./feed/watch-session.js";
-import { LeaseHolder } from "./lease.js";
+import { LeaseHolder, type RenewalExtras } from "./lease.js";
 import type { Logger } from "./log.js";
 import { type MetricsSnapshot, RequestCounter } from "./outputs/metrics.js";
 import type { PeerDiff } from "./peer-view.js";
@@ -28,6 +28,8 @@ export interface AgentDeps {
   random?: Random;
   webSocket?: boolean;
   openWatch?: OpenWatch;
+  /** Readiness and probe reports to carry on every registration and renewal. */
+  reachability?: RenewalExtras;
   onPeersChanged?: (diff: PeerDiff) => void;
   onConfirmed?: () => void;
   /** The client to use; default: one for `config.directory`. */
@@ -48,7 +50,10 @@ export class Agent {
     this.view = d.view ?? new PeerView(config.node, config.labels.zone ?? null);
     const client = d.client ?? new DirectoryClient(config.directory, config.cluster, config.node, d.userAgent);
     this.failures = new FailurePolicy(log, () => this.view.peers.length, random);
-    this.lease = new LeaseHolder({ config, client, store: d.store, log, requests: this.requests, failures: this.failures, random }, d.credential);
+    this.lease = new LeaseHolder(
+      { config, client, store: d.store, log, requests: this.requests, failures: this.failures, random, reachability: d.reachability },
+      d.credential,
+    );
     this.sync = new Sync(this.view, log, { onPeersChanged: (diff) => d.onPeersChanged?.(diff), onConfirmed: () => d.onConfirmed?.() });
     this.scheduler = new Scheduler({ config, client, log, requests: this.requests, failures: this.failures, lease: this.lease, sync: this.sync, random, webSocket: d.webSocket, openWatch: d.openWatch });
   }
@@ -61,6 +66,11 @@ export class Agent {
     this.scheduler.stop();
   }
 
+  /** Renews at once (this node's readiness changed). */
+  renewSoon(): void {
+    this.scheduler.renewSoon();
+  }
+
   leave(): Promise<void> {
     return this.lease.leave();
   }
@@ -69,8 +79,8 @@ export class Agent {
     return this.scheduler.stale;
   }
 
-  /** What /metrics shows, but the --on-change runs (the outputs own those). */
-  metrics(): Omit<MetricsSnapshot, "onChangeRuns"> {
+  /** What /metrics shows, but the --on-change runs and the reachability figures (main.ts owns those). */
+  metrics(): Omit<MetricsSnapshot, "onChangeRuns" | "probes" | "ready"> {
     const { view, failures, lease, scheduler } = this;
     return {
       peers: view.peers.length,

@@ -27,8 +27,15 @@ const DEFAULT_TTL_SECONDS = 60;
 
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
+/** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
+export interface RenewalExtras {
+  renewalFields(now: number): { ready?: false; reports?: RegisterRequest["reports"]; upTo: number };
+  acknowledge(upTo: number): void;
+}
+
 export interface LeaseDeps {
   config: LeaseConfig;
+  reachability?: RenewalExtras;
   client: DirectoryClient;
   store: StateStore;
   log: Logger;
@@ -94,6 +101,9 @@ export class LeaseHolder {
     const request: RegisterRequest = { addrs: config.addrs };
     if (Object.keys(config.labels).length > 0) request.labels = config.labels;
     if (config.ttl !== null) request.ttlSeconds = config.ttl;
+    const extra = this.d.reachability?.renewalFields(Date.now());
+    if (extra?.ready === false) request.ready = false;
+    if (extra?.reports) request.reports = extra.reports;
     const reply = await this.d.client.register(token, request, signal);
     if (stopped()) return null;
     // Metrics: "register" is a join-token PUT, "renew" any PUT with the node credential.
@@ -106,6 +116,7 @@ export class LeaseHolder {
       this.refused(reply, usingJoin);
       return null;
     }
+    if (extra) this.d.reachability?.acknowledge(extra.upTo);
     return this.granted(reply.status, reply.body as RegisterResponse, usingJoin);
   }
 

@@ -16,6 +16,7 @@ import { renderMetrics } from "./outputs/metrics.js";
 import { OnChangeRunner } from "./outputs/on-change.js";
 import { PeerFiles } from "./outputs/persist.js";
 import { PeerView } from "./peer-view.js";
+import { AgentReachability } from "./reachability.js";
 import { StateStore } from "./state-store.js";
 
 function fail(message: string, code: number): never {
@@ -46,7 +47,21 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     fail(`--transport watch needs a WebSocket client, which Node.js ${process.version} lacks (Node.js 22 or newer has one); use --transport auto or long-poll`, 2);
   }
 
-  const view = new PeerView(config.node, config.labels.zone ?? null);
+  // The agent is created below; a readiness change before then rides on the first registration anyway.
+  let renewSoon = () => {};
+  const reachability = new AgentReachability(
+    { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval },
+    {
+      onReadyChange: (ready) => {
+        log.info(ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready", {
+          addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
+        });
+        renewSoon();
+      },
+      onProbeChange: () => view.refresh(),
+    },
+  );
+  const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
   const cached = await store.loadPeers();
   if (cached) {
     view.restore(cached);
@@ -75,15 +90,21 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     view,
     webSocket,
     userAgent: `peerdir-agent/${version}`,
-    onPeersChanged: () => files.changed(),
+    reachability,
+    onPeersChanged: () => {
+      reachability.probes.setPeers(view.peers);
+      files.changed();
+    },
     onConfirmed: () => files.confirmed(),
   });
+  renewSoon = () => agent.renewSoon();
 
   const server = createLocalServer({
     view,
     stale: () => agent.stale,
     transport: () => agent.scheduler.transport,
-    metrics: () => renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 } }),
+    metrics: () =>
+      renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 }, probes: reachability.probes.counts, ready: reachability.ready }),
   });
   await new Promise<void>((resolve) => {
     server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
@@ -96,6 +117,12 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
   }
 
+  if (cached) reachability.probes.setPeers(view.peers);
+  if (!(await reachability.start())) {
+    log.warn("self-check: nothing accepts connections on this node's address; registering as not ready (peers get it after every ready node) until something does", {
+      addr: `${reachability.selfCheck.target!.host}:${reachability.selfCheck.target!.port}`,
+    });
+  }
   const running = agent.run().catch((err: Error) => {
     log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });
     process.exit(1);
@@ -107,6 +134,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     agent.stop();
+    reachability.stop();
     onChange?.stop();
     server.close();
     server.closeAllConnections();

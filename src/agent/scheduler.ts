@@ -102,6 +102,16 @@ export class Scheduler {
     this.stopFeeds("stopping");
   }
 
+  /**
+   * Renews now instead of at the scheduled time: this node's readiness changed, which the
+   * directory should know before the next renewal would tell it (the failure policy still holds).
+   */
+  renewSoon(): void {
+    if (!this.d.lease.live || this.stopped) return;
+    this.d.lease.renewAt = Math.min(this.d.lease.renewAt, Date.now());
+    this.wakeUp?.();
+  }
+
   /** Ends the loop and aborts the requests in flight; `run()` then resolves. */
   stop(): void {
     this.stopped = true;

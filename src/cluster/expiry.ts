@@ -82,6 +82,7 @@ export function expireIfDue(u: ClusterUnits, now: number): void {
 /** Ends a live lease; its credential stays until its retention ends. */
 export function endLease(u: ClusterUnits, change: Parameters<typeof u.leases.end>[0], state: NodeState, now: number): void {
   u.leases.end(change, state, now);
+  u.reach.clear(state.id);
   u.clock.lower(now + u.options.credentialRetentionMs);
 }
 

@@ -150,16 +150,14 @@ export class ReachabilityBook {
     return this.#targets.get(target)?.state ?? "unknown";
   }
 
-  /** The evidence about `target` as of `now` (for the admin view; does not change what handouts show). */
-  view(target: string, now: number, clusterSize: number): ReachabilityView {
+  /**
+   * The evidence about `target` as last settled (for the admin view): the same state handouts
+   * show, and the reporters behind it.
+   */
+  view(target: string): ReachabilityView {
     const evidence = this.#targets.get(target);
     if (!evidence) return UNKNOWN_VIEW;
-    const notBefore = now - this.#options.windowMs;
-    let failedReporters = 0;
-    let okReporters = 0;
-    for (const at of evidence.failed.values()) if (at >= notBefore) failedReporters++;
-    for (const at of evidence.ok.values()) if (at >= notBefore) okReporters++;
-    return { state: stateOf(failedReporters, okReporters, clusterSize), failedReporters, okReporters, checkedAt: evidence.checkedAt };
+    return { state: evidence.state, failedReporters: evidence.failed.size, okReporters: evidence.ok.size, checkedAt: evidence.checkedAt };
   }
 
   /** Counts of targets by settled state; targets without evidence are not counted (they are unknown). */

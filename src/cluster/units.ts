@@ -14,6 +14,7 @@ import { Overrides } from "./overrides.js";
 import { NodeRateLimits } from "./rate-limit.js";
 import { type ClusterMeta, DEFAULT_SETTINGS } from "./records.js";
 import { type CoreLoad, LeaseHolds } from "./lease-holds.js";
+import { REACHABILITY_WINDOW_MS, ReachabilityBook } from "./reachability.js";
 import type { CoreOptions, DirectoryStore, Snapshot } from "./store.js";
 
 export class ClusterUnits {
@@ -27,6 +28,10 @@ export class ClusterUnits {
   readonly audit: AuditLog;
   readonly holds: LeaseHolds;
   readonly clock: ExpiryClock;
+  /** Reachability evidence from the nodes' reports (memory only). */
+  readonly reach: ReachabilityBook;
+  /** When evidence older than the window is next dropped (on the next report after it). */
+  nextReachSweep = 0;
 
   constructor(
     readonly store: DirectoryStore,
@@ -38,8 +43,9 @@ export class ClusterUnits {
     this.leases = new LeaseTable(store, snapshot.nodes);
     this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
     this.overrides = new Overrides(store, snapshot.overrides);
-    this.audit = new AuditLog(store, snapshot.lastAuditSeq);
+    this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
+    this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
     this.changes = new ChangeLog(
       store,
       this.audit,

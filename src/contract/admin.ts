@@ -5,8 +5,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_ADDRS } from "./names.js";
+import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
-import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
+import { ClusterName, Labels, Multiaddr, NodeId, Peer, WaitSeconds } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
@@ -49,14 +50,28 @@ export const ClusterSummary = z
     version: z.number().int(),
     createdAt: z.iso.datetime(),
     degraded: z.boolean().openapi({ description: "Self-preservation is holding back a mass expiry (more than half the leases at once)." }),
+    reachability: z
+      .object({
+        reachable: z.number().int(),
+        unknown: z.number().int(),
+        unreachable: z.number().int(),
+        notReady: z.number().int().openapi({ description: "Live nodes whose self-check says their own address does not accept connections (counted in their state too)." }),
+      })
+      .openapi({ description: "Live nodes by reachability state (see the nodes view)." }),
   })
   .openapi("ClusterSummary");
 
+export const AdminSession = z
+  .object({
+    role: z.enum(["write", "read"]).openapi({ description: "`write`: the ADMIN_TOKEN, may do everything; `read`: the ADMIN_READ_TOKEN, may only read." }),
+  })
+  .openapi("AdminSession");
+
 export const ForceExpireResult = z.object({ expired: z.number().int() }).openapi("ForceExpireResult");
 
-export const ClusterList = z.object({ clusters: z.array(ClusterSummary) }).openapi("ClusterList");
-
 export const ClusterDetail = ClusterSummary.extend({ settings: ClusterSettings }).openapi("ClusterDetail");
+
+export const ClusterList = z.object({ clusters: z.array(ClusterDetail) }).openapi("ClusterList");
 
 const FutureTime = z.iso.datetime({ offset: true }).openapi({ example: "2030-01-01T00:00:00Z" });
 
@@ -73,6 +88,23 @@ export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).op
 export const NodeSource = z.enum(["lease", "pin"]);
 export const NodeState = z.enum(["active", "draining", "blocked"]);
 
+export const Reachability = z
+  .object({
+    state: z.enum(REACH_STATES).openapi({
+      description:
+        "`reachable`: a peer's probe connected within the window (about 3 minutes) and fewer than two have failed since; `unreachable`: at least two distinct peers failed to connect and none succeeded since (one in a cluster of two); `unknown`: not enough evidence either way.",
+    }),
+    failedReporters: z.number().int().openapi({ description: "Distinct peers whose latest probe within the window failed (all after the newest success)." }),
+    okReporters: z.number().int().openapi({ description: "Distinct peers whose latest probe within the window succeeded." }),
+    checkedAt: z.iso.datetime().nullable().openapi({ description: "When the newest report about this node was made; null without any." }),
+  })
+  .openapi("Reachability");
+
+export const NodeTransport = z.enum(["watch", "long-poll", "poll"]).openapi({
+  description:
+    "How the node follows its handout: an open watch socket, long-polls (`wait`), or plain polls; null when it has read no handout since the directory's object last started.",
+});
+
 export const NodeView = z
   .object({
     id: NodeId,
@@ -84,10 +116,25 @@ export const NodeView = z
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),
     observedIp: z.string().nullable(),
+    ready: z
+      .boolean()
+      .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
+    reachability: Reachability,
+    transport: NodeTransport.nullable(),
   })
   .openapi("NodeView");
 
-export const NodeList = z.object({ nodes: z.array(NodeView) }).openapi("NodeList");
+export const NodeList = z
+  .object({ version: z.number().int().openapi({ description: "The cluster's version; pass it as `since` with `wait` to wait for the next change." }), nodes: z.array(NodeView) })
+  .openapi("NodeList");
+
+export const NodesQuery = z.object({
+  wait: WaitSeconds("With `since`: hold the answer until the cluster's version differs from `since`, or this many seconds pass; then answer the current view (200 either way)."),
+  since: z
+    .string()
+    .regex(/^[0-9]{1,16}$/, "since must be a version from an earlier answer")
+    .optional(),
+});
 
 const Reason = z.string().trim().min(1, "say why: a reason is required").max(1024);
 
@@ -156,6 +203,12 @@ export const AuditQuery = z.object({
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page")
     .optional(),
+  action: z
+    .string()
+    .regex(/^[a-z][a-z.-]{0,63}$/, "action must be an audit action such as node.join")
+    .optional()
+    .openapi({ description: "Only entries of this action, e.g. `override.set`." }),
+  node: NodeId.optional().openapi({ description: "Only entries about this node." }),
 });
 
 export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });
@@ -170,6 +223,8 @@ export type JoinTokenInfo = z.infer<typeof JoinTokenInfo>;
 export type JoinTokenList = z.infer<typeof JoinTokenList>;
 export type NodeView = z.infer<typeof NodeView>;
 export type NodeList = z.infer<typeof NodeList>;
+export type AdminSession = z.infer<typeof AdminSession>;
+export type NodeTransport = z.infer<typeof NodeTransport>;
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
 export type Override = z.infer<typeof Override>;
 export type OverrideList = z.infer<typeof OverrideList>;

@@ -3,3 +3,9 @@ interface Env {
   /** Optional: a second admin secret that may call the admin GET routes only. */
   ADMIN_READ_TOKEN?: string;
 }
+
+// Optional bindings: declared by operators who want them (see docs/metrics.md), absent otherwise.
+interface Env {
+  /** Optional: a Workers Analytics Engine dataset; one data point per request (see http/analytics.ts). */
+  ANALYTICS?: AnalyticsEngineDataset;
+}

@@ -159,7 +159,17 @@ describe("peerdir-agent against the real directory", () => {
     expect(metrics).toContain("peerdir_agent_stale 0\n");
     expect(metrics).toContain("peerdir_agent_directory_reachable 1\n");
     expect(metrics).toMatch(/peerdir_agent_requests_total\{request="register",result="ok"\} 1\n/);
-    // A steady state is silent at info: nothing logged per poll or renewal.
+    // Nothing listens on the advertised addresses: the probes' verdict settles first (a change,
+    // logged once), then a steady state is silent at info: nothing logged per poll or renewal.
+    await waitFor(
+      "n0's peers to be marked unreachable",
+      async () => {
+        const { peers: seen } = await getJson<{ peers: { reachability?: string }[] }>(n0, "/peers");
+        return seen.length === 4 && seen.every((p) => p.reachability === "unreachable") ? true : undefined;
+      },
+      20_000,
+      live(),
+    );
     const before = n0.logs.length;
     await new Promise((r) => setTimeout(r, 2 * POLL * 1000));
     expect(n0.logs.slice(before)).toEqual([]);

@@ -59,6 +59,8 @@ describe("npm start", () => {
       const url = `http://127.0.0.1:${port}`;
       await until("the ready line", () => run.out().includes(`peerdir: directory at ${url}`), run.exit);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // The console is built and served by wrangler dev too (wrangler.toml [build]).
+      expect((await fetch(`${url}/console`)).headers.get("Content-Security-Policy")).toMatch(/^default-src 'self'/);
 
       const admin = (token: string, method: string, path: string, body?: unknown) =>
         fetch(`${url}${path}`, {

@@ -77,8 +77,12 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
     const role = await adminRole(await sha256Hex(token), c.env);
-    if (role === "write") return next();
+    if (role === "write") {
+      c.set("adminRole", role);
+      return next();
+    }
     if (role === "read") {
+      c.set("adminRole", role);
       if (READ_METHODS.has(c.req.method)) return next();
       raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
     }
