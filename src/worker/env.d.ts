@@ -2,6 +2,8 @@
 interface Env {
   /** Optional: a second admin secret that may call the admin GET routes only. */
   ADMIN_READ_TOKEN?: string;
+  /** Optional: the retired TOKEN_KEY, whose tokens are still accepted during a key rotation. */
+  TOKEN_KEY_PREVIOUS?: string;
 }
 
 // Optional bindings: declared by operators who want them (see docs/metrics.md), absent otherwise.

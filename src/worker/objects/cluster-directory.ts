@@ -20,7 +20,6 @@ import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Overr
 import { checkAddr } from "../../contract/addresses.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
 import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
 import { exposition } from "../../contract/prometheus.js";
@@ -47,9 +46,10 @@ import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
 import { refusalProblem } from "../refusals.js";
-import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
+import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
+import { mintToken } from "../token-mac.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { NodeTransports } from "./transports.js";
 import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
@@ -248,7 +248,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   async register(call: RegisterCall): Promise<Outcome<RegisterResult>> {
     let fresh: RegisterInput["fresh"];
     if (this.#core.isJoinToken(call.tokenHash)) {
-      const credential = newSecret(NODE_CREDENTIAL_PREFIX);
+      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: call.node }, this.env);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
     const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
@@ -362,8 +362,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   // ---- admin API -------------------------------------------------------------------------
 
   async createCluster(): Promise<Outcome<CreateClusterResponse>> {
-    const joinToken = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(joinToken) };
+    const id = newTokenId();
+    const joinToken = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(joinToken) };
     return this.#gate(
       (now) => {
         const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null });
@@ -398,8 +399,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
-    const secret = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(secret) };
+    const id = newTokenId();
+    const secret = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
       return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
@@ -424,6 +426,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     const watching = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue; // a socket being closed (a blocked node's) no longer follows anything
       const watch = ws.deserializeAttachment() as WatchAttachment | null;
       if (watch) watching.add(watch.node);
     }
