@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { TEST_ADMIN_TOKEN } from "./constants.js";
+import { TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from "./constants.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -19,6 +19,11 @@ export interface DirectoryOptions {
   persistDir?: string;
   port?: number;
   adminToken?: string;
+  /** TOKEN_KEY (default TEST_TOKEN_KEY) and, during a rotation, TOKEN_KEY_PREVIOUS. */
+  tokenKey?: string;
+  previousTokenKey?: string;
+  /** Overrides the failed-authentication limit per client IP of wrangler.toml. */
+  authFailureLimit?: number;
   /** Overrides of wrangler.toml [vars], e.g. a looser rate limit for load tests. */
   vars?: Record<string, string>;
 }
@@ -44,7 +49,12 @@ function wranglerSettings() {
   for (const m of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/gm)) {
     durableObjects[m[1]] = { className: m[2], useSQLite: true };
   }
-  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects };
+  const ratelimits: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {};
+  for (const m of toml.matchAll(/^\[\[ratelimits\]\]\s*name\s*=\s*"([^"]+)"\s*namespace_id\s*=\s*"([^"]+)"\s*simple\s*=\s*\{\s*limit\s*=\s*(\d+),\s*period\s*=\s*(\d+)\s*\}/gm)) {
+    ratelimits[m[1]] = { namespace_id: m[2], simple: { limit: Number(m[3]), period: Number(m[4]) as 10 | 60 } };
+  }
+  if (!ratelimits.AUTH_FAILURES) throw new Error("wrangler.toml has no AUTH_FAILURES rate limit");
+  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects, ratelimits };
 }
 
 /**
@@ -62,6 +72,8 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "peerdir-do-"));
   const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
   const settings = wranglerSettings();
+  if (options.authFailureLimit !== undefined) settings.ratelimits.AUTH_FAILURES.simple.limit = options.authFailureLimit;
+  const tokenKeys = { TOKEN_KEY: options.tokenKey ?? TEST_TOKEN_KEY, ...(options.previousTokenKey ? { TOKEN_KEY_PREVIOUS: options.previousTokenKey } : {}) };
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(root, "dist/worker/index.js"),
@@ -69,7 +81,8 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
     compatibilityFlags: settings.compatibilityFlags,
     durableObjects: settings.durableObjects,
     durableObjectsPersist: persistDir,
-    bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
+    bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken, ...tokenKeys },
+    ratelimits: settings.ratelimits,
     host: "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: quietRuntime,

@@ -16,14 +16,18 @@
  * hibernation is a load: the core's restart grace then covers leases no socket holds).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeView, Override } from "../../contract/admin.js";
+import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
 import { checkAddr } from "../../contract/addresses.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
 import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
+import { exposition } from "../../contract/prometheus.js";
+import { VERSION } from "../../contract/version.js";
+import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
+import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import {
+  type AuditFilter,
   type ClusterSummary,
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
@@ -42,10 +46,12 @@ import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
 import { refusalProblem } from "../refusals.js";
-import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
+import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
+import { mintToken } from "../token-mac.js";
 import { SingleAlarm } from "./single-alarm.js";
+import { NodeTransports } from "./transports.js";
 import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
@@ -68,6 +74,8 @@ export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
 export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
 
+const NO_WATCHERS: ReadonlySet<string> = new Set();
+
 interface GateOptions {
   /** Reads stay out of SQLite: whatever is due is expired first, in its own transaction. */
   reads?: boolean;
@@ -88,6 +96,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
   readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: Omit<RegisterInput, "now" | "fresh"> }>();
   readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
+  /** How each node last read its handout, for the nodes view and the renewals metric. */
+  readonly #transports = new NodeTransports();
+  /** Event counters for the metrics: memory only, kept across core reloads. */
+  readonly #counters = new ClusterCounters();
+  readonly #startedAt = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -125,6 +138,7 @@ export class ClusterDirectory extends DurableObject<Env> {
         ...DEFAULT_CORE_OPTIONS,
         rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
         reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
+        onAudit: (action) => this.#counters.audited(action),
       },
       { loadedAt: Date.now(), signals: this.#signals },
     );
@@ -234,28 +248,45 @@ export class ClusterDirectory extends DurableObject<Env> {
   async register(call: RegisterCall): Promise<Outcome<RegisterResult>> {
     let fresh: RegisterInput["fresh"];
     if (this.#core.isJoinToken(call.tokenHash)) {
-      const credential = newSecret(NODE_CREDENTIAL_PREFIX);
+      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: call.node }, this.env);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
-    return this.#gate((now) => this.#core.register({ ...call, now, fresh }));
+    const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
+    return this.#countRegister(outcome, this.#transports.of(call.node, NO_WATCHERS) ?? "unknown");
   }
 
-  leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.leave({ ...call, now }));
+  async leave(call: NodeCall): Promise<Outcome<null>> {
+    return this.#countRefused(await this.#gate((now) => this.#core.leave({ ...call, now })));
+  }
+
+  #countRefused<T>(outcome: Outcome<T>): Outcome<T> {
+    if (!outcome.ok) this.#counters.refusedWith(outcome.problem.status);
+    return outcome;
+  }
+
+  #countRegister(outcome: Outcome<RegisterResult>, transport: RenewalTransport): Outcome<RegisterResult> {
+    if (outcome.ok && !outcome.value.created) this.#counters.renewed(transport);
+    return this.#countRefused(outcome);
+  }
+
+  #countHandout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
+    if (outcome.ok) this.#counters.handout(outcome.value.status);
+    return this.#countRefused(outcome);
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const first = await this.#gate((now) => this.#core.peers({ ...call, now }), { reads: true });
-    if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
+    if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#countHandout(first);
     await this.#nextChange(waitSeconds * 1000);
-    return this.#gate((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
+    return this.#countHandout(await this.#gate((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true }));
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
   async fetch(request: Request): Promise<Response> {
     const { watch, since } = watchRequest(request);
-    const allowed = await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
+    const allowed = this.#countRefused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
     if (!allowed.ok) return problemResponse(allowed.problem);
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [watch.node]);
@@ -295,7 +326,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     }
     const { input } = renew;
     const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
-    ws.send(renewalReply(outcome));
+    ws.send(renewalReply(this.#countRegister(outcome, "watch")));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -331,8 +362,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   // ---- admin API -------------------------------------------------------------------------
 
   async createCluster(): Promise<Outcome<CreateClusterResponse>> {
-    const joinToken = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(joinToken) };
+    const id = newTokenId();
+    const joinToken = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(joinToken) };
     return this.#gate(
       (now) => {
         const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null });
@@ -367,8 +399,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
-    const secret = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(secret) };
+    const id = newTokenId();
+    const secret = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
       return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
@@ -383,8 +416,21 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate((now) => this.#core.revokeJoinToken(admin(now), id));
   }
 
-  nodesView(): Promise<Outcome<NodeView[]>> {
-    return this.#gate(() => this.#core.nodesView(), { reads: true });
+  /**
+   * The nodes view with each node's transport. With `waitSeconds`, while the version is still
+   * `since`, held until it moves or the time passes (the console follows a cluster this way).
+   */
+  async nodesView(waitSeconds = 0, since: number | null = null): Promise<Outcome<NodeList>> {
+    if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#nextChange(waitSeconds * 1000);
+    const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
+    if (!outcome.ok) return outcome;
+    const watching = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (watch) watching.add(watch.node);
+    }
+    this.#transports.retain(new Set(outcome.value.map((row) => row.id)));
+    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#transports.of(row.id, watching) })) });
   }
 
   evict(node: string, reason: string): Promise<Outcome<null>> {
@@ -420,14 +466,29 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate((now) => this.#core.handoutPreview(node, limit, now), { reads: true });
   }
 
-  auditPage(limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
+  auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Promise<Outcome<AuditPage>> {
     return this.#gate(
       () => {
-        const page = this.#core.auditPage(limit, beforeSeq);
+        const page = this.#core.auditPage(limit, beforeSeq, filter);
         return page.ok ? done({ entries: page.value.entries.map(presentAudit), next: page.value.next }) : page;
       },
       { reads: true },
     );
+  }
+
+  /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
+  async metrics(): Promise<Outcome<string>> {
+    const summary = await this.summary();
+    if (!summary.ok) return summary;
+    const families = clusterFamilies({
+      counters: this.#counters,
+      state: this.#core.metricsState(),
+      degraded: summary.value.degraded,
+      version: summary.value.version,
+      watchers: this.ctx.getWebSockets().length,
+      startedAt: this.#startedAt,
+    });
+    return ok(exposition([...families, buildInfo(VERSION)], { cluster: this.#name }));
   }
 
   // ---- alarm -----------------------------------------------------------------------------
