@@ -426,6 +426,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     const watching = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue; // a socket being closed (a blocked node's) no longer follows anything
       const watch = ws.deserializeAttachment() as WatchAttachment | null;
       if (watch) watching.add(watch.node);
     }
