@@ -129,6 +129,10 @@ describe("the peerdir-agent package", () => {
           },
           10_000,
         );
+        // The directory drops the node as it answers the DELETE; the agent's line follows once the answer is read.
+        await waitFor("the agent to log its leaving", async () => (/left the directory/.test(logs) ? true : undefined), 10_000).catch((err) => {
+          throw new Error(`${err}\n${logs}`);
+        });
         expect(logs).toMatch(/stopping/);
         expect(logs).toMatch(/left the directory/);
       } finally {
