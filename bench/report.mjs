@@ -140,6 +140,8 @@ npm run bench              # full: ring (60 s windows; -- --ring-seconds S to ch
 npm run bench -- --quick   # smoke: ring 3 and 10 nodes (3 s windows), throughput at 20 connections (1.5 s), fan-out to 100, agent 10 s
 npm run bench:scale        # the scale benchmark only (10,000 nodes, 100 watchers); -- --quick: 1,000 nodes, 20 watchers
 npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
+npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
+node bench/probes.mjs      # reachability probes: one agent, 100 peers (-- --seconds S per run, default 60)
 node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
 
@@ -377,6 +379,28 @@ the watch in the window, from \`peerdir_agent_watch_messages_total\`: \`${JSON.s
 `);
   }
 
+  // ---- outage
+  if (r.outage) {
+    const o = r.outage;
+    parts.push(`## Outage: \`npm run bench -- --only outage\`
+
+${o.at ?? ""} (${o.mode ?? r.mode}): ${o.agents} in-process agents (the real agent code, transport \`${o.transport}\`, default
+flags) against the real Worker behind a TCP proxy that refuses connections for ${o.outageSeconds} s. Requests the fleet aims at
+the directory per second, counted from the agents' own request counters (docs/agent.md#outages):
+
+${table(
+  ["phase", "peak/s", "p99/s", "mean/s"],
+  [
+    ["outage", n(o.outage.peakPerSecond, 0), n(o.outage.p99PerSecond, 0), n(o.outage.meanPerSecond, 1)],
+    [`recovery (${o.recovery.seconds} s)`, n(o.recovery.peakPerSecond, 0), n(o.recovery.p99PerSecond, 0), n(o.recovery.meanPerSecond, 1)],
+  ],
+)}
+
+Every agent synced again ${n(o.timeToAllSyncedSeconds, 1)} s after the directory's return; log lines per agent over the
+outage and the recovery: median ${n(o.logLinesPerAgent.median, 0)}, max ${n(o.logLinesPerAgent.max, 0)}.
+`);
+  }
+
   // ---- scale
   if (r.scale) {
     const s = r.scale;
@@ -453,6 +477,34 @@ ${chart}
   (\`minIntervalSeconds\` 0) so that the load generator is not throttled.
 - The join latency is measured from sending the join's \`PUT\` to the arrival of the delta that carries the new id,
   in the same process: it includes the registration itself and the delivery to ${s.watchers} sockets.
+`);
+  }
+
+  const probesPath = join(root, "bench/results/probes.json");
+  if (existsSync(probesPath)) {
+    const pr = JSON.parse(readFileSync(probesPath, "utf8"));
+    const row = (name, x) => [name, `${x.probeIntervalSeconds} s`, n(x.probesPerMinute), n(x.cpuPercent, 3), n(x.rssMiB), n(x.directoryRequestsPerMinute)];
+    parts.push(`## Reachability probes: \`node bench/probes.mjs\`
+
+${pr.at}: one real agent with ${pr.peers} peers in its handout, on 127.0.1.x addresses, ${pr.peersListening} of them with a real
+TCP listener (the probe connects) and the rest without (refused), each run measured after a 10 s settle (for
+${n(pr.results.baseline.windowSeconds, 0)} s; \`default\` for ${n(pr.results.default.windowSeconds, 0)} s, four intervals, since one interval catches a varying part of the jittered rounds). \`baseline\` probes once an hour (so no probe falls in the window), \`default\` once a minute per
+peer (the default), \`stress\` once a second per peer.
+
+${table(
+  ["run", "--probe-interval", "probes/min", "CPU % of one core", "RSS MiB", "directory requests/min"],
+  Object.entries(pr.results).map(([name, x]) => row(name, x)),
+)}
+
+Probes per minute come from the agent's own \`peerdir_agent_probes_total\`; CPU and RSS from \`/proc\` as above. The
+default's rate is bounded by design: at most one probe per peer per interval (plus 0-25 % jitter), so
+100 peers give under 100 a minute, whatever the cluster's size. Reports ride on renewals, so the directory
+requests per minute do not move with probing.${
+      pr.results.stress && pr.results.baseline
+        ? ` From the stress run, one probe costs about ${n((((pr.results.stress.cpuPercent - pr.results.baseline.cpuPercent) / 100) * 60_000) / pr.results.stress.probesPerMinute, 2)} ms of CPU, so the default's
+probes add about ${n((((pr.results.stress.cpuPercent - pr.results.baseline.cpuPercent) / pr.results.stress.probesPerMinute) * 100) / 1.125, 3)} % of a core at 100 peers: below what this machine can tell from the baseline.`
+        : ""
+    }
 `);
   }
 
