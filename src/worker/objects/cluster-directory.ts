@@ -485,6 +485,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       counters: this.#counters,
       state: this.#core.metricsState(),
       degraded: summary.value.degraded,
+      reachability: summary.value.reachability,
       version: summary.value.version,
       watchers: this.ctx.getWebSockets().length,
       startedAt: this.#startedAt,
