@@ -98,7 +98,12 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
       table.setRows(handout.peers);
       fill(
         result,
-        h("h2", { id: "handout-title" }, `Handed to ${chosen}`, h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} ${handout.peers.length === 1 ? "peer" : "peers"}`)),
+        h(
+          "h2",
+          { id: "handout-title" },
+          `Handed to ${chosen}`,
+          h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} ${handout.peers.length === 1 ? "peer" : "peers"}`),
+        ),
         table.el,
       );
     } catch (err) {
