@@ -12,9 +12,9 @@ import { hostname, homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
-import { checkAddrShape } from "./formats.js";
+import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
-import { LONG_POLL_WAIT_SECONDS, TRANSPORT_MODES, type TransportMode } from "./transport.js";
+import { LONG_POLL_WAIT_SECONDS, TRANSPORT_MODES, type TransportMode } from "./feed/transport.js";
 
 export interface AgentConfig {
   directory: string;
