@@ -107,6 +107,9 @@ describe("the peerdir-agent package", () => {
           throw new Error(`${err}\n${logs}`);
         });
         expect(logs).not.toMatch(/EBADENGINE|npm warn/i);
+        // The directory lists the node as soon as it minted the credential; the agent holds it (and
+        // so can leave) once it has read the answer.
+        await waitFor("the agent to hold its credential", async () => (/registered with the join token/.test(logs) ? true : undefined), 30_000);
 
         npx.kill("SIGTERM");
         await npxExit;
