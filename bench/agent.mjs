@@ -1,5 +1,5 @@
 /**
- * Agent overhead (issue 7 item 4): one real agent in steady state with 100 peers, for a
+ * Agent overhead: one real agent in steady state with 100 peers, for a
  * window (60 s; quick 10 s): CPU % of one core and RSS from /proc, requests per minute from its
  * own /metrics (peerdir_agent_requests_total). Default options: the agent's default transport
  * and intervals, the cluster's default rate limit.

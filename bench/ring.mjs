@@ -1,5 +1,5 @@
 /**
- * Ring experiment (issue 7 item 2): k3s before the v1.32.4 fix, after it, and peerdir, in
+ * Ring experiment: k3s before the v1.32.4 fix, after it, and peerdir, in
  * rings of 3, 10 and 50 nodes on 127.0.0.1, for a fixed window.
  *
  * "requests" = peer-list requests a node answers or makes: its local client's readiness checks

@@ -1,5 +1,5 @@
 /**
- * Scale benchmark (issue 5 item 7): one cluster, 10,000 registered nodes (quick: 1,000) renewing
+ * Scale benchmark: one cluster, 10,000 registered nodes (quick: 1,000) renewing
  * steadily at TTL/3, 100 WebSocket watchers (quick: 20), handout requests and joins on top.
  * Reports renew and handout p50/p99, workerd RSS (the Durable Object's memory proxy), rows
  * written per renewal (derived from the schema and the renewal statement), and the time for a

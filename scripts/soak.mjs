@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Soak test (issue 6, item 5), not part of CI: `npm run soak [-- --nodes 1000 --minutes 10]`.
+ * Soak test, not part of CI: `npm run soak [-- --nodes 1000 --minutes 10]`.
  *
  * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in the workerd
  * binary, as bench/lib/directory.mjs does for the benchmarks, and runs N simulated nodes against one

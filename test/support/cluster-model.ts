@@ -1,5 +1,5 @@
 /**
- * A small reference model of one cluster's directory, for model-based tests (issue 6, item 1).
+ * A small reference model of one cluster's directory, for model-based tests.
  *
  * The model is written from docs/api.md, not from the implementation's data structures: a map
  * of lease records, a map of overrides, a credential table and a version counter. The handout

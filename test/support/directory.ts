@@ -4,11 +4,12 @@
  * Durable Object state persists under `persistDir`, so a stopped directory can be started again
  * on the same state (and, given `port`, at the same address).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { wranglerSettings } from "../../scripts/wrangler-settings.mjs";
 import { TEST_ADMIN_TOKEN } from "./constants.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -29,37 +30,24 @@ export interface RunningDirectory {
   stop(): Promise<void>;
 }
 
-/** The settings the Worker is deployed with, read from wrangler.toml so tests cannot drift. */
-function wranglerSettings() {
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
-  const varsBlock = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
-  const vars: Record<string, string> = {};
-  for (const m of varsBlock.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
-  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  const durableObjects: Record<string, { className: string; useSQLite: true }> = {};
-  for (const m of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/gm)) {
-    durableObjects[m[1]] = { className: m[2], useSQLite: true };
-  }
-  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects };
-}
-
 export async function startDirectory(options: DirectoryOptions = {}): Promise<RunningDirectory> {
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "peerdir-do-"));
   const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
-  const settings = wranglerSettings();
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(root, "dist/worker/index.js"),
-    compatibilityDate: settings.compatibilityDate,
-    compatibilityFlags: settings.compatibilityFlags,
-    durableObjects: settings.durableObjects,
-    durableObjectsPersist: persistDir,
-    bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
-    host: "127.0.0.1",
-    port: options.port ?? 0,
-  });
+  const settings = wranglerSettings(root);
+  // Miniflare 5 (the one wrangler runs) still takes the familiar single-Worker options through this converter.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      scriptPath: join(root, "dist/worker/index.js"),
+      compatibilityDate: settings.compatibilityDate,
+      compatibilityFlags: settings.compatibilityFlags,
+      durableObjects: Object.fromEntries(settings.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: true }])),
+      resourcePersistencePath: persistDir,
+      bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
+      host: "127.0.0.1",
+      port: options.port ?? 0,
+    }),
+  );
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return {
     url,

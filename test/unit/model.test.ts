@@ -1,4 +1,4 @@
-// Model-based test of the directory's state machine (issue 6, item 1): random sequences of
+// Model-based test of the directory's state machine: random sequences of
 // register (join token or credential), renew, address change, leave, pin, block, drain, lift,
 // evict, credential revoke, clock advance, alarm, forced expiry and object restart, run against
 // ClusterCore with a fake clock and against the reference model in test/support/cluster-model.ts.

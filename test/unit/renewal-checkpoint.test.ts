@@ -1,4 +1,4 @@
-// Renewal checkpoints (issue 7, item 5): plain renewals live in memory and are written in
+// Renewal checkpoints: plain renewals live in memory and are written in
 // batches, so an object that stops between checkpoints loses some. The restart rule must never
 // end a lease that was renewed, and must keep a lease no longer than its window's start + the
 // checkpoint interval + its TTL. Random renewal schedules, a stop at a random moment, and the

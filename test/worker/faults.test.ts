@@ -1,4 +1,4 @@
-// Faults (issue 6, item 3): the Durable Object evicted while requests are in flight; the alarm
+// Faults: the Durable Object evicted while requests are in flight; the alarm
 // handler failing (retried by the runtime, then re-armed by the class after retryCount ≥ 5)
 // without losing an expiry; maxNodes reached; the directory away for longer than the TTL
 // (self-preservation engages, then recovers); clock jumps (backdated and forward-dated rows).

@@ -1,4 +1,4 @@
-// Fuzzing every route (issue 6, item 2): random paths (real routes with fuzzed segments, and
+// Fuzzing every route: random paths (real routes with fuzzed segments, and
 // garbage), methods, headers, tokens, query strings and bodies — deep nesting, huge strings,
 // unicode, invalid JSON, wrong types, number edge cases, duplicate keys, `__proto__` and
 // `constructor` keys. Whatever arrives: never a 5xx; every 4xx is application/problem+json with

@@ -1,4 +1,4 @@
-// Model-based test against the real Worker and Durable Object (issue 6, items 1 and 3): the
+// Model-based test against the real Worker and Durable Object: the
 // command sequences of test/unit/model.test.ts, replayed through HTTP (node routes with real join
 // tokens and credentials, admin routes for overrides, eviction, revocation and forced expiry), the
 // real alarm handler (runDurableObjectAlarm), and the object evicted at random between steps

@@ -1,4 +1,4 @@
-// Security (issue 6, item 4), what auth.test.ts and admin-authz.test.ts leave out:
+// Security, what auth.test.ts and admin-authz.test.ts leave out:
 // - the authz matrix for the watch route (Authorization header and the bearer.<token>
 //   subprotocol) and for POST …/expire, and the read-only admin token on the node routes;
 // - tokens are never logged (console captured in workerd during requests with bad and good
