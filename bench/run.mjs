@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --only ring,throughput,fanout,agent,scale]` — runs the ring,
- * throughput and agent experiments and, in full mode, the scale benchmark; writes
+ * `npm run bench [-- --quick] [-- --only ring,throughput,fanout,agent,scale]` — runs the experiments
+ * (ring, throughput, agent) and, in full mode, the scale benchmark; writes
  * bench/results/latest.json and regenerates docs/BENCHMARKS.md and its charts.
  * `--ring-seconds S` overrides the ring window (default 60 s, quick 3 s).
  * `npm run bench:scale [-- --quick]` — the scale benchmark only (merged into latest.json).

@@ -52,6 +52,27 @@ const VALIDATE: Record<string, { pattern: RegExp; what: string }> = {
   NODE: { pattern: NODE_ID, what: "a node id is 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit" },
 };
 
+/** Levenshtein distance, for "did you mean": the words compared are a few characters long. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** "; did you mean X?" for the closest candidate (at most 2 edits, or a prefix), else "". */
+export function didYouMean(typed: string, candidates: readonly string[], show: (c: string) => string = (c) => c): string {
+  let best: { candidate: string; score: number } | undefined;
+  for (const candidate of candidates) {
+    const score = typed.length >= 3 && candidate.startsWith(typed) ? 1 : distance(typed, candidate);
+    if (score <= Math.min(2, Math.max(1, candidate.length - 2)) && (!best || score < best.score)) best = { candidate, score };
+  }
+  return best ? `; did you mean ${show(best.candidate)}?` : "";
+}
+
 /** Indices of the command words in argv, skipping global options and their values. */
 function findWords(argv: readonly string[]): { words: string[]; at: number[]; help: boolean } {
   const words: string[] = [];
@@ -68,11 +89,21 @@ function findWords(argv: readonly string[]): { words: string[]; at: number[]; he
       const global = GLOBAL_OPTIONS.find((o) => o.flag === name);
       if (global?.arg && !token.includes("=")) i++;
       else if (!global && name !== "h" && words.length === 0) {
-        throw new UsageError(`${token} is not an option of peerdir itself; put a command's options after the command`);
+        const known = COMMANDS.some((c) => c.options.some((o) => o.flag === name));
+        const hint = known
+          ? ""
+          : didYouMean(
+              name,
+              GLOBAL_OPTIONS.map((o) => o.flag),
+              (f) => `--${f}`,
+            );
+        throw new UsageError(hint ? `unknown option ${token}${hint}` : `${token} is not an option of peerdir itself; put a command's options after the command`);
       }
       continue;
     }
-    if (words.length === 0 && !grouped.has(token)) throw new UsageError(`unknown command ${JSON.stringify(token)}`);
+    if (words.length === 0 && !grouped.has(token)) {
+      throw new UsageError(`unknown command ${JSON.stringify(token)}${didYouMean(token, [...grouped.keys()], (c) => `"peerdir ${c}"`)}`);
+    }
     words.push(token);
     at.push(i);
     const hasSubcommands = grouped.get(words[0])![0].id.includes(" ");
@@ -96,7 +127,11 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   const id = words.join(" ");
   const command = COMMANDS.find((c) => c.id === id);
-  if (!command) throw new UsageError(`unknown command "peerdir ${id}"; ${group} has ${members.map((m) => m.id.split(" ")[1]).join(", ")}`, group);
+  if (!command) {
+    const subcommands = members.map((m) => m.id.split(" ")[1]);
+    const hint = didYouMean(words[1], subcommands, (c) => `"peerdir ${group} ${c}"`);
+    throw new UsageError(`unknown command "peerdir ${id}"${hint || `; ${group} has ${subcommands.join(", ")}`}`, group);
+  }
   if (help) return { kind: "help", topic: command.id };
 
   const rest = argv.filter((_, i) => !at.includes(i));
@@ -110,7 +145,10 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
       strict: true,
     }));
   } catch (err) {
-    throw new UsageError(plainParseError(err as Error), command.id);
+    const message = plainParseError(err as Error);
+    const unknown = /^unknown option --?(.+)$/.exec(message)?.[1];
+    const flags = [...command.options, ...GLOBAL_OPTIONS].map((o) => o.flag);
+    throw new UsageError(unknown ? `${message}${didYouMean(unknown, flags, (f) => `--${f}`)}` : message, command.id);
   }
   if (positionals.length !== command.args.length) {
     const wanted = command.args.length === 0 ? "no arguments" : command.args.join(" ");
@@ -162,6 +200,24 @@ export function decimalNumber(value: string, flag: string): number {
 
 export function addressPolicy(value: string, flag: string): "any" | "observed-ip" {
   if (value !== "any" && value !== "observed-ip") throw new UsageError(`--${flag} is any or observed-ip, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?/;
+
+/**
+ * A time for the directory: ISO 8601 with a zone. A time without one is refused here, with the
+ * fix, rather than guessed (local time? UTC?) or sent for a 400.
+ */
+export function isoTimeWithZone(value: string, flag: string): string {
+  const time = ISO_TIME.exec(value);
+  const zone = time ? value.slice(time[0].length) : null;
+  if (time && zone === "") {
+    throw new UsageError(`--${flag} ${value} has no time zone; add Z for UTC or an offset, e.g. ${value}Z or ${value}+02:00`);
+  }
+  if (!time || !/^(Z|z|[+-]\d{2}:\d{2})$/.test(zone ?? "") || Number.isNaN(Date.parse(value))) {
+    throw new UsageError(`--${flag} must be an ISO 8601 time with a zone, e.g. 2030-01-01T00:00:00Z; got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 

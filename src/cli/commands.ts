@@ -4,7 +4,7 @@
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
 import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
-import { addressPolicy, decimalNumber, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
+import { addressPolicy, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
 import type { CommandId } from "./spec.js";
 import * as view from "./views.js";
@@ -92,8 +92,14 @@ const clusterExpire: Command = async (ctx, { args }) => {
   print(ctx, body, () => `Expired ${body.expired} lease${body.expired === 1 ? "" : "s"} past their expiry in cluster ${args.NAME}.`);
 };
 
+const withExpiry = (options: OptionValues): { expiresAt?: string } => {
+  const expiresAt = str(options["expires-at"]);
+  return expiresAt === undefined ? {} : { expiresAt: isoTimeWithZone(expiresAt, "expires-at") };
+};
+
 const tokenCreate: Command = async (ctx, { args, options }) => {
-  const body = await ctx.client.createJoinToken(args.CLUSTER, str(options["expires-at"]));
+  const { expiresAt } = withExpiry(options);
+  const body = await ctx.client.createJoinToken(args.CLUSTER, expiresAt);
   print(ctx, body, () => view.createdTokenView(args.CLUSTER, body));
 };
 
@@ -120,11 +126,6 @@ const overrideList: Command = async (ctx, { args }) => {
 const credentialRevoke: Command = async (ctx, { args }) => {
   await ctx.client.revokeCredential(args.CLUSTER, args.NODE);
   done(ctx, `Revoked the credential of ${args.NODE} in cluster ${args.CLUSTER}; it must register again with a join token.`);
-};
-
-const withExpiry = (options: OptionValues) => {
-  const expiresAt = str(options["expires-at"]);
-  return expiresAt === undefined ? {} : { expiresAt };
 };
 
 const pin: Command = async (ctx, { args, options }) => {

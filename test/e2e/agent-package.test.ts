@@ -4,35 +4,17 @@
 // the npx process, it must leave the directory.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDirectory, createCluster, startDirectory } from "../support/directory.js";
+import { envWithNode, nodesHere } from "../support/nodes.js";
 import { freePort, peerId, waitFor } from "./agent-harness.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const packageDir = join(root, "packages/agent");
-
-/**
- * The running Node and every other Node major on PATH: { version, binDir }. npm and npx are
- * whichever PATH holds; with binDir first on PATH they run under that Node.
- */
-function nodesHere(): { version: string; binDir: string }[] {
-  const dirs = [dirname(process.execPath), ...(process.env.PATH ?? "").split(delimiter)];
-  const byMajor = new Map<string, { version: string; binDir: string }>();
-  for (const dir of dirs) {
-    const node = join(dir, "node");
-    if (!dir || !existsSync(node)) continue;
-    const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
-    const major = version.split(".")[0];
-    if (major && !byMajor.has(major)) byMajor.set(major, { version, binDir: dir });
-  }
-  return [...byMajor.values()];
-}
-
-const withNode = (binDir: string) => ({ ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ""}`, npm_config_update_notifier: "false" });
 
 describe("the peerdir-agent package", () => {
   let work: string;
@@ -72,11 +54,11 @@ describe("the peerdir-agent package", () => {
       const folder = join(work, `node-${version}`);
       mkdirSync(folder);
       writeFileSync(join(folder, "package.json"), '{"private":true}\n');
-      const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", tarball], { cwd: folder, env: withNode(binDir), encoding: "utf8" });
+      const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", tarball], { cwd: folder, env: envWithNode(binDir), encoding: "utf8" });
       expect(install.status, install.stderr).toBe(0);
       expect(install.stderr).not.toMatch(/EBADENGINE|npm warn/i);
 
-      const help = spawnSync("npx", ["--no-install", "peerdir-agent", "--version"], { cwd: folder, env: withNode(binDir), encoding: "utf8" });
+      const help = spawnSync("npx", ["--no-install", "peerdir-agent", "--version"], { cwd: folder, env: envWithNode(binDir), encoding: "utf8" });
       expect(help.status, help.stderr).toBe(0);
       expect(help.stdout.trim()).toContain(JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")).version);
       expect(help.stderr).toBe("");
@@ -103,7 +85,7 @@ describe("the peerdir-agent package", () => {
           "--addr",
           `/ip4/127.0.0.1/tcp/5001/p2p/${await peerId()}`,
         ],
-        { cwd: folder, env: { ...withNode(binDir), PEERDIR_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: folder, env: { ...envWithNode(binDir), PEERDIR_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"] },
       );
       let logs = "";
       npx.stdout?.on("data", (c) => (logs += c));

@@ -1,28 +1,19 @@
-// `npm start` exactly as a user runs it: npm, the launcher, scripts/dev.mjs and wrangler dev with
-// secrets from .dev.vars (not the test pool's direct bindings). It runs in a scratch copy of the
-// checkout (sources linked) so the user's own .dev.vars and .wrangler state are never touched.
+// `npm start` exactly as a user runs it, on the oldest Node here (20 on CI): npm, the launcher,
+// scripts/dev.mjs and wrangler dev with secrets from .dev.vars (not the test pool's direct
+// bindings). It runs in a scratch copy of the checkout, so the real .dev.vars and .wrangler state
+// are never touched.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scratchCheckout } from "../support/checkout.js";
+import { envWithNode, oldestNode } from "../support/nodes.js";
 import { freePort } from "./agent-harness.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const WRITE = "npm-start-admin-token-0123456789";
 const READ = "npm-start-read-token-0123456789";
-
-function scratchCheckout(): string {
-  const dir = mkdtempSync(join(tmpdir(), "peerdir-npm-start-"));
-  for (const file of ["package.json", "wrangler.toml"]) copyFileSync(join(root, file), join(dir, file));
-  mkdirSync(join(dir, "scripts"));
-  for (const file of ["dev.mjs", "with-node.mjs"]) copyFileSync(join(root, "scripts", file), join(dir, "scripts", file));
-  for (const linked of ["src", "migrations", "node_modules"]) symlinkSync(join(root, linked), join(dir, linked));
-  return dir;
-}
 
 interface Started {
   child: ChildProcess;
@@ -33,7 +24,7 @@ interface Started {
 }
 
 function npmStart(cwd: string, args: string[]): Started {
-  const child = spawn("npm", ["start", "--", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("npm", ["start", "--", ...args], { cwd, env: envWithNode(oldestNode().binDir), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout?.on("data", (chunk) => (out += chunk));

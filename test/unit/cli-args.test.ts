@@ -1,7 +1,7 @@
 // The `peerdir` command line: finding the command, strict options, positional checks and value
 // conversions, all before any request is made.
 import { describe, expect, it } from "vitest";
-import { ConfigError, decimalNumber, labelPairs, limitOrNone, parseCommandLine, UsageError, wholeNumber } from "../../src/cli/args.js";
+import { ConfigError, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, parseCommandLine, UsageError, wholeNumber } from "../../src/cli/args.js";
 import { settingsPatch } from "../../src/cli/commands.js";
 import { commandHelp, mainHelp } from "../../src/cli/help.js";
 import { COMMANDS } from "../../src/cli/spec.js";
@@ -49,13 +49,25 @@ describe("finding the command", () => {
 
   it("refuses no command, unknown commands and a group without its subcommand", () => {
     expect(usage([]).message).toBe("no command given");
-    expect(usage(["clusters"]).message).toBe('unknown command "clusters"');
-    expect(usage(["cluster", "lst"]).message).toBe('unknown command "peerdir cluster lst"; cluster has create, list, show, set, delete, expire');
+    expect(usage(["clusters"]).message).toBe('unknown command "clusters"; did you mean "peerdir cluster"?');
+    expect(usage(["frobnicate"]).message).toBe('unknown command "frobnicate"');
+    expect(usage(["cluster", "lst"]).message).toBe('unknown command "peerdir cluster lst"; did you mean "peerdir cluster list"?');
+    expect(usage(["cluster", "zap"]).message).toBe('unknown command "peerdir cluster zap"; cluster has create, list, show, set, delete, expire');
     expect(usage(["token"]).message).toBe("token needs a subcommand: create, list, revoke");
   });
 
   it("refuses a command's option before the command, naming it", () => {
     expect(usage(["--reason", "x", "evict", "prod", "a"]).message).toMatch(/--reason is not an option of peerdir itself/);
+  });
+
+  it("suggests the command or option a typo was meant to be", () => {
+    expect(usage(["tokn", "list", "prod"]).message).toBe('unknown command "tokn"; did you mean "peerdir token"?');
+    expect(usage(["evic", "prod", "a"]).message).toBe('unknown command "evic"; did you mean "peerdir evict"?');
+    expect(usage(["token", "revok", "prod", "x"]).message).toBe('unknown command "peerdir token revok"; did you mean "peerdir token revoke"?');
+    expect(usage(["--jsn", "cluster", "list"]).message).toBe("unknown option --jsn; did you mean --json?");
+    expect(usage(["token", "create", "prod", "--expire-at", "2030-01-01T00:00:00Z"]).message).toBe("unknown option --expire-at; did you mean --expires-at?");
+    expect(usage(["cluster", "list", "--jsn"]).message).toBe("unknown option --jsn; did you mean --json?");
+    expect(usage(["pin", "prod", "a", "--adr", "/ip4/10.0.0.1/tcp/1", "--reason", "r"]).message).toBe("unknown option --adr; did you mean --addr?");
   });
 });
 
@@ -92,6 +104,18 @@ describe("arguments and options", () => {
 });
 
 describe("option values", () => {
+  it("takes a time only with a zone, and says how to add one", () => {
+    expect(isoTimeWithZone("2030-01-01T00:00:00Z", "expires-at")).toBe("2030-01-01T00:00:00Z");
+    expect(isoTimeWithZone("2030-01-01T00:00:00.5+02:00", "expires-at")).toBe("2030-01-01T00:00:00.5+02:00");
+    expect(() => isoTimeWithZone("2030-01-01T00:00:00", "expires-at")).toThrow(
+      "--expires-at 2030-01-01T00:00:00 has no time zone; add Z for UTC or an offset, e.g. 2030-01-01T00:00:00Z or 2030-01-01T00:00:00+02:00",
+    );
+    expect(() => isoTimeWithZone("2030-01-01T00:00", "expires-at")).toThrow(/has no time zone; add Z/);
+    expect(() => isoTimeWithZone("tomorrow", "expires-at")).toThrow('--expires-at must be an ISO 8601 time with a zone, e.g. 2030-01-01T00:00:00Z; got "tomorrow"');
+    expect(() => isoTimeWithZone("2030-01-01T00:00:00 UTC", "expires-at")).toThrow(UsageError);
+    expect(() => isoTimeWithZone("2030-13-45T00:00:00Z", "expires-at")).toThrow(UsageError);
+  });
+
   it("converts numbers and refuses what is not one", () => {
     expect(wholeNumber("120", "max-ttl")).toBe(120);
     expect(() => wholeNumber("1.5", "max-ttl")).toThrow('--max-ttl must be a whole number, got "1.5"');

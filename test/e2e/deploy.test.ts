@@ -1,0 +1,91 @@
+// Deploying, as far as a machine without a Cloudflare account can go: wrangler through the
+// launcher on the oldest Node here (20 on CI), the dry-run bundle of every environment within the
+// size budget and with the same bindings, and every wrangler command docs/deploy.md shows naming
+// a real subcommand, real flags and a real environment.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain script without type declarations
+import { BUDGET_GZIP_KIB } from "../../scripts/deploy.mjs";
+import { envWithNode, oldestNode } from "../support/nodes.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
+const { binDir, version } = oldestNode();
+// wrangler at its usual log level: the bindings table is part of what is checked.
+const npm = (args: string[]) => run("npm", ["--silent", ...args], { cwd: root, env: envWithNode(binDir, { WRANGLER_LOG: "log" }), maxBuffer: 16 * 1024 * 1024 });
+
+const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+const environments = [...toml.matchAll(/^\[env\.([a-z]+)\]$/gm)].map((m) => m[1]);
+const docs = readFileSync(join(root, "docs/deploy.md"), "utf8");
+/** Every command line in the guide's sh blocks that runs wrangler or the deploy script. */
+const documented = [...docs.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n")).filter((line) => /^npm run (wrangler|deploy) -- /.test(line));
+
+/** The bindings table wrangler prints, one line per binding, without the "local"/remote column. */
+const bindingsOf = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => line.startsWith("env."))
+    .map((line) =>
+      line
+        .split(/\s{2,}/)
+        .slice(0, 2)
+        .join(" "),
+    )
+    .sort();
+
+describe(`deploying (Node ${version})`, () => {
+  const outdirs: string[] = [];
+  afterAll(() => {
+    for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs wrangler through the launcher", async () => {
+    const { stdout } = await npm(["run", "wrangler", "--", "--version"]);
+    const pinned = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.wrangler;
+    expect(stdout).toContain(pinned);
+  });
+
+  it("has staging and production environments", () => {
+    expect(environments).toEqual(["staging", "production"]);
+  });
+
+  it("bundles every environment within the size budget, with the top level's bindings and vars", async () => {
+    const results = await Promise.all(
+      [null, ...environments].map(async (env) => {
+        const outdir = mkdtempSync(join(tmpdir(), "peerdir-deploy-"));
+        outdirs.push(outdir);
+        const { stdout } = await npm(["run", "deploy", "--", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])]);
+        return { env, stdout };
+      }),
+    );
+    const top = bindingsOf(results[0].stdout);
+    expect(top).toEqual(expect.arrayContaining([expect.stringMatching(/^env\.CLUSTER \(ClusterDirectory\) Durable Object/), expect.stringMatching(/^env\.NODE_RATE_BURST/)]));
+    for (const { env, stdout } of results) {
+      const budget = new RegExp(`^deploy: bundle: [\\d.]+ KiB, gzip ([\\d.]+) KiB of a ${BUDGET_GZIP_KIB} KiB budget$`, "m").exec(stdout);
+      expect(budget, `${env ?? "top level"}: ${stdout}`).not.toBeNull();
+      expect(Number(budget?.[1])).toBeLessThanOrEqual(BUDGET_GZIP_KIB);
+      expect(bindingsOf(stdout), env ?? "top level").toEqual(top);
+    }
+  });
+
+  it("documents only wrangler commands, flags and environments that exist", async () => {
+    expect(documented.length).toBeGreaterThan(8);
+    const checks = documented.map(async (line) => {
+      const [, script, rest] = /^npm run (wrangler|deploy) -- (.*)$/.exec(line)!;
+      const words = rest.split(/\s+/);
+      // The subcommand is the leading lower-case words: `secret put ADMIN_TOKEN --env x` → secret put.
+      const end = words.findIndex((w) => !/^[a-z]+$/.test(w));
+      const subcommand = script === "deploy" ? ["deploy"] : words.slice(0, end === -1 ? words.length : end);
+      const { stdout } = await run("node", ["scripts/with-node.mjs", "wrangler", ...subcommand, "--help"], { cwd: root, env: envWithNode(binDir) });
+      for (const flag of words.filter((w) => w.startsWith("--"))) expect(stdout, `${line}: ${flag}`).toContain(`${flag} `);
+      const env = /--env (\S+)/.exec(rest)?.[1];
+      if (env) expect(environments, line).toContain(env);
+    });
+    await Promise.all(checks);
+  });
+});
