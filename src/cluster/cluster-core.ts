@@ -25,7 +25,7 @@ import type { NodeView } from "../contract/admin.js";
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
 export type { NodeState } from "./lease-table.js";
-export { etagMatches, type NodeRequest, type PeersInput, type PeersResult, type RegisterInput, type RegisterResult } from "./node-ops.js";
+export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
 export { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, RENEWAL_CHECKPOINT_MS, type Snapshot } from "./store.js";
 
@@ -86,7 +86,7 @@ export class ClusterCore {
     return nodes.leave(this.#u, input);
   }
 
-  peers(input: nodes.PeersInput): Result<nodes.PeersResult> {
+  peers(input: nodes.PeersInput): Result<nodes.PeersAnswer> {
     return nodes.peers(this.#u, input);
   }
 

@@ -24,7 +24,7 @@ import {
   type NodeRequest,
   type OverrideInput,
   type PeersInput,
-  type PeersResult,
+  type PeersAnswer,
   type RegisterInput,
   type RegisterResult,
   type Result,
@@ -33,6 +33,7 @@ import { presentAudit, presentOverride } from "../../cluster/present.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
+import { etagMatches, etagOf } from "../etag.js";
 import { refusalProblem } from "../refusals.js";
 import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
@@ -56,7 +57,12 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export type NodeCall = Omit<NodeRequest, "now">;
 export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
-export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
+export type PeersCall = Omit<PeersInput, "now" | "countRequest" | "holds"> & { ifNoneMatch?: string | null; waitSeconds?: number };
+export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
+
+/** The cluster's answer as the route sends it: 304 when the ETag matched, else the body. */
+const asResponse = ({ version, body }: PeersAnswer): Result<PeersResult> =>
+  done(body === null ? { status: 304, etag: etagOf(version) } : { status: 200, etag: etagOf(version), body });
 
 interface GateOptions {
   /** Reads stay out of SQLite: whatever is due is expired first, in its own transaction. */
@@ -205,11 +211,17 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
-  async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
-    const first = await this.#gate((now) => this.#core.peers({ ...call, now }), { reads: true });
+  async peers({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
+    const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
+    const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
     if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
     await this.#nextChange(waitSeconds * 1000);
-    return this.#gate((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true });
+    return this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true });
+  }
+
+  #answerPeers(input: PeersInput): Result<PeersResult> {
+    const answered = this.#core.peers(input);
+    return answered.ok ? asResponse(answered.value) : answered;
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
