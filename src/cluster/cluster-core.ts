@@ -17,7 +17,7 @@ import { type ExpireOptions, expireDue } from "./expiry.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews } from "./present.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, OverrideRecord } from "./records.js";
-import { done, type Result } from "./refusals.js";
+import { done, refuse, type Result } from "./refusals.js";
 import { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
 import { ClusterUnits } from "./units.js";
 import type { NodeView } from "../contract/admin.js";
@@ -144,7 +144,7 @@ export class ClusterCore {
   }
 
   nodesView(): Result<NodeView[]> {
-    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides)) : { ok: false, refusal: { kind: "no-cluster" } };
+    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides)) : refuse({ kind: "no-cluster" });
   }
 
   evict(req: admin.AdminRequest, node: string, reason: string): Result<null> {
@@ -164,17 +164,17 @@ export class ClusterCore {
   }
 
   listOverrides(): Result<OverrideRecord[]> {
-    return this.#u.meta ? done(this.#u.overrides.records()) : { ok: false, refusal: { kind: "no-cluster" } };
+    return this.#u.meta ? done(this.#u.overrides.records()) : refuse({ kind: "no-cluster" });
   }
 
   /** Exactly what `node` would receive from its peers request now (the same code path). */
   handoutPreview(node: string, limit: number | undefined, now: number): Result<string> {
-    if (!this.#u.meta) return { ok: false, refusal: { kind: "no-cluster" } };
+    if (!this.#u.meta) return refuse({ kind: "no-cluster" });
     if (this.#u.clock.due(now)) expireDue(this.#u, now);
     return done(this.#u.handouts.full(node, limit));
   }
 
   auditPage(limit: number, beforeSeq: number | null): Result<{ entries: AuditRecord[]; next: string | null }> {
-    return this.#u.meta ? done(this.#u.audit.page(limit, beforeSeq)) : { ok: false, refusal: { kind: "no-cluster" } };
+    return this.#u.meta ? done(this.#u.audit.page(limit, beforeSeq)) : refuse({ kind: "no-cluster" });
   }
 }
