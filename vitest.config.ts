@@ -26,7 +26,7 @@ export default defineConfig({
             verbose: false,
             miniflare: {
               // A short renewal checkpoint: evicting an object waits for its pending checkpoint timer.
-              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, RENEWAL_CHECKPOINT_MS: "100" },
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN },
               // The directory must never call out: any outbound fetch rejects, failing its test.
               outboundService: (request: Request) => {
                 throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);

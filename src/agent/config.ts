@@ -34,6 +34,10 @@ export interface AgentConfig {
   onChange: string | null;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** Skip the self-check: always register as ready. */
+  noSelfCheck: boolean;
+  /** Seconds between two probes of the same peer. */
+  probeInterval: number;
   configFile: string | null;
 }
 
@@ -48,12 +52,15 @@ interface OptionSpec {
   key: Key;
   arg: string;
   repeatable?: boolean;
+  /** A switch without a value (`--no-self-check`); in the environment 1/true/yes or 0/false/no. */
+  boolean?: boolean;
   help: string;
 }
 
 export const DEFAULT_LISTEN = "127.0.0.1:7946";
 export const DEFAULT_POLL_INTERVAL = 5;
 export const MIN_POLL_INTERVAL = 1;
+export const DEFAULT_PROBE_INTERVAL = 60;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: "directory", key: "directory", arg: "URL", help: "Base URL of the peerdir directory (required), e.g. https://peerdir.example.com" },
@@ -71,15 +78,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: "on-change", key: "onChange", arg: "CMD", help: "Shell command run after the peer list changes (debounced 1 s, never two at once; exit status logged). It gets PEERDIR_PEERS_FILE, PEERDIR_PEERS_COUNT and PEERDIR_PEERS_VERSION." },
   { flag: "log-format", key: "logFormat", arg: "text|json", help: "Log line format on stderr. Default: text." },
   { flag: "log-level", key: "logLevel", arg: "LEVEL", help: "debug, info, warn or error. Default: info (one line per state change, silent when steady)." },
+  { flag: "no-self-check", key: "noSelfCheck", arg: "", boolean: true, help: "Do not check that this node's own first TCP --addr accepts connections (tried locally every 10 s); always register as ready. Without it, the node registers as not ready while nothing listens there, and the directory hands it out after every ready node." },
+  { flag: "probe-interval", key: "probeInterval", arg: "SECONDS", help: `How often to probe each peer of the handout (a TCP connect to its first TCP address, 3 s time-out, at most 16 at once), jittered; the results ride on renewals. Default: ${DEFAULT_PROBE_INTERVAL}; at least 1.` },
 ];
 
 export function envName(flag: string): string {
   return `PEERDIR_${flag.toUpperCase().replace(/-/g, "_")}`;
 }
 
+/** How an option is written on the command line: `--flag ARG`, or `--flag` for a switch. */
+export function flagUsage(o: OptionSpec): string {
+  return o.boolean ? `--${o.flag}` : `--${o.flag} ${o.arg}`;
+}
+
 export function helpText(): string {
   const rows = OPTIONS.map((o) => {
-    const left = `  --${o.flag} ${o.arg}`;
+    const left = `  ${flagUsage(o)}`;
     const extra = `[env ${envName(o.flag)}; config file "${o.key}"]`;
     return `${left}\n      ${o.help}\n      ${extra}`;
   });
@@ -131,7 +145,7 @@ function fromFlags(argv: string[]): { raw: Raw; help: boolean; version: boolean;
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
-  for (const o of OPTIONS) options[o.flag] = { type: "string", ...(o.repeatable ? { multiple: true } : {}) };
+  for (const o of OPTIONS) options[o.flag] = o.boolean ? { type: "boolean" } : { type: "string", ...(o.repeatable ? { multiple: true } : {}) };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -147,12 +161,19 @@ function fromFlags(argv: string[]): { raw: Raw; help: boolean; version: boolean;
   return { raw, help: values.help === true, version: values.version === true, config: values.config as string | undefined };
 }
 
+function parseSwitch(value: string, source: string): boolean {
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${source} must be 1/true/yes or 0/false/no, got ${JSON.stringify(value)}`);
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Raw {
   const raw: Raw = {};
   for (const o of OPTIONS) {
     const v = env[envName(o.flag)];
     if (v === undefined || v === "") continue;
-    if (o.key === "addrs") raw.addrs = splitList(v);
+    if (o.boolean) raw[o.key] = parseSwitch(v, envName(o.flag));
+    else if (o.key === "addrs") raw.addrs = splitList(v);
     else if (o.key === "labels") raw.labels = parseLabels(splitList(v), envName(o.flag));
     else raw[o.key] = v;
   }
@@ -282,6 +303,11 @@ export function parseCommand(
   const logLevel = (str(raw, "logLevel", where("logLevel")) ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`${where("logLevel")} must be one of ${LOG_LEVELS.join(", ")}`);
 
+  const noSelfCheck = raw.noSelfCheck ?? false;
+  if (typeof noSelfCheck !== "boolean") throw new ConfigError(`${where("noSelfCheck")} must be true or false`);
+  const probeInterval = num(raw, "probeInterval", where("probeInterval")) ?? DEFAULT_PROBE_INTERVAL;
+  if (probeInterval < 1 || probeInterval > 3600) throw new ConfigError(`${where("probeInterval")} must be between 1 and 3600 seconds`);
+
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
   const stateDir = str(raw, "stateDir", where("stateDir"));
@@ -303,6 +329,8 @@ export function parseCommand(
       onChange: str(raw, "onChange", where("onChange")) || null,
       logFormat,
       logLevel,
+      noSelfCheck,
+      probeInterval,
       configFile: configFile ? resolve(configFile) : null,
     },
   };

@@ -62,6 +62,11 @@ export interface LifecycleDeps {
   webSocket?: boolean;
   /** Opens a watch; default: a WatchSession on the global WebSocket. */
   openWatch?: OpenWatch;
+  /** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
+  reachability?: {
+    renewalFields(now: number): { ready?: false; reports?: RegisterRequest["reports"]; upTo: number };
+    acknowledge(upTo: number): void;
+  };
 }
 
 type Task = "register" | "renew" | "feed";
@@ -146,6 +151,16 @@ export class Lifecycle {
     this.wake?.();
   }
 
+  /**
+   * Renews now instead of at the scheduled time: this node's readiness changed, which the
+   * directory should know before the next renewal would tell it.
+   */
+  renewSoon(): void {
+    if (!this.leaseLive || this.stopped) return;
+    this.renewAt = Math.min(this.renewAt, Date.now());
+    this.wake?.();
+  }
+
   /** Leaves the directory (at most LEAVE_TIMEOUT_MS). Call after stop(). */
   async leave(): Promise<void> {
     if (!this.credential) return;
@@ -213,12 +228,16 @@ export class Lifecycle {
     const request: RegisterRequest = { addrs: config.addrs };
     if (Object.keys(config.labels).length > 0) request.labels = config.labels;
     if (config.ttl !== null) request.ttlSeconds = config.ttl;
+    const extra = this.d.reachability?.renewalFields(Date.now());
+    if (extra?.ready === false) request.ready = false;
+    if (extra?.reports) request.reports = extra.reports;
     const reply = await this.d.client.register(token, request, this.abort.signal);
     if (this.stopped) return;
     // Metrics: "register" is a join-token PUT, "renew" any PUT with the node credential.
     const kind = usingJoin ? "register" : "renew";
     this.d.requests.add(kind, reply.outcome);
     if (reply.outcome === "ok" && isRegisterResponse(reply.body)) {
+      if (extra) this.d.reachability!.acknowledge(extra.upTo);
       await this.leased(reply.status, reply.body, usingJoin);
       return;
     }

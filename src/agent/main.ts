@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "./log.js";
 import { renderMetrics, RequestCounter } from "./metrics.js";
 import { OnChangeRunner } from "./on-change.js";
 import { PeerView } from "./peer-view.js";
+import { AgentReachability } from "./reachability.js";
 import { StateStore, writeFileAtomic } from "./state-store.js";
 import { hasWebSocket } from "./transport.js";
 import { VERSION } from "../contract/version.js";
@@ -50,7 +51,21 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     fail(`--transport watch needs a WebSocket client, which Node.js ${process.version} lacks (Node.js 22 or newer has one); use --transport auto or long-poll`, 2);
   }
 
-  const view = new PeerView(config.node, config.labels.zone ?? null);
+  // The lifecycle is created below; a readiness change before then rides on the first registration anyway.
+  let renewSoon = () => {};
+  const reachability = new AgentReachability(
+    { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval },
+    {
+      onReadyChange: (ready) => {
+        log.info(ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready", {
+          addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
+        });
+        renewSoon();
+      },
+      onProbeChange: () => view.refresh(),
+    },
+  );
+  const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
   const cached = await store.loadPeers();
   if (cached) {
     view.restore(cached);
@@ -90,7 +105,22 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   if (cached && config.peersFile) persist(false);
 
   const client = new DirectoryClient(config.directory, config.cluster, config.node, `peerdir-agent/${version}`);
-  const lifecycle = new Lifecycle({ config, client, store, view, log, requests, credential, webSocket, onPeersChanged: () => persist(true) });
+  const lifecycle = new Lifecycle({
+    config,
+    client,
+    store,
+    view,
+    log,
+    requests,
+    credential,
+    webSocket,
+    reachability,
+    onPeersChanged: () => {
+      reachability.probes.setPeers(view.peers);
+      persist(true);
+    },
+  });
+  renewSoon = () => lifecycle.renewSoon();
 
   const server = createLocalServer({
     view,
@@ -110,6 +140,8 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         transport: lifecycle.transport,
         watchMessages: lifecycle.watchMessages,
         degraded: lifecycle.degraded,
+        probes: reachability.probes.counts,
+        ready: reachability.ready,
       }),
   });
   await new Promise<void>((resolve) => {
@@ -123,6 +155,12 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
   }
 
+  if (cached) reachability.probes.setPeers(view.peers);
+  if (!(await reachability.start())) {
+    log.warn("self-check: nothing accepts connections on this node's address; registering as not ready (peers get it after every ready node) until something does", {
+      addr: `${reachability.selfCheck.target!.host}:${reachability.selfCheck.target!.port}`,
+    });
+  }
   const running = lifecycle.run().catch((err: Error) => {
     log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });
     process.exit(1);
@@ -134,6 +172,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     lifecycle.stop();
+    reachability.stop();
     onChange?.stop();
     server.close();
     server.closeAllConnections();

@@ -22,6 +22,10 @@ export interface MetricsSnapshot {
   watchMessages: ReadonlyMap<string, number>;
   /** The directory's last handout said `"degraded": true`. */
   degraded: boolean;
+  /** Peer probes finished, by result. */
+  probes: Readonly<Record<"ok" | "failed" | "unknown", number>>;
+  /** The self-check's latest answer (true when it is off). */
+  ready: boolean;
 }
 
 /** Counts directory requests by kind and outcome. */
@@ -53,6 +57,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...gauge("lease_seconds_left", "Seconds until this node's lease ends, as last granted; 0 without a lease.", Math.max(0, s.leaseSecondsLeft)),
     ...gauge("directory_reachable", "1 when the last request got an answer from the directory (not a network error or 5xx).", s.reachable ? 1 : 0),
     ...gauge("peers_version", "Version of the directory's peer list currently served; -1 when none.", s.version ?? -1),
+    ...gauge("ready", "1 when this node's own advertised TCP address accepts connections (the self-check), or the check is off.", s.ready ? 1 : 0),
+    "# HELP peerdir_agent_probes_total Probes of handout peers by result (ok, failed; unknown: no TCP address to probe).",
+    "# TYPE peerdir_agent_probes_total counter",
+    `peerdir_agent_probes_total{result="failed"} ${s.probes.failed}`,
+    `peerdir_agent_probes_total{result="ok"} ${s.probes.ok}`,
+    `peerdir_agent_probes_total{result="unknown"} ${s.probes.unknown}`,
     ...gauge("directory_degraded", "1 when the directory's last handout said \"degraded\": true (self-preservation: expired leases are being kept).", s.degraded ? 1 : 0),
     "# HELP peerdir_agent_transport How the agent hears about peer changes: 1 for the transport in use, 0 for the others.",
     "# TYPE peerdir_agent_transport gauge",

@@ -7,7 +7,7 @@
  * (the directory bumps the version for this node's own changes too) is not a change.
  */
 import type { Peer, PeersResponse } from "../contract/schemas.js";
-import { buildHandouts, type Handouts } from "./handout.js";
+import { buildHandouts, type Handouts, type LocalResult } from "./handout.js";
 import { applyDelta, type HandoutUpdate } from "./transport.js";
 
 export interface PeerDiff {
@@ -26,11 +26,20 @@ export class PeerView {
   syncedThisRun = false;
   private content = "[]";
 
-  /** `zone`: this node's `zone` label, which orders the directory's handout (same zone first). */
+  /**
+   * `zone`: this node's `zone` label, which orders the directory's handout (same zone first).
+   * `local`: this node's own probe results, which pick the peer `/id` serves.
+   */
   constructor(
     readonly self: string,
     readonly zone: string | null = null,
+    private readonly local: LocalResult = () => null,
   ) {}
+
+  /** Rebuilds the handouts after this node's own probe results changed. */
+  refresh(): void {
+    this.handouts = buildHandouts(this.self, this.peers, this.local);
+  }
 
   /** Loads a persisted list: served at once, but not counted as synced in this run. */
   restore(cached: { version: number; peers: Peer[]; syncedAt: string }): void {
@@ -74,6 +83,6 @@ export class PeerView {
     this.version = version;
     this.peers = peers;
     this.content = JSON.stringify(peers);
-    this.handouts = buildHandouts(this.self, peers);
+    this.handouts = buildHandouts(this.self, peers, this.local);
   }
 }

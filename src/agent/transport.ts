@@ -11,6 +11,7 @@
  * Everything here is a pure function or a small state machine with the clock passed in, so the
  * fallback rules and the delta arithmetic are unit-tested exactly (test/unit/agent-transport).
  */
+import { handoutTier, orderByTier } from "../contract/reachability.js";
 import type { Peer } from "../contract/schemas.js";
 import { PONG } from "../contract/watch.js";
 
@@ -198,8 +199,12 @@ export function parseHandout(body: unknown): HandoutUpdate | null {
   return null;
 }
 
+/** Keeps what the agent uses; the reachability marks only when they depart from "ready, unknown". */
 function normalise(p: Peer): Peer {
-  return { id: p.id, addrs: p.addrs, labels: p.labels ?? {} };
+  const peer: Peer = { id: p.id, addrs: p.addrs, labels: p.labels ?? {} };
+  if (p.ready === false) peer.ready = false;
+  if (p.reachability === "reachable" || p.reachability === "unreachable") peer.reachability = p.reachability;
+  return peer;
 }
 
 /** A text frame from the watch: `pong`, a snapshot or delta, or anything else (renewed, error). */
@@ -224,11 +229,16 @@ export function parseWatchMessage(text: string): WatchEvent | null {
 
 /**
  * The directory's handout order: peers in the requester's zone first, then the rest, each group
- * sorted by id (code-unit order, as the directory sorts). A limited handout keeps this order too.
+ * sorted by id (code-unit order, as the directory sorts), then by reachability tier (stable). A
+ * limited handout keeps this order too.
  */
 export function sortHandout(peers: readonly Peer[], zone: string | null): Peer[] {
   const byId = [...peers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  if (zone === null) return byId;
+  const zoned = zone === null ? byId : zoneFirst(byId, zone);
+  return [...orderByTier(zoned, handoutTier)];
+}
+
+function zoneFirst(byId: Peer[], zone: string): Peer[] {
   const same = byId.filter((p) => p.labels?.zone === zone);
   return same.length === 0 ? byId : [...same, ...byId.filter((p) => p.labels?.zone !== zone)];
 }

@@ -46,6 +46,7 @@ export function clusterView(c: ClusterDetail): string {
     ["version", String(c.version)],
     ["created", c.createdAt],
     ["degraded", c.degraded ? "yes: self-preservation is keeping leases that ran out (peerdir cluster expire ends them)" : "no"],
+    ["reachability", reachabilityCounts(c.reachability)],
     ["min-ttl", `${s.minTtlSeconds}s`],
     ["default-ttl", `${s.defaultTtlSeconds}s`],
     ["max-ttl", `${s.maxTtlSeconds}s`],
@@ -68,13 +69,29 @@ export function tokensView(tokens: readonly JoinTokenInfo[]): string {
   );
 }
 
+function reachabilityCounts(r: ClusterDetail["reachability"] | undefined): string {
+  if (!r) return "-";
+  const parts = [`${r.reachable} reachable`, `${r.unknown} unknown`, `${r.unreachable} unreachable`];
+  if (r.notReady > 0) parts.push(`${r.notReady} not ready`);
+  return parts.join(", ");
+}
+
+/** "reachable 2 ok", "unreachable 3 failed", "unknown": the state and the distinct reporters behind it. */
+export function reachabilityCell(r: NodeView["reachability"] | undefined): string {
+  if (!r) return "-";
+  const counts = [r.okReporters ? `${r.okReporters} ok` : "", r.failedReporters ? `${r.failedReporters} failed` : ""].filter(Boolean);
+  return counts.length ? `${r.state} ${counts.join(" ")}` : r.state;
+}
+
 export function nodesView(nodes: readonly NodeView[], now: number): string {
   if (nodes.length === 0) return "No nodes.";
   return renderTable(
-    ["ID", "STATE", "SOURCE", "ADDRS", "LABELS", "EXPIRES", "RENEWED", "REGISTERED", "IP"],
+    ["ID", "STATE", "READY", "REACHABILITY", "SOURCE", "ADDRS", "LABELS", "EXPIRES", "RENEWED", "REGISTERED", "IP"],
     nodes.map((n) => [
       n.id,
       n.state,
+      n.ready === false ? "no" : "yes",
+      reachabilityCell(n.reachability),
       n.source,
       n.addrs,
       labelLines(n.labels),

@@ -5,6 +5,8 @@
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { endLease, expireDue } from "./expiry.js";
 import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
+import type { ReachState } from "../contract/reachability.js";
+import { reachabilityCounts } from "./reachability-ops.js";
 import { done, refuse, type Result } from "./refusals.js";
 import type { ClusterUnits } from "./units.js";
 
@@ -27,6 +29,8 @@ export interface ClusterSummary {
   version: number;
   createdAt: string;
   degraded: boolean;
+  /** Live nodes by reachability state, and how many say they are not ready. */
+  reachability: Record<ReachState | "notReady", number>;
   settings: ClusterSettings;
 }
 
@@ -60,6 +64,7 @@ export function summary(u: ClusterUnits): Result<ClusterSummary> {
     version: meta.version,
     createdAt: iso(meta.createdAt)!,
     degraded: u.clock.degraded,
+    reachability: reachabilityCounts(u),
     settings: { ...meta.settings },
   });
 }

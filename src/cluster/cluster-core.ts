@@ -8,14 +8,16 @@
  * synchronous turn, so SQLite commits each operation atomically and a restarted object rebuilds
  * exactly this state from it. Refusals are typed (refusals.ts); the Worker words them.
  *
- * Hot paths are cheap on purpose: a plain renewal touches memory only (renewal-checkpoint.ts),
- * and a handout whose ETag matches is answered from memory without SQL or serialisation
- * (handouts.ts).
+ * Hot paths are cheap on purpose: a plain renewal touches memory only and a heartbeat on a
+ * watch socket is not even seen (lease-holds.ts), and a handout whose ETag matches is answered
+ * from memory without SQL or serialisation (handouts.ts).
  */
 import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
+import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews } from "./present.js";
+import { reachabilityView } from "./reachability-ops.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, OverrideRecord } from "./records.js";
 import { done, refuse, type Result } from "./refusals.js";
 import { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
@@ -24,16 +26,18 @@ import type { NodeView } from "../contract/admin.js";
 
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
+export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
 export type { NodeState } from "./lease-table.js";
 export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
-export { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, RENEWAL_CHECKPOINT_MS, type Snapshot } from "./store.js";
+export { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, type Snapshot } from "./store.js";
 
 export class ClusterCore {
   readonly #u: ClusterUnits;
 
-  constructor(store: DirectoryStore, snapshot: Snapshot, options: CoreOptions = DEFAULT_CORE_OPTIONS) {
-    this.#u = new ClusterUnits(store, snapshot, options);
+  /** `load.loadedAt`: the object (re)started then, so leases get their restart grace (lease-holds.ts). */
+  constructor(store: DirectoryStore, snapshot: Snapshot, options: CoreOptions = DEFAULT_CORE_OPTIONS, load: CoreLoad = {}) {
+    this.#u = new ClusterUnits(store, snapshot, options, load);
   }
 
   get exists(): boolean {
@@ -58,19 +62,6 @@ export class ClusterCore {
     return this.#u.clock.wakeAt;
   }
 
-  /** When plain renewals held in memory must be written (`checkpointRenewals`), or null. */
-  get renewalCheckpointAt(): number | null {
-    return this.#u.checkpoint.dueAt;
-  }
-
-  /**
-   * Writes every renewal held in memory and closes the checkpoint window. The Durable Object
-   * calls it when `renewalCheckpointAt` comes; a renewal arriving later does it first itself.
-   */
-  checkpointRenewals(): void {
-    this.#u.checkpoint.flush();
-  }
-
   /** Whether `tokenHash` is one of this cluster's join tokens (expired ones included). */
   isJoinToken(tokenHash: string): boolean {
     return this.#u.credentials.isJoinToken(tokenHash);
@@ -90,10 +81,20 @@ export class ClusterCore {
     return nodes.peers(this.#u, input);
   }
 
-  /** Opens a watch: the same checks as a peers request (credential, block, rate limit, live lease). */
+  /**
+   * Opens a watch: the same checks as a peers request (credential, block, rate limit, live
+   * lease). From then on the socket's pings may hold the lease past its stored expiry.
+   */
   startWatch(input: nodes.NodeRequest): Result<null> {
     const found = nodes.liveRequester(this.#u, input);
-    return found.ok ? done(null) : found;
+    if (!found.ok) return found;
+    this.#u.holds.socketOpened(found.value);
+    return done(null);
+  }
+
+  /** The node's last watch socket closed; its lease counts down its TTL from `lastSeen`. */
+  socketClosed(node: string, lastSeen: number): void {
+    this.#u.holds.socketClosed(node, lastSeen);
   }
 
   /**
@@ -144,7 +145,7 @@ export class ClusterCore {
   }
 
   nodesView(): Result<NodeView[]> {
-    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides)) : refuse({ kind: "no-cluster" });
+    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides, (id) => reachabilityView(this.#u, id))) : refuse({ kind: "no-cluster" });
   }
 
   evict(req: admin.AdminRequest, node: string, reason: string): Result<null> {

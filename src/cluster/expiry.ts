@@ -26,8 +26,16 @@ export interface ExpireOptions {
  */
 export function expireDue(u: ClusterUnits, now: number, { force = false, actor = ALARM_ACTOR }: ExpireOptions = {}): number {
   const due: NodeState[] = [];
+  let refreshed = false;
   for (const state of u.leases.all()) {
     if (state.endedAt === null) {
+      if (state.expiresAt > now) continue;
+      // Lazy expiry: socket-held leases run to their last signal + TTL. All of them are brought
+      // up to date in the same pass, so no live one comes due again for TTL − renewAfter.
+      if (!refreshed) {
+        u.holds.refresh();
+        refreshed = true;
+      }
       if (state.expiresAt <= now) due.push(state);
     } else if (state.endedAt + u.options.credentialRetentionMs <= now) {
       u.forgetNode(state);
@@ -74,6 +82,7 @@ export function expireIfDue(u: ClusterUnits, now: number): void {
 /** Ends a live lease; its credential stays until its retention ends. */
 export function endLease(u: ClusterUnits, change: Parameters<typeof u.leases.end>[0], state: NodeState, now: number): void {
   u.leases.end(change, state, now);
+  u.reach.clear(state.id);
   u.clock.lower(now + u.options.credentialRetentionMs);
 }
 

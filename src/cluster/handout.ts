@@ -17,6 +17,8 @@ export interface Candidate {
 export interface HandoutEntry extends Candidate {
   /** The entry as handout JSON. */
   json: string;
+  /** Its place in handout order (reachability; see handoutTier); none for "ready, unknown". */
+  tier?: number;
 }
 
 const byId = (a: Candidate, b: Candidate) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -3,6 +3,7 @@
  * built from the current pool and cached per requester and limit until the version moves
  * (bounded at BODY_CACHE_CHARS of text), so an unchanged handout costs no serialisation.
  */
+import { orderByTier } from "../contract/reachability.js";
 import type { ChangeLog } from "./changes.js";
 import { deltaSince } from "./changelog.js";
 import { handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./handout.js";
@@ -11,6 +12,9 @@ import type { Overrides } from "./overrides.js";
 import type { ClusterMeta } from "./records.js";
 
 const BODY_CACHE_CHARS = 8 * 1024 * 1024;
+
+/** Pins (and any entry without a tier) are "ready, unknown". */
+const tierOf = (entry: HandoutEntry): number => entry.tier ?? 1;
 
 /** How a delta answer that had to fall back to the full handout begins. */
 export const SNAPSHOT_PREFIX = '{"snapshot":true,';
@@ -47,7 +51,7 @@ export class Handouts {
     const meta = this.from.meta();
     const limit = requested ?? meta.settings.defaultLimit;
     return this.#cached(`${requester}\n${limit}`, () =>
-      handoutBody(meta.version, selectPeers(this.#currentPool(), requester, this.from.leases.get(requester)?.zone ?? null, limit), this.from.degraded()),
+      handoutBody(meta.version, orderByTier(selectPeers(this.#currentPool(), requester, this.from.leases.get(requester)?.zone ?? null, limit), tierOf), this.from.degraded()),
     );
   }
 
@@ -71,6 +75,11 @@ export class Handouts {
     const snapshot = since === null || body.startsWith(SNAPSHOT_PREFIX);
     const fields = snapshot && since !== null ? body.slice(SNAPSHOT_PREFIX.length) : body.slice(1);
     return { type: snapshot ? "snapshot" : "delta", message: `{"type":"${snapshot ? "snapshot" : "delta"}",${fields}` };
+  }
+
+  /** Every peer any node may receive, sorted by id (cached until the version moves). */
+  pool(): readonly HandoutEntry[] {
+    return this.#currentPool();
   }
 
   #currentPool(): HandoutEntry[] {

@@ -3,6 +3,7 @@
  * credential it holds, with the live count the cluster's size limit needs. Every change to a
  * row goes through a `Change` (changes.ts), so the change log hears of it before it happens.
  */
+import { handoutTier, type ReachState } from "../contract/reachability.js";
 import type { Change } from "./changes.js";
 import { type HandoutEntry, zoneOf } from "./handout.js";
 import { type NodeRecord, peerJson } from "./records.js";
@@ -14,14 +15,42 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   zone: string | null;
   /** addrs + labels, to tell a renewal that changes them from one that does not. */
   contentKey: string;
+  /** The expiry storage holds: `expiresAt` runs ahead of it with every renewal that is not written. */
+  storedExpiresAt: number;
+  /** Storage knows the stored expiry may be behind (lease-holds.ts). */
+  behind: boolean;
+  /** What the node said in its latest registration or renewal (memory only: a restart assumes ready until the next renewal). */
+  ready: boolean;
+  /** The reachability state handouts show, as the reachability book last settled it. */
+  reach: ReachState;
+  /** Its place in handout order (see handoutTier). */
+  tier: number;
 }
 
 export function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
   return JSON.stringify([addrs, labels]);
 }
 
-function toState(record: NodeRecord): NodeState {
-  return { ...record, json: peerJson(record), zone: zoneOf(record.labels), contentKey: contentKeyOf(record.addrs, record.labels) };
+function toState(record: NodeRecord, ready = true): NodeState {
+  const state: NodeState = {
+    ...record,
+    json: "",
+    zone: zoneOf(record.labels),
+    contentKey: contentKeyOf(record.addrs, record.labels),
+    storedExpiresAt: record.expiresAt,
+    behind: record.behind ?? false,
+    ready,
+    reach: "unknown",
+    tier: 0,
+  };
+  refreshEntry(state);
+  return state;
+}
+
+/** Re-serialises a node's handout entry after its addrs, labels, readiness or reachability changed. */
+function refreshEntry(state: NodeState): void {
+  state.json = peerJson(state, state);
+  state.tier = handoutTier({ ready: state.ready, reachability: state.reach });
 }
 
 export type LeaseFields = Pick<NodeRecord, "id" | "credentialHash" | "addrs" | "labels" | "ttlSeconds" | "expiresAt" | "observedIp">;
@@ -31,7 +60,7 @@ export class LeaseTable {
   #liveCount = 0;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveLeaseEnd" | "deleteNode">,
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode">,
     records: readonly NodeRecord[],
   ) {
     for (const record of records) {
@@ -62,24 +91,55 @@ export class LeaseTable {
   }
 
   /** A new lease for `fields.id`, replacing whatever row the id had. */
-  start(change: Change, fields: LeaseFields, now: number): NodeState {
-    const state = toState({ ...fields, registeredAt: now, lastRenewedAt: now, endedAt: null });
+  start(change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
+    const state = toState({ ...fields, registeredAt: now, lastRenewedAt: now, endedAt: null }, ready);
     change.touch(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
-    this.store.saveNode(state);
+    this.#saveNode(state);
     return state;
   }
 
-  /** New addrs and labels for a live lease: the handout entry changes with them. */
+  /** New addrs and labels for a live lease: the handout entry changes with them, and what was known of its reachability goes. */
   replaceContent(change: Change, state: NodeState, addrs: string[], labels: Record<string, string>, contentKey: string): void {
     change.touch(state.id);
     state.addrs = addrs;
     state.labels = labels;
     state.contentKey = contentKey;
-    state.json = peerJson(state);
     state.zone = zoneOf(labels);
+    state.reach = "unknown";
+    refreshEntry(state);
+    this.#saveNode(state);
+  }
+
+  /** Writes the lease fields (TTL, expiry, last renewal, observed IP) as they are in memory. */
+  saveRenewal(state: NodeState): void {
+    this.store.saveRenewal(state);
+    state.storedExpiresAt = state.expiresAt;
+  }
+
+  /** Records whether the lease's stored expiry may be behind its real one; a write only when that changes. */
+  setBehind(state: NodeState, behind: boolean): void {
+    if (state.behind === behind) return;
+    state.behind = behind;
+    this.store.saveBehind(state.id, behind);
+  }
+
+  // Writes keep the `behind` mark: a socket may still hold the lease past what is written.
+  #saveNode(state: NodeState): void {
     this.store.saveNode(state);
+    state.storedExpiresAt = state.expiresAt;
+  }
+
+  /** Readiness and reachability are soft state: they move the handout order, not the stored row. */
+  setMarks(change: Change, state: NodeState, marks: { ready?: boolean; reach?: ReachState }): void {
+    const ready = marks.ready ?? state.ready;
+    const reach = marks.reach ?? state.reach;
+    if (ready === state.ready && reach === state.reach) return;
+    change.touch(state.id);
+    state.ready = ready;
+    state.reach = reach;
+    refreshEntry(state);
   }
 
   end(change: Change, state: NodeState, now: number): void {

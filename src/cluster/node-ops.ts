@@ -2,6 +2,7 @@
  * What nodes do: register (join or renew), leave, read their handout, and watch it. Each checks,
  * in order: the cluster exists, whatever is due has expired, the token, a block, the rate limit.
  */
+import type { Reports } from "../contract/schemas.js";
 import { addressPolicyViolation } from "./address-policy.js";
 import { nodeSnapshot } from "./audit.js";
 import type { Change } from "./changes.js";
@@ -10,6 +11,7 @@ import { endLease, expireIfDue } from "./expiry.js";
 import { contentKeyOf, type LeaseFields, type NodeState } from "./lease-table.js";
 import { grantTtl, renewAfterSeconds } from "./leases.js";
 import { sortedLabels } from "./records.js";
+import { ingestReports } from "./reachability-ops.js";
 import { done, refuse, type Result } from "./refusals.js";
 import type { ClusterUnits } from "./units.js";
 
@@ -26,6 +28,10 @@ export interface RegisterInput extends NodeRequest {
   observedIp: string | null;
   /** A new credential, required when the token is a join token (hashing is async; the core is not). */
   fresh?: { credential: string; hash: string };
+  /** False while the node's own address does not accept connections (default true). */
+  ready?: boolean;
+  /** The node's probes of its peers since its last report. */
+  reports?: Reports;
 }
 
 export interface RegisterResult {
@@ -75,15 +81,17 @@ export function register(u: ClusterUnits, input: RegisterInput): Result<Register
   const existing = u.leases.get(node);
   const live = existing !== undefined && existing.endedAt === null;
   const lease = { id: node, addrs: input.addrs, labels, ttlSeconds, expiresAt, observedIp: input.observedIp };
+  const ready = input.ready ?? true;
   let credential: string | undefined;
 
   if (principal.value.kind === "join" || !live) {
     if (live) return refuse({ kind: "lease-held", node, expiresAt: existing.expiresAt });
     if (u.leases.liveCount >= settings.maxNodes) return refuse({ kind: "cluster-full", maxNodes: settings.maxNodes });
-    credential = join(u, principal.value, existing, lease, input.fresh, now);
+    credential = join(u, principal.value, existing, lease, input.fresh, now, ready);
   } else {
-    renew(u, existing, lease, now);
+    renew(u, existing, lease, now, ready);
   }
+  if (input.reports) ingestReports(u, node, input.reports, now);
   u.clock.lower(expiresAt);
   return done({
     created: !live,
@@ -99,25 +107,33 @@ export function register(u: ClusterUnits, input: RegisterInput): Result<Register
 }
 
 /** A new lease: with a join token (and a fresh credential, which it returns), or a known node's own credential. */
-function join(u: ClusterUnits, principal: Principal, existing: NodeState | undefined, lease: Omit<LeaseFields, "credentialHash">, fresh: RegisterInput["fresh"], now: number) {
+function join(
+  u: ClusterUnits,
+  principal: Principal,
+  existing: NodeState | undefined,
+  lease: Omit<LeaseFields, "credentialHash">,
+  fresh: RegisterInput["fresh"],
+  now: number,
+  ready: boolean,
+) {
   return u.changes.record(now, (change) => {
     if (principal.kind === "join") {
       if (!fresh) throw new Error("register: a join-token registration needs a fresh credential");
       if (existing) u.credentials.unbind(existing.credentialHash);
-      const state = startLease(u, change, { ...lease, credentialHash: fresh.hash }, now);
+      const state = startLease(u, change, { ...lease, credentialHash: fresh.hash }, now, ready);
       change.audit({ kind: "join-token", id: principal.token.id }, "node.join", lease.id, null, existing ? nodeSnapshot(existing) : null, nodeSnapshot(state));
       return fresh.credential;
     }
-    const state = startLease(u, change, { ...lease, credentialHash: existing!.credentialHash }, now);
+    const state = startLease(u, change, { ...lease, credentialHash: existing!.credentialHash }, now, ready);
     change.audit({ kind: "node", id: lease.id }, "node.join", lease.id, null, nodeSnapshot(existing!), nodeSnapshot(state));
     return undefined;
   });
 }
 
 /** A live lease renewed with the node's credential: only the expiry moves, or its content too. */
-function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "credentialHash">, now: number): void {
-  // The restart rule (renewal-checkpoint.ts) relies on the stored TTL: a renewal that changes
-  // it, or the observed IP, is written at once.
+function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "credentialHash">, now: number, ready: boolean): void {
+  // The restart grace (lease-holds.ts) relies on the stored TTL, and views on the stored IP: a
+  // renewal that changes either is written at once. A plain one is never written.
   const plain = existing.ttlSeconds === lease.ttlSeconds && existing.observedIp === lease.observedIp;
   existing.ttlSeconds = lease.ttlSeconds;
   existing.expiresAt = lease.expiresAt;
@@ -125,19 +141,25 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
   existing.observedIp = lease.observedIp;
   const contentKey = contentKeyOf(lease.addrs, lease.labels);
   if (contentKey === existing.contentKey) {
-    if (plain) u.checkpoint.hold(existing, now);
-    else u.store.saveRenewal(existing);
+    if (plain) u.holds.renewedInMemory(existing);
+    else u.leases.saveRenewal(existing);
+    // Readiness is soft state: it moves the handout order, not the stored row.
+    if (ready !== existing.ready) u.changes.record(now, (change) => u.leases.setMarks(change, existing, { ready }));
     return;
   }
   u.changes.record(now, (change) => {
     const before = nodeSnapshot(existing);
+    // Evidence about the old addresses says nothing about the new ones.
+    u.reach.clear(existing.id);
     u.leases.replaceContent(change, existing, lease.addrs, lease.labels, contentKey);
+    u.leases.setMarks(change, existing, { ready });
     change.audit({ kind: "node", id: existing.id }, "node.update", existing.id, null, before, nodeSnapshot(existing));
   });
 }
 
-export function startLease(u: ClusterUnits, change: Change, fields: LeaseFields, now: number): NodeState {
-  const state = u.leases.start(change, fields, now);
+export function startLease(u: ClusterUnits, change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
+  u.reach.clear(fields.id);
+  const state = u.leases.start(change, fields, now, ready);
   u.credentials.bind(fields.credentialHash, fields.id);
   return state;
 }

@@ -34,9 +34,10 @@ export function presentAudit(e: AuditRecord): AuditEntry {
 }
 
 /** The admin nodes view: every live lease and blocked id with its state, and every pin, by id. */
-export function nodeViews(leases: LeaseTable, overrides: Overrides): NodeView[] {
+export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability: (id: string) => NodeView["reachability"]): NodeView[] {
   const rows: NodeView[] = [];
-  const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null };
+  const unknown = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null } as const;
+  const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: unknown };
   for (const state of leases.all()) {
     const override = overrides.get(state.id);
     const live = state.endedAt === null;
@@ -51,6 +52,8 @@ export function nodeViews(leases: LeaseTable, overrides: Overrides): NodeView[] 
       registeredAt: isoOrNull(state.registeredAt),
       lastRenewedAt: isoOrNull(state.lastRenewedAt),
       observedIp: state.observedIp,
+      ready: live ? state.ready : true,
+      reachability: live ? reachability(state.id) : unknown,
     });
   }
   for (const override of overrides.values()) {

@@ -82,6 +82,8 @@ function prune(map: Map<string, number>, notBefore: number): void {
 export class ReachabilityBook {
   readonly #targets = new Map<string, Evidence>();
   readonly #options: ReachabilityOptions;
+  /** When evidence older than the window is next dropped (on the next report after it). */
+  #nextSweep = 0;
 
   constructor(options: Partial<ReachabilityOptions> = {}) {
     this.#options = { ...DEFAULT_REACHABILITY_OPTIONS, ...options };
@@ -131,6 +133,13 @@ export class ReachabilityBook {
     return changed;
   }
 
+  /** Sweeps at most six times per window, on reports: a sweep walks every target. */
+  sweepIfDue(now: number, clusterSize: number): string[] {
+    if (now < this.#nextSweep) return [];
+    this.#nextSweep = now + Math.max(1_000, this.windowMs / 6);
+    return this.sweep(now, clusterSize);
+  }
+
   /** Drops evidence older than the window; returns the targets whose state changed with it. */
   sweep(now: number, clusterSize: number): string[] {
     const changed: string[] = [];
@@ -150,16 +159,14 @@ export class ReachabilityBook {
     return this.#targets.get(target)?.state ?? "unknown";
   }
 
-  /** The evidence about `target` as of `now` (for the admin view; does not change what handouts show). */
-  view(target: string, now: number, clusterSize: number): ReachabilityView {
+  /**
+   * The evidence about `target` as last settled (for the admin view): the same state handouts
+   * show, and the reporters behind it.
+   */
+  view(target: string): ReachabilityView {
     const evidence = this.#targets.get(target);
     if (!evidence) return UNKNOWN_VIEW;
-    const notBefore = now - this.#options.windowMs;
-    let failedReporters = 0;
-    let okReporters = 0;
-    for (const at of evidence.failed.values()) if (at >= notBefore) failedReporters++;
-    for (const at of evidence.ok.values()) if (at >= notBefore) okReporters++;
-    return { state: stateOf(failedReporters, okReporters, clusterSize), failedReporters, okReporters, checkedAt: evidence.checkedAt };
+    return { state: evidence.state, failedReporters: evidence.failed.size, okReporters: evidence.ok.size, checkedAt: evidence.checkedAt };
   }
 
   /** Counts of targets by settled state; targets without evidence are not counted (they are unknown). */

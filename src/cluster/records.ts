@@ -1,6 +1,7 @@
 /**
  * The records a cluster holds, as the Durable Object keeps them in memory and in SQLite.
  */
+import type { ReachState } from "../contract/reachability.js";
 import { DEFAULT_TTL_BOUNDS, type TtlBounds } from "./leases.js";
 
 export interface ClusterSettings extends TtlBounds {
@@ -50,6 +51,8 @@ export interface NodeRecord {
   /** When the lease ended (left or expired, as processed); null while leased. */
   endedAt: number | null;
   observedIp: string | null;
+  /** The stored expiry may be behind the real one (see ClusterCore's restart grace); storage only. */
+  behind?: boolean;
 }
 
 export type OverrideAction = "pin" | "block" | "drain";
@@ -86,9 +89,14 @@ export interface AuditRecord {
   after: unknown;
 }
 
-/** What a handout contains for one peer, pre-serialised once per change, not per request. */
-export function peerJson(record: { id: string; addrs: string[]; labels: Record<string, string> }): string {
-  return JSON.stringify({ id: record.id, addrs: record.addrs, labels: record.labels });
+/**
+ * What a handout contains for one peer, pre-serialised once per change, not per request. Only
+ * departures from "ready, reachability unknown" are written, so most entries carry no marks.
+ */
+export function peerJson(record: { id: string; addrs: string[]; labels: Record<string, string> }, marks?: { ready: boolean; reach: ReachState }): string {
+  const ready = marks && !marks.ready ? false : undefined;
+  const reachability = marks && marks.reach !== "unknown" ? marks.reach : undefined;
+  return JSON.stringify({ id: record.id, addrs: record.addrs, labels: record.labels, ready, reachability });
 }
 
 /** Labels in key order, so equal label sets compare and serialise equal. */

@@ -15,10 +15,10 @@ export interface DirectoryStore {
   deleteJoinToken(id: string): void;
   /** Insert or replace the whole row. */
   saveNode(node: NodeRecord): void;
-  /** Only the fields a plain renewal changes. */
+  /** Only the lease fields (TTL, expiry, last renewal, observed IP). */
   saveRenewal(node: NodeRecord): void;
-  /** When the open renewal checkpoint window began (null: every renewal is stored). */
-  saveRenewalsUnsavedSince(at: number | null): void;
+  /** Whether the lease's stored expiry may be behind its real one (lease-holds.ts). */
+  saveBehind(id: string, behind: boolean): void;
   saveLeaseEnd(id: string, endedAt: number): void;
   deleteNode(id: string): void;
   saveOverride(override: OverrideRecord): void;
@@ -43,8 +43,6 @@ export interface Snapshot {
   /** Deltas can be computed from any version at or above this one. */
   changelogFloor: number;
   degraded: boolean;
-  /** Renewals since this time may be missing from `nodes` (the object stopped before its checkpoint). */
-  renewalsUnsavedSince: number | null;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -56,7 +54,6 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   changes: [],
   changelogFloor: 0,
   degraded: false,
-  renewalsUnsavedSince: null,
 };
 
 export interface CoreOptions {
@@ -65,16 +62,12 @@ export interface CoreOptions {
   /** How long a node credential outlives its lease, so a restarted agent can renew with it. */
   credentialRetentionMs: number;
   random: () => number;
-  /** How long a plain renewal may stay in memory only before it is written (renewal-checkpoint.ts). */
-  renewalCheckpointMs: number;
+  /** How long a reachability report counts (reachability.ts); default REACHABILITY_WINDOW_MS. */
+  reachabilityWindowMs?: number;
 }
-
-/** The default `renewalCheckpointMs`. A crash inside a window can keep a dead node listed up to its TTL + this longer. */
-export const RENEWAL_CHECKPOINT_MS = 5_000;
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   rateBurst: 10,
   credentialRetentionMs: 7 * 24 * 3600 * 1000,
   random: Math.random,
-  renewalCheckpointMs: RENEWAL_CHECKPOINT_MS,
 };

@@ -13,7 +13,8 @@ import { LeaseTable, type NodeState } from "./lease-table.js";
 import { Overrides } from "./overrides.js";
 import { NodeRateLimits } from "./rate-limit.js";
 import { type ClusterMeta, DEFAULT_SETTINGS } from "./records.js";
-import { RenewalCheckpoint } from "./renewal-checkpoint.js";
+import { type CoreLoad, LeaseHolds } from "./lease-holds.js";
+import { REACHABILITY_WINDOW_MS, ReachabilityBook } from "./reachability.js";
 import type { CoreOptions, DirectoryStore, Snapshot } from "./store.js";
 
 export class ClusterUnits {
@@ -25,13 +26,16 @@ export class ClusterUnits {
   readonly handouts: Handouts;
   readonly limits: NodeRateLimits;
   readonly audit: AuditLog;
-  readonly checkpoint: RenewalCheckpoint;
+  readonly holds: LeaseHolds;
   readonly clock: ExpiryClock;
+  /** Reachability evidence from the nodes' reports (memory only). */
+  readonly reach: ReachabilityBook;
 
   constructor(
     readonly store: DirectoryStore,
     snapshot: Snapshot,
     readonly options: CoreOptions,
+    load: CoreLoad = {},
   ) {
     this.meta = snapshot.meta;
     this.leases = new LeaseTable(store, snapshot.nodes);
@@ -39,6 +43,7 @@ export class ClusterUnits {
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq);
     this.clock = new ExpiryClock(store, snapshot.degraded);
+    this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
     this.changes = new ChangeLog(
       store,
       this.audit,
@@ -48,7 +53,7 @@ export class ClusterUnits {
     );
     this.handouts = new Handouts({ meta: () => this.meta!, leases: this.leases, overrides: this.overrides, changes: this.changes, degraded: () => this.clock.degraded });
     this.limits = new NodeRateLimits(options.rateBurst, this.meta?.settings.minIntervalSeconds ?? DEFAULT_SETTINGS.minIntervalSeconds);
-    this.checkpoint = new RenewalCheckpoint(store, this.leases, options.renewalCheckpointMs, snapshot.renewalsUnsavedSince);
+    this.holds = new LeaseHolds(this.leases, load);
     this.clock.recompute(this.leases, this.overrides, options.credentialRetentionMs);
   }
 
@@ -65,7 +70,6 @@ export class ClusterUnits {
     // Its cached handouts were ordered by its zone; they must not outlive it (the version does not move here).
     this.handouts.forgetBodies();
     this.leases.delete(state.id);
-    this.checkpoint.forget(state.id);
     this.credentials.unbind(state.credentialHash);
     this.limits.forget(state.id);
   }

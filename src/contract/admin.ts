@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_ADDRS } from "./names.js";
+import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
 import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
 
@@ -49,6 +50,14 @@ export const ClusterSummary = z
     version: z.number().int(),
     createdAt: z.iso.datetime(),
     degraded: z.boolean().openapi({ description: "Self-preservation is holding back a mass expiry (more than half the leases at once)." }),
+    reachability: z
+      .object({
+        reachable: z.number().int(),
+        unknown: z.number().int(),
+        unreachable: z.number().int(),
+        notReady: z.number().int().openapi({ description: "Live nodes whose self-check says their own address does not accept connections (counted in their state too)." }),
+      })
+      .openapi({ description: "Live nodes by reachability state (see the nodes view)." }),
   })
   .openapi("ClusterSummary");
 
@@ -73,6 +82,18 @@ export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).op
 export const NodeSource = z.enum(["lease", "pin"]);
 export const NodeState = z.enum(["active", "draining", "blocked"]);
 
+export const Reachability = z
+  .object({
+    state: z.enum(REACH_STATES).openapi({
+      description:
+        "`reachable`: a peer's probe connected within the window (about 3 minutes) and fewer than two have failed since; `unreachable`: at least two distinct peers failed to connect and none succeeded since (one in a cluster of two); `unknown`: not enough evidence either way.",
+    }),
+    failedReporters: z.number().int().openapi({ description: "Distinct peers whose latest probe within the window failed (all after the newest success)." }),
+    okReporters: z.number().int().openapi({ description: "Distinct peers whose latest probe within the window succeeded." }),
+    checkedAt: z.iso.datetime().nullable().openapi({ description: "When the newest report about this node was made; null without any." }),
+  })
+  .openapi("Reachability");
+
 export const NodeView = z
   .object({
     id: NodeId,
@@ -84,6 +105,10 @@ export const NodeView = z
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),
     observedIp: z.string().nullable(),
+    ready: z
+      .boolean()
+      .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
+    reachability: Reachability,
   })
   .openapi("NodeView");
 

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
+import { PROBE_RESULTS, REACH_STATES } from "./reachability.js";
 
 export const ClusterName = z.string().regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit").openapi({ example: "prod-eu" });
 
@@ -54,11 +55,36 @@ export const TtlSeconds = z
   .max(Number.MAX_SAFE_INTEGER, "ttlSeconds must be a safe integer")
   .openapi({ example: 60, description: "Requested lease length; clamped to the cluster's bounds (default 10-3600 s)." });
 
+/** At most this many peers per report: the largest handout a node can get. */
+export const MAX_REPORTS = 1000;
+
+export const ProbeReport = z
+  .strictObject({
+    result: z.enum(PROBE_RESULTS).openapi({
+      description: "`ok`: the peer's first TCP address accepted a connection; `failed`: it did not within 3 s; `unknown`: the peer has no TCP address (UDP/QUIC only).",
+    }),
+    ageSeconds: z.number().int().min(0).max(3600).openapi({ description: "How long ago the probe finished, so the reporter's clock does not matter." }),
+  })
+  .openapi("ProbeReport");
+
+export const Reports = z
+  .record(NodeId, ProbeReport)
+  .refine((reports) => Object.keys(reports).length <= MAX_REPORTS, `at most ${MAX_REPORTS} reports`)
+  .openapi({
+    description: "Peer id → this node's latest probe of that peer, only those finished since its last report. Reports about itself or about peers outside its handout are ignored.",
+    example: { "node-b": { result: "ok", ageSeconds: 12 }, "node-c": { result: "failed", ageSeconds: 40 } },
+  });
+
 export const RegisterRequest = z
   .strictObject({
     addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
     labels: Labels.optional(),
     ttlSeconds: TtlSeconds.optional(),
+    ready: z.boolean().optional().openapi({
+      description:
+        "False while this node's own advertised TCP address does not accept connections (the agent's self-check); not-ready nodes are handed out after every ready one. Default true.",
+    }),
+    reports: Reports.optional(),
   })
   .openapi("RegisterRequest");
 
@@ -73,7 +99,19 @@ export const RegisterResponse = z
   })
   .openapi("RegisterResponse");
 
-export const Peer = z.object({ id: NodeId, addrs: z.array(z.string()), labels: z.record(z.string(), z.string()) }).openapi("Peer");
+export const Peer = z
+  .object({
+    id: NodeId,
+    addrs: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    ready: z.literal(false).optional().openapi({ description: "Present (false) while the node says its own address does not accept connections." }),
+    reachability: z
+      .enum(REACH_STATES)
+      .exclude(["unknown"])
+      .optional()
+      .openapi({ description: "What other nodes' probes say; absent means unknown. Handouts list ready reachable peers first, then unknown, then unreachable, not-ready last." }),
+  })
+  .openapi("Peer");
 
 export const PeersResponse = z
   .object({
@@ -147,6 +185,7 @@ export const ClusterParams = z.object({ cluster: ClusterName });
 export const NodeParams = z.object({ cluster: ClusterName, node: NodeId });
 
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
+export type Reports = z.infer<typeof Reports>;
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export type Peer = z.infer<typeof Peer>;
 export type PeersResponse = z.infer<typeof PeersResponse>;

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,6 +44,15 @@ describe(`deploying (Node ${version})`, () => {
     for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  it("runs wrangler through the launcher called directly, without npm putting node_modules/.bin on PATH", async () => {
+    const path = (envWithNode(binDir).PATH ?? "").split(delimiter).filter((dir) => !dir.includes("node_modules"));
+    const { stdout } = await run("node", ["scripts/with-node.mjs", "wrangler", "--version"], {
+      cwd: root,
+      env: { ...process.env, WRANGLER_LOG: "log", PATH: path.join(delimiter) },
+    });
+    expect(stdout).toContain(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.wrangler);
+  });
+
   it("runs wrangler through the launcher", async () => {
     const { stdout } = await npm(["run", "wrangler", "--", "--version"]);
     const pinned = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.wrangler;
@@ -75,17 +84,42 @@ describe(`deploying (Node ${version})`, () => {
 
   it("documents only wrangler commands, flags and environments that exist", async () => {
     expect(documented.length).toBeGreaterThan(8);
-    const checks = documented.map(async (line) => {
+    // Each subcommand's --help once, with the flags every documented line gives it.
+    const flagsBySubcommand = new Map<string, Set<string>>();
+    for (const line of documented) {
       const [, script, rest] = /^npm run (wrangler|deploy) -- (.*)$/.exec(line)!;
       const words = rest.split(/\s+/);
       // The subcommand is the leading lower-case words: `secret put ADMIN_TOKEN --env x` → secret put.
       const end = words.findIndex((w) => !/^[a-z]+$/.test(w));
-      const subcommand = script === "deploy" ? ["deploy"] : words.slice(0, end === -1 ? words.length : end);
-      const { stdout } = await run("node", ["scripts/with-node.mjs", "wrangler", ...subcommand, "--help"], { cwd: root, env: envWithNode(binDir) });
-      for (const flag of words.filter((w) => w.startsWith("--"))) expect(stdout, `${line}: ${flag}`).toContain(`${flag} `);
+      const subcommand = script === "deploy" ? "deploy" : words.slice(0, end === -1 ? words.length : end).join(" ");
+      const flags = flagsBySubcommand.get(subcommand) ?? new Set<string>();
+      for (const flag of words.filter((w) => w.startsWith("--"))) flags.add(flag);
+      flagsBySubcommand.set(subcommand, flags);
       const env = /--env (\S+)/.exec(rest)?.[1];
       if (env) expect(environments, line).toContain(env);
-    });
-    await Promise.all(checks);
+    }
+    // As few wrangler runs as can tell: a command is listed in its parent's help, global flags in
+    // the top-level help, and only a command's own flags need its own help.
+    const helps = new Map<string, Promise<string>>();
+    const help = (command: string) => {
+      if (!helps.has(command)) {
+        const args = [join(root, "node_modules/wrangler/bin/wrangler.js"), ...command.split(" ").filter(Boolean), "--help"];
+        helps.set(
+          command,
+          run(process.execPath, args, { cwd: root, env: { ...process.env, WRANGLER_LOG: "log" } }).then((r) => r.stdout),
+        );
+      }
+      return helps.get(command)!;
+    };
+    const globalFlags = (await help("")).split("GLOBAL FLAGS")[1] ?? "";
+    await Promise.all(
+      [...flagsBySubcommand].map(async ([subcommand, flags]) => {
+        if (subcommand) expect(await help(subcommand.split(" ").slice(0, -1).join(" ")), subcommand).toMatch(new RegExp(`^ {2}wrangler ${subcommand}( |$)`, "m"));
+        for (const flag of flags) {
+          const where = globalFlags.includes(`${flag} `) ? globalFlags : await help(subcommand);
+          expect(where, `wrangler ${subcommand}: ${flag}`).toContain(`${flag} `);
+        }
+      }),
+    );
   });
 });

@@ -16,6 +16,16 @@
  * Because "when expiry runs" depends on the object's next wake-up time, the model keeps that
  * time as the core documents it: a lower bound on the next due time, exact after each scan, at
  * least 10 s ahead while degraded, and recomputed exactly when the object restarts.
+ *
+ * Socket-held leases (docs/architecture.md#leases): a node may hold watch sockets; a ping on one
+ * records the time and runs nothing. When an expiry check finds a lease due, every live lease
+ * whose node holds a socket first runs to its last signal (ping or opening) + TTL, so pings that
+ * stop end the lease at the last ping + TTL. A socket that closes starts the TTL countdown from
+ * its last signal, and that expiry is written. Plain renewals are not written, so a lease's
+ * stored expiry falls behind; the lease is marked `behind` (once) when a plain renewal moves it
+ * past its stored expiry or a socket of its node opens. A restart closes every socket (as a
+ * deploy does) and gives every live lease marked behind a grace of its TTL from the restart,
+ * written so (which clears the mark); every other lease runs to its stored expiry.
  */
 import fc from "fast-check";
 import { pairWeight } from "../../src/cluster/rendezvous.js";
@@ -46,7 +56,10 @@ export type Cmd =
   | { t: "alarm" }
   | { t: "force" }
   | { t: "massJoin"; ttl: number }
-  | { t: "restart" };
+  | { t: "restart" }
+  | { t: "watch"; node: number }
+  | { t: "ping"; node: number }
+  | { t: "unwatch"; node: number };
 
 export interface Peer {
   id: string;
@@ -59,7 +72,13 @@ interface LeaseRecord {
   cred: string;
   addrs: string[];
   labels: Record<string, string>;
+  /** The lease length, ms. */
+  ttl: number;
   expiresAt: number;
+  /** The expiry storage holds (written with the lease, a TTL change or an address change). */
+  stored: number;
+  /** Storage knows the stored expiry may be behind. */
+  behind: boolean;
   endedAt: number | null;
 }
 
@@ -98,6 +117,8 @@ export class ClusterModel {
   readonly issued: string[] = [];
   #credCounter = 0;
   #wakeAt: number | null = null;
+  /** Nodes holding a watch socket → the last sign of life on it. */
+  readonly sockets = new Map<string, number>();
 
   constructor(
     now: number,
@@ -164,6 +185,17 @@ export class ClusterModel {
   /** The alarm (force = false) or an operator's forced expiry. */
   expireDue(force: boolean): number {
     const due: LeaseRecord[] = [];
+    // Lazy expiry: only when some lease is due are the sockets' signals read, for every lease.
+    if ([...this.nodes.values()].some((r) => r.endedAt === null && r.expiresAt <= this.now)) {
+      for (const [id, signal] of this.sockets) {
+        const r = this.nodes.get(id);
+        if (r && r.endedAt === null && signal + r.ttl > r.expiresAt) {
+          r.expiresAt = signal + r.ttl;
+          r.behind = true;
+          this.#hit("socket holds a lease");
+        }
+      }
+    }
     for (const r of [...this.nodes.values()]) {
       if (r.endedAt === null) {
         if (r.expiresAt <= this.now) due.push(r);
@@ -205,10 +237,58 @@ export class ClusterModel {
     return ended;
   }
 
-  /** The object restarted and rebuilt itself from storage: its next wake-up is exact again. */
+  /**
+   * The object restarted and rebuilt itself from storage: its sockets are gone, every live lease
+   * gets a grace of its TTL from now, and its next wake-up is exact again.
+   */
   restart(): void {
     this.#hit("restart");
+    this.sockets.clear();
+    for (const r of this.nodes.values()) {
+      if (r.endedAt !== null) continue;
+      if (r.behind) {
+        r.expiresAt = Math.max(r.stored, this.now + r.ttl);
+        r.stored = r.expiresAt;
+        r.behind = false;
+        this.#hit("restart grace");
+      } else if (r.expiresAt !== r.stored) {
+        throw new Error(`model: lease ${r.id} ran past its stored expiry without being marked behind`);
+      }
+    }
     this.#wakeAt = this.#recompute();
+  }
+
+  /** Opens a watch socket: the same checks as a peers request. */
+  watch(id: string): Expected {
+    const token = this.resolve(id, { k: "own" });
+    const r = this.#liveRequester(id, token);
+    if (typeof r === "number") return { status: r, token };
+    this.sockets.set(id, this.now);
+    r.behind = true;
+    this.#hit("watch");
+    return { status: 101, token };
+  }
+
+  /** A ping on the node's socket: the runtime answers it and notes the time; nothing else runs. */
+  ping(id: string): void {
+    if (!this.sockets.has(id)) return;
+    this.sockets.set(id, this.now);
+    this.#hit("ping");
+  }
+
+  /** The node's sockets close: its lease counts down its TTL from their last signal. */
+  unwatch(id: string): void {
+    const signal = this.sockets.get(id);
+    if (signal === undefined) return;
+    this.sockets.delete(id);
+    const r = this.nodes.get(id);
+    if (r && r.endedAt === null) {
+      // Written with its exact expiry: no socket holds it any more.
+      if (signal + r.ttl > r.expiresAt) r.expiresAt = signal + r.ttl;
+      r.stored = r.expiresAt;
+      r.behind = false;
+    }
+    this.#hit("socket closed");
   }
 
   /** Who a credential pick names: a credential id, JOIN, or BOGUS. */
@@ -239,7 +319,8 @@ export class ClusterModel {
     const fresh = `c${this.#credCounter + 1}`;
     if (typeof principal === "number") return { status: principal, token };
     if (this.overrides.get(id)?.action === "block") return this.#status(403, "register while blocked", token);
-    const expiresAt = this.now + Math.min(3600, Math.max(10, ttl)) * 1000;
+    const ttlMs = Math.min(3600, Math.max(10, ttl)) * 1000;
+    const expiresAt = this.now + ttlMs;
     const existing = this.nodes.get(id);
     const live = existing !== undefined && existing.endedAt === null;
     if (principal === "join") {
@@ -248,18 +329,24 @@ export class ClusterModel {
       if (existing) this.byCred.delete(existing.cred);
       this.#credCounter++;
       this.issued.push(fresh);
-      this.#startLease(id, fresh, addrs, labels, expiresAt);
+      this.#startLease(id, fresh, addrs, labels, ttlMs, expiresAt);
       this.#lower(expiresAt);
       return { status: 201, token, fresh };
     }
     if (!live) {
       if (this.liveCount >= MAX_NODES) return this.#status(409, "cluster full", token);
-      this.#startLease(id, existing!.cred, addrs, labels, expiresAt);
+      this.#startLease(id, existing!.cred, addrs, labels, ttlMs, expiresAt);
       this.#hit("credential restarts a lease");
       this.#lower(expiresAt);
       return { status: 201, token };
     }
+    const plain = existing.ttl === ttlMs && JSON.stringify([addrs, labels]) === JSON.stringify([existing.addrs, existing.labels]);
     existing.expiresAt = expiresAt;
+    existing.ttl = ttlMs;
+    if (plain) {
+      // Not written: storage falls behind.
+      if (expiresAt > existing.stored) existing.behind = true;
+    } else existing.stored = expiresAt;
     if (JSON.stringify([addrs, labels]) !== JSON.stringify([existing.addrs, existing.labels])) {
       existing.addrs = addrs;
       existing.labels = labels;
@@ -275,8 +362,8 @@ export class ClusterModel {
     return { status, token };
   }
 
-  #startLease(id: string, cred: string, addrs: string[], labels: Record<string, string>, expiresAt: number): void {
-    this.nodes.set(id, { id, cred, addrs, labels, expiresAt, endedAt: null });
+  #startLease(id: string, cred: string, addrs: string[], labels: Record<string, string>, ttl: number, expiresAt: number): void {
+    this.nodes.set(id, { id, cred, addrs, labels, ttl, expiresAt, stored: expiresAt, behind: false, endedAt: null });
     this.byCred.set(cred, id);
     this.#bump();
   }
@@ -390,6 +477,14 @@ export class ClusterModel {
       case "restart":
         this.restart();
         return null;
+      case "watch":
+        return this.watch(id);
+      case "ping":
+        this.ping(id);
+        return null;
+      case "unwatch":
+        this.unwatch(id);
+        return null;
     }
   }
 
@@ -456,7 +551,8 @@ const credPick: fc.Arbitrary<CredPick> = fc.oneof(
 );
 
 /** One command; `options.retentionJump` is the advance that forgets retired credentials. */
-export function commandArb(options: { retentionJumpMs: number; restart: boolean }): fc.Arbitrary<Cmd> {
+export function commandArb(options: { retentionJumpMs: number; restart: boolean; sockets?: boolean }): fc.Arbitrary<Cmd> {
+  const sockets = options.sockets ? 1 : 0;
   const w = (weight: number, arbitrary: fc.Arbitrary<Cmd>) => ({ weight, arbitrary });
   return fc.oneof(
     w(5, fc.record({ t: fc.constant("join" as const), node, addr, zone, ttl })),
@@ -484,9 +580,12 @@ export function commandArb(options: { retentionJumpMs: number; restart: boolean 
     w(1, fc.constant({ t: "force" as const })),
     w(1, fc.record({ t: fc.constant("massJoin" as const), ttl })),
     w(options.restart ? 2 : 0, fc.constant({ t: "restart" as const })),
+    w(4 * sockets, fc.record({ t: fc.constant("watch" as const), node })),
+    w(8 * sockets, fc.record({ t: fc.constant("ping" as const), node })),
+    w(3 * sockets, fc.record({ t: fc.constant("unwatch" as const), node })),
   );
 }
 
-export function sequenceArb(options: { retentionJumpMs: number; restart: boolean; maxLength: number }): fc.Arbitrary<Cmd[]> {
+export function sequenceArb(options: { retentionJumpMs: number; restart: boolean; sockets?: boolean; maxLength: number }): fc.Arbitrary<Cmd[]> {
   return fc.array(commandArb(options), { minLength: 1, maxLength: options.maxLength, size: "max" });
 }

@@ -15,7 +15,6 @@ export class MemoryStore implements DirectoryStore {
   changes: ChangeRecord[] = [];
   floor = 0;
   degraded = false;
-  renewalsUnsavedSince: number | null = null;
 
   insertCluster(meta: ClusterMeta) {
     this.meta = structuredClone(meta);
@@ -33,11 +32,15 @@ export class MemoryStore implements DirectoryStore {
     this.joinTokens.delete(id);
   }
   saveNode(n: NodeRecord) {
-    const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp } = n;
-    this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp }));
+    const { id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind } = n;
+    this.nodes.set(id, structuredClone({ id, credentialHash, addrs, labels, ttlSeconds, registeredAt, lastRenewedAt, expiresAt, endedAt, observedIp, behind: behind ?? false }));
   }
   saveRenewal(n: NodeRecord) {
     Object.assign(this.nodes.get(n.id) ?? {}, { ttlSeconds: n.ttlSeconds, expiresAt: n.expiresAt, lastRenewedAt: n.lastRenewedAt, observedIp: n.observedIp });
+  }
+  saveBehind(id: string, behind: boolean) {
+    const n = this.nodes.get(id);
+    if (n) n.behind = behind;
   }
   saveLeaseEnd(id: string, endedAt: number) {
     this.nodes.get(id)!.endedAt = endedAt;
@@ -73,9 +76,6 @@ export class MemoryStore implements DirectoryStore {
   saveDegraded(degraded: boolean) {
     this.degraded = degraded;
   }
-  saveRenewalsUnsavedSince(at: number | null) {
-    this.renewalsUnsavedSince = at;
-  }
 
   snapshot(): Snapshot {
     return {
@@ -87,7 +87,6 @@ export class MemoryStore implements DirectoryStore {
       changes: this.changes.map((c) => ({ ...c })),
       changelogFloor: this.floor,
       degraded: this.degraded,
-      renewalsUnsavedSince: this.renewalsUnsavedSince,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AgentConfig, ConfigError, helpText, OPTIONS, envName, parseCommand } from "../../src/agent/config.js";
+import { type AgentConfig, ConfigError, helpText, OPTIONS, envName, flagUsage, parseCommand } from "../../src/agent/config.js";
 
 const ADDR = "/ip4/10.0.0.1/tcp/5001";
 const base = ["--directory", "http://127.0.0.1:8787", "--cluster", "prod", "--addr", ADDR, "--join-token-file", "/tmp/token"];
@@ -118,7 +118,7 @@ describe("--help", () => {
     expect(parsed.kind).toBe("help");
     const text = helpText();
     for (const o of OPTIONS) {
-      expect(text).toContain(`--${o.flag} ${o.arg}`);
+      expect(text).toContain(flagUsage(o));
       expect(text).toContain(envName(o.flag));
       expect(text).toContain(`"${o.key}"`);
     }
@@ -131,7 +131,28 @@ describe("docs/agent.md", () => {
     const { readFileSync } = await import("node:fs");
     const doc = readFileSync(new URL("../../docs/agent.md", import.meta.url), "utf8");
     for (const o of OPTIONS) {
-      expect(doc).toContain(`| \`--${o.flag} ${o.arg.replaceAll("|", "\\|")}\` | \`${envName(o.flag)}\` |`);
+      expect(doc).toContain(`| \`${flagUsage(o).replaceAll("|", "\\|")}\` | \`${envName(o.flag)}\` |`);
     }
+  });
+});
+
+describe("reachability options", () => {
+  const base = ["--directory", "http://127.0.0.1:8787", "--cluster", "c", "--node", "n", "--addr", "/ip4/10.0.0.1/tcp/5001"];
+  const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const parsed = parseCommand(argv, env);
+    if (parsed.kind !== "run") throw new Error("not a run");
+    return parsed.config;
+  };
+
+  it("checks itself and probes once a minute by default", () => {
+    expect(run(base)).toMatchObject({ noSelfCheck: false, probeInterval: 60 });
+  });
+
+  it("takes --no-self-check as a switch, PEERDIR_NO_SELF_CHECK as 1/true/yes or 0/false/no, and --probe-interval", () => {
+    expect(run([...base, "--no-self-check", "--probe-interval", "1.5"])).toMatchObject({ noSelfCheck: true, probeInterval: 1.5 });
+    expect(run(base, { PEERDIR_NO_SELF_CHECK: "yes" }).noSelfCheck).toBe(true);
+    expect(run(base, { PEERDIR_NO_SELF_CHECK: "0" }).noSelfCheck).toBe(false);
+    expect(() => run(base, { PEERDIR_NO_SELF_CHECK: "maybe" })).toThrow(ConfigError);
+    expect(() => run([...base, "--probe-interval", "0.5"])).toThrow(/between 1 and 3600/);
   });
 });

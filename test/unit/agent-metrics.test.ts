@@ -15,6 +15,8 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     transport: "watch",
     watchMessages: new Map(),
     degraded: false,
+    probes: { ok: 7, failed: 2, unknown: 1 },
+    ready: false,
     ...over,
   };
 }
@@ -31,6 +33,8 @@ describe("renderMetrics", () => {
     expect(text).toContain("peerdir_agent_peers_version 12\n");
     expect(text).toContain('peerdir_agent_on_change_runs_total{result="ok"} 2\n');
     expect(text).toContain('peerdir_agent_on_change_runs_total{result="failed"} 1\n');
+    expect(text).toContain("peerdir_agent_ready 0\n");
+    expect(text).toContain('peerdir_agent_probes_total{result="failed"} 2\npeerdir_agent_probes_total{result="ok"} 7\npeerdir_agent_probes_total{result="unknown"} 1\n');
     expect(text.endsWith("\n")).toBe(true);
   });
 

@@ -89,6 +89,7 @@ describe("views", () => {
       version: 9,
       createdAt: at(0),
       degraded: false,
+      reachability: { reachable: 1, unknown: 0, unreachable: 1, notReady: 1 },
       settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 0, defaultLimit: null, addressPolicy: "any" },
     };
     const text = clusterView(c);
@@ -96,6 +97,7 @@ describe("views", () => {
     expect(text).toContain("min-interval    0 (no per-node rate limit)");
     expect(text).toContain("default-limit   none (every peer)");
     expect(text).toContain("degraded        no\n");
+    expect(text).toContain("reachability    1 reachable, 0 unknown, 1 unreachable, 1 not ready\n");
     expect(clusterView({ ...c, settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip" } })).toMatch(
       /min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip$/,
     );
@@ -103,7 +105,7 @@ describe("views", () => {
   });
 
   it("marks degraded clusters in the list", () => {
-    const base = { nodes: 1, version: 2, createdAt: at(0) };
+    const base = { nodes: 1, version: 2, createdAt: at(0), reachability: { reachable: 0, unknown: 1, unreachable: 0, notReady: 0 } };
     expect(
       clustersView([
         { name: "ok", ...base, degraded: false },
@@ -124,6 +126,8 @@ describe("views", () => {
         registeredAt: at(-3600),
         lastRenewedAt: at(-15),
         observedIp: "192.0.2.7",
+        ready: false,
+        reachability: { state: "unreachable", failedReporters: 3, okReporters: 0, checkedAt: at(-5) },
       },
       {
         id: "seed",
@@ -135,13 +139,15 @@ describe("views", () => {
         registeredAt: null,
         lastRenewedAt: null,
         observedIp: null,
+        ready: true,
+        reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
       },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
-      "ID    STATE     SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
-      "a     draining  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
-      "                        /ip4/10.0.0.1/udp/1/quic-v1",
-      "seed  active    pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
+      "ID    STATE     READY  REACHABILITY          SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
+      "a     draining  no     unreachable 3 failed  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
+      "                                                     /ip4/10.0.0.1/udp/1/quic-v1",
+      "seed  active    yes    unknown               pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
     ]);
   });
 

@@ -1,7 +1,7 @@
 // The directory's state machine without a runtime: a fake clock, and a store that records
 // every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
 import { describe, expect, it } from "vitest";
-import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT, RENEWAL_CHECKPOINT_MS } from "../../src/cluster/cluster-core.js";
+import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT } from "../../src/cluster/cluster-core.js";
 import type { AuditRecord } from "../../src/cluster/records.js";
 import { etagMatches } from "../../src/worker/etag.js";
 import { refusalProblem } from "../../src/worker/refusals.js";
@@ -31,8 +31,8 @@ class RecordingStore implements DirectoryStore {
   saveRenewal() {
     this.writes.push("saveRenewal");
   }
-  saveRenewalsUnsavedSince(at: number | null) {
-    this.writes.push(`saveRenewalsUnsavedSince(${at === null ? "null" : at - T0})`);
+  saveBehind(_id: string, behind: boolean) {
+    this.writes.push(`saveBehind(${behind})`);
   }
   saveLeaseEnd() {
     this.writes.push("saveLeaseEnd");
@@ -80,7 +80,7 @@ const JOIN = "join-hash";
 
 function setup(options: { maxNodes?: number } = {}) {
   const store = new RecordingStore();
-  const core = new ClusterCore(store, EMPTY, { rateBurst: 1000, credentialRetentionMs: 3_600_000, random: () => 0.5, renewalCheckpointMs: RENEWAL_CHECKPOINT_MS });
+  const core = new ClusterCore(store, EMPTY, { rateBurst: 1000, credentialRetentionMs: 3_600_000, random: () => 0.5 });
   const created = core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
   if (created.ok && options.maxNodes) created.value.settings.maxNodes = options.maxNodes;
   store.take();
@@ -90,35 +90,29 @@ function setup(options: { maxNodes?: number } = {}) {
 }
 
 describe("ClusterCore", () => {
-  it("holds plain renewals in memory and writes them once per checkpoint window, with no version", () => {
+  it("never writes a plain renewal, and moves no version", () => {
     const { core, store, register } = setup();
     register("a");
     register("b");
     expect(store.take()).toEqual(["saveNode", "saveVersion", "insertChange", "insertAudit", "saveNode", "saveVersion", "insertChange", "insertAudit"]);
     const version = core.version;
-    // The first renewal opens a window: one small write, made before the renewal is acknowledged.
     const renewed = register("a", T0 + 20_000, "hash-a");
     expect(renewed.ok && renewed.value.created).toBe(false);
-    expect(store.take()).toEqual(["saveRenewalsUnsavedSince(20000)"]);
-    expect(core.renewalCheckpointAt).toBe(T0 + 20_000 + RENEWAL_CHECKPOINT_MS);
-    // Inside the window, renewals write nothing at all.
+    // The first one marks the lease, once, as behind its stored expiry (a restart then gives it its grace).
+    expect(store.take()).toEqual(["saveBehind(true)"]);
     register("b", T0 + 21_000, "hash-b");
-    register("a", T0 + 22_000, "hash-a");
+    expect(store.take()).toEqual(["saveBehind(true)"]);
+    register("a", T0 + 40_000, "hash-a");
+    register("b", T0 + 41_000, "hash-b");
     expect(store.take()).toEqual([]);
-    // The checkpoint writes each renewed node once and closes the window.
-    core.checkpointRenewals();
-    expect(store.take()).toEqual(["saveRenewal", "saveRenewal", "saveRenewalsUnsavedSince(null)"]);
-    expect(core.renewalCheckpointAt).toBe(null);
-    core.checkpointRenewals();
-    expect(store.take()).toEqual([]);
-    // A renewal after a window that nobody checkpointed writes it itself, and opens the next.
-    register("a", T0 + 30_000, "hash-a");
-    register("b", T0 + 30_000 + RENEWAL_CHECKPOINT_MS, "hash-b");
-    expect(store.take()).toEqual([`saveRenewalsUnsavedSince(30000)`, "saveRenewal", `saveRenewalsUnsavedSince(${30_000 + RENEWAL_CHECKPOINT_MS})`]);
     expect(core.version).toBe(version);
+    // The lease runs from the last renewal, in memory.
+    expect(core.wakeAt).toBe(T0 + 60_000);
+    core.expireDue(T0 + 81_000 - 1);
+    expect(core.liveCount).toBe(2);
   });
 
-  it("writes a renewal that changes the TTL at once (the restart rule reads the stored TTL)", () => {
+  it("writes a renewal that changes the TTL at once (the restart grace reads the stored TTL)", () => {
     const { store, register } = setup();
     register("a");
     store.take();

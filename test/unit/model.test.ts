@@ -1,6 +1,7 @@
 // Model-based test of the directory's state machine: random sequences of
 // register (join token or credential), renew, address change, leave, pin, block, drain, lift,
-// evict, credential revoke, clock advance, alarm, forced expiry and object restart, run against
+// evict, credential revoke, clock advance, alarm, forced expiry, object restart, and watch
+// sockets opened, pinged and closed (socket-held leases), run against
 // ClusterCore with a fake clock and against the reference model in test/support/cluster-model.ts.
 // After every step: each command's status, the version, the live count, the degraded flag and the
 // nodes view agree; and after every step but a bare clock advance (so that operations on leases
@@ -10,7 +11,7 @@
 // Self-preservation is modelled (see the model's header), and the run asserts it was reached.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClusterCore, RENEWAL_CHECKPOINT_MS, type Result } from "../../src/cluster/cluster-core.js";
+import { ClusterCore, type Result } from "../../src/cluster/cluster-core.js";
 import { refusalProblem } from "../../src/worker/refusals.js";
 import { MemoryStore } from "../support/memory-store.js";
 import {
@@ -33,14 +34,17 @@ const T0 = 1_900_000_000_000;
 const RETENTION_MS = 30 * 60 * 1000;
 const RUNS = Number(process.env.PEERDIR_MODEL_RUNS ?? 1000);
 
-const OPTIONS = { rateBurst: 10, credentialRetentionMs: RETENTION_MS, random: () => 0.5, renewalCheckpointMs: RENEWAL_CHECKPOINT_MS };
+const OPTIONS = { rateBurst: 10, credentialRetentionMs: RETENTION_MS, random: () => 0.5 };
 const coverage: Coverage = {};
 let steps = 0;
 
 /** One sequence: a fresh cluster, then each command against core and model, checked after every step. */
 function runSequence(cmds: Cmd[]): void {
   const store = new MemoryStore();
-  let core = new ClusterCore(store, store.snapshot(), OPTIONS);
+  // The watch sockets, as the runtime would report them: node → last ping (or opening).
+  const sockets = new Map<string, number>();
+  const signals = { lastSeen: () => sockets };
+  let core = new ClusterCore(store, store.snapshot(), OPTIONS, { signals });
   let now = T0;
   expect(core.createCluster("c", now, { id: "t1", hash: JOIN, createdAt: now, expiresAt: null }).ok).toBe(true);
   // A small cluster (so "full" happens) with no per-node rate limit (the model has none).
@@ -127,11 +131,27 @@ function runSequence(cmds: Cmd[]): void {
         break;
       }
       case "restart":
-        // The object stopped after its renewal checkpoint (a stop inside the checkpoint window,
-        // which loses renewals, is test/unit/renewal-checkpoint.test.ts).
-        core.checkpointRenewals();
-        core = new ClusterCore(store, store.snapshot(), OPTIONS);
+        // A deploy or crash: the sockets are gone, memory is rebuilt from what storage holds.
+        sockets.clear();
+        core = new ClusterCore(store, store.snapshot(), OPTIONS, { loadedAt: now, signals });
         break;
+      case "watch": {
+        const opened = core.startWatch({ node: nodeId, tokenHash: (expected as Expected).token!, now });
+        actual = status(opened, () => 101);
+        if (opened.ok) sockets.set(nodeId, now);
+        break;
+      }
+      case "ping":
+        if (sockets.has(nodeId)) sockets.set(nodeId, now);
+        break;
+      case "unwatch": {
+        const signal = sockets.get(nodeId);
+        if (signal !== undefined) {
+          sockets.delete(nodeId);
+          core.socketClosed(nodeId, signal);
+        }
+        break;
+      }
     }
     if (expected !== null) {
       const want = Array.isArray(expected) ? expected.map((e) => e.status) : expected.status;
@@ -194,7 +214,7 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
 describe("model-based: ClusterCore against the reference model", () => {
   it(`agrees with the model over ${RUNS} random command sequences`, () => {
     fc.assert(
-      fc.property(sequenceArb({ retentionJumpMs: RETENTION_MS + 1, restart: true, maxLength: 40 }), (cmds) => {
+      fc.property(sequenceArb({ retentionJumpMs: RETENTION_MS + 1, restart: true, sockets: true, maxLength: 40 }), (cmds) => {
         runSequence(cmds);
       }),
       { numRuns: RUNS, seed: process.env.PEERDIR_MODEL_SEED ? Number(process.env.PEERDIR_MODEL_SEED) : undefined },
@@ -220,6 +240,9 @@ describe("model-based: ClusterCore against the reference model", () => {
       "evict",
       "revoke",
       "leave",
+      "socket holds a lease",
+      "socket closed",
+      "restart grace",
     ]) {
       expect(coverage[event] ?? 0, event).toBeGreaterThan(0);
     }

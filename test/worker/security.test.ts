@@ -158,11 +158,10 @@ describe("tokens are never logged or echoed", () => {
       }
       // The one path that logs by design: an alarm run that fails (it logs the error).
       const stub = env.CLUSTER.getByName("sec-log");
-      await runInDurableObject(stub, (instance: ClusterDirectory, state) => {
-        instance.checkpointRenewals(); // so the stored expiry below is the one the reload sees
-        state.storage.sql.exec("UPDATE nodes SET expires_at = 1");
+      await runInDurableObject(stub, (_instance: ClusterDirectory, state) => {
+        state.storage.sql.exec("UPDATE nodes SET expires_at = 1, ttl_seconds = 0");
       });
-      await evictDurableObject(stub); // reload, so the lease is due in memory too
+      await evictDurableObject(stub); // reload, so the lease is due in memory too (a TTL of 0: no restart grace)
       await runInDurableObject(stub, async (instance: ClusterDirectory, state) => {
         state.storage.sql.exec("ALTER TABLE nodes RENAME TO nodes_broken");
         try {

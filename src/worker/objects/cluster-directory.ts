@@ -6,8 +6,14 @@
  * the watch sockets and the secrets it mints. Every entry point (RPC, `fetch`, `webSocketMessage`,
  * `alarm`) goes through one gate, `#gate`, which rebuilds a stale core, runs the operation under
  * the same atomicity guarantee, wakes long-polls and watchers when the version moved, keeps the
- * alarm at the core's next due time, and words refusals as problems. It never makes an outbound
- * request: it answers from its own state only.
+ * alarm at the core's next due time (coalesced: at most one expiry check every EXPIRY_CHECK_MS),
+ * and words refusals as problems. It never makes an outbound request: it answers from its own
+ * state only.
+ *
+ * Socket-held leases: a watcher's `ping` is answered by the runtime (setWebSocketAutoResponse),
+ * which records when; no JavaScript runs and nothing is written. The core reads those times
+ * (`LeaseSignals`) only when an expiry check comes due, and when it loads (every wake from
+ * hibernation is a load: the core's restart grace then covers leases no socket holds).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeView, Override } from "../../contract/admin.js";
@@ -16,11 +22,13 @@ import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
+import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
 import {
   type ClusterSummary,
   ClusterCore,
   DEFAULT_CORE_OPTIONS,
   EMPTY_SNAPSHOT,
+  type LeaseSignals,
   type NodeRequest,
   type OverrideInput,
   type PeersInput,
@@ -38,9 +46,11 @@ import { refusalProblem } from "../refusals.js";
 import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
-import { CheckpointTimer } from "./checkpoint-timer.js";
 import { SingleAlarm } from "./single-alarm.js";
 import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
+
+/** Expiry checks (alarms) are at least this far apart, however many leases come due. */
+export const EXPIRY_CHECK_MS = 5_000;
 
 /** After this many failed alarm runs, stop throwing (the runtime gives up after 6) and re-arm. */
 const ALARM_RETRY_LIMIT = 5;
@@ -79,10 +89,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   #reloadNeeded = false;
   /** Long-polls waiting for the next version. */
   readonly #waiters = new Set<() => void>();
-  readonly #checkpoints = new CheckpointTimer(
-    () => this.#core.renewalCheckpointAt,
-    () => this.#atomically(() => this.#core.checkpointRenewals()),
-  );
+  /** When the last expiry check (alarm) ran, for coalescing the next one. */
+  #lastCheckAt = 0;
+  /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
+  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: Omit<RegisterInput, "now" | "fresh"> }>();
+  readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,8 +102,6 @@ export class ClusterDirectory extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
-      // A checkpoint window left open by the previous instance: write its kept leases soon.
-      this.#checkpoints.schedule();
       await this.#alarm.load();
     });
   }
@@ -112,11 +121,43 @@ export class ClusterDirectory extends DurableObject<Env> {
     const migrate = create || hasSchema(sql);
     if (migrate) applyMigrations(this.ctx.storage);
     this.#store = new SqlStore(sql);
-    this.#core = new ClusterCore(this.#store, migrate ? this.#store.load() : EMPTY_SNAPSHOT, {
-      ...DEFAULT_CORE_OPTIONS,
-      rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
-      renewalCheckpointMs: numberVar(this.env.RENEWAL_CHECKPOINT_MS, 0, DEFAULT_CORE_OPTIONS.renewalCheckpointMs),
-    });
+    const store = this.#store;
+    // Every load is a restart as far as the leases know: what memory held is gone. The grace it
+    // writes goes straight to SQLite (no operation is collecting writes yet).
+    this.#core = new ClusterCore(
+      store,
+      migrate ? store.load() : EMPTY_SNAPSHOT,
+      {
+        ...DEFAULT_CORE_OPTIONS,
+        rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
+        reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
+      },
+      { loadedAt: Date.now(), signals: this.#signals },
+    );
+  }
+
+  /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
+  #lastSeen(): Map<string, number> {
+    const seen = new Map<string, number>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (!watch) continue;
+      const at = this.#socketLastSeen(ws, watch);
+      if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
+    }
+    return seen;
+  }
+
+  #socketLastSeen(ws: WebSocket, watch: WatchAttachment): number {
+    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+    return Math.max(pinged, watch.openedAt ?? 0);
+  }
+
+  /** The alarm at the core's next due time, but no sooner than EXPIRY_CHECK_MS after the last check. */
+  #syncAlarm(): Promise<void> {
+    const wakeAt = this.#core.wakeAt;
+    return this.#alarm.sync(wakeAt === null ? null : Math.max(wakeAt, this.#lastCheckAt + EXPIRY_CHECK_MS));
   }
 
   /** A failed operation left the core stale and storage could not be read then: rebuild it now. */
@@ -135,8 +176,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
     const result = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
-    this.#checkpoints.schedule();
-    await this.#alarm.sync(this.#core.wakeAt);
+    await this.#syncAlarm();
     return result.ok ? result : fail(refusalProblem(result.refusal, this.#name));
   }
 
@@ -239,34 +279,65 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   /** A watcher renewing its lease over the socket: `{"type":"renew","addrs":[…],…}`. */
   async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch) return;
-    const message = parseWatchMessage(raw);
-    if (message.type === "invalid") {
-      ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
-      return;
-    }
-    const { body } = message;
-    const outcome = await this.#gate((now) =>
-      this.#core.register({
+    // The same message as last time on this socket was valid then and is now: skip validating it
+    // (and reading the attachment again: the socket's node, credential and IP never change).
+    let renew = this.#lastRenew.get(ws);
+    if (renew === undefined || renew.raw !== raw) {
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (!watch) return;
+      const message = parseWatchMessage(raw);
+      if (message.type === "invalid") {
+        ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
+        return;
+      }
+      const { body } = message;
+      const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
+      const input = {
         node: watch.node,
         tokenHash: watch.tokenHash,
-        addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
+        addrs,
         labels: body.labels,
         ttlSeconds: body.ttlSeconds,
+        ready: body.ready,
+        reports: body.reports,
         observedIp: watch.observedIp,
-        now,
-      }),
-    );
+      };
+      renew = { raw: raw as string, input };
+      this.#lastRenew.set(ws, renew);
+    }
+    const { input } = renew;
+    const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
     ws.send(renewalReply(outcome));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.#socketEnded(ws);
     ws.close(echoableCloseCode(code), reason);
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
+    await this.#socketEnded(ws);
     ws.close(1011, "watch failed");
+  }
+
+  /**
+   * A watch socket ended: unless another socket of the node is still open, its lease counts down
+   * its TTL from the socket's last sign of life, and that expiry is written.
+   */
+  async #socketEnded(ws: WebSocket): Promise<void> {
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) return;
+    const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
+    if (others) return;
+    const lastSeen = this.#socketLastSeen(ws, watch);
+    try {
+      await this.#gate(() => {
+        this.#core.socketClosed(watch.node, lastSeen);
+        return done(null);
+      });
+    } catch (err) {
+      console.error("ClusterDirectory could not record a closed watch:", err);
+    }
   }
 
   // ---- admin API -------------------------------------------------------------------------
@@ -371,21 +442,11 @@ export class ClusterDirectory extends DurableObject<Env> {
     );
   }
 
-  /**
-   * Writes the renewals held in memory now, as the object does by itself within
-   * RENEWAL_CHECKPOINT_MS of each; tests use it to stop an object after its checkpoint.
-   */
-  async checkpointRenewals(): Promise<void> {
-    await this.#gate(() => {
-      this.#core.checkpointRenewals();
-      return done(null);
-    });
-  }
-
   // ---- alarm -----------------------------------------------------------------------------
 
   async alarm(info?: AlarmInvocationInfo): Promise<void> {
     this.#alarm.fired();
+    this.#lastCheckAt = Date.now();
     try {
       await this.#gate((now) => done(this.#core.expireDue(now)));
     } catch (err) {

@@ -20,6 +20,8 @@ export interface WatchAttachment {
   observedIp: string | null;
   /** The version this watcher's handout reflects. */
   version: number;
+  /** When the socket opened: its first sign of life, before any ping (ms since the epoch). */
+  openedAt: number;
 }
 
 export type WatchMessage = { type: "renew"; body: RegisterRequest } | { type: "invalid"; detail: string };
@@ -58,6 +60,7 @@ export function watchRequest(request: Request): { watch: WatchAttachment; since:
       limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
       observedIp: request.headers.get(WATCH_HEADERS.observedIp),
       version: 0,
+      openedAt: Date.now(),
     },
     since: url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null,
   };

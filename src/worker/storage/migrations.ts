@@ -12,6 +12,7 @@ import admin from "../../../migrations/0003_admin.sql";
 import changelog from "../../../migrations/0004_changelog.sql";
 import addressPolicy from "../../../migrations/0005_address_policy.sql";
 import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
+import leaseBehind from "../../../migrations/0007_lease_behind.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "0004_changelog", sql: changelog },
   { version: 5, name: "0005_address_policy", sql: addressPolicy },
   { version: 6, name: "0006_renewal_checkpoint", sql: renewalCheckpoint },
+  { version: 7, name: "0007_lease_behind", sql: leaseBehind },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

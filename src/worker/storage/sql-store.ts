@@ -21,7 +21,6 @@ interface ClusterRow {
   changelog_floor: number;
   degraded: number;
   address_policy: AddressPolicy;
-  renewals_unsaved_since: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -85,6 +84,7 @@ interface NodeRow {
   expires_at: number;
   ended_at: number | null;
   observed_ip: string | null;
+  behind: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -153,6 +153,7 @@ export class SqlStore implements DirectoryStore {
         expiresAt: row.expires_at,
         endedAt: row.ended_at,
         observedIp: row.observed_ip,
+        behind: row.behind === 1,
       }));
     const joinTokens: JoinTokenRecord[] = this.sql
       .exec<JoinTokenRow>("SELECT * FROM join_tokens")
@@ -184,7 +185,6 @@ export class SqlStore implements DirectoryStore {
       changes,
       changelogFloor: cluster?.changelog_floor ?? 0,
       degraded: cluster?.degraded === 1,
-      renewalsUnsavedSince: cluster?.renewals_unsaved_since ?? null,
     };
   }
 
@@ -283,8 +283,8 @@ export class SqlStore implements DirectoryStore {
   saveNode(n: NodeRecord): void {
     this.#write(
       `INSERT OR REPLACE INTO nodes
-         (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at, observed_ip)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at, observed_ip, behind)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       n.id,
       n.credentialHash,
       JSON.stringify(n.addrs),
@@ -295,6 +295,7 @@ export class SqlStore implements DirectoryStore {
       n.expiresAt,
       n.endedAt,
       n.observedIp,
+      n.behind ? 1 : 0,
     );
   }
 
@@ -309,8 +310,8 @@ export class SqlStore implements DirectoryStore {
     );
   }
 
-  saveRenewalsUnsavedSince(at: number | null): void {
-    this.#write("UPDATE cluster SET renewals_unsaved_since = ? WHERE id = 1", at);
+  saveBehind(id: string, behind: boolean): void {
+    this.#write("UPDATE nodes SET behind = ? WHERE id = ?", behind ? 1 : 0, id);
   }
 
   saveLeaseEnd(id: string, endedAt: number): void {

@@ -91,6 +91,8 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
         addrs: body.addrs.map(canonicalAddr),
         labels: body.labels,
         ttlSeconds: body.ttlSeconds,
+        ready: body.ready,
+        reports: body.reports,
         observedIp: c.req.header("CF-Connecting-IP") ?? null,
       }),
     );
