@@ -16,13 +16,13 @@ import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
-import { nodeViews } from "./present.js";
+import { nodeViews, presentAudit, presentOverride } from "./present.js";
 import { reachabilityView } from "./reachability-ops.js";
-import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, OverrideRecord } from "./records.js";
+import type { ClusterMeta, ClusterSettings, JoinTokenRecord } from "./records.js";
 import { done, refuse, type Result } from "./refusals.js";
 import { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
 import { ClusterUnits } from "./units.js";
-import type { NodeView } from "../contract/admin.js";
+import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
@@ -156,16 +156,17 @@ export class ClusterCore {
     return admin.revokeCredential(this.#u, req, node);
   }
 
-  setOverride(req: admin.AdminRequest, node: string, input: admin.OverrideInput): Result<OverrideRecord> {
-    return admin.setOverride(this.#u, req, node, input);
+  setOverride(req: admin.AdminRequest, node: string, input: admin.OverrideInput): Result<Override> {
+    const set = admin.setOverride(this.#u, req, node, input);
+    return set.ok ? done(presentOverride(set.value)) : set;
   }
 
   liftOverride(req: admin.AdminRequest, node: string): Result<null> {
     return admin.liftOverride(this.#u, req, node);
   }
 
-  listOverrides(): Result<OverrideRecord[]> {
-    return this.#u.meta ? done(this.#u.overrides.records()) : refuse({ kind: "no-cluster" });
+  listOverrides(): Result<Override[]> {
+    return this.#u.meta ? done(this.#u.overrides.records().map(presentOverride)) : refuse({ kind: "no-cluster" });
   }
 
   /** Exactly what `node` would receive from its peers request now (the same code path). */
@@ -175,7 +176,9 @@ export class ClusterCore {
     return done(this.#u.handouts.full(node, limit));
   }
 
-  auditPage(limit: number, beforeSeq: number | null): Result<{ entries: AuditRecord[]; next: string | null }> {
-    return this.#u.meta ? done(this.#u.audit.page(limit, beforeSeq)) : refuse({ kind: "no-cluster" });
+  auditPage(limit: number, beforeSeq: number | null): Result<AuditPage> {
+    if (!this.#u.meta) return refuse({ kind: "no-cluster" });
+    const page = this.#u.audit.page(limit, beforeSeq);
+    return done({ entries: page.entries.map(presentAudit), next: page.next });
   }
 }

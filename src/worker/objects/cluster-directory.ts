@@ -17,27 +17,21 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeView, Override } from "../../contract/admin.js";
-import { checkAddr } from "../../contract/addresses.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
-import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
 import {
   type ClusterSummary,
   ClusterCore,
-  DEFAULT_CORE_OPTIONS,
   EMPTY_SNAPSHOT,
   type LeaseSignals,
-  type NodeRequest,
   type OverrideInput,
   type PeersInput,
-  type PeersAnswer,
   type RegisterInput,
   type RegisterResult,
   type Result,
 } from "../../cluster/cluster-core.js";
-import { presentAudit, presentOverride } from "../../cluster/present.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
@@ -46,8 +40,10 @@ import { refusalProblem } from "../refusals.js";
 import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
+import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResult, type RegisterCall } from "./calls.js";
+import { LongPolls } from "./long-polls.js";
 import { SingleAlarm } from "./single-alarm.js";
-import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
+import { closeIfStanding, echoableCloseCode, renewalReply, type SocketRenewal, socketRenewal, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
 export const EXPIRY_CHECK_MS = 5_000;
@@ -56,23 +52,8 @@ export const EXPIRY_CHECK_MS = 5_000;
 const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
 
-/** A numeric `[vars]` entry, or the default when it is missing, not a number or below `min`. */
-function numberVar(raw: string | undefined, min: number, fallback: number): number {
-  const value = Number(raw);
-  return raw !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
-}
-
 const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export type NodeCall = Omit<NodeRequest, "now">;
-export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
-export type PeersCall = Omit<PeersInput, "now" | "countRequest" | "holds"> & { ifNoneMatch?: string | null; waitSeconds?: number };
-export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
-
-/** The cluster's answer as the route sends it: 304 when the ETag matched, else the body. */
-const asResponse = ({ version, body }: PeersAnswer): Result<PeersResult> =>
-  done(body === null ? { status: 304, etag: etagOf(version) } : { status: 200, etag: etagOf(version), body });
 
 interface GateOptions {
   /** Reads stay out of SQLite: whatever is due is expired first, in its own transaction. */
@@ -87,12 +68,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   readonly #alarm: SingleAlarm;
   /** Set when a failed operation could not rebuild the core from storage at once. */
   #reloadNeeded = false;
-  /** Long-polls waiting for the next version. */
-  readonly #waiters = new Set<() => void>();
+  readonly #longPolls = new LongPolls();
   /** When the last expiry check (alarm) ran, for coalescing the next one. */
   #lastCheckAt = 0;
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
-  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: Omit<RegisterInput, "now" | "fresh"> }>();
+  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
   readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -124,16 +104,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const store = this.#store;
     // Every load is a restart as far as the leases know: what memory held is gone. The grace it
     // writes goes straight to SQLite (no operation is collecting writes yet).
-    this.#core = new ClusterCore(
-      store,
-      migrate ? store.load() : EMPTY_SNAPSHOT,
-      {
-        ...DEFAULT_CORE_OPTIONS,
-        rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
-        reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
-      },
-      { loadedAt: Date.now(), signals: this.#signals },
-    );
+    this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, coreOptions(this.env), { loadedAt: Date.now(), signals: this.#signals });
   }
 
   /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
@@ -206,8 +177,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   #changed(): void {
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
+    this.#longPolls.wakeAll();
     for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
   }
 
@@ -218,21 +188,6 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (!update) return;
     ws.send(update.message);
     ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
-  }
-
-  /** Resolves on the next version change, or after `ms`. */
-  #nextChange(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        resolve();
-      }, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#waiters.add(wake);
-    });
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -255,7 +210,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
     const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
     if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
-    await this.#nextChange(waitSeconds * 1000);
+    await this.#longPolls.next(waitSeconds * 1000);
     return this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true });
   }
 
@@ -285,24 +240,12 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (renew === undefined || renew.raw !== raw) {
       const watch = ws.deserializeAttachment() as WatchAttachment | null;
       if (!watch) return;
-      const message = parseWatchMessage(raw);
-      if (message.type === "invalid") {
-        ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
+      const parsed = socketRenewal(watch, raw);
+      if ("error" in parsed) {
+        ws.send(parsed.error);
         return;
       }
-      const { body } = message;
-      const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
-      const input = {
-        node: watch.node,
-        tokenHash: watch.tokenHash,
-        addrs,
-        labels: body.labels,
-        ttlSeconds: body.ttlSeconds,
-        ready: body.ready,
-        reports: body.reports,
-        observedIp: watch.observedIp,
-      };
-      renew = { raw: raw as string, input };
+      renew = { raw: raw as string, input: parsed.input };
       this.#lastRenew.set(ws, renew);
     }
     const { input } = renew;
@@ -408,10 +351,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   setOverride(node: string, input: OverrideInput): Promise<Outcome<Override>> {
-    return this.#gate((now) => {
-      const set = this.#core.setOverride(admin(now), node, input);
-      return set.ok ? done(presentOverride(set.value)) : set;
-    });
+    return this.#gate((now) => this.#core.setOverride(admin(now), node, input));
   }
 
   liftOverride(node: string): Promise<Outcome<null>> {
@@ -419,13 +359,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   listOverrides(): Promise<Outcome<Override[]>> {
-    return this.#gate(
-      () => {
-        const listed = this.#core.listOverrides();
-        return listed.ok ? done(listed.value.map(presentOverride)) : listed;
-      },
-      { reads: true },
-    );
+    return this.#gate(() => this.#core.listOverrides(), { reads: true });
   }
 
   handoutPreview(node: string, limit: number | undefined): Promise<Outcome<string>> {
@@ -433,13 +367,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   auditPage(limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
-    return this.#gate(
-      () => {
-        const page = this.#core.auditPage(limit, beforeSeq);
-        return page.ok ? done({ entries: page.value.entries.map(presentAudit), next: page.value.next }) : page;
-      },
-      { reads: true },
-    );
+    return this.#gate(() => this.#core.auditPage(limit, beforeSeq), { reads: true });
   }
 
   // ---- alarm -----------------------------------------------------------------------------
