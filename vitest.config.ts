@@ -8,7 +8,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN } from "./test/support/constants.js";
+import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from "./test/support/constants.js";
 
 // The Workers integration reads wrangler.toml through wrangler, which would announce "Using
 // secrets defined in .dev.vars" once per test file; the tests bind their own secrets below.
@@ -26,7 +26,10 @@ export default defineConfig({
             verbose: false,
             miniflare: {
               // A short renewal checkpoint: evicting an object waits for its pending checkpoint timer.
-              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN },
+              // The failed-authentication limit per address is lifted here: many tests send bad tokens
+              // from the one address the test runner has. test/e2e/edge-auth.test.ts tests the real one.
+              ratelimits: { AUTH_FAILURES: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } } },
+              bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, TOKEN_KEY: TEST_TOKEN_KEY },
               // The directory must never call out: any outbound fetch rejects, failing its test.
               outboundService: (request: Request) => {
                 throw new Error(`outbound request forbidden in peerdir tests: ${request.method} ${request.url}`);

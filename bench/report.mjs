@@ -89,6 +89,7 @@ function floorSection(td, nproc) {
     floorRow && x ? `${n((100 * x.opsPerSec) / floorRow.opsPerSec, 0)} %` : "",
   ];
   rows.push(line("floor `emptyWorker`: an empty Worker", f("emptyWorker")));
+  rows.push(line("peerdir refuseForged (HTTP, refused by the Worker, no object)", run("peerdir", "refuseForged"), f("emptyWorker")));
   rows.push(line("floor `emptyWorkerToObject`: empty Worker → Durable Object RPC", rpc));
   for (const op of ["renew", "unchanged"]) {
     rows.push(line(`peerdir ${op} (HTTP)`, run("peerdir", op), rpc));
@@ -105,7 +106,8 @@ The same workerd, started the same way, running \`bench/lib/floor-worker.js\` in
 a Worker that answers at once, a Worker that makes one RPC to a Durable Object which returns a constant, and a
 hibernatable WebSocket to a Durable Object whose message handler sends the message back. No directory built as a
 Worker in front of a Durable Object can answer faster than these on this machine. ${c} connections (streams); the last
-column is the share of the floor the row is built on (HTTP: the Worker → Durable Object RPC; socket: the echo).
+column is the share of the floor the row is built on (HTTP: the Worker → Durable Object RPC; \`refuseForged\`, which
+never reaches an object: the empty Worker; socket: the echo).
 
 ${table(["", "ops/s", "p50 ms", "p99 ms", "server CPU µs/op", "share of its floor"], rows)}
 
@@ -298,6 +300,7 @@ sending its next request when the previous answer has been read) drives both sys
 | \`renew\` | \`PUT /v1/clusters/bench/nodes/{id}\` of an unchanged lease (200), round-robin over 101 nodes | \`POST /v3/lease/keepalive\` of a granted lease, round-robin over 100 leases |
 | \`unchanged\` | \`GET …/peers\` with a current \`If-None-Match\` (304) | \`POST /v3/kv/range\` of one small key |
 | \`handout100\` | \`GET …/peers\` → 200 with 100 peers (${n(td.handoutBytes, 0)} bytes of peers) | \`POST /v3/kv/range\` over a prefix of 100 records, each the JSON of one peer |
+| \`refuseForged\` | \`GET /v1/clusters/forged-{i}/nodes/n1/peers\` with a token minted for that made-up cluster under another key, or a real credential of \`bench\`, each request from its own client address: 401 from the Worker, no Durable Object call | (none) |
 
 **Native against native** (\`bench/native.mjs\`): the socket operations use one stream per node, each on its own
 connection, driven by one closed-loop generator for streams (\`bench/lib/streamload.mjs\`) in the same Node process

@@ -4,12 +4,16 @@
  *   renew      peerdir: PUT of an unchanged lease          etcd: POST /v3/lease/keepalive
  *   unchanged  peerdir: GET …/peers answered 304           etcd: POST /v3/kv/range of one small key
  *   handout100 peerdir: GET …/peers, 200 with 100 peers    etcd: POST /v3/kv/range over a 100-key prefix
+ * and peerdir's `refuseForged`: GET …/peers naming made-up clusters with tokens minted under
+ * another key or for another cluster, each from its own client address, refused 401 by the
+ * Worker before any Durable Object (set beside the empty-Worker floor).
  * then the socket operations native against native (bench/native.mjs: `heartbeat` and
  * `renewSocket` on the watch socket against etcd's gRPC LeaseKeepAlive stream), and the
  * runtime floor (bench/lib/floor-worker.js) in the same run: an empty Worker, an empty Worker →
  * Durable Object RPC and an empty Durable Object socket echo, in the same workerd: what no
  * Worker + Durable Object design can beat here.
  */
+import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { root, startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { b64, etcdVersion, findEtcd, prefixEnd, startEtcd } from "./lib/etcd.mjs";
@@ -47,6 +51,7 @@ export async function setUpPeerdir(dir) {
   if (handout.peers.length !== PEERS) throw new Error(`handout has ${handout.peers.length} peers, expected ${PEERS}`);
   const etag = check.headers.get("ETag");
   const pick = (conn, i, connections) => nodes[(conn + i * connections) % nodes.length];
+  const forged = forgedTokens(nodes.map((n) => n.auth.slice("Bearer ".length)));
   return {
     nodes,
     handoutBytes: JSON.stringify(handout.peers).length,
@@ -54,6 +59,13 @@ export async function setUpPeerdir(dir) {
       renew: (c, i) => {
         const n = pick(c, i, connections);
         return { method: "PUT", path: `/v1/clusters/${CLUSTER}/nodes/${n.id}`, headers: { Authorization: n.auth, "Content-Type": "application/json" }, body: n.body, expect: 200 };
+      },
+      refuseForged: (c, i) => {
+        const f = forged[(c + i * connections) % forged.length];
+        // Each request from its own address, so the per-address failure limit never answers
+        // first: every request pays the whole check (parse, cluster, HMAC, limiter).
+        const ip = `10.${c & 255}.${(i >> 8) & 255}.${i & 255}`;
+        return { method: "GET", path: `/v1/clusters/${f.cluster}/nodes/n1/peers`, headers: { Authorization: `Bearer ${f.token}`, "CF-Connecting-IP": ip }, expect: 401 };
       },
       unchanged: (c, i) => {
         const n = pick(c, i, connections);
@@ -65,6 +77,22 @@ export async function setUpPeerdir(dir) {
       },
     }),
   };
+}
+
+/**
+ * 1,000 tokens a stranger could send: half minted for made-up clusters under a key that is not
+ * the directory's (they pass the cluster check and fail the MAC), half the bench cluster's real
+ * credentials presented to made-up clusters (they fail the cluster check).
+ */
+function forgedTokens(realCredentials) {
+  const key = randomBytes(32);
+  const b64url = (buf) => buf.toString("base64url");
+  return Array.from({ length: 1000 }, (_, i) => {
+    const cluster = `forged-${i}`;
+    if (i % 2) return { cluster, token: realCredentials[i % realCredentials.length] };
+    const payload = `pdn_${cluster}.n1.${b64url(randomBytes(32))}`;
+    return { cluster, token: `${payload}.${b64url(createHmac("sha256", key).update(payload).digest())}` };
+  });
 }
 
 async function setUpEtcd(etcd) {
@@ -92,11 +120,13 @@ async function setUpEtcd(etcd) {
   };
 }
 
-export async function runThroughput({ quick, log = console.error }) {
+/** `only`: run just these HTTP operations (and the floor's HTTP rows), no socket operations. */
+export async function runThroughput({ quick, only, log = console.error }) {
   const seconds = quick ? 1.5 : 5;
   const concurrencies = quick ? [20] : [20, 64];
-  const ops = ["renew", "unchanged", "handout100"];
-  const etcdBin = findEtcd();
+  const ops = ["renew", "unchanged", "handout100", "refuseForged"].filter((op) => !only || only.includes(op));
+  const etcdWanted = ops.some((op) => op !== "refuseForged");
+  const etcdBin = etcdWanted ? findEtcd() : null;
   const dir = await startDirectory();
   const peerdir = await setUpPeerdir(dir);
   let etcd = null;
@@ -105,7 +135,7 @@ export async function runThroughput({ quick, log = console.error }) {
   if (etcdBin) {
     etcd = await startEtcd(etcdBin);
     etcdSide = await setUpEtcd(etcd);
-  } else {
+  } else if (etcdWanted) {
     skipped = "etcd is not installed (apt-get install etcd-server, or set ETCD_BIN): the etcd side was skipped";
     log(`throughput: ${skipped}`);
   }
@@ -114,7 +144,7 @@ export async function runThroughput({ quick, log = console.error }) {
     for (const connections of concurrencies) {
       for (const op of ops) {
         const sides = [["peerdir", dir.url, dir.pid, peerdir.ops(connections)[op]]];
-        if (etcdSide) sides.push(["etcd", etcd.url, etcd.pid, etcdSide.ops(connections)[op]]);
+        if (etcdSide?.ops(connections)[op]) sides.push(["etcd", etcd.url, etcd.pid, etcdSide.ops(connections)[op]]);
         for (const [system, url, pid, request] of sides) {
           const cpu0 = cpuSeconds(pid);
           const r = await load({ url, connections, seconds, request });
@@ -136,6 +166,7 @@ export async function runThroughput({ quick, log = console.error }) {
           rows.push(row);
         }
       }
+      if (only) continue;
       // The socket operations: one stream per node, the first `connections` nodes on peerdir's side.
       const pSock = await peerdirSocketOps({ url: dir.url, cluster: CLUSTER, nodes: peerdir.nodes.slice(0, connections) });
       const eSock = etcdSide ? await etcdSocketOps({ url: etcd.url, count: connections }) : null;
@@ -153,7 +184,7 @@ export async function runThroughput({ quick, log = console.error }) {
     await dir.stop();
     if (etcd) await etcd.stop();
   }
-  const floor = await measureFloor({ concurrencies, seconds, log });
+  const floor = await measureFloor({ concurrencies, seconds, log, sockets: !only });
   return { rows, floor, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
 }
 
@@ -162,7 +193,7 @@ export async function runThroughput({ quick, log = console.error }) {
  * Object call first; `emptySocketEcho` is a message on a hibernatable socket that the object
  * sends back (one stream per connection, as the socket operations).
  */
-async function measureFloor({ concurrencies, seconds, log }) {
+async function measureFloor({ concurrencies, seconds, log, sockets: withSockets = true }) {
   const floor = await startDirectory({ bundle: join(root, "bench/lib/floor-worker.js") });
   const rows = [];
   try {
@@ -186,6 +217,7 @@ async function measureFloor({ concurrencies, seconds, log }) {
         log(`throughput: floor   ${op.padEnd(19)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
         rows.push(row);
       }
+      if (!withSockets) continue;
       const sockets = [];
       for (let i = 0; i < connections; i++) sockets.push(await openSocket(`${floor.url.replace(/^http/, "ws")}/ws`, []));
       try {
@@ -203,5 +235,8 @@ async function measureFloor({ concurrencies, seconds, log }) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await runThroughput({ quick: process.argv.includes("--quick") }), null, 2));
+  // `--only refuseForged,renew`: just those HTTP operations, beside the HTTP floor.
+  const onlyArg = process.argv.indexOf("--only");
+  const only = onlyArg > 0 ? process.argv[onlyArg + 1].split(",") : undefined;
+  console.log(JSON.stringify(await runThroughput({ quick: process.argv.includes("--quick"), only }), null, 2));
 }

@@ -13,6 +13,8 @@ export const ALLOWED = {
   worker: ["cluster", "contract"],
   agent: ["contract"],
   cli: ["contract"],
+  // The operator console runs in the browser: the wire contract's types only.
+  console: ["contract"],
 };
 
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g;

@@ -4,7 +4,8 @@
 // - Arguments pass through to `wrangler dev` (`npm start -- --port 8788`); --ip and --port
 //   default to 127.0.0.1 and $PORT (else 8787).
 // - Durable Object state persists under .wrangler/state.
-// - On first start it writes a random local admin token into .dev.vars (git-ignored, mode 0600).
+// - On first start it writes a random local admin token and TOKEN_KEY into .dev.vars (git-ignored,
+//   mode 0600).
 //   wrangler dev binds every key in .dev.vars, so an ADMIN_READ_TOKEN line there works too.
 //   Deployed Workers get theirs from `npm run wrangler -- secret put`; there is no built-in token.
 // - "directory at …" is printed once /healthz answers, never before; if wrangler fails, this
@@ -35,10 +36,18 @@ if (option(passed, "--port") === undefined) args.push("--port", port);
 if (option(passed, "--persist-to") === undefined) args.push("--persist-to", ".wrangler/state");
 if (!passed.some((a) => a.startsWith("--show-interactive-dev-session"))) args.push("--show-interactive-dev-session=false");
 
-if (!existsSync(devVars) || !/^ADMIN_TOKEN=./m.test(readFileSync(devVars, "utf8"))) {
-  const token = randomBytes(32).toString("base64url");
-  writeFileSync(devVars, `# Local secrets for wrangler dev (git-ignored). Not used by deployed Workers.\nADMIN_TOKEN=${token}\n`, { mode: 0o600, flag: "a" });
-  console.log("peerdir: wrote a new local admin token to .dev.vars");
+// The local secrets, each generated once: the admin token, and TOKEN_KEY, which MACs the join
+// tokens and node credentials this directory mints.
+for (const [name, what] of [
+  ["ADMIN_TOKEN", "a new local admin token"],
+  ["TOKEN_KEY", "a new local token key (TOKEN_KEY)"],
+]) {
+  const vars = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+  if (new RegExp(`^${name}=.`, "m").test(vars)) continue;
+  const header = vars ? "" : "# Local secrets for wrangler dev (git-ignored). Not used by deployed Workers.\n";
+  const separator = vars && !vars.endsWith("\n") ? "\n" : "";
+  writeFileSync(devVars, `${separator}${header}${name}=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "a" });
+  console.log(`peerdir: wrote ${what} to .dev.vars`);
 }
 
 const child = spawn("wrangler", args, {

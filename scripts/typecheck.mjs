@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm run typecheck`: the Worker, the tests, the agent and the CLI with tsc, and the generated `Env`
-// checked against wrangler.toml (`wrangler types --check`), so a config change that was not
-// followed by `npm run types` fails CI. The runtime's own types come from @cloudflare/workers-types.
+// `npm run typecheck`: the Worker, the tests, the agent, the CLI and the console with tsc, and the
+// generated `Env` checked against wrangler.toml (`wrangler types --check`), so a config change that
+// was not followed by `npm run types` fails CI. The runtime's own types come from @cloudflare/workers-types.
 import { spawnSync } from "node:child_process";
 
 const steps = [
@@ -11,6 +11,7 @@ const steps = [
   ["tsc", ["-p", "test/tsconfig.node.json"]],
   ["tsc", ["-p", "src/agent"]],
   ["tsc", ["-p", "src/cli"]],
+  ["tsc", ["-p", "src/console"]],
 ];
 for (const [command, args] of steps) {
   const { status } = spawnSync(command, args, { stdio: "inherit" });

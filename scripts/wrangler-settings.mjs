@@ -7,7 +7,8 @@ import { parse } from "smol-toml";
 
 /**
  * `tree`: the checkout whose wrangler.toml to read (bench/compare.mjs runs another one).
- * Returns the compatibility date and flags, the [vars], and the Durable Object bindings.
+ * Returns the compatibility date and flags, the [vars], the Durable Object bindings and the
+ * rate limit bindings.
  */
 export function wranglerSettings(tree) {
   const config = parse(readFileSync(join(tree, "wrangler.toml"), "utf8"));
@@ -18,5 +19,6 @@ export function wranglerSettings(tree) {
     compatibilityFlags: [...(config.compatibility_flags ?? [])],
     vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([name, value]) => [name, String(value)])),
     durableObjects: bindings.map((b) => ({ binding: b.name, className: b.class_name })),
+    ratelimits: (config.ratelimits ?? []).map((r) => ({ name: r.name, namespaceId: String(r.namespace_id), limit: r.simple.limit, period: r.simple.period })),
   };
 }

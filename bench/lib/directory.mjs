@@ -17,6 +17,7 @@ import { sleep } from "./proc.mjs";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+export const BENCH_TOKEN_KEY = "bench-token-key-0123456789abcdef0123456789abcdef";
 
 /** The workerd binary that miniflare and wrangler use (npm's `workerd` package). */
 function workerdBinary() {
@@ -31,6 +32,10 @@ const capnpString = (s) => JSON.stringify(String(s));
 function workerdConfig({ port, storageDir, settings, bindings }) {
   const textBindings = Object.entries(bindings).map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`);
   const doBindings = settings.durableObjects.map((d) => `(name = ${capnpString(d.binding)}, durableObjectNamespace = ${capnpString(d.className)})`);
+  const limiters = settings.ratelimits.map(
+    (r) =>
+      `(name = ${capnpString(r.name)}, wrapped = (moduleName = "peerdir-bench:ratelimit", innerBindings = [(name = "name", json = ${capnpString(JSON.stringify(r.name))}), (name = "limit", json = ${capnpString(r.limit)}), (name = "period", json = ${capnpString(r.period)})]))`,
+  );
   const namespaces = settings.durableObjects.map((d) => `(className = ${capnpString(d.className)}, uniqueKey = ${capnpString(`peerdir-bench-${d.className}`)}, enableSql = true)`);
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -39,12 +44,13 @@ const config :Workerd.Config = (
     (name = "do-storage", disk = (path = ${capnpString(storageDir)}, writable = true)),
   ],
   sockets = [(name = "http", address = ${capnpString(`127.0.0.1:${port}`)}, http = (), service = "peerdir")],
+  extensions = [(modules = [(name = "peerdir-bench:ratelimit", esModule = embed "ratelimit.js", internal = true)])],
 );
 const peerdir :Workerd.Worker = (
   modules = [(name = "index.js", esModule = embed "index.js")],
   compatibilityDate = ${capnpString(settings.compatibilityDate)},
   compatibilityFlags = [${settings.compatibilityFlags.map(capnpString).join(", ")}],
-  bindings = [${[...textBindings, ...doBindings].join(", ")}],
+  bindings = [${[...textBindings, ...doBindings, ...limiters].join(", ")}],
   durableObjectNamespaces = [${namespaces.join(", ")}],
   durableObjectStorage = (localDisk = "do-storage"),
 );
@@ -66,8 +72,12 @@ export async function startDirectory(options = {}) {
   const port = await freePort();
   // workerd embeds files relative to the config, so the bundle sits beside it.
   copyFileSync(dist, join(work, "index.js"));
+  copyFileSync(join(root, "bench/lib/ratelimit-binding.js"), join(work, "ratelimit.js"));
   const configPath = join(work, "peerdir.capnp");
-  writeFileSync(configPath, workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN } }));
+  writeFileSync(
+    configPath,
+    workerdConfig({ port, storageDir, settings, bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN, TOKEN_KEY: BENCH_TOKEN_KEY } }),
+  );
   const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
   const child = spawn(workerdBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

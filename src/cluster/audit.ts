@@ -3,7 +3,7 @@
  * retention. Entries are appended only through a change (changes.ts), after the version moved.
  */
 import type { AuditRecord, NodeRecord, OverrideRecord } from "./records.js";
-import type { DirectoryStore } from "./store.js";
+import type { AuditFilter, DirectoryStore } from "./store.js";
 
 /** Entries kept per cluster; older ones are pruned. */
 export const AUDIT_RETENTION = 10_000;
@@ -36,6 +36,7 @@ export class AuditLog {
   constructor(
     private readonly store: Pick<DirectoryStore, "insertAudit" | "pruneAudit" | "readAudit">,
     lastSeq: number,
+    private readonly onAppend?: (action: string) => void,
   ) {
     this.#seq = lastSeq;
   }
@@ -44,11 +45,12 @@ export class AuditLog {
     const seq = ++this.#seq;
     this.store.insertAudit({ seq, ...entry });
     if (seq % AUDIT_PRUNE_EVERY === 0 && seq > AUDIT_RETENTION) this.store.pruneAudit(seq - AUDIT_RETENTION);
+    this.onAppend?.(entry.action);
   }
 
-  /** Newest first, up to `limit` entries below `beforeSeq`, and the cursor of the next page. */
-  page(limit: number, beforeSeq: number | null): { entries: AuditRecord[]; next: string | null } {
-    const rows = this.store.readAudit(limit + 1, beforeSeq);
+  /** Newest first, up to `limit` entries below `beforeSeq` (of one action and/or node), and the cursor of the next page. */
+  page(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): { entries: AuditRecord[]; next: string | null } {
+    const rows = this.store.readAudit(limit + 1, beforeSeq, filter);
     const entries = rows.slice(0, limit);
     return { entries, next: rows.length > limit ? String(entries[entries.length - 1].seq) : null };
   }

@@ -20,7 +20,7 @@ import { nodeViews, presentAudit, presentOverride } from "./present.js";
 import { reachabilityView } from "./reachability-ops.js";
 import type { ClusterMeta, ClusterSettings, JoinTokenRecord } from "./records.js";
 import { done, refuse, type Result } from "./refusals.js";
-import { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
+import { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
 import { ClusterUnits } from "./units.js";
 import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 
@@ -30,7 +30,7 @@ export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
 export type { NodeState } from "./lease-table.js";
 export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
-export { type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, type Snapshot } from "./store.js";
+export { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, type Snapshot } from "./store.js";
 
 export class ClusterCore {
   readonly #u: ClusterUnits;
@@ -144,7 +144,8 @@ export class ClusterCore {
     return admin.revokeJoinToken(this.#u, req, id);
   }
 
-  nodesView(): Result<NodeView[]> {
+  /** Every node as the admin view shows it, less `transport`, which the object adds (it knows the sockets). */
+  nodesView(): Result<Omit<NodeView, "transport">[]> {
     return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides, (id) => reachabilityView(this.#u, id))) : refuse({ kind: "no-cluster" });
   }
 
@@ -176,9 +177,16 @@ export class ClusterCore {
     return done(this.#u.handouts.full(node, limit));
   }
 
-  auditPage(limit: number, beforeSeq: number | null): Result<AuditPage> {
+  auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Result<AuditPage> {
     if (!this.#u.meta) return refuse({ kind: "no-cluster" });
-    const page = this.#u.audit.page(limit, beforeSeq);
+    const page = this.#u.audit.page(limit, beforeSeq, filter);
     return done({ entries: page.entries.map(presentAudit), next: page.next });
+  }
+
+  /** Gauges for the metrics: nodes by lease state and overrides by kind, counted from memory. */
+  metricsState(): { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> } {
+    const overrides = { pin: 0, block: 0, drain: 0 };
+    for (const override of this.#u.overrides.values()) overrides[override.action]++;
+    return { live: this.#u.leases.liveCount, ended: this.#u.leases.size - this.#u.leases.liveCount, overrides };
   }
 }

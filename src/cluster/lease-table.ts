@@ -73,6 +73,11 @@ export class LeaseTable {
     return this.#liveCount;
   }
 
+  /** Every row, live or ended. */
+  get size(): number {
+    return this.#nodes.size;
+  }
+
   get(id: string): NodeState | undefined {
     return this.#nodes.get(id);
   }

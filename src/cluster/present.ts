@@ -34,8 +34,8 @@ export function presentAudit(e: AuditRecord): AuditEntry {
 }
 
 /** The admin nodes view: every live lease and blocked id with its state, and every pin, by id. */
-export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability: (id: string) => NodeView["reachability"]): NodeView[] {
-  const rows: NodeView[] = [];
+export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability: (id: string) => NodeView["reachability"]): Omit<NodeView, "transport">[] {
+  const rows: Omit<NodeView, "transport">[] = [];
   const unknown = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null } as const;
   const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: unknown };
   for (const state of leases.all()) {

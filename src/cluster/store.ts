@@ -26,7 +26,7 @@ export interface DirectoryStore {
   insertAudit(entry: AuditRecord): void;
   pruneAudit(upToSeq: number): void;
   /** Newest first, entries with seq below `beforeSeq` (all when null). */
-  readAudit(limit: number, beforeSeq: number | null): AuditRecord[];
+  readAudit(limit: number, beforeSeq: number | null, filter?: AuditFilter): AuditRecord[];
   insertChange(change: ChangeRecord): void;
   /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
   pruneChanges(upToVersion: number): void;
@@ -56,6 +56,12 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   degraded: false,
 };
 
+/** Audit entries of one action and/or one node only. */
+export interface AuditFilter {
+  action?: string;
+  node?: string;
+}
+
 export interface CoreOptions {
   /** Token bucket size per node; the refill rate is the cluster's minIntervalSeconds. */
   rateBurst: number;
@@ -64,6 +70,8 @@ export interface CoreOptions {
   random: () => number;
   /** How long a reachability report counts (reachability.ts); default REACHABILITY_WINDOW_MS. */
   reachabilityWindowMs?: number;
+  /** Told every audited action as it happens (the object's metrics count membership events). */
+  onAudit?: (action: string) => void;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {

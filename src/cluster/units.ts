@@ -41,7 +41,7 @@ export class ClusterUnits {
     this.leases = new LeaseTable(store, snapshot.nodes);
     this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
     this.overrides = new Overrides(store, snapshot.overrides);
-    this.audit = new AuditLog(store, snapshot.lastAuditSeq);
+    this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
     this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
     this.changes = new ChangeLog(

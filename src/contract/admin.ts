@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { MAX_ADDRS } from "./names.js";
 import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
-import { ClusterName, Labels, Multiaddr, NodeId, Peer } from "./schemas.js";
+import { ClusterName, Labels, Multiaddr, NodeId, Peer, WaitSeconds } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
@@ -61,11 +61,17 @@ export const ClusterSummary = z
   })
   .openapi("ClusterSummary");
 
+export const AdminSession = z
+  .object({
+    role: z.enum(["write", "read"]).openapi({ description: "`write`: the ADMIN_TOKEN, may do everything; `read`: the ADMIN_READ_TOKEN, may only read." }),
+  })
+  .openapi("AdminSession");
+
 export const ForceExpireResult = z.object({ expired: z.number().int() }).openapi("ForceExpireResult");
 
-export const ClusterList = z.object({ clusters: z.array(ClusterSummary) }).openapi("ClusterList");
-
 export const ClusterDetail = ClusterSummary.extend({ settings: ClusterSettings }).openapi("ClusterDetail");
+
+export const ClusterList = z.object({ clusters: z.array(ClusterDetail) }).openapi("ClusterList");
 
 const FutureTime = z.iso.datetime({ offset: true }).openapi({ example: "2030-01-01T00:00:00Z" });
 
@@ -94,6 +100,11 @@ export const Reachability = z
   })
   .openapi("Reachability");
 
+export const NodeTransport = z.enum(["watch", "long-poll", "poll"]).openapi({
+  description:
+    "How the node follows its handout: an open watch socket, long-polls (`wait`), or plain polls; null when it has read no handout since the directory's object last started.",
+});
+
 export const NodeView = z
   .object({
     id: NodeId,
@@ -109,10 +120,21 @@ export const NodeView = z
       .boolean()
       .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
     reachability: Reachability,
+    transport: NodeTransport.nullable(),
   })
   .openapi("NodeView");
 
-export const NodeList = z.object({ nodes: z.array(NodeView) }).openapi("NodeList");
+export const NodeList = z
+  .object({ version: z.number().int().openapi({ description: "The cluster's version; pass it as `since` with `wait` to wait for the next change." }), nodes: z.array(NodeView) })
+  .openapi("NodeList");
+
+export const NodesQuery = z.object({
+  wait: WaitSeconds("With `since`: hold the answer until the cluster's version differs from `since`, or this many seconds pass; then answer the current view (200 either way)."),
+  since: z
+    .string()
+    .regex(/^[0-9]{1,16}$/, "since must be a version from an earlier answer")
+    .optional(),
+});
 
 const Reason = z.string().trim().min(1, "say why: a reason is required").max(1024);
 
@@ -181,6 +203,12 @@ export const AuditQuery = z.object({
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page")
     .optional(),
+  action: z
+    .string()
+    .regex(/^[a-z][a-z.-]{0,63}$/, "action must be an audit action such as node.join")
+    .optional()
+    .openapi({ description: "Only entries of this action, e.g. `override.set`." }),
+  node: NodeId.optional().openapi({ description: "Only entries about this node." }),
 });
 
 export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });
@@ -195,6 +223,8 @@ export type JoinTokenInfo = z.infer<typeof JoinTokenInfo>;
 export type JoinTokenList = z.infer<typeof JoinTokenList>;
 export type NodeView = z.infer<typeof NodeView>;
 export type NodeList = z.infer<typeof NodeList>;
+export type AdminSession = z.infer<typeof AdminSession>;
+export type NodeTransport = z.infer<typeof NodeTransport>;
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
 export type Override = z.infer<typeof Override>;
 export type OverrideList = z.infer<typeof OverrideList>;

@@ -147,15 +147,19 @@ const Since = z
 
 export const MAX_WAIT_SECONDS = 60;
 
-export const PeersQuery = z.object({
-  limit: Limit,
-  since: Since,
-  wait: z
+/** A long-poll's `wait` query parameter: whole seconds, 0 to MAX_WAIT_SECONDS. */
+export const WaitSeconds = (description: string) =>
+  z
     .string()
     .regex(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
     .refine((v) => Number(v) <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
     .optional()
-    .openapi({ description: "Long-poll: with a current If-None-Match, hold the request until the version changes (200) or this many seconds pass (304)." }),
+    .openapi({ description });
+
+export const PeersQuery = z.object({
+  limit: Limit,
+  since: Since,
+  wait: WaitSeconds("Long-poll: with a current If-None-Match, hold the request until the version changes (200) or this many seconds pass (304)."),
 });
 
 export const WatchQuery = z.object({ limit: Limit, since: Since });

@@ -2,4 +2,12 @@
 interface Env {
   /** Optional: a second admin secret that may call the admin GET routes only. */
   ADMIN_READ_TOKEN?: string;
+  /** Optional: the retired TOKEN_KEY, whose tokens are still accepted during a key rotation. */
+  TOKEN_KEY_PREVIOUS?: string;
+}
+
+// Optional bindings: declared by operators who want them (see docs/metrics.md), absent otherwise.
+interface Env {
+  /** Optional: a Workers Analytics Engine dataset; one data point per request (see http/analytics.ts). */
+  ANALYTICS?: AnalyticsEngineDataset;
 }

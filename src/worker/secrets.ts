@@ -1,18 +1,19 @@
 /**
- * Minting and hashing of the secrets the directory issues (formats in contract/tokens.ts).
+ * The random parts and ids of the tokens the directory issues, and hashing (the format, and the
+ * MAC that makes a token verifiable at the edge: contract/tokens.ts, token-mac.ts).
  *
  * Only SHA-256 hashes are stored. Lookups go by hash: an attacker cannot steer the hash of a
  * guess, so a map lookup on it leaks nothing useful about stored secrets.
  */
-function base64url(bytes: Uint8Array): string {
+export function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** A new secret of the kind `prefix` names (contract/tokens.ts). */
-export function newSecret(prefix: string): string {
-  return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
+/** 256 random bits, base64url (43 characters). */
+export function randomSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** A short, non-secret id for listing and revoking tokens, in the JOIN_TOKEN_ID grammar. */

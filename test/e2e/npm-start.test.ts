@@ -4,7 +4,7 @@
 // are never touched.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,13 +52,15 @@ describe("npm start", () => {
   });
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-  it("passes --port through, says where once /healthz answers, binds both admin tokens from .dev.vars, and stops on SIGTERM", async () => {
+  it("passes --port through, says where once /healthz answers, binds both admin tokens from .dev.vars, writes a missing TOKEN_KEY, and stops on SIGTERM", async () => {
     const port = await freePort();
     const run = npmStart(cwd, ["--port", String(port)]);
     try {
       const url = `http://127.0.0.1:${port}`;
       await until("the ready line", () => run.out().includes(`peerdir: directory at ${url}`), run.exit);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // The console is built and served by wrangler dev too (wrangler.toml [build]).
+      expect((await fetch(`${url}/console`)).headers.get("Content-Security-Policy")).toMatch(/^default-src 'self'/);
 
       const admin = (token: string, method: string, path: string, body?: unknown) =>
         fetch(`${url}${path}`, {
@@ -66,7 +68,12 @@ describe("npm start", () => {
           headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
-      expect((await admin(WRITE, "POST", "/v1/admin/clusters", { name: "started" })).status).toBe(201);
+      const created = await admin(WRITE, "POST", "/v1/admin/clusters", { name: "started" });
+      expect(created.status).toBe(201);
+      // TOKEN_KEY was missing from .dev.vars: npm start wrote one, and the join token it MACs works.
+      expect(readFileSync(join(cwd, ".dev.vars"), "utf8")).toMatch(/^TOKEN_KEY=[A-Za-z0-9_-]{43}$/m);
+      const { joinToken } = (await created.json()) as { joinToken: string };
+      expect((await admin(joinToken, "PUT", "/v1/clusters/started/nodes/n1", { addrs: ["/ip4/127.0.0.1/tcp/5001"] })).status).toBe(201);
       const listed = await admin(READ, "GET", "/v1/admin/clusters");
       expect(listed.status).toBe(200);
       expect(((await listed.json()) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toContain("started");

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { wranglerSettings } from "../../scripts/wrangler-settings.mjs";
-import { TEST_ADMIN_TOKEN } from "./constants.js";
+import { TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from "./constants.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -18,6 +18,11 @@ export interface DirectoryOptions {
   persistDir?: string;
   port?: number;
   adminToken?: string;
+  /** TOKEN_KEY (default TEST_TOKEN_KEY) and, during a rotation, TOKEN_KEY_PREVIOUS. */
+  tokenKey?: string;
+  previousTokenKey?: string;
+  /** Overrides the failed-authentication limit per client IP of wrangler.toml. */
+  authFailureLimit?: number;
   /** Overrides of wrangler.toml [vars], e.g. a looser rate limit for load tests. */
   vars?: Record<string, string>;
 }
@@ -42,6 +47,10 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "peerdir-do-"));
   const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
   const settings = wranglerSettings(root);
+  const ratelimits = Object.fromEntries(settings.ratelimits.map((r) => [r.name, { namespace_id: r.namespaceId, simple: { limit: r.limit, period: r.period as 10 | 60 } }]));
+  if (!ratelimits.AUTH_FAILURES) throw new Error("wrangler.toml has no AUTH_FAILURES rate limit");
+  if (options.authFailureLimit !== undefined) ratelimits.AUTH_FAILURES.simple.limit = options.authFailureLimit;
+  const tokenKeys = { TOKEN_KEY: options.tokenKey ?? TEST_TOKEN_KEY, ...(options.previousTokenKey ? { TOKEN_KEY_PREVIOUS: options.previousTokenKey } : {}) };
   // Miniflare 5 (the one wrangler runs) still takes the familiar single-Worker options through this converter.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -51,7 +60,8 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
       compatibilityFlags: settings.compatibilityFlags,
       durableObjects: Object.fromEntries(settings.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: true }])),
       resourcePersistencePath: persistDir,
-      bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken },
+      bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: adminToken, ...tokenKeys },
+      ratelimits,
       host: "127.0.0.1",
       port: options.port ?? 0,
       handleStructuredLogs: quietRuntime,

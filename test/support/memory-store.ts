@@ -3,7 +3,7 @@
  * as SQLite does, so a restarted core can be rebuilt from its snapshot.
  */
 import type { ChangeRecord } from "../../src/cluster/changelog.js";
-import type { DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
+import type { AuditFilter, DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/cluster/records.js";
 
 export class MemoryStore implements DirectoryStore {
@@ -60,9 +60,9 @@ export class MemoryStore implements DirectoryStore {
   pruneAudit(upTo: number) {
     this.audit = this.audit.filter((e) => e.seq > upTo);
   }
-  readAudit(limit: number, before: number | null) {
+  readAudit(limit: number, before: number | null, filter: AuditFilter = {}) {
     return this.audit
-      .filter((e) => before === null || e.seq < before)
+      .filter((e) => (before === null || e.seq < before) && (filter.action === undefined || e.action === filter.action) && (filter.node === undefined || e.node === filter.node))
       .reverse()
       .slice(0, limit);
   }

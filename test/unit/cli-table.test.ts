@@ -128,6 +128,7 @@ describe("views", () => {
         observedIp: "192.0.2.7",
         ready: false,
         reachability: { state: "unreachable", failedReporters: 3, okReporters: 0, checkedAt: at(-5) },
+        transport: "watch",
       },
       {
         id: "seed",
@@ -141,6 +142,7 @@ describe("views", () => {
         observedIp: null,
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        transport: null,
       },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([

@@ -26,6 +26,7 @@ describe("admin: nodes view", () => {
         observedIp: "203.0.113.7",
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        transport: null,
       },
     ]);
     await call("PUT", "/v1/clusters/view/nodes/a", { token: credential, body: { addrs: [addr(1)], labels: { zone: "z1" } }, headers: { "CF-Connecting-IP": "2001:db8::7" } });

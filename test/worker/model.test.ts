@@ -148,7 +148,7 @@ async function observe(name: string, model: ClusterModel, secret: (token: string
       out[id] = { full: full.value, limited: limited.value };
     }
     const nodes = await instance.nodesView();
-    return { out, nodes: nodes.ok ? nodes.value.map((r) => `${r.id}/${r.source}/${r.state}`).sort() : null };
+    return { out, nodes: nodes.ok ? nodes.value.nodes.map((r) => `${r.id}/${r.source}/${r.state}`).sort() : null };
   });
   model.expireIfDue(); // the previews ran expiry first
   const pool = model.pool();

@@ -2,6 +2,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { mintToken } from "../../src/worker/token-mac.js";
 import { addr, call, createCluster, expectProblem, join, PEER_ID_A } from "./helpers.js";
 
 const put = (node: string, token: string, body: object) => call("PUT", `/v1/clusters/reg/nodes/${node}`, { token, body });
@@ -14,7 +15,7 @@ describe("register and renew", async () => {
     expect(res.status).toBe(201);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ node: "n1", ttlSeconds: 60 });
-    expect(body.credential).toMatch(/^pdn_[A-Za-z0-9_-]{43}$/);
+    expect(body.credential).toMatch(/^pdn_reg\.n1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
     expect(new Date(body.expiresAt as string).getTime()).toBeGreaterThan(Date.now() + 59_000);
     expect(body.renewAfterSeconds).toBeGreaterThanOrEqual(18);
     expect(body.renewAfterSeconds).toBeLessThanOrEqual(22);
@@ -80,8 +81,9 @@ describe("register and renew", async () => {
     expect(n.credential).toBeTruthy();
   });
 
-  it("answers 404 for an unknown cluster", async () => {
-    await expectProblem(await call("PUT", "/v1/clusters/nope/nodes/x", { token: joinToken, body: { addrs: [addr(1)] } }), 404);
+  it("answers 404 for an unknown cluster to a token the directory minted for it (the cluster was deleted)", async () => {
+    const token = await mintToken({ kind: "join", cluster: "nope", subject: "deleted" }, env);
+    await expectProblem(await call("PUT", "/v1/clusters/nope/nodes/x", { token, body: { addrs: [addr(1)] } }), 404);
   });
 
   it("refuses creating a cluster twice", async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { applyMigrations, MIGRATIONS } from "../../src/worker/storage/migrations.js";
 import { SqlStore } from "../../src/worker/storage/sql-store.js";
 import { sha256Hex } from "../../src/worker/secrets.js";
+import { mintToken } from "../../src/worker/token-mac.js";
 import type { ClusterDirectory } from "../../src/worker/index.js";
 import { ADMIN, call, createCluster, peersOf } from "./helpers.js";
 
@@ -26,7 +27,7 @@ describe("migrations", () => {
   it("keeps data written with only the first migration intact after the rest apply", async () => {
     const stub = env.CLUSTER.getByName("mig2");
     const now = Date.now();
-    const credential = "pdn_written-before-migration-2";
+    const credential = await mintToken({ kind: "node", cluster: "mig2", subject: "old-a" }, env);
     const credentialHash = await sha256Hex(credential);
     await runInDurableObject(stub, (_i: ClusterDirectory, state) => {
       const sql = state.storage.sql;

@@ -9,6 +9,10 @@ import { adminAuditRoutes } from "./routes/admin-audit.js";
 import { adminClusterRoutes } from "./routes/admin-clusters.js";
 import { adminNodeRoutes } from "./routes/admin-nodes.js";
 import { adminTokenRoutes } from "./routes/admin-tokens.js";
+import { analytics } from "./analytics.js";
+import { adminMetricsRoutes } from "./routes/admin-metrics.js";
+import { adminSessionRoutes } from "./routes/admin-session.js";
+import { consoleRoutes } from "./routes/console.js";
 import { metaRoutes } from "./routes/meta.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import type { AppEnv } from "./types.js";
@@ -16,6 +20,7 @@ import { problem } from "../../contract/problem.js";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
+  app.use(analytics());
   app.use(
     methodNotAllowed({
       app,
@@ -30,7 +35,10 @@ export function createApp() {
   app.route("/", adminTokenRoutes);
   app.route("/", adminNodeRoutes);
   app.route("/", adminAuditRoutes);
+  app.route("/", adminSessionRoutes);
+  app.route("/", adminMetricsRoutes);
   app.route("/", nodeRoutes);
+  app.route("/", consoleRoutes);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

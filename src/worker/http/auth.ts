@@ -1,19 +1,52 @@
 /**
- * Bearer-token middleware factories for the two kinds of caller.
+ * Bearer-token middleware factories for the two kinds of caller: strangers stop here.
  *
  * Tokens are never logged or echoed. The admin token is compared in constant time (through
- * SHA-256 digests, so length leaks nothing); node-side tokens are hashed once here and looked up
- * by hash inside the cluster's Durable Object, which holds only hashes.
+ * SHA-256 digests, so length leaks nothing). A join token or node credential must carry a valid
+ * MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
+ * then hashed once here and looked up by hash inside the cluster's object, which holds only
+ * hashes. Every refusal here counts against the client IP's failed-authentication limit
+ * (AUTH_FAILURES); past it the answer is 429.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { CLUSTER_NAME, NODE_ID } from "../../contract/names.js";
 import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
+import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseToken } from "../../contract/tokens.js";
 import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
 import { sha256Hex } from "../secrets.js";
-import { raise } from "./errors.js";
+import { verifyToken } from "../token-mac.js";
+import { ProblemError, raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
 const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/** Seconds a client waits once past the failed-authentication limit: the limiter's period (wrangler.toml). */
+export const AUTH_FAILURE_RETRY_AFTER = "60";
+
+/**
+ * Refuses the request with 401, having counted the failure against the client IP; past the
+ * limit, with 429 and Retry-After instead. Cloudflare sets CF-Connecting-IP on every request.
+ */
+async function refuse(c: Context<AppEnv>, failure: ProblemError | string): Promise<never> {
+  const { success } = await c.env.AUTH_FAILURES.limit({ key: c.req.header("CF-Connecting-IP") ?? "unknown" });
+  if (!success) {
+    raise("rate-limited", "too many requests from this address failed authentication; wait before retrying", {
+      headers: { "Retry-After": AUTH_FAILURE_RETRY_AFTER },
+    });
+  }
+  if (failure instanceof ProblemError) throw failure;
+  raise("unauthorized", failure, { headers: UNAUTHORIZED_HEADERS });
+}
+
+/** The bearer token, or a refusal for a missing or malformed Authorization. */
+async function bearerOrRefuse(c: Context<AppEnv>, read: () => string): Promise<string> {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProblemError) return refuse(c, err);
+    throw err;
+  }
+}
 
 /**
  * The bearer token of a WebSocket upgrade: the Authorization header, or, for browsers, which
@@ -72,35 +105,57 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
  */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header("Authorization"));
+    const token = await bearerOrRefuse(c, () => bearerToken(c.req.header("Authorization")));
     if (!c.env.ADMIN_TOKEN) {
       raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
     const role = await adminRole(await sha256Hex(token), c.env);
-    if (role === "write") return next();
+    if (role === "write") {
+      c.set("adminRole", role);
+      return next();
+    }
     if (role === "read") {
+      c.set("adminRole", role);
       if (READ_METHODS.has(c.req.method)) return next();
       raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
     }
     if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
       raise("forbidden", "join tokens and node credentials cannot use the admin API; use the ADMIN_TOKEN");
     }
-    raise("unauthorized", "the token is not an admin token", { headers: UNAUTHORIZED_HEADERS });
+    return refuse(c, "the token is not an admin token");
   };
 }
 
 /**
- * Node routes: a join token or node credential, checked by the cluster's Durable Object.
+ * Node routes: a join token or node credential of the cluster in the path, minted by this
+ * directory (its MAC verifies). Whether the token is still current (not revoked, replaced or
+ * blocked) and whose node it is, the cluster's Durable Object decides, as it always has.
+ * A malformed path is left to the route's validation (400): it never reaches an object either.
  * `{ websocket: true }` also takes the token from the `bearer.<token>` subprotocol.
  */
 export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = options.websocket ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol")) : bearerToken(c.req.header("Authorization"));
-    const tokenHash = await sha256Hex(token);
-    if ((await adminRole(tokenHash, c.env)) !== null) {
-      raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
+    const token = await bearerOrRefuse(c, () =>
+      options.websocket ? watchToken(c.req.header("Authorization"), c.req.header("Sec-WebSocket-Protocol")) : bearerToken(c.req.header("Authorization")),
+    );
+    const cluster = c.req.param("cluster") ?? "";
+    // A malformed path goes on to the route's validation, which refuses it with 400 and field
+    // errors (same grammar: contract/names.ts); no object is called for it either.
+    if (!CLUSTER_NAME.test(cluster) || !NODE_ID.test(c.req.param("node") ?? "")) return next();
+    const parsed = parseToken(token);
+    if (parsed === null) {
+      if ((await adminRole(await sha256Hex(token), c.env)) !== null) {
+        raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
+      }
+      return refuse(c, `the token is not a join token or node credential of cluster "${cluster}"`);
     }
-    c.set("tokenHash", tokenHash);
+    if (parsed.cluster !== cluster || !(await verifyToken(parsed, c.env))) {
+      return refuse(
+        c,
+        `the token is not a join token or node credential of cluster "${cluster}" issued by this directory (tokens issued under a retired TOKEN_KEY must be issued again)`,
+      );
+    }
+    c.set("tokenHash", await sha256Hex(token));
     return next();
   };
 }

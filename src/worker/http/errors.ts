@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type FieldError, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
+import { TokenKeyError } from "../token-mac.js";
 
 /** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
 export function problemResponse(p: ProblemInit): Response {
@@ -40,6 +41,8 @@ const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
 /** The app's single error handler. Anything unexpected is logged (never the request's token) and is a 500. */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse(err.problem);
+  // A deployment without TOKEN_KEY: say what to set (the message names only the binding).
+  if (err instanceof TokenKeyError) return problemResponse(problem("internal", err.message));
   if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
     const detail = err.status === 415 ? "send the body as JSON with Content-Type: application/json" : err.message || `request rejected with status ${err.status}`;
     return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));

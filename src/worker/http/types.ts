@@ -4,5 +4,7 @@ export interface AppEnv {
   Variables: {
     /** SHA-256 (hex) of the bearer token, set by `nodeAuth`. */
     tokenHash: string;
+    /** Which admin secret the caller presented, set by `adminAuth`. */
+    adminRole: "write" | "read";
   };
 }

@@ -1,26 +1,58 @@
 /**
  * The ClusterCatalog Durable Object: a single instance that knows which clusters exist, so
- * operators can list them. Counts and versions are not copied here; the list route asks each
- * cluster's own object, so they are never stale. Like every object here, it makes no outbound
+ * operators can list them, and how many there are for the directory-wide metrics. Per-cluster
+ * counts and versions are not copied here; the list route asks each cluster's own object, so they
+ * are never stale. Like every object here, it makes no outbound
  * request.
  */
 import { DurableObject } from "cloudflare:workers";
+import { buildInfo } from "../../cluster/metrics.js";
+import { exposition } from "../../contract/prometheus.js";
+import { VERSION } from "../../contract/version.js";
 import { applyMigrations, CATALOG_MIGRATIONS } from "../storage/migrations.js";
 
 export class ClusterCatalog extends DurableObject<Env> {
+  /**
+   * How many clusters exist, counted once when the object starts and then kept as they come and
+   * go, so a metrics scrape reads no rows however many clusters there are.
+   */
+  #clusters = 0;
+  #created = 0;
+  #deleted = 0;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       applyMigrations(ctx.storage, CATALOG_MIGRATIONS);
+      this.#clusters = ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM clusters").one().n;
     });
   }
 
   async add(name: string, createdAt: number): Promise<void> {
-    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO clusters (name, created_at) VALUES (?, ?)", name, createdAt);
+    const added = this.ctx.storage.sql.exec("INSERT OR IGNORE INTO clusters (name, created_at) VALUES (?, ?)", name, createdAt).rowsWritten;
+    this.#clusters += added;
+    this.#created += added;
   }
 
   async remove(name: string): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM clusters WHERE name = ?", name);
+    const removed = this.ctx.storage.sql.exec("DELETE FROM clusters WHERE name = ?", name).rowsWritten;
+    this.#clusters -= removed;
+    this.#deleted += removed;
+  }
+
+  /** The directory as a whole, in Prometheus text: from this object's memory, never from the clusters' objects. */
+  async metrics(): Promise<string> {
+    return exposition([
+      { name: "peerdir_clusters", help: "Clusters that exist.", type: "gauge", samples: [{ value: this.#clusters }] },
+      { name: "peerdir_clusters_created_total", help: "Clusters created since the catalog's object started.", type: "counter", samples: [{ value: this.#created }] },
+      {
+        name: "peerdir_clusters_deleted_total",
+        help: "Clusters deleted (or found gone) since the catalog's object started.",
+        type: "counter",
+        samples: [{ value: this.#deleted }],
+      },
+      buildInfo(VERSION),
+    ]);
   }
 
   async list(): Promise<string[]> {

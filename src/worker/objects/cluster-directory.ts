@@ -16,12 +16,16 @@
  * hibernation is a load: the core's restart grace then covers leases no socket holds).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeView, Override } from "../../contract/admin.js";
+import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX } from "../../contract/tokens.js";
 import { PING, PONG } from "../../contract/watch.js";
+import { exposition } from "../../contract/prometheus.js";
+import { VERSION } from "../../contract/version.js";
+import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
+import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import {
+  type AuditFilter,
   type ClusterSummary,
   ClusterCore,
   EMPTY_SNAPSHOT,
@@ -37,12 +41,14 @@ import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
 import { etagMatches, etagOf } from "../etag.js";
 import { refusalProblem } from "../refusals.js";
-import { newSecret, newTokenId, sha256Hex } from "../secrets.js";
+import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
+import { mintToken } from "../token-mac.js";
 import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResult, type RegisterCall } from "./calls.js";
 import { LongPolls } from "./long-polls.js";
 import { SingleAlarm } from "./single-alarm.js";
+import { NodeTransports } from "./transports.js";
 import { closeIfStanding, echoableCloseCode, renewalReply, type SocketRenewal, socketRenewal, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
@@ -54,6 +60,8 @@ const ALARM_REARM_MS = 30_000;
 
 const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const NO_WATCHERS: ReadonlySet<string> = new Set();
 
 interface GateOptions {
   /** Reads stay out of SQLite: whatever is due is expired first, in its own transaction. */
@@ -74,6 +82,11 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
   readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
   readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
+  /** How each node last read its handout, for the nodes view and the renewals metric. */
+  readonly #transports = new NodeTransports();
+  /** Event counters for the metrics: memory only, kept across core reloads. */
+  readonly #counters = new ClusterCounters();
+  readonly #startedAt = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -104,7 +117,12 @@ export class ClusterDirectory extends DurableObject<Env> {
     const store = this.#store;
     // Every load is a restart as far as the leases know: what memory held is gone. The grace it
     // writes goes straight to SQLite (no operation is collecting writes yet).
-    this.#core = new ClusterCore(store, migrate ? store.load() : EMPTY_SNAPSHOT, coreOptions(this.env), { loadedAt: Date.now(), signals: this.#signals });
+    this.#core = new ClusterCore(
+      store,
+      migrate ? store.load() : EMPTY_SNAPSHOT,
+      { ...coreOptions(this.env), onAudit: (action) => this.#counters.audited(action) },
+      { loadedAt: Date.now(), signals: this.#signals },
+    );
   }
 
   /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
@@ -195,23 +213,40 @@ export class ClusterDirectory extends DurableObject<Env> {
   async register(call: RegisterCall): Promise<Outcome<RegisterResult>> {
     let fresh: RegisterInput["fresh"];
     if (this.#core.isJoinToken(call.tokenHash)) {
-      const credential = newSecret(NODE_CREDENTIAL_PREFIX);
+      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: call.node }, this.env);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
-    return this.#gate((now) => this.#core.register({ ...call, now, fresh }));
+    const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
+    return this.#countRegister(outcome, this.#transports.of(call.node, NO_WATCHERS) ?? "unknown");
   }
 
-  leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.leave({ ...call, now }));
+  async leave(call: NodeCall): Promise<Outcome<null>> {
+    return this.#countRefused(await this.#gate((now) => this.#core.leave({ ...call, now })));
+  }
+
+  #countRefused<T>(outcome: Outcome<T>): Outcome<T> {
+    if (!outcome.ok) this.#counters.refusedWith(outcome.problem.status);
+    return outcome;
+  }
+
+  #countRegister(outcome: Outcome<RegisterResult>, transport: RenewalTransport): Outcome<RegisterResult> {
+    if (outcome.ok && !outcome.value.created) this.#counters.renewed(transport);
+    return this.#countRefused(outcome);
+  }
+
+  #countHandout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
+    if (outcome.ok) this.#counters.handout(outcome.value.status);
+    return this.#countRefused(outcome);
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
     const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
-    if (!waitSeconds || !first.ok || first.value.status !== 304) return first;
+    if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#countHandout(first);
     await this.#longPolls.next(waitSeconds * 1000);
-    return this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true });
+    return this.#countHandout(await this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true }));
   }
 
   #answerPeers(input: PeersInput): Result<PeersResult> {
@@ -222,7 +257,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** A watch upgrade, handed over by the Worker after it validated the request. */
   async fetch(request: Request): Promise<Response> {
     const { watch, since } = watchRequest(request);
-    const allowed = await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true });
+    const allowed = this.#countRefused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
     if (!allowed.ok) return problemResponse(allowed.problem);
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [watch.node]);
@@ -250,7 +285,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     }
     const { input } = renew;
     const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
-    ws.send(renewalReply(outcome));
+    ws.send(renewalReply(this.#countRegister(outcome, "watch")));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -286,8 +321,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   // ---- admin API -------------------------------------------------------------------------
 
   async createCluster(): Promise<Outcome<CreateClusterResponse>> {
-    const joinToken = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(joinToken) };
+    const id = newTokenId();
+    const joinToken = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(joinToken) };
     return this.#gate(
       (now) => {
         const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null });
@@ -322,8 +358,9 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
-    const secret = newSecret(JOIN_TOKEN_PREFIX);
-    const token = { id: newTokenId(), hash: await sha256Hex(secret) };
+    const id = newTokenId();
+    const secret = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
+    const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
       return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
@@ -338,8 +375,21 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate((now) => this.#core.revokeJoinToken(admin(now), id));
   }
 
-  nodesView(): Promise<Outcome<NodeView[]>> {
-    return this.#gate(() => this.#core.nodesView(), { reads: true });
+  /**
+   * The nodes view with each node's transport. With `waitSeconds`, while the version is still
+   * `since`, held until it moves or the time passes (the console follows a cluster this way).
+   */
+  async nodesView(waitSeconds = 0, since: number | null = null): Promise<Outcome<NodeList>> {
+    if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#longPolls.next(waitSeconds * 1000);
+    const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
+    if (!outcome.ok) return outcome;
+    const watching = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      if (watch) watching.add(watch.node);
+    }
+    this.#transports.retain(new Set(outcome.value.map((row) => row.id)));
+    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#transports.of(row.id, watching) })) });
   }
 
   evict(node: string, reason: string): Promise<Outcome<null>> {
@@ -366,8 +416,23 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate((now) => this.#core.handoutPreview(node, limit, now), { reads: true });
   }
 
-  auditPage(limit: number, beforeSeq: number | null): Promise<Outcome<AuditPage>> {
-    return this.#gate(() => this.#core.auditPage(limit, beforeSeq), { reads: true });
+  auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Promise<Outcome<AuditPage>> {
+    return this.#gate(() => this.#core.auditPage(limit, beforeSeq, filter), { reads: true });
+  }
+
+  /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
+  async metrics(): Promise<Outcome<string>> {
+    const summary = await this.summary();
+    if (!summary.ok) return summary;
+    const families = clusterFamilies({
+      counters: this.#counters,
+      state: this.#core.metricsState(),
+      degraded: summary.value.degraded,
+      version: summary.value.version,
+      watchers: this.ctx.getWebSockets().length,
+      startedAt: this.#startedAt,
+    });
+    return ok(exposition([...families, buildInfo(VERSION)], { cluster: this.#name }));
   }
 
   // ---- alarm -----------------------------------------------------------------------------

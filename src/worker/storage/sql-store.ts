@@ -5,7 +5,7 @@
  * one transaction.
  */
 import type { ChangeRecord } from "../../cluster/changelog.js";
-import type { DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
+import type { AuditFilter, DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
 import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "../../cluster/records.js";
 
 interface ClusterRow {
@@ -256,9 +256,19 @@ export class SqlStore implements DirectoryStore {
     this.#write("DELETE FROM audit_log WHERE seq <= ?", upToSeq);
   }
 
-  readAudit(limit: number, beforeSeq: number | null): AuditRecord[] {
+  readAudit(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): AuditRecord[] {
+    const action = filter.action ?? null;
+    const node = filter.node ?? null;
     return this.sql
-      .exec<AuditRow>("SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?", beforeSeq ?? Number.MAX_SAFE_INTEGER, limit)
+      .exec<AuditRow>(
+        "SELECT * FROM audit_log WHERE seq < ? AND (? IS NULL OR action = ?) AND (? IS NULL OR node = ?) ORDER BY seq DESC LIMIT ?",
+        beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        action,
+        action,
+        node,
+        node,
+        limit,
+      )
       .toArray()
       .map((row) => ({
         seq: row.seq,

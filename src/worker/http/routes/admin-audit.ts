@@ -15,7 +15,7 @@ const audit = createRoute({
   path: "/v1/admin/clusters/{cluster}/audit",
   tags: ["admin: audit"],
   summary: "Read the audit log",
-  description: "Every admin mutation, join, leave and expiry, newest first. The last 10,000 entries are kept.",
+  description: "Every admin mutation, join, leave and expiry, newest first, optionally of one action and/or one node. The last 10,000 entries are kept.",
   security: bearerSecurity,
   middleware: [adminAuth()] as const,
   request: { params: ClusterParams, query: AuditQuery },
@@ -24,8 +24,8 @@ const audit = createRoute({
 
 export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(audit, async (c) => {
   const { cluster } = c.req.valid("param");
-  const { limit, cursor } = c.req.valid("query");
+  const { limit, cursor, action, node } = c.req.valid("query");
   // RPC typing cannot carry the entries' free-form before/after; they are AuditPage by construction.
-  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null)) as AuditPage;
+  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null, { action, node })) as AuditPage;
   return c.json(page, 200);
 });

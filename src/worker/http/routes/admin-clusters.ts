@@ -10,7 +10,7 @@ import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
 /** The ClusterCatalog object's name: there is exactly one. */
-const CATALOG_NAME = "catalog";
+export const CATALOG_NAME = "catalog";
 
 const tags = ["admin: clusters"];
 
@@ -89,10 +89,8 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
     const clusters = [];
     for (const [i, outcome] of summaries.entries()) {
       // A name the catalog still holds but whose cluster is gone: drop it, and heal the catalog.
-      if (outcome.ok) {
-        const { settings: _settings, ...summary } = outcome.value;
-        clusters.push(summary);
-      } else await catalog.remove(names[i]);
+      if (outcome.ok) clusters.push(outcome.value);
+      else await catalog.remove(names[i]);
     }
     return c.json({ clusters }, 200);
   })

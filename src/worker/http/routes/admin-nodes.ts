@@ -1,6 +1,6 @@
 /** Admin: the nodes view, overrides (pin, block, drain), eviction and the handout preview. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { EvictRequest, Handout, NodeList, Override, OverrideList, OverrideRequest } from "../../../contract/admin.js";
+import { EvictRequest, Handout, NodeList, NodesQuery, Override, OverrideList, OverrideRequest } from "../../../contract/admin.js";
 import { ClusterParams, NodeParams, PeersQuery } from "../../../contract/schemas.js";
 import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
@@ -17,9 +17,10 @@ const nodes = createRoute({
   path: "/v1/admin/clusters/{cluster}/nodes",
   tags,
   summary: "Every live, pinned and blocked node",
+  description: "With `wait` and `since`, held until the cluster's version moves past `since` (or `wait` seconds pass): the console follows a cluster this way.",
   security: bearerSecurity,
   middleware: [adminAuth()] as const,
-  request: { params: ClusterParams },
+  request: { params: ClusterParams, query: NodesQuery },
   responses: { 200: { description: "The nodes view", ...json(NodeList) }, ...problemResponses(400, 401, 403, 404) },
 });
 
@@ -83,7 +84,8 @@ const listOverrides = createRoute({
 export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(nodes, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json({ nodes: unwrap(await c.env.CLUSTER.getByName(cluster).nodesView()) }, 200);
+    const { wait, since } = c.req.valid("query");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).nodesView(wait ? Number(wait) : 0, since === undefined ? null : Number(since))), 200);
   })
   .openapi(evict, async (c) => {
     const { cluster, node } = c.req.valid("param");

@@ -1,0 +1,72 @@
+/**
+ * What a cluster's `/metrics` says, as metric families: gauges read from the core's memory at
+ * scrape time (nodes, overrides, degraded, watchers) and the object's event counters. Nothing
+ * here touches storage; the object adds the `cluster` label to every series when it writes them.
+ */
+import type { Family } from "../contract/prometheus.js";
+import type { ClusterCounters } from "./counters.js";
+
+export interface ClusterMetricsInput {
+  counters: ClusterCounters;
+  state: { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> };
+  degraded: boolean;
+  version: number;
+  watchers: number;
+  /** When this object started counting (its counters reset then), in ms. */
+  startedAt: number;
+}
+
+export function buildInfo(version: string): Family {
+  return { name: "peerdir_build_info", help: "The directory's build; the value is always 1.", type: "gauge", samples: [{ labels: { version }, value: 1 }] };
+}
+
+export function clusterFamilies(m: ClusterMetricsInput): Family[] {
+  const c = m.counters;
+  const counter = (name: string, help: string, value: number): Family => ({ name, help, type: "counter", samples: [{ value }] });
+  return [
+    {
+      name: "peerdir_nodes",
+      help: "Nodes by lease state: live (a running lease), expired (lease ended, credential still kept for a restart), blocked (an operator's block).",
+      type: "gauge",
+      samples: [
+        { labels: { state: "live" }, value: m.state.live },
+        { labels: { state: "expired" }, value: m.state.ended },
+        { labels: { state: "blocked" }, value: m.state.overrides.block },
+      ],
+    },
+    counter("peerdir_joins_total", "Leases started (registrations that created a lease).", c.joins),
+    counter("peerdir_leaves_total", "Nodes that left (DELETE of their own lease).", c.leaves),
+    counter("peerdir_expiries_total", "Leases that ran out.", c.expiries),
+    counter("peerdir_evictions_total", "Leases ended by an operator (evict, credential revoke).", c.evictions),
+    {
+      name: "peerdir_renewals_total",
+      help: "Lease renewals by how the node follows its handout (watch: over its socket; long-poll or poll: by HTTP, from its last peers request).",
+      type: "counter",
+      samples: (["watch", "long-poll", "poll", "unknown"] as const).map((transport) => ({ labels: { transport }, value: c.renewals[transport] })),
+    },
+    counter("peerdir_handouts_total", "Handout (peers) requests answered, 200 or 304.", c.handouts),
+    counter("peerdir_handouts_not_modified_total", "Handout requests answered 304 Not Modified (the share of handouts_total that cost no body).", c.notModified),
+    { name: "peerdir_watchers", help: "Open watch sockets.", type: "gauge", samples: [{ value: m.watchers }] },
+    { name: "peerdir_degraded", help: "1 while self-preservation holds back a mass expiry.", type: "gauge", samples: [{ value: m.degraded ? 1 : 0 }] },
+    {
+      name: "peerdir_overrides",
+      help: "Operator overrides in force, by kind.",
+      type: "gauge",
+      samples: (["pin", "block", "drain"] as const).map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
+    },
+    {
+      name: "peerdir_requests_refused_total",
+      help: "Node requests the cluster's object refused, by HTTP status (429: rate-limited).",
+      type: "counter",
+      samples: [...c.refused.entries()].sort(([a], [b]) => a - b).map(([status, value]) => ({ labels: { status: String(status) }, value })),
+    },
+    counter("peerdir_requests_rate_limited_total", "Node requests refused 429 by the per-node rate limit.", c.refused.get(429) ?? 0),
+    { name: "peerdir_cluster_version", help: "The cluster's version (moves on every change to any handout).", type: "gauge", samples: [{ value: m.version }] },
+    {
+      name: "peerdir_counters_start_time_seconds",
+      help: "When this cluster's object started counting (counters reset on restart).",
+      type: "gauge",
+      samples: [{ value: Math.floor(m.startedAt / 1000) }],
+    },
+  ];
+}

@@ -1,0 +1,352 @@
+/**
+ * One cluster, live: its health and settings, the membership chart, and the node table with
+ * countdowns, last renewal, transport and override badges, plus every action on a node (each
+ * confirmed first). The table follows the cluster through `follow` (long-polls), not reloads.
+ */
+import type { AuditPage, ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override, OverrideList } from "../../contract/admin.js";
+import { clusterPath, nodePath, overridePath } from "../api.js";
+import { membershipChart } from "../chart.js";
+import type { Ctx } from "../context.js";
+import { act, actionButton, errorState, loading } from "../context.js";
+import { confirmAction, expiryIso } from "../dialog.js";
+import { type Child, fill, h } from "../dom.js";
+import { membershipSeries } from "../membership.js";
+import { type Column, DataTable } from "../table.js";
+import { ago, countdown, when } from "../time.js";
+import { degradedBadge, settingsSummary } from "./clusters.js";
+import { clusterTabs, follow } from "./common.js";
+
+/** A node row: the nodes view joined with the override in force on it, if any. */
+export interface NodeRow extends NodeView {
+  override: Override | null;
+}
+
+const EXPIRY_FIELD = { name: "expiresAt", label: "Lift automatically at", type: "datetime-local" as const, hint: "Your local time. Leave empty to keep it until lifted." };
+const REASON_FIELD = { name: "reason", label: "Reason", required: true, hint: "Recorded in the audit log." };
+
+function overrideBadge(row: NodeRow): Child {
+  const o = row.override;
+  if (!o) return null;
+  const until = o.expiresAt ? ` until ${new Date(o.expiresAt).toLocaleString()}` : "";
+  const label = o.action === "pin" ? "pinned" : o.action === "block" ? "blocked" : "drained";
+  return h("span", { class: `badge ${o.action}`, title: `${label}: ${o.reason}${until}${o.expiresAt ? ` (${o.expiresAt})` : ""}` }, label);
+}
+
+function stateCell(row: NodeRow): Child {
+  const o = row.override;
+  const badge = overrideBadge(row) ?? h("span", { class: "badge ok" }, "active");
+  return h("div", { class: "state-cell" }, badge, o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null);
+}
+
+function labelChips(labels: Record<string, string>): Child {
+  const entries = Object.entries(labels).filter(([k]) => k !== "zone");
+  if (entries.length === 0) return h("span", { class: "muted" }, "—");
+  return h(
+    "ul",
+    { class: "chips" },
+    entries.map(([k, v]) => h("li", {}, `${k}=${v}`)),
+  );
+}
+
+/** The node table's columns. A later column (say, reachability) is one more entry here. */
+export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Column<NodeRow>[] {
+  const liveLease = (r: NodeRow) => r.source === "lease" && r.expiresAt !== null;
+  return [
+    {
+      id: "id",
+      label: "Node",
+      sort: (r) => r.id,
+      text: (r) => `${r.id} ${r.observedIp ?? ""}`,
+      cell: (r) =>
+        h(
+          "div",
+          {},
+          h("span", { class: "node-id" }, r.id),
+          r.observedIp ? h("div", { class: "muted small", title: "The client IP the directory saw on its last registration or renewal" }, r.observedIp) : null,
+        ),
+    },
+    {
+      id: "addrs",
+      label: "Addresses",
+      text: (r) => r.addrs.join(" "),
+      cell: (r) =>
+        r.addrs.length
+          ? h(
+              "ul",
+              { class: "addrs" },
+              r.addrs.map((a) => h("li", {}, h("code", {}, a))),
+            )
+          : h("span", { class: "muted" }, "—"),
+    },
+    { id: "zone", label: "Zone", sort: (r) => r.labels.zone ?? "", cell: (r) => r.labels.zone ?? h("span", { class: "muted" }, "—") },
+    {
+      id: "labels",
+      label: "Labels",
+      text: (r) =>
+        Object.entries(r.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" "),
+      cell: (r) => labelChips(r.labels),
+    },
+    {
+      id: "state",
+      label: "State",
+      sort: (r) => `${r.override?.action ?? ""}${r.state}`,
+      text: (r) => `${r.state} ${r.source} ${r.override ? `${r.override.action} ${r.override.reason}` : ""}`,
+      cell: stateCell,
+    },
+    {
+      id: "lease",
+      label: "Lease left",
+      sort: (r) => (r.expiresAt ? Date.parse(r.expiresAt) : Number.MAX_SAFE_INTEGER),
+      cell: (r) => (r.source === "pin" ? h("span", { class: "muted" }, "pinned, no lease") : countdown(r.expiresAt)),
+    },
+    { id: "renewed", label: "Last renewal", sort: (r) => r.lastRenewedAt ?? "", cell: (r) => ago(r.lastRenewedAt) },
+    {
+      id: "reach",
+      label: "Reachability",
+      sort: (r) => `${r.ready ? 1 : 0}${r.reachability.state}`,
+      text: (r) => `${r.reachability.state}${r.ready ? "" : " not ready"}`,
+      cell: (r) =>
+        h(
+          "div",
+          { class: "state-cell" },
+          h(
+            "span",
+            {
+              class: `badge reach-${r.reachability.state}`,
+              title: `${r.reachability.failedReporters} peers failed to connect, ${r.reachability.okReporters} connected${r.reachability.checkedAt ? `; last report ${r.reachability.checkedAt}` : ""}`,
+            },
+            r.reachability.state,
+          ),
+          r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
+        ),
+    },
+    {
+      id: "transport",
+      label: "Transport",
+      sort: (r) => r.transport ?? "~",
+      text: (r) => r.transport ?? "",
+      cell: (r) =>
+        r.transport
+          ? h("span", { class: `transport ${r.transport}` }, r.transport)
+          : h("span", { class: "muted", title: "No handout read since the directory's object last started" }, "—"),
+    },
+    {
+      id: "actions",
+      label: "Actions",
+      className: "actions",
+      cell: (r) =>
+        h(
+          "div",
+          { class: "row-actions" },
+          h(
+            "a",
+            { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
+            "Handout",
+          ),
+          r.override
+            ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
+            : [
+                actionButton(ctx, "Block", () => setOverride(ctx, cluster, r.id, "block", refresh), { focusKey: `block:${r.id}`, accessibleName: `Block ${r.id}` }),
+                actionButton(ctx, "Drain", () => setOverride(ctx, cluster, r.id, "drain", refresh), { focusKey: `drain:${r.id}`, accessibleName: `Drain ${r.id}` }),
+              ],
+          liveLease(r)
+            ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
+            : null,
+        ),
+    },
+  ];
+}
+
+async function setOverride(ctx: Ctx, cluster: string, node: string, action: "block" | "drain", refresh: () => void): Promise<void> {
+  const body =
+    action === "block"
+      ? h("p", {}, "Block ", h("strong", {}, node), ": it is never handed out, its lease ends now, and its register, renew and peers requests are refused with the reason.")
+      : h("p", {}, "Drain ", h("strong", {}, node), ": it keeps its lease and still receives peers, but is no longer handed out to others.");
+  const values = await confirmAction({
+    title: `${action === "block" ? "Block" : "Drain"} ${node}?`,
+    body,
+    fields: [REASON_FIELD, EXPIRY_FIELD],
+    confirm: action === "block" ? "Block" : "Drain",
+    danger: action === "block",
+  });
+  if (!values) return;
+  await act(ctx, `${node} ${action === "block" ? "blocked" : "drained"}.`, () =>
+    ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+  );
+  refresh();
+}
+
+async function lift(ctx: Ctx, cluster: string, row: NodeRow, refresh: () => void): Promise<void> {
+  const o = row.override!;
+  const values = await confirmAction({
+    title: `Lift the ${o.action} of ${row.id}?`,
+    body: h("p", {}, `Set for: “${o.reason}”. Lifting it puts ${row.id} back as its own lease says.`),
+    confirm: "Lift",
+  });
+  if (!values) return;
+  await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => ctx.api.send("DELETE", overridePath(cluster, row.id)));
+  refresh();
+}
+
+async function evict(ctx: Ctx, cluster: string, node: string, refresh: () => void): Promise<void> {
+  const values = await confirmAction({
+    title: `Evict ${node}?`,
+    body: h("p", {}, "Its lease ends now and its credential is retired: its agent must register again with a join token (unless the node is also blocked)."),
+    fields: [REASON_FIELD],
+    confirm: "Evict",
+    danger: true,
+  });
+  if (!values) return;
+  await act(ctx, `${node} evicted.`, () => ctx.api.send("POST", nodePath(cluster, node, "/evict"), { reason: values.reason }));
+  refresh();
+}
+
+async function pin(ctx: Ctx, cluster: string, refresh: () => void): Promise<void> {
+  const values = await confirmAction({
+    title: "Pin a static peer",
+    body: h("p", {}, "A pinned peer is handed out like a live node, without a lease. If the id also holds a lease, the pinned addresses are what others receive."),
+    fields: [
+      { name: "node", label: "Node id", required: true },
+      { name: "addrs", label: "Addresses", type: "textarea", required: true, hint: "Multiaddrs, one per line, e.g. /ip4/10.0.0.5/tcp/5001" },
+      REASON_FIELD,
+      EXPIRY_FIELD,
+    ],
+    confirm: "Pin",
+  });
+  if (!values) return;
+  const addrs = values.addrs.split(/\s+/).filter(Boolean);
+  await act(ctx, `${values.node} pinned.`, () =>
+    ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+  );
+  refresh();
+}
+
+async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["settings"], refresh: () => void): Promise<void> {
+  const numeric = ["minTtlSeconds", "defaultTtlSeconds", "maxTtlSeconds", "maxNodes", "minIntervalSeconds"] as const;
+  const values = await confirmAction({
+    title: `Settings of ${cluster}`,
+    body: h("p", {}, "Change any of them; the others stay. Each change is audited."),
+    fields: [
+      ...numeric.map((name) => ({ name, label: name, type: "number" as const, required: true, value: String(current[name]) })),
+      {
+        name: "defaultLimit",
+        label: "defaultLimit",
+        type: "number" as const,
+        value: current.defaultLimit === null ? "" : String(current.defaultLimit),
+        hint: "Empty: hand out every peer.",
+      },
+      { name: "addressPolicy", label: "addressPolicy", required: true, value: current.addressPolicy, hint: "any, or observed-ip" },
+    ],
+    confirm: "Save",
+  });
+  if (!values) return;
+  const patch: Record<string, unknown> = {};
+  for (const name of numeric) if (Number(values[name]) !== current[name]) patch[name] = Number(values[name]);
+  const limit = values.defaultLimit === "" ? null : Number(values.defaultLimit);
+  if (limit !== current.defaultLimit) patch.defaultLimit = limit;
+  if (values.addressPolicy !== current.addressPolicy) patch.addressPolicy = values.addressPolicy;
+  if (Object.keys(patch).length === 0) return ctx.notify("Nothing changed.");
+  await act(ctx, "Settings saved.", () => ctx.api.send("PATCH", clusterPath(cluster), patch as ClusterSettingsPatch));
+  refresh();
+}
+
+/** Live nodes now: leases that have not ended and are not blocked (pins have no lease). */
+const liveCount = (nodes: NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked").length;
+
+export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
+  fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
+  let detail: ClusterDetail;
+  try {
+    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
+  } catch (err) {
+    if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
+    return;
+  }
+  const live = h("p", { class: "live", role: "status" }, "Connecting…");
+  const health = h("span", {}, degradedBadge(detail.degraded));
+  const settings = h("p", { class: "settings" }, settingsSummary(detail.settings));
+  const chartBox = h("section", { class: "card", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Live nodes over time"), loading("the chart"));
+  let wake = () => {};
+  const refresh = () => wake();
+  const table = new DataTable<NodeRow>({
+    caption: `Nodes of ${cluster}`,
+    noun: "nodes",
+    one: "node",
+    placeholder: "id, address, label, state, transport…",
+    key: (r) => `${r.id}/${r.source}`,
+    initialSort: { column: "id" },
+    rowClass: (r) => (r.override ? `row-${r.override.action}` : undefined),
+    empty: () => [
+      h("strong", {}, "No nodes yet. "),
+      "Start an agent with this cluster's join token (",
+      h("a", { href: `#/c/${encodeURIComponent(cluster)}/tokens` }, "Join tokens"),
+      "): ",
+      h("code", {}, `peerdir-agent --cluster ${cluster} --join-token-file …`),
+      ". It appears here as soon as it registers.",
+    ],
+    columns: nodeColumns(ctx, cluster, refresh),
+  });
+  const toolbar = h(
+    "div",
+    { class: "toolbar" },
+    actionButton(ctx, "Pin a peer…", () => pin(ctx, cluster, refresh), { class: "secondary" }),
+    actionButton(ctx, "Settings…", () => editSettings(ctx, cluster, detail.settings, refresh), { class: "secondary" }),
+  );
+  fill(
+    root,
+    h("div", { class: "view-head" }, h("h1", {}, cluster), health, toolbar),
+    settings,
+    clusterTabs(cluster, "nodes"),
+    chartBox,
+    h("section", { class: "card", "aria-labelledby": "nodes-title" }, h("div", { class: "section-head" }, h("h2", { id: "nodes-title" }, "Nodes"), live), table.el),
+  );
+
+  // The chart reads the audit log: at most once per 5 s however fast the cluster changes, and
+  // always once more after the last change.
+  let chartAt = 0;
+  let chartTimer: ReturnType<typeof setTimeout> | undefined;
+  let latest: NodeList | null = null;
+  const drawChart = async (): Promise<void> => {
+    const wait = chartAt + 5000 - Date.now();
+    if (wait > 0) {
+      chartTimer ??= setTimeout(() => {
+        chartTimer = undefined;
+        void drawChart();
+      }, wait);
+      return;
+    }
+    chartAt = Date.now();
+    try {
+      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
+      const series = membershipSeries(page.entries, liveCount(latest?.nodes ?? []), Date.now());
+      fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", chartBox.clientWidth - 40));
+    } catch (err) {
+      if (!ctx.signal.aborted) fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), errorState(ctx, "the audit log for the chart", err));
+    }
+  };
+  ctx.signal.addEventListener("abort", () => clearTimeout(chartTimer));
+
+  // An action wakes the follow loop at once instead of waiting out its long-poll.
+  let inner: AbortController | null = null;
+  wake = () => inner?.abort();
+  ctx.signal.addEventListener("abort", () => inner?.abort());
+  while (!ctx.signal.aborted) {
+    inner = new AbortController();
+    const both = AbortSignal.any([ctx.signal, inner.signal]);
+    await follow({ ...ctx, signal: both }, cluster, live, async (view, changed) => {
+      const [{ overrides }, fresh] = await Promise.all([
+        ctx.api.get<OverrideList>(clusterPath(cluster, "/overrides"), {}, both),
+        changed ? ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, both) : Promise.resolve(detail),
+      ]);
+      detail = fresh;
+      fill(health, degradedBadge(detail.degraded));
+      settings.textContent = settingsSummary(detail.settings);
+      const byNode = new Map(overrides.map((o) => [o.node, o]));
+      table.setRows(view.nodes.map((n) => ({ ...n, override: byNode.get(n.id) ?? null })));
+      latest = view;
+      if (changed) void drawChart();
+    });
+  }
+}

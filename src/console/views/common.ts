@@ -1,0 +1,53 @@
+/** Pieces the cluster views share: the tab bar, and following a cluster's version live. */
+import type { NodeList } from "../../contract/admin.js";
+import { clusterPath } from "../api.js";
+import type { Ctx } from "../context.js";
+import { describeError } from "../context.js";
+import { h } from "../dom.js";
+
+const TABS = [
+  ["nodes", "Nodes", ""],
+  ["handout", "Handout preview", "/handout"],
+  ["tokens", "Join tokens", "/tokens"],
+  ["audit", "Audit log", "/audit"],
+] as const;
+
+export function clusterTabs(cluster: string, active: (typeof TABS)[number][0]): HTMLElement {
+  const base = `#/c/${encodeURIComponent(cluster)}`;
+  return h(
+    "nav",
+    { class: "tabs", "aria-label": `Cluster ${cluster}` },
+    TABS.map(([id, label, suffix]) => h("a", { href: base + suffix, "aria-current": id === active ? "page" : undefined }, label)),
+  );
+}
+
+/** How long each long-poll is held: short enough that renewals (which move no version) show within it. */
+const WAIT_SECONDS = 10;
+
+/**
+ * Follows the cluster: calls `onView` with the nodes view at once, then again each time the
+ * cluster's version moves (a long-poll held by the directory) or the wait ends. On failure it
+ * says so on `live` and retries with jittered backoff; it stops when the view is left.
+ */
+export async function follow(ctx: Ctx, cluster: string, live: HTMLElement, onView: (view: NodeList, changed: boolean) => Promise<void> | void): Promise<void> {
+  let version: number | null = null;
+  let failures = 0;
+  while (!ctx.signal.aborted) {
+    try {
+      const view: NodeList = await ctx.api.get<NodeList>(clusterPath(cluster, "/nodes"), version === null ? {} : { wait: WAIT_SECONDS, since: version }, ctx.signal);
+      const changed = view.version !== version;
+      version = view.version;
+      failures = 0;
+      await onView(view, changed);
+      live.className = "live on";
+      live.textContent = `Live · version ${view.version} · checked ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      if (ctx.signal.aborted) return;
+      failures++;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)) * (0.5 + Math.random() / 2);
+      live.className = "live off";
+      live.textContent = `Not following: ${describeError(err)} Retrying in ${Math.ceil(delay / 1000)} s.`;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/** Handout preview: pick a node, see exactly the peers it is handed now; follows the cluster live. */
+import type { Handout, NodeList } from "../../contract/admin.js";
+import type { Peer } from "../../contract/schemas.js";
+import { nodePath } from "../api.js";
+import type { Ctx } from "../context.js";
+import { errorState } from "../context.js";
+import { fill, h } from "../dom.js";
+import { DataTable } from "../table.js";
+import { clusterTabs, follow } from "./common.js";
+
+export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, params: URLSearchParams): Promise<void> {
+  const chosen = params.get("node") ?? "";
+  const limit = params.get("limit") ?? "";
+  const select = h("select", { id: "handout-node", name: "node" }, h("option", { value: "" }, "Choose a node…"));
+  const limitInput = h("input", { id: "handout-limit", name: "limit", type: "number", min: 1, value: limit, placeholder: "cluster default", class: "narrow" });
+  const form = h(
+    "form",
+    { class: "inline-form" },
+    h("div", { class: "field" }, h("label", { for: "handout-node" }, "Node"), select),
+    h("div", { class: "field" }, h("label", { for: "handout-limit" }, "Limit"), limitInput),
+    h("button", { type: "submit", class: "primary" }, "Show handout"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = new URLSearchParams();
+    if (select.value) q.set("node", select.value);
+    if (limitInput.value) q.set("limit", limitInput.value);
+    location.hash = `#/c/${encodeURIComponent(cluster)}/handout?${q}`;
+  });
+  const live = h("p", { class: "live", role: "status" }, "Connecting…");
+  const result = h("section", { class: "card", "aria-labelledby": "handout-title" });
+  const table = new DataTable<Peer>({
+    caption: `Peers handed to ${chosen}`,
+    noun: "peers",
+    one: "peer",
+    placeholder: "id, address, label…",
+    key: (p) => p.id,
+    empty: () => [h("strong", {}, "No peers. "), `${chosen} is the only node handed out right now: once another node is live (and not blocked or drained), it appears here.`],
+    columns: [
+      { id: "order", label: "#", cell: (p) => String(order.get(p.id) ?? ""), sort: (p) => order.get(p.id) ?? 0, className: "num" },
+      { id: "id", label: "Peer", sort: (p) => p.id, cell: (p) => h("span", { class: "node-id" }, p.id) },
+      {
+        id: "addrs",
+        label: "Addresses",
+        text: (p) => p.addrs.join(" "),
+        cell: (p) =>
+          h(
+            "ul",
+            { class: "addrs" },
+            p.addrs.map((a) => h("li", {}, h("code", {}, a))),
+          ),
+      },
+      {
+        id: "labels",
+        label: "Labels",
+        text: (p) =>
+          Object.entries(p.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" "),
+        cell: (p) =>
+          h(
+            "ul",
+            { class: "chips" },
+            Object.entries(p.labels).map(([k, v]) => h("li", {}, `${k}=${v}`)),
+          ),
+      },
+    ],
+  });
+  const order = new Map<string, number>();
+  fill(
+    root,
+    h("div", { class: "view-head" }, h("h1", {}, cluster)),
+    clusterTabs(cluster, "handout"),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Handout preview"),
+      h("p", { class: "muted" }, "Exactly what the node receives from its own peers request now, built by the same code."),
+      form,
+      live,
+    ),
+    result,
+  );
+  if (!chosen) fill(result, h("p", { class: "empty" }, "Choose a node above to see the peers it is handed."));
+  await follow(ctx, cluster, live, async (view: NodeList) => {
+    const ids = [...new Set(view.nodes.map((n) => n.id))].sort();
+    if (chosen && !ids.includes(chosen)) ids.unshift(chosen);
+    fill(
+      select,
+      h("option", { value: "" }, "Choose a node…"),
+      ids.map((id) => h("option", { value: id, selected: id === chosen }, id)),
+    );
+    if (!chosen) return;
+    try {
+      const handout = await ctx.api.get<Handout>(nodePath(cluster, chosen, "/handout"), { limit: limit || undefined }, ctx.signal);
+      order.clear();
+      for (const [i, p] of handout.peers.entries()) order.set(p.id, i + 1);
+      table.setRows(handout.peers);
+      fill(
+        result,
+        h("h2", { id: "handout-title" }, `Handed to ${chosen}`, h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} peers`)),
+        table.el,
+      );
+    } catch (err) {
+      if (!ctx.signal.aborted) fill(result, errorState(ctx, `the handout of ${chosen}`, err));
+    }
+  });
+}
