@@ -20,10 +20,6 @@ import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Overr
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import { PING, PONG } from "../../contract/watch.js";
-import { exposition } from "../../contract/prometheus.js";
-import { VERSION } from "../../contract/version.js";
-import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
-import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import {
   type AuditFilter,
   type ClusterSummary,
@@ -47,9 +43,20 @@ import { SqlStore } from "../storage/sql-store.js";
 import { mintToken } from "../token-mac.js";
 import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResult, type RegisterCall } from "./calls.js";
 import { LongPolls } from "./long-polls.js";
+import { ObjectMetrics } from "./object-metrics.js";
 import { SingleAlarm } from "./single-alarm.js";
-import { NodeTransports } from "./transports.js";
-import { closeIfStanding, echoableCloseCode, renewalReply, type SocketRenewal, socketRenewal, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
+import {
+  closeIfStanding,
+  echoableCloseCode,
+  lastSeenByNode,
+  renewalReply,
+  type SocketRenewal,
+  socketLastSeen,
+  socketRenewal,
+  upgradeResponse,
+  type WatchAttachment,
+  watchRequest,
+} from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
 export const EXPIRY_CHECK_MS = 5_000;
@@ -81,12 +88,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #lastCheckAt = 0;
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
   readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
-  readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
-  /** How each node last read its handout, for the nodes view and the renewals metric. */
-  readonly #transports = new NodeTransports();
-  /** Event counters for the metrics: memory only, kept across core reloads. */
-  readonly #counters = new ClusterCounters();
-  readonly #startedAt = Date.now();
+  readonly #signals: LeaseSignals = { lastSeen: () => lastSeenByNode(this.ctx) };
+  readonly #metrics = new ObjectMetrics();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -120,27 +123,9 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#core = new ClusterCore(
       store,
       migrate ? store.load() : EMPTY_SNAPSHOT,
-      { ...coreOptions(this.env), onAudit: (action) => this.#counters.audited(action) },
+      { ...coreOptions(this.env), onAudit: (action) => this.#metrics.counters.audited(action) },
       { loadedAt: Date.now(), signals: this.#signals },
     );
-  }
-
-  /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
-  #lastSeen(): Map<string, number> {
-    const seen = new Map<string, number>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
-      if (!watch) continue;
-      const at = this.#socketLastSeen(ws, watch);
-      if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
-    }
-    return seen;
-  }
-
-  #socketLastSeen(ws: WebSocket, watch: WatchAttachment): number {
-    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-    return Math.max(pinged, watch.openedAt ?? 0);
   }
 
   /** The alarm at the core's next due time, but no sooner than EXPIRY_CHECK_MS after the last check. */
@@ -217,36 +202,21 @@ export class ClusterDirectory extends DurableObject<Env> {
       fresh = { credential, hash: await sha256Hex(credential) };
     }
     const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
-    return this.#countRegister(outcome, this.#transports.of(call.node, NO_WATCHERS) ?? "unknown");
+    return this.#metrics.registered(outcome, this.#metrics.transports.of(call.node, NO_WATCHERS) ?? "unknown");
   }
 
   async leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#countRefused(await this.#gate((now) => this.#core.leave({ ...call, now })));
-  }
-
-  #countRefused<T>(outcome: Outcome<T>): Outcome<T> {
-    if (!outcome.ok) this.#counters.refusedWith(outcome.problem.status);
-    return outcome;
-  }
-
-  #countRegister(outcome: Outcome<RegisterResult>, transport: RenewalTransport): Outcome<RegisterResult> {
-    if (outcome.ok && !outcome.value.created) this.#counters.renewed(transport);
-    return this.#countRefused(outcome);
-  }
-
-  #countHandout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
-    if (outcome.ok) this.#counters.handout(outcome.value.status);
-    return this.#countRefused(outcome);
+    return this.#metrics.refused(await this.#gate((now) => this.#core.leave({ ...call, now })));
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
   async peers({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
     const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
-    if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
-    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#countHandout(first);
+    if (first.ok) this.#metrics.transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#metrics.handout(first);
     await this.#longPolls.next(waitSeconds * 1000);
-    return this.#countHandout(await this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true }));
+    return this.#metrics.handout(await this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true }));
   }
 
   #answerPeers(input: PeersInput): Result<PeersResult> {
@@ -257,7 +227,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** A watch upgrade, handed over by the Worker after it validated the request. */
   async fetch(request: Request): Promise<Response> {
     const { watch, since } = watchRequest(request);
-    const allowed = this.#countRefused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
+    const allowed = this.#metrics.refused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
     if (!allowed.ok) return problemResponse(allowed.problem);
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [watch.node]);
@@ -285,7 +255,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     }
     const { input } = renew;
     const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
-    ws.send(renewalReply(this.#countRegister(outcome, "watch")));
+    ws.send(renewalReply(this.#metrics.registered(outcome, "watch")));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -307,7 +277,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (!watch) return;
     const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
     if (others) return;
-    const lastSeen = this.#socketLastSeen(ws, watch);
+    const lastSeen = socketLastSeen(this.ctx, ws, watch);
     try {
       await this.#gate(() => {
         this.#core.socketClosed(watch.node, lastSeen);
@@ -383,13 +353,9 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#longPolls.next(waitSeconds * 1000);
     const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
     if (!outcome.ok) return outcome;
-    const watching = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
-      if (watch) watching.add(watch.node);
-    }
-    this.#transports.retain(new Set(outcome.value.map((row) => row.id)));
-    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#transports.of(row.id, watching) })) });
+    const watching = new Set(lastSeenByNode(this.ctx, { openOnly: false }).keys());
+    this.#metrics.transports.retain(new Set(outcome.value.map((row) => row.id)));
+    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }
 
   evict(node: string, reason: string): Promise<Outcome<null>> {
@@ -423,16 +389,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
   async metrics(): Promise<Outcome<string>> {
     const summary = await this.summary();
-    if (!summary.ok) return summary;
-    const families = clusterFamilies({
-      counters: this.#counters,
-      state: this.#core.metricsState(),
-      degraded: summary.value.degraded,
-      version: summary.value.version,
-      watchers: this.ctx.getWebSockets().length,
-      startedAt: this.#startedAt,
-    });
-    return ok(exposition([...families, buildInfo(VERSION)], { cluster: this.#name }));
+    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.ctx.getWebSockets().length)) : summary;
   }
 
   // ---- alarm -----------------------------------------------------------------------------

@@ -112,3 +112,22 @@ export function closeIfStanding(ws: WebSocket, standing: "ok" | "credential-gone
   else if (standing === "blocked") ws.close(CLOSE_BLOCKED, "the node is blocked by an operator");
   return standing !== "ok";
 }
+
+/** The latest sign of life on a watch socket: its last auto-answered ping, or its opening. */
+export function socketLastSeen(ctx: DurableObjectState, ws: WebSocket, watch: WatchAttachment): number {
+  const pinged = ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+  return Math.max(pinged, watch.openedAt ?? 0);
+}
+
+/** The latest sign of life on each node's watch sockets (open ones only, unless `openOnly` is false). */
+export function lastSeenByNode(ctx: DurableObjectState, { openOnly = true } = {}): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const ws of ctx.getWebSockets()) {
+    if (openOnly && ws.readyState !== WebSocket.OPEN) continue;
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) continue;
+    const at = socketLastSeen(ctx, ws, watch);
+    if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
+  }
+  return seen;
+}
