@@ -23,7 +23,13 @@ describe("the peerdir-agent package", () => {
   let joinTokenFile: string;
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "peerdir-agent-pkg-"));
-    const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: packageDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    // The global setup has built the agent; packing without the prepack build keeps other test
+    // files, which run the built files meanwhile, from reading one half-written.
+    const packed = execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", work], {
+      cwd: packageDir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     tarball = join(work, packed.trim().split("\n").at(-1) ?? "");
     directory = await startDirectory();
     const { joinToken } = await createCluster(directory.url, directory.adminToken, "packaged");
@@ -85,7 +91,8 @@ describe("the peerdir-agent package", () => {
           "--addr",
           `/ip4/127.0.0.1/tcp/5001/p2p/${await peerId()}`,
         ],
-        { cwd: folder, env: { ...envWithNode(binDir), PEERDIR_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"] },
+        // Its own process group, so a failed test can clean up npm, its shell and the agent at once.
+        { cwd: folder, env: { ...envWithNode(binDir), PEERDIR_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
       );
       let logs = "";
       npx.stdout?.on("data", (c) => (logs += c));
@@ -96,14 +103,17 @@ describe("the peerdir-agent package", () => {
           const res = await fetch(`${directory.url}/v1/admin/clusters/packaged/nodes`, { headers: { Authorization: `Bearer ${directory.adminToken}` } });
           return ((await res.json()) as { nodes: { id: string }[] }).nodes.some((n) => n.id === node);
         };
-        await waitFor("the agent to register", async () => ((await listed()) ? true : undefined), 20_000).catch((err) => {
+        await waitFor("the agent to register", async () => ((await listed()) ? true : undefined), 60_000).catch((err) => {
           throw new Error(`${err}\n${logs}`);
         });
         expect(logs).not.toMatch(/EBADENGINE|npm warn/i);
 
         npx.kill("SIGTERM");
         await npxExit;
-        await waitFor("the agent to leave the directory", async () => ((await listed()) ? undefined : true), 10_000);
+        // Well inside the 60 s lease, so the node is gone because it left, not because it expired.
+        await waitFor("the agent to leave the directory", async () => ((await listed()) ? undefined : true), 20_000).catch((err) => {
+          throw new Error(`${err}\n${logs}`);
+        });
         await waitFor(
           "the agent to stop serving",
           async () => {
@@ -117,8 +127,13 @@ describe("the peerdir-agent package", () => {
           10_000,
         );
         expect(logs).toMatch(/stopping/);
+        expect(logs).toMatch(/left the directory/);
       } finally {
-        npx.kill("SIGKILL");
+        try {
+          process.kill(-npx.pid!, "SIGKILL");
+        } catch {
+          // the group is gone: everything stopped as it should
+        }
       }
     });
   }

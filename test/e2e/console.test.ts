@@ -39,7 +39,7 @@ async function newPage(context: BrowserContext): Promise<Page> {
 }
 
 async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: "disabled" });
 }
 
 /** axe-core on the page as it is: no serious or critical violations. */
@@ -80,6 +80,8 @@ afterAll(async () => {
 });
 
 async function startAgent(node: keyof typeof TRANSPORTS, index: number): Promise<void> {
+  // The agent advertises the port it listens on, so its self-check and its peers' probes connect.
+  const port = await freePort();
   const args = [
     "--directory",
     directory.url,
@@ -90,7 +92,7 @@ async function startAgent(node: keyof typeof TRANSPORTS, index: number): Promise
     "--state-dir",
     join(work, "state", node),
     "--addr",
-    `/ip4/127.0.0.1/tcp/${6000 + index}/p2p/${await peerId()}`,
+    `/ip4/127.0.0.1/tcp/${port}/p2p/${await peerId()}`,
     "--label",
     `zone=z${index % 2}`,
     "--label",
@@ -102,7 +104,7 @@ async function startAgent(node: keyof typeof TRANSPORTS, index: number): Promise
     "--poll-interval",
     "2",
   ];
-  agents.push(spawnAgent(node, await freePort(), args));
+  agents.push(spawnAgent(node, port, args));
 }
 
 describe("the operator console in a real browser", () => {
@@ -159,6 +161,7 @@ describe("the operator console in a real browser", () => {
     const n2 = row(page, "n2");
     expect(await n2.locator("td[data-label=Zone]").textContent()).toBe("z0");
     expect(await n2.locator("td[data-label=Labels]").textContent()).toContain("index=2");
+    expect(await n2.locator("td[data-label=Reachability]").textContent()).toMatch(/^(reachable|unreachable|unknown)/);
     expect(await n2.locator("td[data-label='Lease left'] time").textContent()).toMatch(/^\d+ s$/);
     expect(await n2.locator("td[data-label='Last renewal'] time").textContent()).toMatch(/ago$/);
     // The viewer's time zone, with ISO 8601 on hover.
@@ -194,6 +197,7 @@ describe("the operator console in a real browser", () => {
     await dialog.getByRole("button", { name: "Block" }).click();
     await expect.poll(() => row(other, "n1").locator("td[data-label=State]").textContent()).toContain("blocked");
     expect(await row(other, "n1").locator("td[data-label=State]").textContent()).toContain("suspected bad disk");
+    await other.evaluate("document.querySelector('.status').classList.remove('show')"); // the toast, out of the picture
     await shot(other, "3-nodes-blocked");
     await other.close();
 

@@ -106,7 +106,7 @@ describe(`the new-user path on Node ${version}`, () => {
     expect(cli).toMatch(/^quickstart\s+2\s/m);
     expect(cli).toMatch(/^demo\s+1\s/m);
 
-    const dryRun = await sh("npm run deploy -- --dry-run --outdir .tmp/deploy-dry-run");
+    const dryRun = await sh("npm run deploy -- --dry-run --outdir .tmp/deploy-dry-run --env production");
     expect(dryRun).toMatch(/^deploy: bundle: .* KiB budget$/m);
 
     // Ctrl-C in each agent's terminal: both leave the directory.

@@ -353,7 +353,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#longPolls.next(waitSeconds * 1000);
     const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
     if (!outcome.ok) return outcome;
-    const watching = new Set(lastSeenByNode(this.ctx, { openOnly: false }).keys());
+    // Open sockets only: a socket being closed (a blocked node's) no longer follows anything.
+    const watching = new Set(lastSeenByNode(this.ctx).keys());
     this.#metrics.transports.retain(new Set(outcome.value.map((row) => row.id)));
     return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }

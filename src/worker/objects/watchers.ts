@@ -119,11 +119,11 @@ export function socketLastSeen(ctx: DurableObjectState, ws: WebSocket, watch: Wa
   return Math.max(pinged, watch.openedAt ?? 0);
 }
 
-/** The latest sign of life on each node's watch sockets (open ones only, unless `openOnly` is false). */
-export function lastSeenByNode(ctx: DurableObjectState, { openOnly = true } = {}): Map<string, number> {
+/** The latest sign of life on each node's open watch sockets. */
+export function lastSeenByNode(ctx: DurableObjectState): Map<string, number> {
   const seen = new Map<string, number>();
   for (const ws of ctx.getWebSockets()) {
-    if (openOnly && ws.readyState !== WebSocket.OPEN) continue;
+    if (ws.readyState !== WebSocket.OPEN) continue;
     const watch = ws.deserializeAttachment() as WatchAttachment | null;
     if (!watch) continue;
     const at = socketLastSeen(ctx, ws, watch);
