@@ -10,6 +10,8 @@ export interface ClusterMetricsInput {
   counters: ClusterCounters;
   state: { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> };
   degraded: boolean;
+  /** Live nodes by the reachability state handouts show, and how many say they are not ready. */
+  reachability: Record<"reachable" | "unknown" | "unreachable" | "notReady", number>;
   version: number;
   watchers: number;
   /** When this object started counting (its counters reset then), in ms. */
@@ -32,6 +34,15 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
         { labels: { state: "live" }, value: m.state.live },
         { labels: { state: "expired" }, value: m.state.ended },
         { labels: { state: "blocked" }, value: m.state.overrides.block },
+      ],
+    },
+    {
+      name: "peerdir_nodes_reachability",
+      help: "Live nodes by what other nodes' probes say (reachable, unknown, unreachable); not_ready: live nodes whose own address does not accept connections (counted in their state too).",
+      type: "gauge",
+      samples: [
+        ...(["reachable", "unknown", "unreachable"] as const).map((state) => ({ labels: { state }, value: m.reachability[state] })),
+        { labels: { state: "not_ready" }, value: m.reachability.notReady },
       ],
     },
     counter("peerdir_joins_total", "Leases started (registrations that created a lease).", c.joins),

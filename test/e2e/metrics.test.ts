@@ -60,10 +60,14 @@ describe("directory metrics", () => {
       ws.onmessage = resolve;
       ws.onerror = reject;
     });
+    // The readiness change moves the version, so a delta may come first.
     const renewed = new Promise((resolve) => {
-      ws.onmessage = (e) => resolve(e.data);
+      ws.onmessage = (e) => {
+        if (String(e.data).includes('"renewed"')) resolve(e.data);
+      };
     });
-    ws.send(JSON.stringify({ type: "renew", addrs: ["/ip4/127.0.0.1/tcp/5001"] }));
+    // Its own address does not answer: it says it is not ready.
+    ws.send(JSON.stringify({ type: "renew", addrs: ["/ip4/127.0.0.1/tcp/5001"], ready: false }));
     expect(String(await renewed)).toContain('"renewed"');
     // b leaves. An operator blocks a; a is then refused (403); c's burst meets the rate limit (429).
     expect((await node("b", credentials.b, "DELETE")).status).toBe(204);
@@ -98,6 +102,9 @@ describe("directory metrics", () => {
     expect(value(families, "peerdir_handouts_total")).toBe(2 + 1 + (14 - limited));
     expect(value(families, "peerdir_watchers")).toBe(1);
     expect(value(families, "peerdir_degraded")).toBe(0);
+    expect(value(families, "peerdir_nodes_reachability", { state: "unknown" })).toBe(1);
+    expect(value(families, "peerdir_nodes_reachability", { state: "unreachable" })).toBe(0);
+    expect(value(families, "peerdir_nodes_reachability", { state: "not_ready" })).toBe(1);
     expect(value(families, "peerdir_overrides", { kind: "block" })).toBe(1);
     expect(value(families, "peerdir_overrides", { kind: "drain" })).toBe(0);
     expect(value(families, "peerdir_requests_refused_total", { status: "403" })).toBe(1);

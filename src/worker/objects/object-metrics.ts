@@ -5,7 +5,7 @@
  */
 import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
 import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
-import type { ClusterCore } from "../../cluster/cluster-core.js";
+import type { ClusterCore, ClusterSummary } from "../../cluster/cluster-core.js";
 import type { Outcome } from "../../contract/problem.js";
 import { exposition } from "../../contract/prometheus.js";
 import { VERSION } from "../../contract/version.js";
@@ -34,11 +34,12 @@ export class ObjectMetrics {
   }
 
   /** The exposition text for `cluster`, from memory only: no storage read or write. */
-  exposition(cluster: string, core: ClusterCore, summary: { degraded: boolean; version: number }, watchers: number): string {
+  exposition(cluster: string, core: ClusterCore, summary: ClusterSummary, watchers: number): string {
     const families = clusterFamilies({
       counters: this.counters,
       state: core.metricsState(),
       degraded: summary.degraded,
+      reachability: summary.reachability,
       version: summary.version,
       watchers,
       startedAt: this.#startedAt,
