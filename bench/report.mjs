@@ -140,6 +140,7 @@ npm run bench              # full: ring (60 s windows; -- --ring-seconds S to ch
 npm run bench -- --quick   # smoke: ring 3 and 10 nodes (3 s windows), throughput at 20 connections (1.5 s), fan-out to 100, agent 10 s
 npm run bench:scale        # the scale benchmark only (10,000 nodes, 100 watchers); -- --quick: 1,000 nodes, 20 watchers
 npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
+npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
 node bench/probes.mjs      # reachability probes: one agent, 100 peers (-- --seconds S per run, default 60)
 node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
@@ -375,6 +376,28 @@ CPU is the agent process's user + system time from \`/proc/<pid>/stat\` (10 ms t
 \`VmRSS\` from \`/proc/<pid>/status\`, sampled every second; requests come from the agent's own
 \`peerdir_agent_requests_total\` (HTTP requests, by kind: \`${JSON.stringify(ad.requestsByKind ?? {})}\`); messages received on
 the watch in the window, from \`peerdir_agent_watch_messages_total\`: \`${JSON.stringify(ad.watchMessagesInWindow ?? {})}\`.
+`);
+  }
+
+  // ---- outage
+  if (r.outage) {
+    const o = r.outage;
+    parts.push(`## Outage: \`npm run bench -- --only outage\`
+
+${o.at ?? ""} (${o.mode ?? r.mode}): ${o.agents} in-process agents (the real agent code, transport \`${o.transport}\`, default
+flags) against the real Worker behind a TCP proxy that refuses connections for ${o.outageSeconds} s. Requests the fleet aims at
+the directory per second, counted from the agents' own request counters (docs/agent.md#outages):
+
+${table(
+  ["phase", "peak/s", "p99/s", "mean/s"],
+  [
+    ["outage", n(o.outage.peakPerSecond, 0), n(o.outage.p99PerSecond, 0), n(o.outage.meanPerSecond, 1)],
+    [`recovery (${o.recovery.seconds} s)`, n(o.recovery.peakPerSecond, 0), n(o.recovery.p99PerSecond, 0), n(o.recovery.meanPerSecond, 1)],
+  ],
+)}
+
+Every agent synced again ${n(o.timeToAllSyncedSeconds, 1)} s after the directory's return; log lines per agent over the
+outage and the recovery: median ${n(o.logLinesPerAgent.median, 0)}, max ${n(o.logLinesPerAgent.max, 0)}.
 `);
   }
 

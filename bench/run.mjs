@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --only ring,throughput,fanout,agent,scale]` — runs the experiments
- * (ring, throughput, agent) and, in full mode, the scale benchmark; writes
+ * `npm run bench [-- --quick] [-- --only ring,throughput,fanout,agent,outage,scale]` — runs the
+ * experiments (ring, throughput, fanout, agent, outage) and, in full mode, the scale benchmark; writes
  * bench/results/latest.json and regenerates docs/BENCHMARKS.md and its charts.
  * `--ring-seconds S` overrides the ring window (default 60 s, quick 3 s).
  * `npm run bench:scale [-- --quick]` — the scale benchmark only (merged into latest.json).
@@ -22,7 +22,7 @@ const quick = args.includes("--quick");
 const scaleOnly = args.includes("--scale");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
 const wanted = new Set(
-  onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent"] : ["ring", "throughput", "fanout", "agent", "scale"],
+  onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
 );
 const resultsDir = join(root, "bench/results");
 const latestPath = join(resultsDir, "latest.json");
@@ -44,9 +44,11 @@ const out = {
   joinToWatchers: previous.joinToWatchers ?? [],
   goals: [],
   agent: previous.agent ?? null,
+  outage: previous.outage ?? null,
   scale: previous.scale ?? null,
   details: previous.details ?? {},
-  timings: {},
+  // Sections not run this time keep their last timings with their last results.
+  timings: { ...previous.timings },
 };
 const stamp = () => ({ at: new Date().toISOString(), mode: quick ? "quick" : "full" });
 
@@ -102,6 +104,12 @@ await step("agent", async () => {
   const r = await runAgent({ quick, log });
   out.agent = r.result;
   out.details.agent = { ...stamp(), ...r.details };
+});
+await step("outage", async () => {
+  const { runOutage } = await import("./outage.mjs");
+  const r = await runOutage({ quick, log });
+  out.outage = { ...stamp(), ...r.result };
+  out.details.outage = { ...stamp(), ...r.details };
 });
 await step("scale", async () => {
   const { runScale } = await import("./scale.mjs");

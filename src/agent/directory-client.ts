@@ -2,12 +2,12 @@
  * Typed calls to the directory's node API (docs/api.md): register/renew, read peers, leave.
  *
  * Each call returns a `Reply` instead of throwing, with the HTTP status folded into a small set
- * of outcomes the lifecycle decides on (and that /metrics counts). A network failure or timeout
+ * of outcomes the lease holder and the feeds decide on (and that /metrics counts). A network failure or timeout
  * is an outcome too: the directory being down is normal operation for an agent, not an error.
  */
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
-import { watchUrl } from "./transport.js";
+import { watchUrl } from "./feed/transport.js";
 
 export type Outcome =
   | "ok"
@@ -29,10 +29,12 @@ export interface Reply<T> {
   body?: T;
   etag?: string | null;
   problem?: Problem;
-  /** From a 429's Retry-After, bounded; null when absent. */
+  /** From the Retry-After of a 429 or 503, bounded; null when absent. */
   retryAfterMs?: number | null;
   /** Short human description for logs. */
   detail: string;
+  /** When the request was sent (ms since the epoch). */
+  startedAt?: number;
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -76,12 +78,7 @@ export class DirectoryClient {
    * until the version moves; `since` asks for a delta (`{"version","upserts","removes"}`) instead
    * of the whole list. The body is then a delta or a handout: read it with `parseHandout`.
    */
-  peers(
-    credential: string,
-    etag: string | null,
-    signal?: AbortSignal,
-    options: { waitSeconds?: number; since?: number } = {},
-  ): Promise<Reply<unknown>> {
+  peers(credential: string, etag: string | null, signal?: AbortSignal, options: { waitSeconds?: number; since?: number } = {}): Promise<Reply<unknown>> {
     const query = new URLSearchParams();
     if (options.since !== undefined) query.set("since", String(options.since));
     if (options.waitSeconds) query.set("wait", String(options.waitSeconds));
@@ -119,8 +116,9 @@ export class DirectoryClient {
     const onAbort = () => controller.abort();
     if (init.signal?.aborted) controller.abort();
     init.signal?.addEventListener("abort", onAbort, { once: true });
+    const startedAt = Date.now();
     try {
-      return await this.send<T>(method, url, token, init, controller.signal, () => timedOut, timeoutMs);
+      return { ...(await this.send<T>(method, url, token, init, controller.signal, () => timedOut, timeoutMs)), startedAt };
     } finally {
       clearTimeout(timer);
       init.signal?.removeEventListener("abort", onAbort);
@@ -152,7 +150,7 @@ export class DirectoryClient {
     }
     const outcome = outcomeOf(res.status);
     const reply: Reply<T> = { outcome, status: res.status, etag: res.headers.get("etag"), detail: `${method} ${url}: HTTP ${res.status}` };
-    if (outcome === "rate_limited") reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
+    if (res.status === 429 || res.status === 503) reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
     let text = "";
     try {
       text = res.status === 204 || res.status === 304 ? "" : await res.text();

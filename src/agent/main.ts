@@ -6,22 +6,18 @@
  * the first request to the directory, so a restarted agent serves its last-known-good peers at
  * once even when the directory is down.
  */
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
-import { type ConfigError as ConfigErrorType, ConfigError, helpText, parseCommand, type AgentConfig } from "./config.js";
-import { DirectoryClient } from "./directory-client.js";
-import { Lifecycle } from "./lifecycle.js";
-import { createLocalServer } from "./local-server.js";
+import { VERSION } from "../contract/version.js";
+import { Agent } from "./agent.js";
+import { type AgentConfig, ConfigError, helpText, parseCommand } from "./config.js";
+import { hasWebSocket } from "./feed/transport.js";
 import { createLogger, type Logger } from "./log.js";
-import { renderMetrics, RequestCounter } from "./metrics.js";
-import { OnChangeRunner } from "./on-change.js";
+import { createLocalServer } from "./outputs/local-server.js";
+import { renderMetrics } from "./outputs/metrics.js";
+import { OnChangeRunner } from "./outputs/on-change.js";
+import { PeerFiles } from "./outputs/persist.js";
 import { PeerView } from "./peer-view.js";
 import { AgentReachability } from "./reachability.js";
-import { StateStore, writeFileAtomic } from "./state-store.js";
-import { hasWebSocket } from "./transport.js";
-import { VERSION } from "../contract/version.js";
-
-const agentVersion = () => VERSION;
+import { StateStore } from "./state-store.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`peerdir-agent: ${message}\n`);
@@ -51,15 +47,18 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     fail(`--transport watch needs a WebSocket client, which Node.js ${process.version} lacks (Node.js 22 or newer has one); use --transport auto or long-poll`, 2);
   }
 
-  // The lifecycle is created below; a readiness change before then rides on the first registration anyway.
+  // The agent is created below; a readiness change before then rides on the first registration anyway.
   let renewSoon = () => {};
   const reachability = new AgentReachability(
     { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval },
     {
       onReadyChange: (ready) => {
-        log.info(ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready", {
-          addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
-        });
+        log.info(
+          ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready",
+          {
+            addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
+          },
+        );
         renewSoon();
       },
       onProbeChange: () => view.refresh(),
@@ -72,7 +71,6 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     log.info("serving persisted peers until the directory confirms them", { peers: cached.peers.length, syncedAt: cached.syncedAt });
   }
 
-  const requests = new RequestCounter();
   const onChange = config.onChange
     ? new OnChangeRunner(
         config.onChange,
@@ -84,65 +82,31 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         log,
       )
     : null;
+  const files = new PeerFiles(view, store, config.peersFile, onChange, log);
+  if (cached) files.restored();
 
-  // Writes are chained so files land in change order; --on-change runs after they are on disk.
-  let writing: Promise<void> = Promise.resolve();
-  const persist = (runHook: boolean) => {
-    const snapshot = { version: view.version ?? 0, peers: view.peers, syncedAt: (view.syncedAt ?? new Date()).toISOString() };
-    writing = writing.then(async () => {
-      try {
-        await store.savePeers(snapshot);
-        if (config.peersFile) {
-          await mkdir(dirname(config.peersFile), { recursive: true });
-          await writeFileAtomic(config.peersFile, `${JSON.stringify({ version: snapshot.version, peers: snapshot.peers }, null, 2)}\n`);
-        }
-      } catch (err) {
-        log.error("could not write the peers", { error: (err as Error).message });
-      }
-      if (runHook) onChange?.trigger();
-    });
-  };
-  if (cached && config.peersFile) persist(false);
-
-  const client = new DirectoryClient(config.directory, config.cluster, config.node, `peerdir-agent/${version}`);
-  const lifecycle = new Lifecycle({
+  const agent = new Agent({
     config,
-    client,
     store,
-    view,
     log,
-    requests,
     credential,
+    view,
     webSocket,
+    userAgent: `peerdir-agent/${version}`,
     reachability,
     onPeersChanged: () => {
       reachability.probes.setPeers(view.peers);
-      persist(true);
+      files.changed();
     },
+    onConfirmed: () => files.confirmed(),
   });
-  renewSoon = () => lifecycle.renewSoon();
+  renewSoon = () => agent.renewSoon();
 
   const server = createLocalServer({
     view,
-    stale: () => lifecycle.stale,
-    transport: () => lifecycle.transport,
-    metrics: () =>
-      renderMetrics({
-        peers: view.peers.length,
-        stale: lifecycle.stale,
-        synced: view.syncedThisRun,
-        secondsSinceSync: view.syncedAt ? (Date.now() - view.syncedAt.getTime()) / 1000 : null,
-        leaseSecondsLeft: lifecycle.leaseExpiresAt ? (lifecycle.leaseExpiresAt - Date.now()) / 1000 : 0,
-        reachable: lifecycle.reachable === true,
-        version: view.version,
-        requests: requests.counts,
-        onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 },
-        transport: lifecycle.transport,
-        watchMessages: lifecycle.watchMessages,
-        degraded: lifecycle.degraded,
-        probes: reachability.probes.counts,
-        ready: reachability.ready,
-      }),
+    stale: () => agent.stale,
+    transport: () => agent.scheduler.transport,
+    metrics: () => renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 }, probes: reachability.probes.counts, ready: reachability.ready }),
   });
   await new Promise<void>((resolve) => {
     server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
@@ -150,7 +114,15 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   });
   const address = server.address();
   const bound = typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  log.info("peerdir-agent started", { version, directory: config.directory, cluster: config.cluster, node: config.node, listen: bound, stateDir: store.dir, transport: lifecycle.transport });
+  log.info("peerdir-agent started", {
+    version,
+    directory: config.directory,
+    cluster: config.cluster,
+    node: config.node,
+    listen: bound,
+    stateDir: store.dir,
+    transport: agent.scheduler.transport,
+  });
   if (config.transport === "auto" && !webSocket) {
     log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
   }
@@ -161,7 +133,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
       addr: `${reachability.selfCheck.target!.host}:${reachability.selfCheck.target!.port}`,
     });
   }
-  const running = lifecycle.run().catch((err: Error) => {
+  const running = agent.run().catch((err: Error) => {
     log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });
     process.exit(1);
   });
@@ -171,14 +143,14 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
-    lifecycle.stop();
+    agent.stop();
     reachability.stop();
     onChange?.stop();
     server.close();
     server.closeAllConnections();
     await running;
-    await lifecycle.leave();
-    await writing;
+    await agent.leave();
+    await files.flushed();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -186,23 +158,22 @@ async function start(config: AgentConfig, version: string): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommand>;
   try {
     parsed = parseCommand(argv);
   } catch (err) {
-    if (err instanceof ConfigError) fail((err as ConfigErrorType).message, 2);
+    if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
   }
-  const version = agentVersion();
   if (parsed.kind === "help") {
     process.stdout.write(helpText());
     return;
   }
   if (parsed.kind === "version") {
-    process.stdout.write(`${version}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return;
   }
-  await start(parsed.config, version);
+  await start(parsed.config, VERSION);
 }
 
 await main(process.argv.slice(2));

@@ -7,8 +7,8 @@
  * (the directory bumps the version for this node's own changes too) is not a change.
  */
 import type { Peer, PeersResponse } from "../contract/schemas.js";
-import { buildHandouts, type Handouts, type LocalResult } from "./handout.js";
-import { applyDelta, type HandoutUpdate } from "./transport.js";
+import { applyDelta, type HandoutUpdate } from "./feed/transport.js";
+import { buildHandouts, type Handouts, type LocalResult } from "./outputs/handout.js";
 
 export interface PeerDiff {
   added: string[];

@@ -24,7 +24,8 @@ export type ProblemKind =
   | "unsupported-media-type"
   | "rate-limited"
   | "upgrade-required"
-  | "internal";
+  | "internal"
+  | "unavailable";
 
 const STATUS: Record<ProblemKind, number> = {
   "bad-request": 400,
@@ -39,6 +40,7 @@ const STATUS: Record<ProblemKind, number> = {
   "rate-limited": 429,
   "upgrade-required": 426,
   internal: 500,
+  unavailable: 503,
 };
 
 const TITLE: Record<ProblemKind, string> = {
@@ -54,6 +56,7 @@ const TITLE: Record<ProblemKind, string> = {
   "rate-limited": "Too many requests",
   "upgrade-required": "Upgrade required",
   internal: "Internal error",
+  unavailable: "Service unavailable",
 };
 
 export interface ProblemInit {

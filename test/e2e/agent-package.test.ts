@@ -107,6 +107,9 @@ describe("the peerdir-agent package", () => {
           throw new Error(`${err}\n${logs}`);
         });
         expect(logs).not.toMatch(/EBADENGINE|npm warn/i);
+        // The directory lists the node as soon as it minted the credential; the agent holds it (and
+        // so can leave) once it has read the answer.
+        await waitFor("the agent to hold its credential", async () => (/registered with the join token/.test(logs) ? true : undefined), 30_000);
 
         npx.kill("SIGTERM");
         await npxExit;
@@ -126,6 +129,10 @@ describe("the peerdir-agent package", () => {
           },
           10_000,
         );
+        // The directory drops the node as it answers the DELETE; the agent's line follows once the answer is read.
+        await waitFor("the agent to log its leaving", async () => (/left the directory/.test(logs) ? true : undefined), 10_000).catch((err) => {
+          throw new Error(`${err}\n${logs}`);
+        });
         expect(logs).toMatch(/stopping/);
         expect(logs).toMatch(/left the directory/);
       } finally {

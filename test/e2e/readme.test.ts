@@ -34,3 +34,19 @@ describe("README walkthrough", () => {
     expect(output).toMatch(/"version": 4,\s+"peers": \[\]/);
   });
 });
+
+describe("README first screen", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const firstScreen = readme.split("\n").slice(0, 25).join("\n");
+
+  it("says who can use peerdir today, and the way in for k3s and RKE2 users", () => {
+    expect(firstScreen).toMatch(/Who can use it today/);
+    expect(firstScreen).toMatch(/spegel[\s\S]*standalone/);
+    expect(firstScreen).toMatch(/k3s and RKE2[\s\S]*no hook for an external source/);
+    expect(firstScreen).toMatch(/embedded-registry[\s\S]*run standalone spegel/);
+  });
+
+  it("states no test count that could go stale", () => {
+    expect(readme).not.toMatch(/\b\d[\d,]* tests\b/);
+  });
+});

@@ -1,18 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { BACKOFF_CAP_MS, BACKOFF_MIN_MS, backoffDelayMs, clampRenewAfterSeconds, jitter, renewDelayMs, retryAfterMs } from "../../src/agent/backoff.js";
+import { BACKOFF_CAP_MS, BACKOFF_MIN_MS, backoffCapForTtl, backoffDelayMs, clampRenewAfterSeconds, jitter, renewDelayMs, retryAfterMs } from "../../src/agent/backoff.js";
 
 const fixed = (value: number) => () => value;
 
 describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
-  it("the first retry waits exactly 1 s whatever the random draw", () => {
+  it("even the first retry is spread, over 1-2 s", () => {
     expect(backoffDelayMs(0, fixed(0))).toBe(1_000);
-    expect(backoffDelayMs(0, fixed(0.999))).toBe(1_000);
+    expect(backoffDelayMs(0, fixed(1))).toBe(2_000);
+    expect(backoffDelayMs(0, fixed(0.5))).toBe(1_500);
   });
 
   it("spans the whole range from the 1 s floor to the exponential ceiling", () => {
     expect(backoffDelayMs(3, fixed(0))).toBe(BACKOFF_MIN_MS);
-    expect(backoffDelayMs(3, fixed(1))).toBe(8_000);
-    expect(backoffDelayMs(3, fixed(0.5))).toBe(4_500);
+    expect(backoffDelayMs(3, fixed(1))).toBe(16_000);
+    expect(backoffDelayMs(3, fixed(0.5))).toBe(8_500);
   });
 
   it("never exceeds the 30 s cap, however many failures", () => {
@@ -22,9 +23,9 @@ describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
     }
   });
 
-  it("stays within [1 s, min(30 s, 2^n s)] for random draws", () => {
+  it("stays within [1 s, min(30 s, 2^(n+1) s)] for random draws", () => {
     for (let attempt = 0; attempt < 12; attempt++) {
-      const ceiling = Math.min(BACKOFF_CAP_MS, 1_000 * 2 ** attempt);
+      const ceiling = Math.min(BACKOFF_CAP_MS, 1_000 * 2 ** (attempt + 1));
       for (let i = 0; i < 200; i++) {
         const d = backoffDelayMs(attempt);
         expect(d).toBeGreaterThanOrEqual(BACKOFF_MIN_MS);
@@ -33,8 +34,16 @@ describe("backoffDelayMs (full jitter, 1 s to a 30 s cap)", () => {
     }
   });
 
+  it("a short lease lowers the cap to half its TTL, never below the 1 s floor", () => {
+    expect(backoffCapForTtl(60)).toBe(BACKOFF_CAP_MS);
+    expect(backoffCapForTtl(3600)).toBe(BACKOFF_CAP_MS);
+    expect(backoffCapForTtl(10)).toBe(5_000);
+    expect(backoffCapForTtl(1)).toBe(BACKOFF_MIN_MS);
+    expect(backoffDelayMs(20, fixed(1), backoffCapForTtl(10))).toBe(5_000);
+  });
+
   it("treats a negative attempt as the first", () => {
-    expect(backoffDelayMs(-3, fixed(1))).toBe(1_000);
+    expect(backoffDelayMs(-3, fixed(1))).toBe(2_000);
   });
 });
 
@@ -91,9 +100,9 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs("Thu, 01 Jan 2026 00:00:07 GMT", now)).toBe(7_000);
   });
 
-  it("bounds the wait to [1 s, 10 min]", () => {
+  it("bounds the wait to [1 s, 5 min]", () => {
     expect(retryAfterMs("0")).toBe(1_000);
-    expect(retryAfterMs("999999")).toBe(600_000);
+    expect(retryAfterMs("999999")).toBe(300_000);
     expect(retryAfterMs("Thu, 01 Jan 1970 00:00:00 GMT")).toBe(1_000);
   });
 

@@ -8,7 +8,7 @@ import {
   k3sFromMultiaddrs,
   multiaddrsFromAddrInfo,
   splitP2p,
-} from "../../src/agent/formats.js";
+} from "../../src/agent/outputs/formats.js";
 
 const ED = "12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR";
 const QM = "QmYhKqgZLrFbduFUSvuWJbDCZ1TbSU8ZMTDFUNA8s7U4ca";

@@ -2,8 +2,8 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Peer } from "../../src/contract/schemas.js";
-import { buildHandouts, rendezvousOrder } from "../../src/agent/handout.js";
-import { createLocalServer } from "../../src/agent/local-server.js";
+import { buildHandouts, rendezvousOrder } from "../../src/agent/outputs/handout.js";
+import { createLocalServer } from "../../src/agent/outputs/local-server.js";
 import { PeerView } from "../../src/agent/peer-view.js";
 
 const ED = "12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type MetricsSnapshot, RequestCounter, renderMetrics } from "../../src/agent/metrics.js";
+import { type MetricsSnapshot, RequestCounter, renderMetrics } from "../../src/agent/outputs/metrics.js";
 
 function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   return {
@@ -9,6 +9,13 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     secondsSinceSync: 1.2345,
     leaseSecondsLeft: 42,
     reachable: true,
+    up: true,
+    outageSeconds: 0,
+    attempts: new Map([
+      ["failed", 0],
+      ["ok", 0],
+      ["refused", 0],
+    ]),
     version: 12,
     requests: new Map(),
     onChangeRuns: { ok: 2, failed: 1 },
@@ -31,6 +38,9 @@ describe("renderMetrics", () => {
     expect(text).toContain("peerdir_agent_lease_seconds_left 42\n");
     expect(text).toContain("peerdir_agent_directory_reachable 1\n");
     expect(text).toContain("peerdir_agent_peers_version 12\n");
+    expect(text).toContain("peerdir_agent_directory_up 1\n");
+    expect(text).toContain("# TYPE peerdir_agent_directory_outage_seconds_total counter\npeerdir_agent_directory_outage_seconds_total 0\n");
+    expect(text).toContain('peerdir_agent_directory_attempts_total{result="failed"} 0\n');
     expect(text).toContain('peerdir_agent_on_change_runs_total{result="ok"} 2\n');
     expect(text).toContain('peerdir_agent_on_change_runs_total{result="failed"} 1\n');
     expect(text).toContain("peerdir_agent_ready 0\n");

@@ -15,7 +15,7 @@ import {
   sortHandout,
   TransportPolicy,
   watchUrl,
-} from "../../src/agent/transport.js";
+} from "../../src/agent/feed/transport.js";
 
 const peer = (id: string, zone?: string, addr = 1): Peer => ({ id, addrs: [`/ip4/10.0.0.${addr}/tcp/5001`], labels: zone ? { zone } : {} });
 const ids = (peers: Peer[]) => peers.map((p) => p.id);

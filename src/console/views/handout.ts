@@ -12,7 +12,7 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
   const chosen = params.get("node") ?? "";
   const limit = params.get("limit") ?? "";
   const select = h("select", { id: "handout-node", name: "node" }, h("option", { value: "" }, "Choose a node…"));
-  const limitInput = h("input", { id: "handout-limit", name: "limit", type: "number", min: 1, value: limit, placeholder: "cluster default", class: "narrow" });
+  const limitInput = h("input", { id: "handout-limit", name: "limit", type: "number", min: 1, value: limit, placeholder: "default", class: "narrow" });
   const form = h(
     "form",
     { class: "inline-form" },
@@ -98,7 +98,12 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
       table.setRows(handout.peers);
       fill(
         result,
-        h("h2", { id: "handout-title" }, `Handed to ${chosen}`, h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} peers`)),
+        h(
+          "h2",
+          { id: "handout-title" },
+          `Handed to ${chosen}`,
+          h("span", { class: "muted" }, ` · version ${handout.version} · ${handout.peers.length} ${handout.peers.length === 1 ? "peer" : "peers"}`),
+        ),
         table.el,
       );
     } catch (err) {

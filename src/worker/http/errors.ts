@@ -38,6 +38,14 @@ const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
   426: "upgrade-required",
 };
 
+/** Seconds an overloaded directory asks clients to wait; agents spread their return over up to as long again. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 10;
+
+/** A Durable Object that sheds load throws an error marked `overloaded` (Cloudflare's documented flag). */
+function isOverloaded(err: Error): boolean {
+  return (err as { overloaded?: unknown }).overloaded === true;
+}
+
 /** The app's single error handler. Anything unexpected is logged (never the request's token) and is a 500. */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse(err.problem);
@@ -46,6 +54,13 @@ export function renderError(err: Error, c: Context): Response {
   if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
     const detail = err.status === 415 ? "send the body as JSON with Content-Type: application/json" : err.message || `request rejected with status ${err.status}`;
     return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));
+  }
+  if (isOverloaded(err)) {
+    return problemResponse(
+      problem("unavailable", "the directory is overloaded; retry after the time in Retry-After", {
+        headers: { "Retry-After": String(OVERLOAD_RETRY_AFTER_SECONDS) },
+      }),
+    );
   }
   console.error(`peerdir: unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, err);
   return problemResponse(problem("internal", "the directory hit an unexpected error; it has been logged"));

@@ -11,9 +11,9 @@
  * Everything here is a pure function or a small state machine with the clock passed in, so the
  * fallback rules and the delta arithmetic are unit-tested exactly (test/unit/agent-transport).
  */
-import { handoutTier, orderByTier } from "../contract/reachability.js";
-import type { Peer } from "../contract/schemas.js";
-import { PONG } from "../contract/watch.js";
+import { handoutTier, orderByTier } from "../../contract/reachability.js";
+import type { Peer } from "../../contract/schemas.js";
+import { PONG } from "../../contract/watch.js";
 
 export const TRANSPORTS = ["watch", "long-poll", "poll"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -173,7 +173,10 @@ export type WatchEvent = { kind: "pong" } | { kind: "update"; type: "snapshot" |
 function isPeer(p: unknown): p is Peer {
   const peer = p as Peer;
   return (
-    typeof peer === "object" && peer !== null && typeof peer.id === "string" && Array.isArray(peer.addrs) &&
+    typeof peer === "object" &&
+    peer !== null &&
+    typeof peer.id === "string" &&
+    Array.isArray(peer.addrs) &&
     peer.addrs.every((a) => typeof a === "string") &&
     (peer.labels === undefined || (typeof peer.labels === "object" && peer.labels !== null))
   );

@@ -17,7 +17,7 @@
  * `onEnd` fires exactly once, whether the handshake failed, the directory closed, or the
  * session gave up; after that the session calls nothing.
  */
-import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_KEEPALIVE_TIMEOUT, PING, WATCH_SUBPROTOCOL } from "../contract/watch.js";
+import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_KEEPALIVE_TIMEOUT, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 import { KEEPALIVE_MISSES, KEEPALIVE_MS, WATCH_HANDSHAKE_TIMEOUT_MS } from "./transport.js";
 
 export interface WatchEnd {

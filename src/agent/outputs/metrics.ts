@@ -3,7 +3,7 @@
  * `peerdir_agent_`. Rendering is a pure function of a snapshot so the text can be tested
  * exactly; the request counters are the only state kept here.
  */
-import { TRANSPORTS, type Transport } from "./transport.js";
+import { TRANSPORTS, type Transport } from "../feed/transport.js";
 
 export interface MetricsSnapshot {
   peers: number;
@@ -13,6 +13,12 @@ export interface MetricsSnapshot {
   secondsSinceSync: number | null;
   leaseSecondsLeft: number;
   reachable: boolean;
+  /** The directory is up: the last attempt was no failure (a 5xx, 408, 429, network error or time-out). */
+  up: boolean;
+  /** Seconds spent in outages since the agent started. */
+  outageSeconds: number;
+  /** Attempts by verdict (ok, refused, failed), from the shared failure policy. */
+  attempts: ReadonlyMap<string, number>;
   version: number | null;
   requests: ReadonlyMap<string, number>;
   onChangeRuns: { ok: number; failed: number };
@@ -56,6 +62,13 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...gauge("seconds_since_last_sync", "Seconds since the directory last confirmed the peers; +Inf when it never has.", s.secondsSinceSync ?? Infinity),
     ...gauge("lease_seconds_left", "Seconds until this node's lease ends, as last granted; 0 without a lease.", Math.max(0, s.leaseSecondsLeft)),
     ...gauge("directory_reachable", "1 when the last request got an answer from the directory (not a network error or 5xx).", s.reachable ? 1 : 0),
+    ...gauge("directory_up", "1 when the directory is up: the last request was not a failure (5xx, 408, 429, network error or time-out).", s.up ? 1 : 0),
+    "# HELP peerdir_agent_directory_outage_seconds_total Seconds the directory has been unavailable to this agent since it started.",
+    "# TYPE peerdir_agent_directory_outage_seconds_total counter",
+    `peerdir_agent_directory_outage_seconds_total ${num(s.outageSeconds)}`,
+    "# HELP peerdir_agent_directory_attempts_total Requests to the directory by verdict: ok (2xx/304, an open watch), refused (a 4xx other than 408/429), failed.",
+    "# TYPE peerdir_agent_directory_attempts_total counter",
+    ...[...s.attempts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([result, n]) => `peerdir_agent_directory_attempts_total{result="${result}"} ${n}`),
     ...gauge("peers_version", "Version of the directory's peer list currently served; -1 when none.", s.version ?? -1),
     ...gauge("ready", "1 when this node's own advertised TCP address accepts connections (the self-check), or the check is off.", s.ready ? 1 : 0),
     "# HELP peerdir_agent_probes_total Probes of handout peers by result (ok, failed; unknown: no TCP address to probe).",
@@ -63,7 +76,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `peerdir_agent_probes_total{result="failed"} ${s.probes.failed}`,
     `peerdir_agent_probes_total{result="ok"} ${s.probes.ok}`,
     `peerdir_agent_probes_total{result="unknown"} ${s.probes.unknown}`,
-    ...gauge("directory_degraded", "1 when the directory's last handout said \"degraded\": true (self-preservation: expired leases are being kept).", s.degraded ? 1 : 0),
+    ...gauge("directory_degraded", '1 when the directory\'s last handout said "degraded": true (self-preservation: expired leases are being kept).', s.degraded ? 1 : 0),
     "# HELP peerdir_agent_transport How the agent hears about peer changes: 1 for the transport in use, 0 for the others.",
     "# TYPE peerdir_agent_transport gauge",
     ...TRANSPORTS.map((t) => `peerdir_agent_transport{transport="${t}"} ${t === s.transport ? 1 : 0}`),

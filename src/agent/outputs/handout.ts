@@ -8,8 +8,8 @@
  * and stays put while membership is stable; a departure only removes the departed peer's slot.
  */
 import { createHash } from "node:crypto";
-import { handoutTier, orderByTier } from "../contract/reachability.js";
-import type { Peer } from "../contract/schemas.js";
+import { handoutTier, orderByTier } from "../../contract/reachability.js";
+import type { Peer } from "../../contract/schemas.js";
 import { type AddrInfo, addrInfosFromMultiaddrs, k3sFromAddrInfo } from "./formats.js";
 
 export interface Handouts {

@@ -6,7 +6,7 @@
  * point at each other, no request can fan out or loop.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { PeerView } from "./peer-view.js";
+import type { PeerView } from "../peer-view.js";
 
 export interface LocalSource {
   view: PeerView;

@@ -6,7 +6,7 @@
  * a shell, its output goes to the agent's own stdout/stderr, and its exit status is logged.
  */
 import { spawn } from "node:child_process";
-import type { Logger } from "./log.js";
+import type { Logger } from "../log.js";
 
 export const ON_CHANGE_DEBOUNCE_MS = 1_000;
 
