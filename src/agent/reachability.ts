@@ -5,11 +5,16 @@
  * agent makes anyway, so steady state costs no extra request.
  */
 import type { Reports } from "../contract/schemas.js";
-import { type ProbeRecord, type ProbeResult, ProbeScheduler } from "./probes.js";
+import { type ProbeDeps, type ProbeResult, ProbeScheduler } from "./probes.js";
 import { SELF_CHECK_INTERVAL_MS, SelfCheck } from "./self-check.js";
 
 /** Probe results older than this are not reported (the directory counts about 3 minutes anyway). */
 const MAX_REPORT_AGE_SECONDS = 3600;
+/**
+ * Reports per renewal, in (an upper bound of) JSON bytes: half the directory's 16 KiB body limit,
+ * leaving the rest to addrs and labels. About 200 reports with short node ids.
+ */
+export const REPORT_BUDGET_BYTES = 8 * 1024;
 
 export interface ReachabilityConfig {
   addrs: readonly string[];
@@ -37,9 +42,10 @@ export class AgentReachability {
   readonly selfCheck: SelfCheck;
   #reportedUpTo = 0;
 
-  constructor(config: ReachabilityConfig, hooks: ReachabilityHooks) {
+  /** `probeDeps`: the probes' clock, timers and connect, for tests. */
+  constructor(config: ReachabilityConfig, hooks: ReachabilityHooks, probeDeps: Partial<ProbeDeps> = {}) {
     const intervalMs = config.probeInterval * 1000;
-    this.probes = new ProbeScheduler({ intervalMs, firstSpreadMs: Math.min(5_000, intervalMs) }, {}, (_id, record, previous) => {
+    this.probes = new ProbeScheduler({ intervalMs, firstSpreadMs: Math.min(5_000, intervalMs) }, probeDeps, (_id, record, previous) => {
       if (previous?.result !== record.result) hooks.onProbeChange();
     });
     this.selfCheck = new SelfCheck(config.addrs, { enabled: config.selfCheck, intervalMs: Math.min(SELF_CHECK_INTERVAL_MS, intervalMs), timeoutMs: 3_000 }, hooks.onReadyChange);
@@ -68,11 +74,24 @@ export class AgentReachability {
   renewalFields(now: number): RenewalFields {
     const fields: RenewalFields = { upTo: this.#reportedUpTo };
     if (!this.selfCheck.ready) fields.ready = false;
-    const fresh = this.probes.resultsSince(this.#reportedUpTo);
-    if (fresh.size > 0) {
-      fields.reports = toReports(fresh, now);
-      for (const record of fresh.values()) if (record.at > fields.upTo) fields.upTo = record.at;
+    const fresh = [...this.probes.resultsSince(this.#reportedUpTo)].sort(([, a], [, b]) => a.at - b.at);
+    const reports: Reports = {};
+    let bytes = 0;
+    let any = false;
+    for (const [id, record] of fresh) {
+      const ageSeconds = Math.max(0, Math.round((now - record.at) / 1000));
+      if (ageSeconds > MAX_REPORT_AGE_SECONDS) continue;
+      // The directory takes bodies up to 16 KiB: the oldest results go first, the rest with the next renewal.
+      bytes += id.length + 42;
+      if (bytes > REPORT_BUDGET_BYTES) {
+        fields.upTo = record.at - 1;
+        break;
+      }
+      reports[id] = { result: record.result, ageSeconds };
+      any = true;
+      fields.upTo = record.at;
     }
+    if (any) fields.reports = reports;
     return fields;
   }
 
@@ -82,14 +101,3 @@ export class AgentReachability {
   }
 }
 
-function toReports(results: ReadonlyMap<string, ProbeRecord>, now: number): Reports | undefined {
-  const reports: Reports = {};
-  let any = false;
-  for (const [id, record] of results) {
-    const ageSeconds = Math.max(0, Math.round((now - record.at) / 1000));
-    if (ageSeconds > MAX_REPORT_AGE_SECONDS) continue;
-    reports[id] = { result: record.result, ageSeconds };
-    any = true;
-  }
-  return any ? reports : undefined;
-}

@@ -38,6 +38,19 @@ async function put(url: string, cluster: string, node: string, token: string, ip
   }
 }
 
+/**
+ * A GET of the node's peers: what the refused requests below send. (A refused PUT leaves its body
+ * unread, so the server does not keep that connection alive, and a client reusing it fails.)
+ */
+async function peers(url: string, cluster: string, token: string, ip: string): Promise<Response> {
+  const send = () => fetch(`${url}/v1/clusters/${cluster}/nodes/n1/peers`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+  try {
+    return await send();
+  } catch {
+    return send();
+  }
+}
+
 /** Durable Object storage files (miniflare keeps them under `do/`; the rate limiter's own state is elsewhere). */
 function sqliteFiles(dir: string): number {
   let n = 0;
@@ -93,7 +106,7 @@ describe("forged requests at the edge", () => {
         const i = start + j;
         const cluster = `made-up-${i}`;
         const tokens = [joinToken, real.credential, await mintToken({ kind: "join", cluster, subject: "AAAAAAAAAAAA" }, { TOKEN_KEY: other }), `pdj_${"A".repeat(43)}`];
-        const res = await put(dir.url, cluster, "n1", tokens[i % tokens.length], `198.51.${Math.floor(i / 250)}.${i % 250}`);
+        const res = await peers(dir.url, cluster, tokens[i % tokens.length], `198.51.${Math.floor(i / 250)}.${i % 250}`);
         await res.arrayBuffer();
         return res.status;
       });
@@ -106,10 +119,11 @@ describe("forged requests at the edge", () => {
     // If the limiter's one-minute window turns during the loop, up to 100 more are allowed.
     const ip = "203.0.113.9";
     let refused = 0;
-    let res = await put(dir.url, "made-up", "n1", real.credential, ip);
+    let res = await peers(dir.url, "made-up", real.credential, ip);
     while (res.status === 401 && refused <= 200) {
       refused++;
-      res = await put(dir.url, "made-up", "n1", real.credential, ip);
+      await res.arrayBuffer();
+      res = await peers(dir.url, "made-up", real.credential, ip);
     }
     expect(refused).toBeGreaterThanOrEqual(100);
     expect(refused).toBeLessThanOrEqual(200);
@@ -117,7 +131,7 @@ describe("forged requests at the edge", () => {
     expect(res.headers.get("Retry-After")).toBe("60");
     expect(((await res.json()) as { type: string }).type).toBe("urn:peerdir:problem:rate-limited");
     // A valid token from that address still works; valid tokens never count.
-    expect((await put(dir.url, "real", "n1", real.credential, ip)).status).toBe(200);
+    expect((await peers(dir.url, "real", real.credential, ip)).status).toBe(200);
     expect(sqliteFiles(dir.persistDir)).toBe(files);
   });
 });

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstTcpTarget, type ProbeDeps, ProbeScheduler, type TcpTarget, tcpAccepts } from "../../src/agent/probes.js";
+import { AgentReachability, REPORT_BUDGET_BYTES } from "../../src/agent/reachability.js";
 import { SelfCheck } from "../../src/agent/self-check.js";
 
 describe("firstTcpTarget", () => {
@@ -218,5 +219,50 @@ describe("tcpAccepts and SelfCheck (real sockets on 127.0.0.1)", () => {
     expect(off.ready).toBe(true);
     const quic = new SelfCheck(["/ip4/127.0.0.1/udp/4001/quic-v1"], { enabled: true, intervalMs: 60_000, timeoutMs: 3_000 });
     expect(await quic.check()).toBe(true);
+  });
+});
+
+describe("AgentReachability reports", () => {
+  it("carries only results the directory has not acknowledged, oldest first, within the body budget", async () => {
+    let now = 1_000_000;
+    const timers: (() => void)[] = [];
+    const reach = new AgentReachability(
+      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60 },
+      { onReadyChange: () => {}, onProbeChange: () => {} },
+      {
+        now: () => now,
+        random: () => 0,
+        connect: async () => {
+          now += 1;
+          return false;
+        },
+        setTimer: (fn) => {
+          timers.push(fn);
+          return timers.length;
+        },
+        clearTimer: () => {},
+      },
+    );
+    const ids = Array.from({ length: 400 }, (_, i) => `peer-with-a-rather-long-node-id-${String(i).padStart(4, "0")}`);
+    reach.probes.setPeers(ids.map((id, i) => ({ id, addrs: [`/ip4/10.0.${i >> 8}.${i & 255}/tcp/5001`] })));
+    while (timers.length) timers.shift()!();
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(reach.probes.results().size).toBe(400);
+
+    const sent = new Set<string>();
+    for (let round = 0; round < 10 && sent.size < 400; round++) {
+      const fields = reach.renewalFields(now);
+      const reports = fields.reports ?? {};
+      expect(JSON.stringify(reports).length).toBeLessThanOrEqual(REPORT_BUDGET_BYTES);
+      for (const [id, report] of Object.entries(reports)) {
+        expect(report).toEqual({ result: "failed", ageSeconds: 0 });
+        sent.add(id);
+      }
+      reach.acknowledge(fields.upTo);
+    }
+    expect(sent.size).toBe(400);
+    expect(reach.renewalFields(now).reports).toBeUndefined();
+    expect(reach.renewalFields(now).ready).toBeUndefined(); // UDP-only: nothing to self-check, ready
+    reach.stop();
   });
 });
