@@ -90,7 +90,7 @@ export class LeaseHolder {
    * One register or renew. Returns what the lease now is when granted; null otherwise (the
    * failure policy or a hold then says when to try again).
    */
-  async put(signal: AbortSignal, stopped: () => boolean): Promise<Leased | null> {
+  async put(signal: AbortSignal | undefined, stopped: () => boolean): Promise<Leased | null> {
     const usingJoin = !this.credential;
     const token = this.credential ?? (await this.joinToken());
     if (!token) {
@@ -105,7 +105,12 @@ export class LeaseHolder {
     if (extra?.ready === false) request.ready = false;
     if (extra?.reports) request.reports = extra.reports;
     const reply = await this.d.client.register(token, request, signal);
-    if (stopped()) return null;
+    if (stopped()) {
+      // Stopped while the answer was on its way: a lease it grants is still ours, so keep its
+      // credential and leaving removes the lease instead of leaving it listed until it expires.
+      if (reply.outcome === "ok" && isRegisterResponse(reply.body) && reply.body.credential) this.credential = reply.body.credential;
+      return null;
+    }
     // Metrics: "register" is a join-token PUT, "renew" any PUT with the node credential.
     this.d.requests.add(usingJoin ? "register" : "renew", reply.outcome);
     if (reply.outcome === "ok" && !isRegisterResponse(reply.body)) {

@@ -138,7 +138,9 @@ export class Scheduler {
 
   private async put(): Promise<void> {
     const { lease, sync } = this.d;
-    const leased = await lease.put(this.abort.signal, () => this.stopped);
+    // Not aborted by stop(): a registration whose answer is lost would leave a lease the agent
+    // cannot remove. The request's own time-out bounds how long a shutdown waits for it.
+    const leased = await lease.put(undefined, () => this.stopped);
     if (!leased) {
       if (!lease.credential) this.watch.stop("registering with the join token");
       return;

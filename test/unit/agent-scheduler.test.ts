@@ -33,7 +33,7 @@ interface Opened {
   closed: boolean;
 }
 
-function setup(options: { transport?: AgentConfig["transport"]; renewAfterSeconds?: number } = {}) {
+function setup(options: { transport?: AgentConfig["transport"]; renewAfterSeconds?: number; registerGate?: Promise<unknown> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "peerdir-scheduler-"));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, "pdj_join");
@@ -44,6 +44,7 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
   const client = {
     async register(token: string) {
       calls.push({ kind: "register", token });
+      if (options.registerGate) await options.registerGate;
       if (registerReply) return registerReply(token);
       const credential = token.startsWith("pdj_") ? `pdn_${++issued}` : undefined;
       const renewAfterSeconds = options.renewAfterSeconds ?? 20;
@@ -58,7 +59,8 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
       calls.push({ kind: "peers", token, query });
       return peersReply();
     },
-    async leave() {
+    async leave(credential: string) {
+      calls.push({ kind: "leave", token: credential });
       return { outcome: "ok", status: 204, detail: "DELETE" };
     },
     watchUrl: (since: number | null) => `ws://dir/watch${since === null ? "" : `?since=${since}`}`,
@@ -249,5 +251,18 @@ describe("the agent's failure policy in its loops", () => {
     await tick(30);
     w.handlers.onMessage(JSON.stringify({ type: "renewed", expiresAt: "x" }));
     expect(t.view.syncedAt!.getTime()).toBeGreaterThan(second);
+  });
+});
+
+describe("stopping", () => {
+  it("keeps the credential of a registration answered after stop(), so leaving removes that lease", async () => {
+    let answer!: (value?: unknown) => void;
+    const t = setup({ registerGate: new Promise((resolve) => (answer = resolve)) });
+    await until("a registration in flight", () => t.calls.some((c) => c.kind === "register"));
+    t.agent.stop();
+    answer();
+    await t.running;
+    await t.agent.leave();
+    expect(t.calls.filter((c) => c.kind === "leave")).toEqual([{ kind: "leave", token: "pdn_1" }]);
   });
 });
