@@ -6,36 +6,18 @@
  * Miniflare entry Worker in front, which would add a JavaScript hop to every request.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wranglerSettings } from "../../scripts/wrangler-settings.mjs";
 import { freePort } from "./ports.mjs";
 import { sleep } from "./proc.mjs";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 export const BENCH_TOKEN_KEY = "bench-token-key-0123456789abcdef0123456789abcdef";
-
-function wranglerSettings(tree = root) {
-  const toml = readFileSync(join(tree, "wrangler.toml"), "utf8");
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
-  const varsBlock = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
-  const vars = {};
-  for (const m of varsBlock.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
-  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  const durableObjects = [];
-  for (const m of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/gm)) {
-    durableObjects.push({ binding: m[1], className: m[2] });
-  }
-  const ratelimits = [];
-  for (const m of toml.matchAll(/^\[\[ratelimits\]\]\s*name\s*=\s*"([^"]+)"\s*namespace_id\s*=\s*"[^"]+"\s*simple\s*=\s*\{\s*limit\s*=\s*(\d+),\s*period\s*=\s*(\d+)\s*\}/gm)) {
-    ratelimits.push({ name: m[1], limit: Number(m[2]), period: Number(m[3]) });
-  }
-  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]), vars, durableObjects, ratelimits };
-}
 
 /** The workerd binary that miniflare and wrangler use (npm's `workerd` package). */
 function workerdBinary() {

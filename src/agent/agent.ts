@@ -50,12 +50,20 @@ export class Agent {
     this.view = d.view ?? new PeerView(config.node, config.labels.zone ?? null);
     const client = d.client ?? new DirectoryClient(config.directory, config.cluster, config.node, d.userAgent);
     this.failures = new FailurePolicy(log, () => this.view.peers.length, random);
-    this.lease = new LeaseHolder(
-      { config, client, store: d.store, log, requests: this.requests, failures: this.failures, random, reachability: d.reachability },
-      d.credential,
-    );
+    this.lease = new LeaseHolder({ config, client, store: d.store, log, requests: this.requests, failures: this.failures, random, reachability: d.reachability }, d.credential);
     this.sync = new Sync(this.view, log, { onPeersChanged: (diff) => d.onPeersChanged?.(diff), onConfirmed: () => d.onConfirmed?.() });
-    this.scheduler = new Scheduler({ config, client, log, requests: this.requests, failures: this.failures, lease: this.lease, sync: this.sync, random, webSocket: d.webSocket, openWatch: d.openWatch });
+    this.scheduler = new Scheduler({
+      config,
+      client,
+      log,
+      requests: this.requests,
+      failures: this.failures,
+      lease: this.lease,
+      sync: this.sync,
+      random,
+      webSocket: d.webSocket,
+      openWatch: d.openWatch,
+    });
   }
 
   run(): Promise<void> {

@@ -39,8 +39,7 @@ export function backoffDelayMs(attempt: number, random: Random = Math.random, ca
 export function clampRenewAfterSeconds(renewAfterSeconds: unknown, ttlSeconds: number): number {
   const upper = Math.max(Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? ttlSeconds / 2 : 0.5, 0.5);
   const lower = Math.min(1, upper);
-  const wanted =
-    typeof renewAfterSeconds === "number" && Number.isFinite(renewAfterSeconds) ? renewAfterSeconds : ttlSeconds / 3;
+  const wanted = typeof renewAfterSeconds === "number" && Number.isFinite(renewAfterSeconds) ? renewAfterSeconds : ttlSeconds / 3;
   return Math.min(Math.max(Number.isFinite(wanted) ? wanted : lower, lower), upper);
 }
 

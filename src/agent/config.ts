@@ -66,20 +66,62 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: "directory", key: "directory", arg: "URL", help: "Base URL of the peerdir directory (required), e.g. https://peerdir.example.com" },
   { flag: "cluster", key: "cluster", arg: "NAME", help: "Cluster name (required)." },
   { flag: "node", key: "node", arg: "ID", help: "This node's id in the cluster. Default: the host name." },
-  { flag: "join-token-file", key: "joinTokenFile", arg: "PATH", help: "File holding the cluster's join token (pdj_...). Needed for the first registration; afterwards the node credential in the state dir is used." },
-  { flag: "addr", key: "addrs", arg: "MULTIADDR", repeatable: true, help: "An address to advertise, e.g. /ip4/10.0.0.1/tcp/5001/p2p/12D3KooW... Repeatable (1 to 16); in the environment, comma-separated. Required." },
+  {
+    flag: "join-token-file",
+    key: "joinTokenFile",
+    arg: "PATH",
+    help: "File holding the cluster's join token (pdj_...). Needed for the first registration; afterwards the node credential in the state dir is used.",
+  },
+  {
+    flag: "addr",
+    key: "addrs",
+    arg: "MULTIADDR",
+    repeatable: true,
+    help: "An address to advertise, e.g. /ip4/10.0.0.1/tcp/5001/p2p/12D3KooW... Repeatable (1 to 16); in the environment, comma-separated. Required.",
+  },
   { flag: "label", key: "labels", arg: "KEY=VALUE", repeatable: true, help: "A label to advertise. Repeatable (up to 16); in the environment, comma-separated." },
   { flag: "ttl", key: "ttl", arg: "SECONDS", help: "Requested lease length. The directory clamps it (default bounds 10-3600 s). Default: the cluster's default (60 s)." },
-  { flag: "poll-interval", key: "pollInterval", arg: "SECONDS", help: `How often to ask the directory for peer changes (>= ${MIN_POLL_INTERVAL}, fractions allowed). Default: ${DEFAULT_POLL_INTERVAL}. The directory allows each node 1 request/s sustained, renewals included; below 2 s the agent may be rate limited (it then waits as told).` },
-  { flag: "transport", key: "transport", arg: "auto|watch|long-poll|poll", help: `How to hear about peer changes. auto (default): the WebSocket watch (pushed at once; needs Node.js 22+), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through or this Node.js has no WebSocket, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.` },
+  {
+    flag: "poll-interval",
+    key: "pollInterval",
+    arg: "SECONDS",
+    help: `How often to ask the directory for peer changes (>= ${MIN_POLL_INTERVAL}, fractions allowed). Default: ${DEFAULT_POLL_INTERVAL}. The directory allows each node 1 request/s sustained, renewals included; below 2 s the agent may be rate limited (it then waits as told).`,
+  },
+  {
+    flag: "transport",
+    key: "transport",
+    arg: "auto|watch|long-poll|poll",
+    help: `How to hear about peer changes. auto (default): the WebSocket watch (pushed at once; needs Node.js 22+), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through or this Node.js has no WebSocket, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.`,
+  },
   { flag: "listen", key: "listen", arg: "HOST:PORT", help: `Address of the local HTTP endpoints. Default: ${DEFAULT_LISTEN}. IPv6 as [::1]:7946.` },
-  { flag: "state-dir", key: "stateDir", arg: "DIR", help: "Where the node credential (mode 0600) and the last-known-good peers are kept, under <DIR>/<cluster>/<node>/. Default: $STATE_DIRECTORY (systemd), else /var/lib/peerdir-agent as root, else $XDG_STATE_HOME/peerdir-agent or ~/.local/state/peerdir-agent." },
+  {
+    flag: "state-dir",
+    key: "stateDir",
+    arg: "DIR",
+    help: "Where the node credential (mode 0600) and the last-known-good peers are kept, under <DIR>/<cluster>/<node>/. Default: $STATE_DIRECTORY (systemd), else /var/lib/peerdir-agent as root, else $XDG_STATE_HOME/peerdir-agent or ~/.local/state/peerdir-agent.",
+  },
   { flag: "peers-file", key: "peersFile", arg: "PATH", help: "Also write the peer list here (the directory's JSON, atomically) on every change." },
-  { flag: "on-change", key: "onChange", arg: "CMD", help: "Shell command run after the peer list changes (debounced 1 s, never two at once; exit status logged). It gets PEERDIR_PEERS_FILE, PEERDIR_PEERS_COUNT and PEERDIR_PEERS_VERSION." },
+  {
+    flag: "on-change",
+    key: "onChange",
+    arg: "CMD",
+    help: "Shell command run after the peer list changes (debounced 1 s, never two at once; exit status logged). It gets PEERDIR_PEERS_FILE, PEERDIR_PEERS_COUNT and PEERDIR_PEERS_VERSION.",
+  },
   { flag: "log-format", key: "logFormat", arg: "text|json", help: "Log line format on stderr. Default: text." },
   { flag: "log-level", key: "logLevel", arg: "LEVEL", help: "debug, info, warn or error. Default: info (one line per state change, silent when steady)." },
-  { flag: "no-self-check", key: "noSelfCheck", arg: "", boolean: true, help: "Do not check that this node's own first TCP --addr accepts connections (tried locally every 10 s); always register as ready. Without it, the node registers as not ready while nothing listens there, and the directory hands it out after every ready node." },
-  { flag: "probe-interval", key: "probeInterval", arg: "SECONDS", help: `How often to probe each peer of the handout (a TCP connect to its first TCP address, 3 s time-out, at most 16 at once), jittered; the results ride on renewals. Default: ${DEFAULT_PROBE_INTERVAL}; at least 1.` },
+  {
+    flag: "no-self-check",
+    key: "noSelfCheck",
+    arg: "",
+    boolean: true,
+    help: "Do not check that this node's own first TCP --addr accepts connections (tried locally every 10 s); always register as ready. Without it, the node registers as not ready while nothing listens there, and the directory hands it out after every ready node.",
+  },
+  {
+    flag: "probe-interval",
+    key: "probeInterval",
+    arg: "SECONDS",
+    help: `How often to probe each peer of the handout (a TCP connect to its first TCP address, 3 s time-out, at most 16 at once), jittered; the results ride on renewals. Default: ${DEFAULT_PROBE_INTERVAL}; at least 1.`,
+  },
 ];
 
 export function envName(flag: string): string {
@@ -102,15 +144,15 @@ export function helpText(): string {
     "",
     "Keeps this node's lease in a peerdir directory and serves the cluster's peers locally:",
     "  GET /v1-k3s/p2p, /v1-rke2/p2p   k3s/RKE2 peers (JSON array with Accept: application/json, else text/plain, the first one)",
-    "  GET /id                         spegel v0.4-v0.7 HTTP bootstrap: one {\"ID\",\"Addrs\"}",
-    "  GET /bootstrap                  spegel's newer HTTP bootstrapper: a JSON array of {\"ID\",\"Addrs\"}",
-    "  GET /peers                      the directory's peer list plus \"stale\" and \"syncedAt\"",
+    '  GET /id                         spegel v0.4-v0.7 HTTP bootstrap: one {"ID","Addrs"}',
+    '  GET /bootstrap                  spegel\'s newer HTTP bootstrapper: a JSON array of {"ID","Addrs"}',
+    '  GET /peers                      the directory\'s peer list plus "stale" and "syncedAt"',
     "  GET /healthz, /metrics          503 until the first sync; Prometheus metrics",
     "",
     "Options (flags win over environment variables, which win over the config file):",
     "  --config FILE",
     "      JSON config file; keys are the names in quotes below, e.g.",
-    "      {\"directory\":\"https://...\",\"cluster\":\"prod\",\"addrs\":[\"/ip4/10.0.0.1/tcp/5001\"],\"labels\":{\"zone\":\"a\"}}.",
+    '      {"directory":"https://...","cluster":"prod","addrs":["/ip4/10.0.0.1/tcp/5001"],"labels":{"zone":"a"}}.',
     "      Relative paths in it are relative to the file.",
     `      [env ${envName("config")}]`,
     ...rows,
@@ -126,7 +168,10 @@ export function helpText(): string {
 type Raw = Partial<Record<Key, unknown>>;
 
 function splitList(value: string): string[] {
-  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 function parseLabels(items: string[], source: string): Record<string, string> {
@@ -228,11 +273,7 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 /** Parses argv (without node and script) and env; `read` reads the config file. Throws ConfigError. */
-export function parseCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  read: (path: string) => string = (p) => readFileSync(p, "utf8"),
-): ParsedCommand {
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (p) => readFileSync(p, "utf8")): ParsedCommand {
   const flags = fromFlags(argv);
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
@@ -262,7 +303,9 @@ export function parseCommand(
 
   const node = str(raw, "node", where("node")) ?? hostname();
   if (!NODE_ID.test(node)) {
-    throw new ConfigError(`node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}) must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'; set --node`);
+    throw new ConfigError(
+      `node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}) must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'; set --node`,
+    );
   }
 
   const addrsRaw = raw.addrs;

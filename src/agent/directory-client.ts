@@ -78,12 +78,7 @@ export class DirectoryClient {
    * until the version moves; `since` asks for a delta (`{"version","upserts","removes"}`) instead
    * of the whole list. The body is then a delta or a handout: read it with `parseHandout`.
    */
-  peers(
-    credential: string,
-    etag: string | null,
-    signal?: AbortSignal,
-    options: { waitSeconds?: number; since?: number } = {},
-  ): Promise<Reply<unknown>> {
+  peers(credential: string, etag: string | null, signal?: AbortSignal, options: { waitSeconds?: number; since?: number } = {}): Promise<Reply<unknown>> {
     const query = new URLSearchParams();
     if (options.since !== undefined) query.set("since", String(options.since));
     if (options.waitSeconds) query.set("wait", String(options.waitSeconds));

@@ -113,7 +113,11 @@ export class FailurePolicy {
       const flaps = this.unloggedOutages > 0 ? this.unloggedOutages : undefined;
       this.unloggedOutages = 0;
       if (result.status === 429) {
-        this.env.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", { cause, waitSeconds: Math.round(wait / 1000), outagesNotLogged: flaps });
+        this.env.log.warn("rate limited by the directory; waiting as told (use a longer --poll-interval if this repeats)", {
+          cause,
+          waitSeconds: Math.round(wait / 1000),
+          outagesNotLogged: flaps,
+        });
       } else {
         this.env.log.warn("directory unreachable; serving the last-known-good peers, marked stale", { cause, peers: this.env.peers(), outagesNotLogged: flaps });
       }

@@ -192,10 +192,13 @@ export class LeaseHolder {
       // Within one renew interval of the block being lifted, never sooner than 90 % of it.
       const wait = this.renewAfterMs * (0.9 + 0.1 * this.d.random());
       this.once(`blocked`, () =>
-        log.error(`this node is blocked by an operator: ${reason}; the agent registers again once an operator lifts the block (peerdir unset); checking every ${Math.round(this.renewAfterMs / 1000)} s`, {
-          node: config.node,
-          reason,
-        }),
+        log.error(
+          `this node is blocked by an operator: ${reason}; the agent registers again once an operator lifts the block (peerdir unset); checking every ${Math.round(this.renewAfterMs / 1000)} s`,
+          {
+            node: config.node,
+            reason,
+          },
+        ),
       );
       this.d.failures.holdFor(wait);
       return false;
@@ -251,13 +254,17 @@ export class LeaseHolder {
         this.d.failures.holdFor(CONFLICT_RETRY_MS);
         return;
       case "not_found":
-        this.once("no-cluster", () => log.error("the directory does not know this cluster; check --cluster and --directory; retrying every 60 s", { cluster: config.cluster, error: reply.detail }));
+        this.once("no-cluster", () =>
+          log.error("the directory does not know this cluster; check --cluster and --directory; retrying every 60 s", { cluster: config.cluster, error: reply.detail }),
+        );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
       case "bad_request":
       case "unexpected":
         if (reply.status === 0 || reply.status >= 500) return; // a failure: the policy's backoff holds
-        this.once("bad-request", () => log.error("the directory rejected this node's registration; fix the configuration (see error); retrying every 60 s", { error: reply.detail }));
+        this.once("bad-request", () =>
+          log.error("the directory rejected this node's registration; fix the configuration (see error); retrying every 60 s", { error: reply.detail }),
+        );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
       default:

@@ -35,12 +35,7 @@ export function formatLine(format: LogFormat, time: Date, level: LogLevel, msg: 
   return `${time.toISOString()} ${level.padEnd(5)} ${msg}${tail}`;
 }
 
-export function createLogger(opts: {
-  format: LogFormat;
-  level: LogLevel;
-  write?: (line: string) => void;
-  now?: () => Date;
-}): Logger {
+export function createLogger(opts: { format: LogFormat; level: LogLevel; write?: (line: string) => void; now?: () => Date }): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = opts.now ?? (() => new Date());
   const threshold = RANK[opts.level];

@@ -53,9 +53,12 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval },
     {
       onReadyChange: (ready) => {
-        log.info(ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready", {
-          addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
-        });
+        log.info(
+          ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready",
+          {
+            addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
+          },
+        );
         renewSoon();
       },
       onProbeChange: () => view.refresh(),
@@ -103,8 +106,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     view,
     stale: () => agent.stale,
     transport: () => agent.scheduler.transport,
-    metrics: () =>
-      renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 }, probes: reachability.probes.counts, ready: reachability.ready }),
+    metrics: () => renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 }, probes: reachability.probes.counts, ready: reachability.ready }),
   });
   await new Promise<void>((resolve) => {
     server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
@@ -112,7 +114,15 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   });
   const address = server.address();
   const bound = typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  log.info("peerdir-agent started", { version, directory: config.directory, cluster: config.cluster, node: config.node, listen: bound, stateDir: store.dir, transport: agent.scheduler.transport });
+  log.info("peerdir-agent started", {
+    version,
+    directory: config.directory,
+    cluster: config.cluster,
+    node: config.node,
+    listen: bound,
+    stateDir: store.dir,
+    transport: agent.scheduler.transport,
+  });
   if (config.transport === "auto" && !webSocket) {
     log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
   }

@@ -203,11 +203,14 @@ export class ProbeScheduler {
     this.#timer = null;
     this.#timerAt = at;
     if (at === Number.POSITIVE_INFINITY) return;
-    this.#timer = this.#deps.setTimer(() => {
-      this.#timer = null;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#pump();
-    }, Math.max(0, at - now));
+    this.#timer = this.#deps.setTimer(
+      () => {
+        this.#timer = null;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#pump();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   #start(entry: Entry, now: number): void {

@@ -100,4 +100,3 @@ export class AgentReachability {
     if (upTo > this.#reportedUpTo) this.#reportedUpTo = upTo;
   }
 }
-

@@ -62,9 +62,13 @@ async function readJson(path: string): Promise<unknown> {
 function isPeer(value: unknown): value is Peer {
   const p = value as Peer;
   return (
-    typeof p === "object" && p !== null && typeof p.id === "string" &&
-    Array.isArray(p.addrs) && p.addrs.every((a) => typeof a === "string") &&
-    typeof p.labels === "object" && p.labels !== null
+    typeof p === "object" &&
+    p !== null &&
+    typeof p.id === "string" &&
+    Array.isArray(p.addrs) &&
+    p.addrs.every((a) => typeof a === "string") &&
+    typeof p.labels === "object" &&
+    p.labels !== null
   );
 }
 

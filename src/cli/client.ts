@@ -105,28 +105,59 @@ export class AdminClient {
     }
   }
 
-  listClusters = () => this.call<ClusterList>("GET", "/clusters");
-  createCluster = (name: string) => this.call<CreateClusterResponse>("POST", "/clusters", { name });
-  showCluster = (cluster: string) => this.call<ClusterDetail>("GET", `/clusters/${seg(cluster)}`);
-  updateCluster = (cluster: string, patch: ClusterSettingsPatch) => this.call<ClusterDetail>("PATCH", `/clusters/${seg(cluster)}`, patch);
-  deleteCluster = (cluster: string) => this.call<void>("DELETE", `/clusters/${seg(cluster)}`);
-  forceExpire = (cluster: string) => this.call<ForceExpireResult>("POST", `/clusters/${seg(cluster)}/expire`);
+  listClusters() {
+    return this.call<ClusterList>("GET", "/clusters");
+  }
+  createCluster(name: string) {
+    return this.call<CreateClusterResponse>("POST", "/clusters", { name });
+  }
+  showCluster(cluster: string) {
+    return this.call<ClusterDetail>("GET", `/clusters/${seg(cluster)}`);
+  }
+  updateCluster(cluster: string, patch: ClusterSettingsPatch) {
+    return this.call<ClusterDetail>("PATCH", `/clusters/${seg(cluster)}`, patch);
+  }
+  deleteCluster(cluster: string) {
+    return this.call<void>("DELETE", `/clusters/${seg(cluster)}`);
+  }
+  forceExpire(cluster: string) {
+    return this.call<ForceExpireResult>("POST", `/clusters/${seg(cluster)}/expire`);
+  }
 
-  createJoinToken = (cluster: string, expiresAt?: string) =>
-    this.call<CreatedJoinToken>("POST", `/clusters/${seg(cluster)}/join-tokens`, expiresAt === undefined ? {} : { expiresAt });
-  listJoinTokens = (cluster: string) => this.call<JoinTokenList>("GET", `/clusters/${seg(cluster)}/join-tokens`);
-  revokeJoinToken = (cluster: string, id: string) => this.call<void>("DELETE", `/clusters/${seg(cluster)}/join-tokens/${seg(id)}`);
+  createJoinToken(cluster: string, expiresAt?: string) {
+    return this.call<CreatedJoinToken>("POST", `/clusters/${seg(cluster)}/join-tokens`, expiresAt === undefined ? {} : { expiresAt });
+  }
+  listJoinTokens(cluster: string) {
+    return this.call<JoinTokenList>("GET", `/clusters/${seg(cluster)}/join-tokens`);
+  }
+  revokeJoinToken(cluster: string, id: string) {
+    return this.call<void>("DELETE", `/clusters/${seg(cluster)}/join-tokens/${seg(id)}`);
+  }
 
-  listNodes = (cluster: string) => this.call<NodeList>("GET", `/clusters/${seg(cluster)}/nodes`);
-  revokeCredential = (cluster: string, node: string) => this.call<void>("DELETE", `/clusters/${seg(cluster)}/nodes/${seg(node)}/credential`);
-  evict = (cluster: string, node: string, reason: string) => this.call<void>("POST", `/clusters/${seg(cluster)}/nodes/${seg(node)}/evict`, { reason });
-  handout = (cluster: string, node: string, limit?: number) =>
-    this.call<Handout>("GET", `/clusters/${seg(cluster)}/nodes/${seg(node)}/handout`, undefined, { limit: limit?.toString() });
+  listNodes(cluster: string) {
+    return this.call<NodeList>("GET", `/clusters/${seg(cluster)}/nodes`);
+  }
+  revokeCredential(cluster: string, node: string) {
+    return this.call<void>("DELETE", `/clusters/${seg(cluster)}/nodes/${seg(node)}/credential`);
+  }
+  evict(cluster: string, node: string, reason: string) {
+    return this.call<void>("POST", `/clusters/${seg(cluster)}/nodes/${seg(node)}/evict`, { reason });
+  }
+  handout(cluster: string, node: string, limit?: number) {
+    return this.call<Handout>("GET", `/clusters/${seg(cluster)}/nodes/${seg(node)}/handout`, undefined, { limit: limit?.toString() });
+  }
 
-  setOverride = (cluster: string, node: string, override: OverrideRequest) => this.call<Override>("PUT", `/clusters/${seg(cluster)}/overrides/${seg(node)}`, override);
-  listOverrides = (cluster: string) => this.call<OverrideList>("GET", `/clusters/${seg(cluster)}/overrides`);
-  liftOverride = (cluster: string, node: string) => this.call<void>("DELETE", `/clusters/${seg(cluster)}/overrides/${seg(node)}`);
+  setOverride(cluster: string, node: string, override: OverrideRequest) {
+    return this.call<Override>("PUT", `/clusters/${seg(cluster)}/overrides/${seg(node)}`, override);
+  }
+  listOverrides(cluster: string) {
+    return this.call<OverrideList>("GET", `/clusters/${seg(cluster)}/overrides`);
+  }
+  liftOverride(cluster: string, node: string) {
+    return this.call<void>("DELETE", `/clusters/${seg(cluster)}/overrides/${seg(node)}`);
+  }
 
-  audit = (cluster: string, page: { limit?: number; cursor?: string }) =>
-    this.call<AuditPage>("GET", `/clusters/${seg(cluster)}/audit`, undefined, { limit: page.limit?.toString(), cursor: page.cursor });
+  audit(cluster: string, page: { limit?: number; cursor?: string }) {
+    return this.call<AuditPage>("GET", `/clusters/${seg(cluster)}/audit`, undefined, { limit: page.limit?.toString(), cursor: page.cursor });
+  }
 }

@@ -3,8 +3,8 @@
  * handed out before, and its zone before. From that, any requester's handout at an older
  * version can be rebuilt exactly, so a delta is the difference of two handouts, not a guess.
  *
- * Kept for at least 1,000 versions and at least the cluster's max TTL (issue: "tombstones");
- * older versions get a full handout instead.
+ * Kept for at least 1,000 versions and at least the cluster's max TTL, so a node that was away
+ * for up to one lease still catches up with a delta; older versions get a full handout instead.
  */
 import { type Candidate, type HandoutEntry, selectPeers } from "./handout.js";
 

@@ -16,19 +16,19 @@ import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
-import { nodeViews } from "./present.js";
+import { nodeViews, presentAudit, presentOverride } from "./present.js";
 import { reachabilityView } from "./reachability-ops.js";
-import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, OverrideRecord } from "./records.js";
-import { done, type Result } from "./refusals.js";
+import type { ClusterMeta, ClusterSettings, JoinTokenRecord } from "./records.js";
+import { done, refuse, type Result } from "./refusals.js";
 import { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
 import { ClusterUnits } from "./units.js";
-import type { NodeView } from "../contract/admin.js";
+import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
 export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
 export type { NodeState } from "./lease-table.js";
-export { etagMatches, type NodeRequest, type PeersInput, type PeersResult, type RegisterInput, type RegisterResult } from "./node-ops.js";
+export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
 export { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, EMPTY_SNAPSHOT, type Snapshot } from "./store.js";
 
@@ -77,7 +77,7 @@ export class ClusterCore {
     return nodes.leave(this.#u, input);
   }
 
-  peers(input: nodes.PeersInput): Result<nodes.PeersResult> {
+  peers(input: nodes.PeersInput): Result<nodes.PeersAnswer> {
     return nodes.peers(this.#u, input);
   }
 
@@ -146,7 +146,7 @@ export class ClusterCore {
 
   /** Every node as the admin view shows it, less `transport`, which the object adds (it knows the sockets). */
   nodesView(): Result<Omit<NodeView, "transport">[]> {
-    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides, (id) => reachabilityView(this.#u, id))) : { ok: false, refusal: { kind: "no-cluster" } };
+    return this.#u.meta ? done(nodeViews(this.#u.leases, this.#u.overrides, (id) => reachabilityView(this.#u, id))) : refuse({ kind: "no-cluster" });
   }
 
   evict(req: admin.AdminRequest, node: string, reason: string): Result<null> {
@@ -157,27 +157,30 @@ export class ClusterCore {
     return admin.revokeCredential(this.#u, req, node);
   }
 
-  setOverride(req: admin.AdminRequest, node: string, input: admin.OverrideInput): Result<OverrideRecord> {
-    return admin.setOverride(this.#u, req, node, input);
+  setOverride(req: admin.AdminRequest, node: string, input: admin.OverrideInput): Result<Override> {
+    const set = admin.setOverride(this.#u, req, node, input);
+    return set.ok ? done(presentOverride(set.value)) : set;
   }
 
   liftOverride(req: admin.AdminRequest, node: string): Result<null> {
     return admin.liftOverride(this.#u, req, node);
   }
 
-  listOverrides(): Result<OverrideRecord[]> {
-    return this.#u.meta ? done(this.#u.overrides.records()) : { ok: false, refusal: { kind: "no-cluster" } };
+  listOverrides(): Result<Override[]> {
+    return this.#u.meta ? done(this.#u.overrides.records().map(presentOverride)) : refuse({ kind: "no-cluster" });
   }
 
   /** Exactly what `node` would receive from its peers request now (the same code path). */
   handoutPreview(node: string, limit: number | undefined, now: number): Result<string> {
-    if (!this.#u.meta) return { ok: false, refusal: { kind: "no-cluster" } };
+    if (!this.#u.meta) return refuse({ kind: "no-cluster" });
     if (this.#u.clock.due(now)) expireDue(this.#u, now);
     return done(this.#u.handouts.full(node, limit));
   }
 
-  auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Result<{ entries: AuditRecord[]; next: string | null }> {
-    return this.#u.meta ? done(this.#u.audit.page(limit, beforeSeq, filter)) : { ok: false, refusal: { kind: "no-cluster" } };
+  auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Result<AuditPage> {
+    if (!this.#u.meta) return refuse({ kind: "no-cluster" });
+    const page = this.#u.audit.page(limit, beforeSeq, filter);
+    return done({ entries: page.entries.map(presentAudit), next: page.next });
   }
 
   /** Gauges for the metrics: nodes by lease state and overrides by kind, counted from memory. */

@@ -48,23 +48,18 @@ export interface RegisterResult {
 
 export interface PeersInput extends NodeRequest {
   limit?: number;
-  ifNoneMatch?: string | null;
+  /** Whether the requester already holds the handout of `version` (then no body is built). */
+  holds?: (version: number) => boolean;
   /** Answer with only what changed since this version (a delta), when it can be told. */
   since?: number;
   /** False for the second look of a long-poll: one request, one token from the rate limit. */
   countRequest?: boolean;
 }
 
-export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
-
-/** True when an If-None-Match value names `etag` (weak or strong) or is `*`. */
-export function etagMatches(header: string | null | undefined, etag: string): boolean {
-  if (!header) return false;
-  for (const part of header.split(",")) {
-    const tag = part.trim();
-    if (tag === "*" || tag === etag || tag === `W/${etag}`) return true;
-  }
-  return false;
+/** The handout at `version`, or null for `body` when the requester holds it already. */
+export interface PeersAnswer {
+  version: number;
+  body: string | null;
 }
 
 export function register(u: ClusterUnits, input: RegisterInput): Result<RegisterResult> {
@@ -180,13 +175,13 @@ export function leave(u: ClusterUnits, input: NodeRequest): Result<null> {
   return done(null);
 }
 
-export function peers(u: ClusterUnits, input: PeersInput): Result<PeersResult> {
+export function peers(u: ClusterUnits, input: PeersInput): Result<PeersAnswer> {
   const found = liveRequester(u, input, input.countRequest ?? true);
   if (!found.ok) return found;
-  const etag = `"${u.meta!.version}"`;
-  if (etagMatches(input.ifNoneMatch, etag)) return done({ status: 304, etag });
+  const version = u.meta!.version;
+  if (input.holds?.(version)) return done({ version, body: null });
   const body = input.since === undefined ? u.handouts.full(input.node, input.limit) : u.handouts.delta(input.node, input.limit, input.since);
-  return done({ status: 200, etag, body });
+  return done({ version, body });
 }
 
 /** Whether an open watch may go on: its credential still belongs to the node, and it is not blocked. */

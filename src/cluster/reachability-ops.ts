@@ -24,10 +24,7 @@ export function ingestReports(u: ClusterUnits, reporter: string, reports: Report
   if (items.length === 0) return;
   const clusterSize = u.leases.liveCount;
   const changed = u.reach.ingest(reporter, items, now, handoutMembership(u, reporter), clusterSize);
-  if (now >= u.nextReachSweep) {
-    u.nextReachSweep = now + Math.max(1_000, u.reach.windowMs / 6);
-    changed.push(...u.reach.sweep(now, clusterSize));
-  }
+  changed.push(...u.reach.sweepIfDue(now, clusterSize));
   const moved = changed.map((id) => u.leases.get(id)).filter((state) => state !== undefined && state.endedAt === null && state.reach !== u.reach.state(state.id));
   if (moved.length === 0) return;
   u.changes.record(now, (change) => {

@@ -82,6 +82,8 @@ function prune(map: Map<string, number>, notBefore: number): void {
 export class ReachabilityBook {
   readonly #targets = new Map<string, Evidence>();
   readonly #options: ReachabilityOptions;
+  /** When evidence older than the window is next dropped (on the next report after it). */
+  #nextSweep = 0;
 
   constructor(options: Partial<ReachabilityOptions> = {}) {
     this.#options = { ...DEFAULT_REACHABILITY_OPTIONS, ...options };
@@ -129,6 +131,13 @@ export class ReachabilityBook {
       if (this.#settle(report.target, evidence, now, clusterSize)) changed.push(report.target);
     }
     return changed;
+  }
+
+  /** Sweeps at most six times per window, on reports: a sweep walks every target. */
+  sweepIfDue(now: number, clusterSize: number): string[] {
+    if (now < this.#nextSweep) return [];
+    this.#nextSweep = now + Math.max(1_000, this.windowMs / 6);
+    return this.sweep(now, clusterSize);
   }
 
   /** Drops evidence older than the window; returns the targets whose state changed with it. */

@@ -30,8 +30,6 @@ export class ClusterUnits {
   readonly clock: ExpiryClock;
   /** Reachability evidence from the nodes' reports (memory only). */
   readonly reach: ReachabilityBook;
-  /** When evidence older than the window is next dropped (on the next report after it). */
-  nextReachSweep = 0;
 
   constructor(
     readonly store: DirectoryStore,

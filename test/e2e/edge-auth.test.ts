@@ -2,6 +2,7 @@
 // restarts on the same state, the per-address limit on failed authentication of wrangler.toml,
 // and no Durable Object storage left behind by forged requests (counted as SQLite files).
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../src/worker/token-mac.js";
 import { TEST_TOKEN_KEY, TEST_TOKEN_KEY_OLD } from "../support/constants.js";
@@ -50,9 +51,10 @@ async function peers(url: string, cluster: string, token: string, ip: string): P
   }
 }
 
+/** Durable Object storage files (miniflare keeps them under `do/`; the rate limiter's own state is elsewhere). */
 function sqliteFiles(dir: string): number {
   let n = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.isFile() && entry.name.endsWith(".sqlite")) n++;
+  for (const entry of readdirSync(join(dir, "do"), { withFileTypes: true, recursive: true })) if (entry.isFile() && entry.name.endsWith(".sqlite")) n++;
   return n;
 }
 

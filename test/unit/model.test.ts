@@ -195,10 +195,7 @@ function observe(core: ClusterCore, model: ClusterModel, now: number, where: str
       // The node's own request gets exactly the preview's bytes.
       const own = core.peers({ node: id, tokenHash: cred, now });
       const ownLimited = core.peers({ node: id, tokenHash: cred, now, limit: LIMIT });
-      (actual[id] as Record<string, unknown>).peers = [
-        own.ok && own.value.status === 200 && own.value.body,
-        ownLimited.ok && ownLimited.value.status === 200 && ownLimited.value.body,
-      ];
+      (actual[id] as Record<string, unknown>).peers = [own.ok && own.value.body, ownLimited.ok && ownLimited.value.body];
       (wanted[id] as Record<string, unknown>).peers = [full.value, limited.value];
     } else {
       // A node without a live lease gets what the model says: 404 with its credential, 401 without one.

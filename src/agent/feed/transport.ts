@@ -173,7 +173,10 @@ export type WatchEvent = { kind: "pong" } | { kind: "update"; type: "snapshot" |
 function isPeer(p: unknown): p is Peer {
   const peer = p as Peer;
   return (
-    typeof peer === "object" && peer !== null && typeof peer.id === "string" && Array.isArray(peer.addrs) &&
+    typeof peer === "object" &&
+    peer !== null &&
+    typeof peer.id === "string" &&
+    Array.isArray(peer.addrs) &&
     peer.addrs.every((a) => typeof a === "string") &&
     (peer.labels === undefined || (typeof peer.labels === "object" && peer.labels !== null))
   );

@@ -76,7 +76,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `peerdir_agent_probes_total{result="failed"} ${s.probes.failed}`,
     `peerdir_agent_probes_total{result="ok"} ${s.probes.ok}`,
     `peerdir_agent_probes_total{result="unknown"} ${s.probes.unknown}`,
-    ...gauge("directory_degraded", "1 when the directory's last handout said \"degraded\": true (self-preservation: expired leases are being kept).", s.degraded ? 1 : 0),
+    ...gauge("directory_degraded", '1 when the directory\'s last handout said "degraded": true (self-preservation: expired leases are being kept).', s.degraded ? 1 : 0),
     "# HELP peerdir_agent_transport How the agent hears about peer changes: 1 for the transport in use, 0 for the others.",
     "# TYPE peerdir_agent_transport gauge",
     ...TRANSPORTS.map((t) => `peerdir_agent_transport{transport="${t}"} ${t === s.transport ? 1 : 0}`),

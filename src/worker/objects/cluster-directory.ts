@@ -17,42 +17,46 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
-import { checkAddr } from "../../contract/addresses.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import { PING, PONG } from "../../contract/watch.js";
-import { REACHABILITY_WINDOW_MS } from "../../cluster/reachability.js";
-import { exposition } from "../../contract/prometheus.js";
-import { VERSION } from "../../contract/version.js";
-import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
-import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import {
   type AuditFilter,
   type ClusterSummary,
   ClusterCore,
-  DEFAULT_CORE_OPTIONS,
   EMPTY_SNAPSHOT,
   type LeaseSignals,
-  type NodeRequest,
   type OverrideInput,
   type PeersInput,
-  type PeersResult,
   type RegisterInput,
   type RegisterResult,
   type Result,
 } from "../../cluster/cluster-core.js";
-import { presentAudit, presentOverride } from "../../cluster/present.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
+import { etagMatches, etagOf } from "../etag.js";
 import { refusalProblem } from "../refusals.js";
 import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
 import { mintToken } from "../token-mac.js";
+import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResult, type RegisterCall } from "./calls.js";
+import { LongPolls } from "./long-polls.js";
+import { ObjectMetrics } from "./object-metrics.js";
 import { SingleAlarm } from "./single-alarm.js";
-import { NodeTransports } from "./transports.js";
-import { closeIfStanding, echoableCloseCode, parseWatchMessage, renewalReply, upgradeResponse, type WatchAttachment, watchRequest } from "./watchers.js";
+import {
+  closeIfStanding,
+  echoableCloseCode,
+  lastSeenByNode,
+  renewalReply,
+  type SocketRenewal,
+  socketLastSeen,
+  socketRenewal,
+  upgradeResponse,
+  type WatchAttachment,
+  watchRequest,
+} from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
 export const EXPIRY_CHECK_MS = 5_000;
@@ -61,18 +65,8 @@ export const EXPIRY_CHECK_MS = 5_000;
 const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
 
-/** A numeric `[vars]` entry, or the default when it is missing, not a number or below `min`. */
-function numberVar(raw: string | undefined, min: number, fallback: number): number {
-  const value = Number(raw);
-  return raw !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
-}
-
 const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export type NodeCall = Omit<NodeRequest, "now">;
-export type RegisterCall = Omit<RegisterInput, "now" | "fresh">;
-export type PeersCall = Omit<PeersInput, "now" | "countRequest"> & { waitSeconds?: number };
 
 const NO_WATCHERS: ReadonlySet<string> = new Set();
 
@@ -89,22 +83,15 @@ export class ClusterDirectory extends DurableObject<Env> {
   readonly #alarm: SingleAlarm;
   /** Set when a failed operation could not rebuild the core from storage at once. */
   #reloadNeeded = false;
-  /** Long-polls waiting for the next version. */
-  readonly #waiters = new Set<() => void>();
-  /** Each socket's attachment, as last serialised (see #attachment). */
-  readonly #attachments = new WeakMap<WebSocket, WatchAttachment>();
+  readonly #longPolls = new LongPolls();
   /** Set while a pass over the watchers is scheduled (see #changed). */
   #fanOutTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the last expiry check (alarm) ran, for coalescing the next one. */
   #lastCheckAt = 0;
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
-  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: Omit<RegisterInput, "now" | "fresh"> }>();
-  readonly #signals: LeaseSignals = { lastSeen: () => this.#lastSeen() };
-  /** How each node last read its handout, for the nodes view and the renewals metric. */
-  readonly #transports = new NodeTransports();
-  /** Event counters for the metrics: memory only, kept across core reloads. */
-  readonly #counters = new ClusterCounters();
-  readonly #startedAt = Date.now();
+  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
+  readonly #signals: LeaseSignals = { lastSeen: () => lastSeenByNode(this.ctx) };
+  readonly #metrics = new ObjectMetrics();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,32 +125,9 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#core = new ClusterCore(
       store,
       migrate ? store.load() : EMPTY_SNAPSHOT,
-      {
-        ...DEFAULT_CORE_OPTIONS,
-        rateBurst: numberVar(this.env.NODE_RATE_BURST, 1, DEFAULT_CORE_OPTIONS.rateBurst),
-        reachabilityWindowMs: numberVar(this.env.REACHABILITY_WINDOW_MS, 1_000, REACHABILITY_WINDOW_MS),
-        onAudit: (action) => this.#counters.audited(action),
-      },
+      { ...coreOptions(this.env), onAudit: (action) => this.#metrics.counters.audited(action) },
       { loadedAt: Date.now(), signals: this.#signals },
     );
-  }
-
-  /** The latest sign of life on each node's open watch socket: its last auto-answered ping, or its opening. */
-  #lastSeen(): Map<string, number> {
-    const seen = new Map<string, number>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const watch = this.#attachment(ws);
-      if (!watch) continue;
-      const at = this.#socketLastSeen(ws, watch);
-      if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
-    }
-    return seen;
-  }
-
-  #socketLastSeen(ws: WebSocket, watch: WatchAttachment): number {
-    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-    return Math.max(pinged, watch.openedAt ?? 0);
   }
 
   /** The alarm at the core's next due time, but no sooner than EXPIRY_CHECK_MS after the last check. */
@@ -218,8 +182,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   #changed(): void {
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
+    this.#longPolls.wakeAll();
     // Watchers are brought up to date once the operations already queued have run: under a burst
     // of changes (joins) one pass carries them all, instead of one pass over every socket per
     // change. Idle, that is the next turn of the event loop.
@@ -232,42 +195,12 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   #bringUpToDate(ws: WebSocket): void {
-    const watch = this.#attachment(ws);
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
     if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
     const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
     if (!update) return;
     ws.send(update.message);
-    this.#setAttachment(ws, { ...watch, version: this.#core.version });
-  }
-
-  /** A socket's attachment, read from the runtime once per instance and kept beside it in memory. */
-  #attachment(ws: WebSocket): WatchAttachment | null {
-    const cached = this.#attachments.get(ws);
-    if (cached !== undefined) return cached;
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (watch) this.#attachments.set(ws, watch);
-    return watch;
-  }
-
-  /** Keeps the attachment in memory and with the runtime (which keeps it across hibernation). */
-  #setAttachment(ws: WebSocket, watch: WatchAttachment): void {
-    this.#attachments.set(ws, watch);
-    ws.serializeAttachment(watch);
-  }
-
-  /** Resolves on the next version change, or after `ms`. */
-  #nextChange(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        resolve();
-      }, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#waiters.add(wake);
-    });
+    ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -279,47 +212,38 @@ export class ClusterDirectory extends DurableObject<Env> {
       fresh = { credential, hash: await sha256Hex(credential) };
     }
     const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
-    return this.#countRegister(outcome, this.#transports.of(call.node, NO_WATCHERS) ?? "unknown");
+    return this.#metrics.registered(outcome, this.#metrics.transports.of(call.node, NO_WATCHERS) ?? "unknown");
   }
 
   async leave(call: NodeCall): Promise<Outcome<null>> {
-    return this.#countRefused(await this.#gate((now) => this.#core.leave({ ...call, now })));
-  }
-
-  #countRefused<T>(outcome: Outcome<T>): Outcome<T> {
-    if (!outcome.ok) this.#counters.refusedWith(outcome.problem.status);
-    return outcome;
-  }
-
-  #countRegister(outcome: Outcome<RegisterResult>, transport: RenewalTransport): Outcome<RegisterResult> {
-    if (outcome.ok && !outcome.value.created) this.#counters.renewed(transport);
-    return this.#countRefused(outcome);
-  }
-
-  #countHandout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
-    if (outcome.ok) this.#counters.handout(outcome.value.status);
-    return this.#countRefused(outcome);
+    return this.#metrics.refused(await this.#gate((now) => this.#core.leave({ ...call, now })));
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
-  async peers({ waitSeconds, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
-    const first = await this.#gate((now) => this.#core.peers({ ...call, now }), { reads: true });
-    if (first.ok) this.#transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
-    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#countHandout(first);
-    await this.#nextChange(waitSeconds * 1000);
-    return this.#countHandout(await this.#gate((now) => this.#core.peers({ ...call, now, countRequest: false }), { reads: true }));
+  async peers({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
+    const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
+    const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
+    if (first.ok) this.#metrics.transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);
+    if (!waitSeconds || !first.ok || first.value.status !== 304) return this.#metrics.handout(first);
+    await this.#longPolls.next(waitSeconds * 1000);
+    return this.#metrics.handout(await this.#gate((now) => this.#answerPeers({ ...call, now, holds, countRequest: false }), { reads: true }));
+  }
+
+  #answerPeers(input: PeersInput): Result<PeersResult> {
+    const answered = this.#core.peers(input);
+    return answered.ok ? asResponse(answered.value) : answered;
   }
 
   /** A watch upgrade, handed over by the Worker after it validated the request. */
   async fetch(request: Request): Promise<Response> {
     const { watch, since } = watchRequest(request);
-    const allowed = this.#countRefused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
+    const allowed = this.#metrics.refused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
     if (!allowed.ok) return problemResponse(allowed.problem);
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [watch.node]);
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
-    this.#setAttachment(server, { ...watch, version: this.#core.version });
+    server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
     return upgradeResponse(request, client);
   }
 
@@ -329,31 +253,19 @@ export class ClusterDirectory extends DurableObject<Env> {
     // (and reading the attachment again: the socket's node, credential and IP never change).
     let renew = this.#lastRenew.get(ws);
     if (renew === undefined || renew.raw !== raw) {
-      const watch = this.#attachment(ws);
+      const watch = ws.deserializeAttachment() as WatchAttachment | null;
       if (!watch) return;
-      const message = parseWatchMessage(raw);
-      if (message.type === "invalid") {
-        ws.send(JSON.stringify({ type: "error", status: 400, detail: message.detail }));
+      const parsed = socketRenewal(watch, raw);
+      if ("error" in parsed) {
+        ws.send(parsed.error);
         return;
       }
-      const { body } = message;
-      const addrs = body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical);
-      const input = {
-        node: watch.node,
-        tokenHash: watch.tokenHash,
-        addrs,
-        labels: body.labels,
-        ttlSeconds: body.ttlSeconds,
-        ready: body.ready,
-        reports: body.reports,
-        observedIp: watch.observedIp,
-      };
-      renew = { raw: raw as string, input };
+      renew = { raw: raw as string, input: parsed.input };
       this.#lastRenew.set(ws, renew);
     }
     const { input } = renew;
     const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
-    ws.send(renewalReply(this.#countRegister(outcome, "watch")));
+    ws.send(renewalReply(this.#metrics.registered(outcome, "watch")));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -371,11 +283,11 @@ export class ClusterDirectory extends DurableObject<Env> {
    * its TTL from the socket's last sign of life, and that expiry is written.
    */
   async #socketEnded(ws: WebSocket): Promise<void> {
-    const watch = this.#attachment(ws);
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
     if (!watch) return;
     const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
     if (others) return;
-    const lastSeen = this.#socketLastSeen(ws, watch);
+    const lastSeen = socketLastSeen(this.ctx, ws, watch);
     try {
       await this.#gate(() => {
         this.#core.socketClosed(watch.node, lastSeen);
@@ -448,17 +360,13 @@ export class ClusterDirectory extends DurableObject<Env> {
    * `since`, held until it moves or the time passes (the console follows a cluster this way).
    */
   async nodesView(waitSeconds = 0, since: number | null = null): Promise<Outcome<NodeList>> {
-    if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#nextChange(waitSeconds * 1000);
+    if (waitSeconds > 0 && since === this.#core.version && this.#core.exists) await this.#longPolls.next(waitSeconds * 1000);
     const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
     if (!outcome.ok) return outcome;
-    const watching = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue; // a socket being closed (a blocked node's) no longer follows anything
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
-      if (watch) watching.add(watch.node);
-    }
-    this.#transports.retain(new Set(outcome.value.map((row) => row.id)));
-    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#transports.of(row.id, watching) })) });
+    // Open sockets only: a socket being closed (a blocked node's) no longer follows anything.
+    const watching = new Set(lastSeenByNode(this.ctx).keys());
+    this.#metrics.transports.retain(new Set(outcome.value.map((row) => row.id)));
+    return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }
 
   evict(node: string, reason: string): Promise<Outcome<null>> {
@@ -470,10 +378,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   setOverride(node: string, input: OverrideInput): Promise<Outcome<Override>> {
-    return this.#gate((now) => {
-      const set = this.#core.setOverride(admin(now), node, input);
-      return set.ok ? done(presentOverride(set.value)) : set;
-    });
+    return this.#gate((now) => this.#core.setOverride(admin(now), node, input));
   }
 
   liftOverride(node: string): Promise<Outcome<null>> {
@@ -481,13 +386,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   listOverrides(): Promise<Outcome<Override[]>> {
-    return this.#gate(
-      () => {
-        const listed = this.#core.listOverrides();
-        return listed.ok ? done(listed.value.map(presentOverride)) : listed;
-      },
-      { reads: true },
-    );
+    return this.#gate(() => this.#core.listOverrides(), { reads: true });
   }
 
   handoutPreview(node: string, limit: number | undefined): Promise<Outcome<string>> {
@@ -495,29 +394,13 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   auditPage(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): Promise<Outcome<AuditPage>> {
-    return this.#gate(
-      () => {
-        const page = this.#core.auditPage(limit, beforeSeq, filter);
-        return page.ok ? done({ entries: page.value.entries.map(presentAudit), next: page.value.next }) : page;
-      },
-      { reads: true },
-    );
+    return this.#gate(() => this.#core.auditPage(limit, beforeSeq, filter), { reads: true });
   }
 
   /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
   async metrics(): Promise<Outcome<string>> {
     const summary = await this.summary();
-    if (!summary.ok) return summary;
-    const families = clusterFamilies({
-      counters: this.#counters,
-      state: this.#core.metricsState(),
-      degraded: summary.value.degraded,
-      reachability: summary.value.reachability,
-      version: summary.value.version,
-      watchers: this.ctx.getWebSockets().length,
-      startedAt: this.#startedAt,
-    });
-    return ok(exposition([...families, buildInfo(VERSION)], { cluster: this.#name }));
+    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.ctx.getWebSockets().length)) : summary;
   }
 
   // ---- alarm -----------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  * object; everything else is a JSON message.
  */
 import { RegisterRequest } from "../../contract/schemas.js";
+import type { RegisterInput } from "../../cluster/cluster-core.js";
+import { checkAddr } from "../../contract/addresses.js";
 import type { Outcome } from "../../contract/problem.js";
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 
@@ -42,6 +44,28 @@ export function parseWatchMessage(raw: string | ArrayBuffer): WatchMessage {
   const parsed = RegisterRequest.safeParse(body);
   if (!parsed.success) return { type: "invalid", detail: parsed.error.issues.map((i) => `/${i.path.join("/")}: ${i.message}`).join("; ") };
   return { type: "renew", body: parsed.data };
+}
+
+/** A socket renewal as the core takes it: the message's body, with the socket's node, credential and IP. */
+export type SocketRenewal = Omit<RegisterInput, "now" | "fresh">;
+
+/** What a watcher's message asks for: a renewal, or the error frame to answer an invalid one with. */
+export function socketRenewal(watch: WatchAttachment, raw: string | ArrayBuffer): { input: SocketRenewal } | { error: string } {
+  const message = parseWatchMessage(raw);
+  if (message.type === "invalid") return { error: JSON.stringify({ type: "error", status: 400, detail: message.detail }) };
+  const { body } = message;
+  return {
+    input: {
+      node: watch.node,
+      tokenHash: watch.tokenHash,
+      addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
+      labels: body.labels,
+      ttlSeconds: body.ttlSeconds,
+      ready: body.ready,
+      reports: body.reports,
+      observedIp: watch.observedIp,
+    },
+  };
 }
 
 /** Close codes the runtime reports but a server may not send back. */
@@ -87,4 +111,23 @@ export function closeIfStanding(ws: WebSocket, standing: "ok" | "credential-gone
   if (standing === "credential-gone") ws.close(CLOSE_CREDENTIAL_GONE, "the node credential was revoked or replaced; register again with a join token");
   else if (standing === "blocked") ws.close(CLOSE_BLOCKED, "the node is blocked by an operator");
   return standing !== "ok";
+}
+
+/** The latest sign of life on a watch socket: its last auto-answered ping, or its opening. */
+export function socketLastSeen(ctx: DurableObjectState, ws: WebSocket, watch: WatchAttachment): number {
+  const pinged = ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+  return Math.max(pinged, watch.openedAt ?? 0);
+}
+
+/** The latest sign of life on each node's open watch sockets. */
+export function lastSeenByNode(ctx: DurableObjectState): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const ws of ctx.getWebSockets()) {
+    if (ws.readyState !== WebSocket.OPEN) continue;
+    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    if (!watch) continue;
+    const at = socketLastSeen(ctx, ws, watch);
+    if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
+  }
+  return seen;
 }

@@ -1,0 +1,49 @@
+/**
+ * One cluster object's metrics: the event counters, how each node last read its handout, and
+ * the Prometheus exposition of both with the core's gauges. Memory only, kept across core
+ * reloads; the object counts each outcome on its way out.
+ */
+import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
+import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
+import type { ClusterCore, ClusterSummary } from "../../cluster/cluster-core.js";
+import type { Outcome } from "../../contract/problem.js";
+import { exposition } from "../../contract/prometheus.js";
+import { VERSION } from "../../contract/version.js";
+import type { PeersResult } from "./calls.js";
+import { NodeTransports } from "./transports.js";
+
+export class ObjectMetrics {
+  readonly counters = new ClusterCounters();
+  /** How each node last read its handout, for the nodes view and the renewals metric. */
+  readonly transports = new NodeTransports();
+  readonly #startedAt = Date.now();
+
+  refused<T>(outcome: Outcome<T>): Outcome<T> {
+    if (!outcome.ok) this.counters.refusedWith(outcome.problem.status);
+    return outcome;
+  }
+
+  registered<T extends { created: boolean }>(outcome: Outcome<T>, transport: RenewalTransport): Outcome<T> {
+    if (outcome.ok && !outcome.value.created) this.counters.renewed(transport);
+    return this.refused(outcome);
+  }
+
+  handout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
+    if (outcome.ok) this.counters.handout(outcome.value.status);
+    return this.refused(outcome);
+  }
+
+  /** The exposition text for `cluster`, from memory only: no storage read or write. */
+  exposition(cluster: string, core: ClusterCore, summary: ClusterSummary, watchers: number): string {
+    const families = clusterFamilies({
+      counters: this.counters,
+      state: core.metricsState(),
+      degraded: summary.degraded,
+      reachability: summary.reachability,
+      version: summary.version,
+      watchers,
+      startedAt: this.#startedAt,
+    });
+    return exposition([...families, buildInfo(VERSION)], { cluster });
+  }
+}
