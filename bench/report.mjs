@@ -366,7 +366,7 @@ ${table(["system", "watchers", "join → all, p50 ms", "join → all, p99 ms", "
     parts.push(`## Agent overhead
 
 ${ad.at ?? ""} (${ad.mode ?? r.mode}): one real agent (default options${ad.transport ? `, transport \`${ad.transport}\`` : ""}) in a cluster with 100 other
-registered nodes, measured for ${n(ad.windowSeconds)} s after it had been healthy for ${ad.settleSeconds} s.
+registered nodes, measured for ${n(ad.windowSeconds)} s after start-up (healthy, first probe results sent) and ${ad.settleSeconds} s more.
 
 ${table(["CPU % of one core", "RSS MiB (mean)", "RSS MiB (max)", "directory requests/min", "log lines in window"], [[n(r.agent.cpuPercent, 3), n(r.agent.rssMiB), n(ad.rssMaxMiB), n(r.agent.requestsPerMinute), n(ad.logLinesInWindow, 0)]])}
 
@@ -376,7 +376,16 @@ CPU is the agent process's user + system time from \`/proc/<pid>/stat\` (10 ms t
 \`VmRSS\` from \`/proc/<pid>/status\`, sampled every second; requests come from the agent's own
 \`peerdir_agent_requests_total\` (HTTP requests, by kind: \`${JSON.stringify(ad.requestsByKind ?? {})}\`); messages received on
 the watch in the window, from \`peerdir_agent_watch_messages_total\`: \`${JSON.stringify(ad.watchMessagesInWindow ?? {})}\`.
-`);
+${
+  ad.nodeFloorMiB !== undefined
+    ? `
+Where the RSS goes, on Node ${ad.node}: an idle Node.js on the same binary (\`node -e 'setInterval(()=>{},1e3)'\`) is
+${n(ad.nodeFloorMiB)} MiB, the agent's V8 heap ${n(ad.heapTotalMiB)} MiB reserved (${n(ad.heapUsedMiB)} MiB used) and ${n(ad.externalMiB)} MiB outside
+it (\`peerdir_agent_memory_bytes\`); the rest is the code of the built-ins the agent loads (http, net, crypto,
+fs, child_process) and its own. See docs/agent.md#footprint.
+`
+    : ""
+}`);
   }
 
   // ---- outage

@@ -75,7 +75,7 @@ export async function waitHealthy(agent, timeoutMs = 30_000) {
   }
 }
 
-/** The agent's /metrics: total directory requests, and the transport gauge if it reports one. */
+/** The agent's /metrics: total directory requests, the transport gauge if it reports one, watch messages, memory. */
 export async function agentMetrics(agent) {
   const text = await (await fetch(`${agent.base}/metrics`)).text();
   let requests = 0;
@@ -89,5 +89,7 @@ export async function agentMetrics(agent) {
   const watchMessages = {};
   for (const m of text.matchAll(/^peerdir_agent_watch_messages_total\{type="([^"]+)"\}\s+(\S+)$/gm)) watchMessages[m[1]] = Number(m[2]);
   const peers = Number(/^peerdir_agent_peers\s+(\S+)$/m.exec(text)?.[1] ?? NaN);
-  return { requests, byKind, transport, peers, watchMessages, text };
+  const memory = {};
+  for (const m of text.matchAll(/^peerdir_agent_memory_bytes\{kind="([^"]+)"\}\s+(\S+)$/gm)) memory[m[1]] = Number(m[2]);
+  return { requests, byKind, transport, peers, watchMessages, memory, text };
 }

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { util } from "./builtins.js";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
 import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
@@ -193,7 +193,7 @@ function fromFlags(argv: string[]): { raw: Raw; help: boolean; version: boolean;
   for (const o of OPTIONS) options[o.flag] = o.boolean ? { type: "boolean" } : { type: "string", ...(o.repeatable ? { multiple: true } : {}) };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    ({ values } = util.parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new ConfigError(`${(err as Error).message.split("\n")[0]} (see --help)`);
   }

@@ -7,6 +7,7 @@
  */
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
+import { http, https } from "./builtins.js";
 import { watchUrl } from "./feed/transport.js";
 
 export type Outcome =
@@ -54,6 +55,8 @@ function outcomeOf(status: number): Outcome {
 
 export class DirectoryClient {
   private readonly nodeUrl: string;
+  private httpAgent: import("node:http").Agent | undefined;
+  private httpsAgent: import("node:http").Agent | undefined;
 
   constructor(
     directory: string,
@@ -125,7 +128,11 @@ export class DirectoryClient {
     }
   }
 
-  private async send<T>(
+  /**
+   * One request on `node:http` (or `node:https`), over kept-alive connections. Not `fetch`:
+   * that is undici's, and loading undici costs about 12 MiB resident (see builtins.ts).
+   */
+  private send<T>(
     method: string,
     url: string,
     token: string,
@@ -134,43 +141,54 @@ export class DirectoryClient {
     timedOut: () => boolean,
     timeoutMs: number,
   ): Promise<Reply<T>> {
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        body: init.body,
-        headers: { accept: "application/json", authorization: `Bearer ${token}`, "user-agent": this.userAgent, ...init.headers },
-        signal,
-        redirect: "error",
-      });
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = timedOut() ? `timed out after ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      return { outcome: "network_error", status: 0, detail: `${method} ${url}: ${why}` };
-    }
-    const outcome = outcomeOf(res.status);
-    const reply: Reply<T> = { outcome, status: res.status, etag: res.headers.get("etag"), detail: `${method} ${url}: HTTP ${res.status}` };
-    if (res.status === 429 || res.status === 503) reply.retryAfterMs = retryAfterMs(res.headers.get("retry-after"));
-    let text = "";
-    try {
-      text = res.status === 204 || res.status === 304 ? "" : await res.text();
-    } catch (err) {
-      return { outcome: "network_error", status: 0, detail: `${method} ${url}: body: ${(err as Error).message}` };
-    }
-    if (text) {
-      let parsed: unknown;
+    return new Promise((resolve) => {
+      const failed = (why: string) => resolve({ outcome: "network_error", status: 0, detail: `${method} ${url}: ${timedOut() ? `timed out after ${timeoutMs / 1000} s` : why}` });
+      const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}`, "user-agent": this.userAgent, ...init.headers };
+      if (init.body !== undefined) headers["content-length"] = String(Buffer.byteLength(init.body));
+      let request: ReturnType<typeof http.request>;
       try {
-        parsed = JSON.parse(text);
-      } catch {
-        if (outcome === "ok") return { ...reply, outcome: "server_error", detail: `${reply.detail} with a body that is not JSON` };
+        const target = new URL(url);
+        const secure = target.protocol === "https:";
+        request = (secure ? https() : http).request(target, { method, headers, signal, agent: this.agent(secure) }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", (err) => failed(`body: ${err.message}`));
+          res.on("end", () => resolve(this.reply<T>(method, url, res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8"))));
+        });
+      } catch (err) {
+        return failed((err as Error).message);
       }
-      if (outcome === "ok") reply.body = parsed as T;
-      else if (parsed && typeof parsed === "object" && "title" in parsed) {
-        reply.problem = parsed as Problem;
-        const p = reply.problem;
-        const fields = p.errors?.map((e) => `${e.pointer}: ${e.detail}`).join("; ");
-        reply.detail = `${reply.detail} ${p.title}${p.detail ? `: ${p.detail}` : ""}${fields ? ` (${fields})` : ""}`;
-      }
+      request.on("error", (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));
+      request.end(init.body);
+    });
+  }
+
+  private agent(secure: boolean): import("node:http").Agent {
+    if (secure) return (this.httpsAgent ??= new (https().Agent)({ keepAlive: true }));
+    return (this.httpAgent ??= new http.Agent({ keepAlive: true }));
+  }
+
+  private reply<T>(method: string, url: string, status: number, headers: import("node:http").IncomingHttpHeaders, text: string): Reply<T> {
+    const outcome = outcomeOf(status);
+    const etag = headers.etag;
+    const reply: Reply<T> = { outcome, status, etag: typeof etag === "string" ? etag : null, detail: `${method} ${url}: HTTP ${status}` };
+    if (status === 429 || status === 503) {
+      const retryAfter = headers["retry-after"];
+      reply.retryAfterMs = retryAfterMs(typeof retryAfter === "string" ? retryAfter : null);
+    }
+    if (status === 204 || status === 304 || !text) return reply;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (outcome === "ok") return { ...reply, outcome: "server_error", detail: `${reply.detail} with a body that is not JSON` };
+    }
+    if (outcome === "ok") reply.body = parsed as T;
+    else if (parsed && typeof parsed === "object" && "title" in parsed) {
+      reply.problem = parsed as Problem;
+      const p = reply.problem;
+      const fields = p.errors?.map((e) => `${e.pointer}: ${e.detail}`).join("; ");
+      reply.detail = `${reply.detail} ${p.title}${p.detail ? `: ${p.detail}` : ""}${fields ? ` (${fields})` : ""}`;
     }
     return reply;
   }

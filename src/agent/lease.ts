@@ -27,10 +27,20 @@ const DEFAULT_TTL_SECONDS = 60;
 
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
+/** What a renewal carries besides addrs and labels: readiness and probe reports, and up to when. */
+export interface ExtraFields {
+  ready?: false;
+  reports?: RegisterRequest["reports"];
+  upTo: number;
+}
+
 /** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
 export interface RenewalExtras {
-  renewalFields(now: number): { ready?: false; reports?: RegisterRequest["reports"]; upTo: number };
-  acknowledge(upTo: number): void;
+  /** `changesOnly`: for a renewal on the watch socket, only what changed since the directory last took it. */
+  renewalFields(now: number, changesOnly?: boolean): ExtraFields;
+  acknowledge(fields: ExtraFields): void;
+  /** A socket renewal went unanswered (its socket ended): what it carried is still to tell. */
+  unacknowledged(): void;
 }
 
 export interface LeaseDeps {
@@ -71,6 +81,8 @@ export class LeaseHolder {
   private renewAfterSeconds = 0;
   /** The readiness the directory last took from a registration or renewal. */
   private reportedReady = true;
+  /** A renewal sent on the watch socket, until its answer comes (or the socket ends). */
+  private onSocket: ExtraFields | null = null;
   private registeredOnce = false;
   /** Problems already logged in the current episode; cleared by the next lease. */
   private readonly logged = new Set<string>();
@@ -92,23 +104,63 @@ export class LeaseHolder {
 
   /**
    * A pong on the watch: the directory's runtime answered the ping and noted when, which holds
-   * the lease (socket-held leases, docs/architecture.md), so no renewal is due while pongs come.
-   * A renewal still goes out when it has something new to carry (probe reports, a change of
-   * readiness; addresses and labels are fixed for a run), and when the pongs stop (the socket is
-   * down): HTTP renewals, as on the other transports.
+   * the lease (socket-held leases, docs/architecture.md), so no renewal is due while pongs come:
+   * the HTTP renewal moves one interval on, and it goes out only when the pongs stop (the socket
+   * is down). Returns the renewal message to send on the socket when there is something new to
+   * carry (`socketRenewal`), else null: a steady state sends nothing at all.
    */
-  heldByPing(now: number): void {
-    if (!this.live || this.ttlSeconds === 0) return;
-    const extra = this.d.reachability?.renewalFields(now);
-    if (extra?.reports || (extra?.ready !== false) !== this.reportedReady) return;
+  heldByPing(now: number): string | null {
+    if (!this.live || this.ttlSeconds === 0) return null;
     this.expiresAt = now + this.ttlSeconds * 1000;
     this.renewAt = now + renewDelayMs(this.renewAfterSeconds, this.ttlSeconds, this.d.random);
+    return this.socketRenewal(now);
+  }
+
+  /**
+   * A renewal for the watch socket (`{"type":"renew",…}`, the body of a PUT) when it has
+   * something new to carry: a change of readiness, or probe results that changed since the
+   * directory last took them. Addresses and labels are fixed for a run. Null when there is
+   * nothing new, or an earlier one is still unanswered.
+   */
+  socketRenewal(now: number): string | null {
+    const reachability = this.d.reachability;
+    if (!reachability || !this.live || this.onSocket) return null;
+    const extra = reachability.renewalFields(now, true);
+    if (!extra.reports && (extra.ready !== false) === this.reportedReady) return null;
+    this.onSocket = extra;
+    return JSON.stringify({ type: "renew", ...this.request(extra) });
+  }
+
+  /** The directory took the socket renewal (its `renewed` answer): the lease as a PUT's 200 would say. */
+  socketRenewed(body: unknown, now: number): void {
+    const sent = this.onSocket;
+    this.onSocket = null;
+    if (!sent || !isRegisterResponse(body)) return;
+    this.d.reachability?.acknowledge(sent);
+    this.reportedReady = sent.ready !== false;
+    this.expiresAt = now + body.ttlSeconds * 1000;
+    this.d.log.debug("renewed on the watch", { reports: sent.reports ? Object.keys(sent.reports).length : 0, ready: this.reportedReady });
+  }
+
+  /**
+   * The socket renewal was refused (an `error` answer), or its socket ended unanswered: what it
+   * carried goes with a renewal over HTTP, at once when refused (whose answer the failure policy
+   * and the refusal handling read as usual).
+   */
+  socketRenewalFailed(refusal: string | null): void {
+    if (!this.onSocket) return;
+    this.onSocket = null;
+    this.d.reachability?.unacknowledged();
+    if (refusal === null) return;
+    this.d.log.warn("the directory refused a renewal on the watch; renewing over HTTP", { error: refusal });
+    this.renewAt = Math.min(this.renewAt, Date.now());
   }
 
   /** The lease ended (a 404 on peers, a rejected credential): register again at the next turn. */
   lost(): void {
     this.live = false;
     this.expiresAt = null;
+    this.socketRenewalFailed(null);
   }
 
   /**
@@ -122,14 +174,8 @@ export class LeaseHolder {
       this.d.failures.holdFor(SLOW_RETRY_MS);
       return null;
     }
-    const { config } = this.d;
-    const request: RegisterRequest = { addrs: config.addrs };
-    if (Object.keys(config.labels).length > 0) request.labels = config.labels;
-    if (config.ttl !== null) request.ttlSeconds = config.ttl;
     const extra = this.d.reachability?.renewalFields(Date.now());
-    if (extra?.ready === false) request.ready = false;
-    if (extra?.reports) request.reports = extra.reports;
-    const reply = await this.d.client.register(token, request, signal);
+    const reply = await this.d.client.register(token, this.request(extra), signal);
     if (stopped()) {
       // Stopped while the answer was on its way: a lease it grants is still ours, so keep its
       // credential and leaving removes the lease instead of leaving it listed until it expires.
@@ -146,7 +192,7 @@ export class LeaseHolder {
       this.refused(reply, usingJoin);
       return null;
     }
-    if (extra) this.d.reachability?.acknowledge(extra.upTo);
+    if (extra) this.d.reachability?.acknowledge(extra);
     this.reportedReady = extra?.ready !== false;
     return this.granted(reply.status, reply.body as RegisterResponse, usingJoin);
   }
@@ -209,6 +255,17 @@ export class LeaseHolder {
     this.once(`rejected-${usingJoin}-${reply.status}`, () => log.error(`${what}; retrying every 60 s`, { error: reply.detail }));
     this.d.failures.holdFor(SLOW_RETRY_MS);
     return false;
+  }
+
+  /** A registration's body: this node's addrs, labels and TTL, with readiness and reports. */
+  private request(extra: ExtraFields | undefined): RegisterRequest {
+    const { config } = this.d;
+    const request: RegisterRequest = { addrs: config.addrs };
+    if (Object.keys(config.labels).length > 0) request.labels = config.labels;
+    if (config.ttl !== null) request.ttlSeconds = config.ttl;
+    if (extra?.ready === false) request.ready = false;
+    if (extra?.reports) request.reports = extra.reports;
+    return request;
   }
 
   private once(key: string, log: () => void): void {

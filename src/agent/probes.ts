@@ -158,6 +158,11 @@ export class ProbeScheduler {
     return out;
   }
 
+  /** Peers of the handout being probed. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }

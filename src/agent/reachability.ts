@@ -1,8 +1,10 @@
 /**
  * The agent's side of reachability: its self-check and its peer probes, and what of them rides
  * on the next renewal (`ready` while it is false, and the probe results the directory has not
- * acknowledged yet). Nothing here sends a request of its own: reports go with the renewals the
- * agent makes anyway, so steady state costs no extra request.
+ * acknowledged yet). Nothing here sends a request of its own: over HTTP, reports go with the
+ * renewals the agent makes anyway; on the watch, whose pings hold the lease, only results that
+ * changed (a peer went from ok to failed, or got its first result) go, as one socket message, so
+ * a steady state sends nothing.
  */
 import type { Reports } from "../contract/schemas.js";
 import { type ProbeDeps, type ProbeResult, ProbeScheduler } from "./probes.js";
@@ -41,12 +43,18 @@ export class AgentReachability {
   readonly probes: ProbeScheduler;
   readonly selfCheck: SelfCheck;
   #reportedUpTo = 0;
+  /** The result the directory last took for each peer (from either kind of renewal). */
+  readonly #reported = new Map<string, ProbeResult>();
+  /** A result changed since changes were last looked for: a socket renewal may be due. */
+  #changed = false;
 
   /** `probeDeps`: the probes' clock, timers and connect, for tests. */
   constructor(config: ReachabilityConfig, hooks: ReachabilityHooks, probeDeps: Partial<ProbeDeps> = {}) {
     const intervalMs = config.probeInterval * 1000;
     this.probes = new ProbeScheduler({ intervalMs, firstSpreadMs: Math.min(5_000, intervalMs) }, probeDeps, (_id, record, previous) => {
-      if (previous?.result !== record.result) hooks.onProbeChange();
+      if (previous?.result === record.result) return;
+      this.#changed = true;
+      hooks.onProbeChange();
     });
     this.selfCheck = new SelfCheck(config.addrs, { enabled: config.selfCheck, intervalMs: Math.min(SELF_CHECK_INTERVAL_MS, intervalMs), timeoutMs: 3_000 }, hooks.onReadyChange);
   }
@@ -70,11 +78,18 @@ export class AgentReachability {
     return this.probes.result(id)?.result ?? null;
   }
 
-  /** What the next renewal carries; `ready` only while false (the directory assumes true). */
-  renewalFields(now: number): RenewalFields {
+  /**
+   * What the next renewal carries; `ready` only while false (the directory assumes true).
+   * `changesOnly` (a renewal on the watch socket): only results that differ from what the
+   * directory last took; cheap when none changed since the last look (no walk at all).
+   */
+  renewalFields(now: number, changesOnly = false): RenewalFields {
     const fields: RenewalFields = { upTo: this.#reportedUpTo };
     if (!this.selfCheck.ready) fields.ready = false;
-    const fresh = [...this.probes.resultsSince(this.#reportedUpTo)].sort(([, a], [, b]) => a.at - b.at);
+    if (changesOnly && !this.#changed) return fields;
+    if (changesOnly) this.#changed = false;
+    const since = changesOnly ? 0 : this.#reportedUpTo;
+    const fresh = [...this.probes.resultsSince(since)].filter(([id, record]) => !changesOnly || this.#reported.get(id) !== record.result).sort(([, a], [, b]) => a.at - b.at);
     const reports: Reports = {};
     let bytes = 0;
     let any = false;
@@ -84,19 +99,30 @@ export class AgentReachability {
       // The directory takes bodies up to 16 KiB: the oldest results go first, the rest with the next renewal.
       bytes += id.length + 42;
       if (bytes > REPORT_BUDGET_BYTES) {
-        fields.upTo = record.at - 1;
+        // The rest go with the next renewal (a socket one looks for changes again).
+        if (changesOnly) this.#changed = true;
+        else fields.upTo = record.at - 1;
         break;
       }
       reports[id] = { result: record.result, ageSeconds };
       any = true;
-      fields.upTo = record.at;
+      if (!changesOnly) fields.upTo = record.at;
     }
     if (any) fields.reports = reports;
     return fields;
   }
 
-  /** The directory took a renewal made with `renewalFields(upTo)`: its reports need not be sent again. */
-  acknowledge(upTo: number): void {
-    if (upTo > this.#reportedUpTo) this.#reportedUpTo = upTo;
+  /** The directory took a renewal made with these fields: its reports need not be sent again. */
+  acknowledge(fields: RenewalFields): void {
+    if (fields.upTo > this.#reportedUpTo) this.#reportedUpTo = fields.upTo;
+    if (!fields.reports) return;
+    for (const id in fields.reports) this.#reported.set(id, fields.reports[id]!.result);
+    // Peers that left the handout are forgotten here too (a returning one is reported afresh).
+    if (this.#reported.size > this.probes.size) for (const id of this.#reported.keys()) if (!this.probes.result(id)) this.#reported.delete(id);
+  }
+
+  /** A socket renewal was lost with its socket: its changes go with the next renewal, whichever kind. */
+  unacknowledged(): void {
+    this.#changed = true;
   }
 }

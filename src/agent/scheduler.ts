@@ -104,10 +104,12 @@ export class Scheduler {
 
   /**
    * Renews now instead of at the scheduled time: this node's readiness changed, which the
-   * directory should know before the next renewal would tell it (the failure policy still holds).
+   * directory should know before the next renewal would tell it. On an open watch that is a
+   * message on the socket; otherwise a renewal over HTTP (the failure policy still holds).
    */
   renewSoon(): void {
     if (!this.d.lease.live || this.stopped) return;
+    if (this.watch.renewOnSocket()) return;
     this.d.lease.renewAt = Math.min(this.d.lease.renewAt, Date.now());
     this.wakeUp?.();
   }

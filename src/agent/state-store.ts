@@ -7,15 +7,15 @@
  * (temp file, fsync, rename, fsync of the directory), so a crash or power loss leaves either the
  * old file or the new one, never a torn credential that would force a re-registration.
  */
-import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { crypto } from "./builtins.js";
 import type { Peer } from "../contract/schemas.js";
 
 /** Writes `data` to `path` atomically with exactly `mode`; no temp file survives a failure. */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
   try {
     const fh = await open(tmp, "wx", mode);
     try {

@@ -14,6 +14,7 @@
  */
 import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
+import type { WatchUpdate } from "./handouts.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews, presentAudit, presentOverride } from "./present.js";
@@ -27,6 +28,7 @@ import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
 export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
+export type { WatchUpdate } from "./handouts.js";
 export type { NodeState } from "./lease-table.js";
 export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
@@ -101,7 +103,7 @@ export class ClusterCore {
    * What a watcher of `node` needs to be told now: the changes to its handout since `since`
    * (null when there are none), or a snapshot when they cannot be told.
    */
-  watchUpdate(node: string, limit: number | undefined, since: number | null): { type: "delta" | "snapshot"; message: string } | null {
+  watchUpdate(node: string, limit: number | undefined, since: number | null): WatchUpdate | null {
     if (!this.#u.meta || since === this.#u.meta.version) return null;
     return this.#u.handouts.watchMessage(node, limit, since);
   }

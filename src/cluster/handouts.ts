@@ -16,6 +16,16 @@ const BODY_CACHE_CHARS = 8 * 1024 * 1024;
 /** Pins (and any entry without a tier) are "ready, unknown". */
 const tierOf = (entry: HandoutEntry): number => entry.tier ?? 1;
 
+/** A watcher's update: the message, and whether it is a delta that changes nothing. */
+export interface WatchUpdate {
+  type: "delta" | "snapshot";
+  message: string;
+  empty: boolean;
+}
+
+/** How a delta with no upserts and no removes ends (see `delta`). */
+const EMPTY_DELTA_END = '"upserts":[],"removes":[]}';
+
 /** How a delta answer that had to fall back to the full handout begins. */
 export const SNAPSHOT_PREFIX = '{"snapshot":true,';
 
@@ -69,12 +79,16 @@ export class Handouts {
     });
   }
 
-  /** A watcher's message: what changed since `since`, or a snapshot when that cannot be told. */
-  watchMessage(requester: string, limit: number | undefined, since: number | null): { type: "delta" | "snapshot"; message: string } {
+  /**
+   * A watcher's message: what changed since `since`, or a snapshot when that cannot be told.
+   * `empty`: a delta with no upserts and no removes (the version moved for something this
+   * requester does not see, such as its own lease or a peer outside its limit).
+   */
+  watchMessage(requester: string, limit: number | undefined, since: number | null): WatchUpdate {
     const body = since === null ? this.full(requester, limit) : this.delta(requester, limit, since);
     const snapshot = since === null || body.startsWith(SNAPSHOT_PREFIX);
     const fields = snapshot && since !== null ? body.slice(SNAPSHOT_PREFIX.length) : body.slice(1);
-    return { type: snapshot ? "snapshot" : "delta", message: `{"type":"${snapshot ? "snapshot" : "delta"}",${fields}` };
+    return { type: snapshot ? "snapshot" : "delta", message: `{"type":"${snapshot ? "snapshot" : "delta"}",${fields}`, empty: !snapshot && body.endsWith(EMPTY_DELTA_END) };
   }
 
   /** Every peer any node may receive, sorted by id (cached until the version moves). */

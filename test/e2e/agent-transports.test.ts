@@ -139,8 +139,8 @@ describe("peerdir-agent transports against the real directory", () => {
   });
 
   it("on the watch the lease is held by pings: no renewal requests while pongs come, and the lease stays live", async () => {
-    // Probe reports ride on renewals: the first probes of the cluster's peers (within 5 s) are
-    // reported by one, then none is due for an hour.
+    // Probe results that change go on the socket (agent-socket-renewals.test.ts covers them);
+    // here the probes run once an hour, so only pings are on the wire.
     const a = await agent("pinger", ["--transport", "watch", "--ttl", "10", "--poll-interval", SLOW_POLL, "--probe-interval", "3600"]);
     await onTransport(a, "watch");
     await new Promise((r) => setTimeout(r, 9_000));

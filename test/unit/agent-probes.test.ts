@@ -258,11 +258,58 @@ describe("AgentReachability reports", () => {
         expect(report).toEqual({ result: "failed", ageSeconds: 0 });
         sent.add(id);
       }
-      reach.acknowledge(fields.upTo);
+      reach.acknowledge(fields);
     }
     expect(sent.size).toBe(400);
     expect(reach.renewalFields(now).reports).toBeUndefined();
     expect(reach.renewalFields(now).ready).toBeUndefined(); // UDP-only: nothing to self-check, ready
+    reach.stop();
+  });
+
+  it("for the watch socket, carries only results that changed since the directory took them", async () => {
+    let now = 1_000_000;
+    let accepting = new Set<string>();
+    const timers: (() => void)[] = [];
+    const reach = new AgentReachability(
+      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60 },
+      { onReadyChange: () => {}, onProbeChange: () => {} },
+      {
+        now: () => now,
+        random: () => 0,
+        connect: async (target) => accepting.has(target.host),
+        setTimer: (fn) => {
+          timers.push(fn);
+          return timers.length;
+        },
+        clearTimer: () => {},
+      },
+    );
+    const round = async () => {
+      while (timers.length) timers.shift()!();
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    reach.probes.setPeers([
+      { id: "a", addrs: ["/ip4/10.0.0.1/tcp/5001"] },
+      { id: "b", addrs: ["/ip4/10.0.0.2/tcp/5001"] },
+    ]);
+    await round();
+    const first = reach.renewalFields(now, true);
+    expect(Object.keys(first.reports ?? {}).sort()).toEqual(["a", "b"]);
+    reach.acknowledge(first);
+    expect(reach.renewalFields(now, true).reports).toBeUndefined();
+    // The next round finds the same: nothing to send.
+    now += 61_000;
+    await round();
+    expect(reach.renewalFields(now, true).reports).toBeUndefined();
+    // b starts accepting: b alone.
+    accepting = new Set(["10.0.0.2"]);
+    now += 61_000;
+    await round();
+    const changed = reach.renewalFields(now, true);
+    expect(changed.reports).toEqual({ b: { result: "ok", ageSeconds: 0 } });
+    // Unanswered (its socket ended): it goes again.
+    reach.unacknowledged();
+    expect(reach.renewalFields(now, true).reports).toEqual({ b: { result: "ok", ageSeconds: 0 } });
     reach.stop();
   });
 });

@@ -32,6 +32,7 @@ interface Opened {
   handlers: WatchHandlers;
   keepaliveMs: number | undefined;
   closed: boolean;
+  sent: string[];
 }
 
 function setup(options: { transport?: AgentConfig["transport"]; renewAfterSeconds?: number; registerGate?: Promise<unknown> } = {}) {
@@ -90,9 +91,15 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
     webSocket: true,
     random: () => 0,
     openWatch: (url, credential, handlers, keepaliveMs) => {
-      const w: Opened = { url, credential, handlers, keepaliveMs, closed: false };
+      const w: Opened = { url, credential, handlers, keepaliveMs, closed: false, sent: [] };
       watches.push(w);
-      return { close: () => (w.closed = true) };
+      return {
+        close: () => (w.closed = true),
+        send: (text: string) => {
+          w.sent.push(text);
+          return !w.closed;
+        },
+      };
     },
   });
   const running = agent.run();

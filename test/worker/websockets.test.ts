@@ -62,6 +62,36 @@ describe("watch", () => {
     watch.ws.close(1000, "done");
   });
 
+  it("sends no delta that changes nothing this node sees: its own readiness moves the version, not its handout", async () => {
+    const joinToken = await createCluster("ws7");
+    const a = await join("ws7", joinToken, "a");
+    const c = await join("ws7", joinToken, "c", { addrs: [addr(3)] });
+    const watch = await openWatch("ws7", "a", a.credential);
+    const other = await openWatch("ws7", "c", c.credential);
+    let version = ((await watch.next()) as { version: number }).version;
+    await other.next();
+    // Not ready, then ready again, told on a's socket as the agent does: both move the cluster's
+    // version (other nodes' handouts order by it), and a's own handout stays as it was.
+    for (const ready of [false, true]) {
+      watch.ws.send(JSON.stringify({ type: "renew", addrs: [addr(0)], ready }));
+      const renewed = (await watch.next()) as { type: string; version: number };
+      expect(renewed.type).toBe("renewed");
+      expect(renewed.version).toBeGreaterThan(version);
+      version = renewed.version;
+    }
+    // c sees a's readiness (in deltas); once c is up to date, every watcher has been brought up to date.
+    for (let seen = 0; seen < version; ) {
+      const delta = (await other.next()) as { type: string; version: number; upserts: { id: string }[] };
+      expect(delta).toMatchObject({ type: "delta", upserts: [{ id: "a" }] });
+      seen = delta.version;
+    }
+    // The next message a's watcher gets is the next change it sees.
+    const b = await join("ws7", joinToken, "b", { addrs: [addr(2)] });
+    expect(await watch.next()).toEqual({ type: "delta", version: b.version, upserts: [{ id: "b", addrs: [addr(2)], labels: {} }], removes: [] });
+    watch.ws.close(1000, "done");
+    other.ws.close(1000, "done");
+  });
+
   it("answers pings, renews over the socket, and takes the credential as a subprotocol", async () => {
     const joinToken = await createCluster("ws2");
     const a = await join("ws2", joinToken, "a");

@@ -41,9 +41,13 @@ export const SHORT_WATCHES_BEFORE_FALLBACK = 3;
 /** After a fallback, how long before the better transport is tried again. */
 export const RETRY_BETTER_MS = 300_000;
 
-/** Whether this Node.js has the standard WebSocket client (Node ≥ 22; Node 20 has none). */
+/**
+ * Whether this Node.js has the standard WebSocket client (Node ≥ 22; Node 20 has none), which is
+ * where the agent offers the watch. It asks with `in` and never reads the global: reading it
+ * loads undici (about 12 MiB resident); the watch runs on the agent's own client (websocket.ts).
+ */
 export function hasWebSocket(scope: object = globalThis): boolean {
-  return typeof (scope as { WebSocket?: unknown }).WebSocket === "function";
+  return "WebSocket" in scope;
 }
 
 /** The transport to start on. */

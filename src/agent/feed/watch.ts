@@ -2,7 +2,9 @@
  * The `watch` feed: a WebSocket the directory pushes a snapshot and then deltas on, opened in
  * the background. While it is open, every message (a pong included) confirms the list, and
  * every pong holds the lease (LeaseHolder.heldByPing): the agent pings a little more often than
- * it would renew, and renews over HTTP only with something new to report or when the pongs stop.
+ * it would renew, and renews over HTTP only when the pongs stop. Something new to report (a
+ * change of readiness or of a probe result) goes as a `renew` message on the socket, answered
+ * by `renewed` (or `error`, and then the agent renews over HTTP).
  *
  * A failed upgrade gives no status, so the next turn asks a plain poll why (a refusal, an
  * outage, or a proxy that strips upgrades); during an outage that poll is the only probe. A
@@ -20,12 +22,17 @@ import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, ty
 /** A watch that lived KEEPALIVE_MS or more reopens within this long (uniformly spread). */
 export const RECONNECT_SPREAD_MS = 10 * BACKOFF_MIN_MS;
 
+/** The answers to a renewal on the socket, counted by name in /metrics. */
+const SOCKET_ANSWERS = new Set(["renewed", "error"]);
+
 export class WatchFeed implements Feed {
   readonly transport = "watch" as const;
   running = false;
-  /** Watch messages received, by type (snapshot, delta, pong, other, invalid). */
+  /** Watch messages received, by type (snapshot, delta, pong, renewed, error, other, invalid). */
   readonly messages = new Map<string, number>();
   private watch: WatchLike | null = null;
+  /** The socket is open (not only being opened). */
+  private open = false;
   private attempts = 0;
   /** The last upgrade failed; the next turn finds out why. */
   private upgradeFailed = false;
@@ -33,7 +40,7 @@ export class WatchFeed implements Feed {
   constructor(
     private readonly host: FeedHost,
     private readonly poll: PollFeed,
-    private readonly open: OpenWatch = openWatchSession,
+    private readonly openWatch: OpenWatch = openWatchSession,
   ) {}
 
   async turn(): Promise<void> {
@@ -63,8 +70,24 @@ export class WatchFeed implements Feed {
   stop(reason: string): void {
     const watch = this.watch;
     this.watch = null;
-    this.running = false;
+    this.running = this.open = false;
+    this.host.lease.socketRenewalFailed(null);
     watch?.close(reason);
+  }
+
+  /**
+   * Sends a renewal on the open socket when there is something new to carry (this node's
+   * readiness changed); false when the socket is not open, so the caller renews over HTTP.
+   */
+  renewOnSocket(): boolean {
+    if (!this.open || !this.watch) return false;
+    this.send(this.host.lease.socketRenewal(Date.now()));
+    return true;
+  }
+
+  private send(message: string | null): void {
+    if (message === null || !this.watch) return;
+    if (!this.watch.send(message)) this.host.lease.socketRenewalFailed(null);
   }
 
   private start(): void {
@@ -78,6 +101,7 @@ export class WatchFeed implements Feed {
     const handlers: WatchHandlers = {
       onOpen: () => {
         if (session !== this.watch) return;
+        this.open = true;
         host.requests.add("watch", "ok");
         host.failures.record({ status: 101, detail: "watch open" });
         // Resumed: the directory now sends what was missed, if anything; the list stands until then.
@@ -89,6 +113,8 @@ export class WatchFeed implements Feed {
       },
       onEnd: (end) => {
         if (session !== this.watch) return;
+        this.open = false;
+        host.lease.socketRenewalFailed(null);
         if (end.opened) return this.ended(credential, end);
         this.watch = null;
         this.running = false;
@@ -101,11 +127,11 @@ export class WatchFeed implements Feed {
     };
     try {
       // Pings come a little more often than renewals would: each one holds the lease.
-      session = this.open(url, credential, handlers, host.lease.pingEveryMs(KEEPALIVE_MS));
+      session = this.openWatch(url, credential, handlers, host.lease.pingEveryMs(KEEPALIVE_MS));
       this.watch = session;
     } catch (err) {
       // The client refused to even try (a credential that is no valid subprotocol, say).
-      this.watch = session = { close: () => {} };
+      this.watch = session = { close: () => {}, send: () => false };
       handlers.onEnd({ opened: false, code: 1006, reason: (err as Error).message, lifetimeMs: 0 });
     }
   }
@@ -113,7 +139,7 @@ export class WatchFeed implements Feed {
   private message(text: string): void {
     const { host } = this;
     const event = parseWatchMessage(text);
-    const type = event === null ? "invalid" : event.kind === "update" ? event.type : event.kind === "pong" ? "pong" : "other";
+    const type = event === null ? "invalid" : event.kind === "update" ? event.type : event.kind === "pong" ? "pong" : SOCKET_ANSWERS.has(event.type) ? event.type : "other";
     this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
     if (event === null) {
       host.log.debug("ignoring a watch message that is not a handout", { message: text.slice(0, 200) });
@@ -122,8 +148,10 @@ export class WatchFeed implements Feed {
     if (event.kind !== "update") {
       // A live watch confirms the list: the directory would have sent a delta.
       host.sync.confirm();
-      if (event.kind === "pong") host.lease.heldByPing(Date.now());
-      if (event.kind === "other") host.log.debug("watch message", { type: event.type, message: event.text.slice(0, 200) });
+      if (event.kind === "pong") this.send(host.lease.heldByPing(Date.now()));
+      else if (event.type === "renewed") host.lease.socketRenewed(parseJson(event.text), Date.now());
+      else if (event.type === "error") host.lease.socketRenewalFailed(String((parseJson(event.text) as { detail?: unknown } | null)?.detail ?? event.text.slice(0, 200)));
+      else host.log.debug("watch message", { type: event.type, message: event.text.slice(0, 200) });
       return;
     }
     this.attempts = 0;
@@ -162,5 +190,13 @@ export class WatchFeed implements Feed {
     // A watch cut after it lived a while reopens within RECONNECT_SPREAD_MS (a directory restart
     // cuts every agent's watch at once); watches that keep dying young back off (jittered too).
     host.sync.feedAt = now + (end.lifetimeMs >= KEEPALIVE_MS ? host.random() * RECONNECT_SPREAD_MS : backoffDelayMs(this.attempts++, host.random));
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

@@ -7,7 +7,7 @@
  * (highest-random-weight) hashing of (own node id, peer node id): the order differs per node,
  * and stays put while membership is stable; a departure only removes the departed peer's slot.
  */
-import { createHash } from "node:crypto";
+import { crypto } from "../builtins.js";
 import { handoutTier, orderByTier } from "../../contract/reachability.js";
 import type { Peer } from "../../contract/schemas.js";
 import { type AddrInfo, addrInfosFromMultiaddrs, k3sFromAddrInfo } from "./formats.js";
@@ -25,7 +25,7 @@ export interface Handouts {
 export type LocalResult = (id: string) => "ok" | "failed" | "unknown" | null;
 
 function weight(self: string, peer: string): bigint {
-  return createHash("sha256").update(self).update("\0").update(peer).digest().readBigUInt64BE(0);
+  return crypto.createHash("sha256").update(self).update("\0").update(peer).digest().readBigUInt64BE(0);
 }
 
 /** Peers ordered by descending rendezvous weight for `self`; ties (never in practice) by id. */

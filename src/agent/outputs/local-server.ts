@@ -5,7 +5,8 @@
  * calls the directory or another node, so however often a consumer polls, and however nodes
  * point at each other, no request can fan out or loop.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { http } from "../builtins.js";
 import type { PeerView } from "../peer-view.js";
 
 export interface LocalSource {
@@ -77,7 +78,7 @@ export function handle(src: LocalSource, req: IncomingMessage, res: ServerRespon
 }
 
 export function createLocalServer(src: LocalSource): Server {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     try {
       handle(src, req, res);
     } catch (err) {

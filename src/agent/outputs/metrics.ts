@@ -80,7 +80,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     "# HELP peerdir_agent_transport How the agent hears about peer changes: 1 for the transport in use, 0 for the others.",
     "# TYPE peerdir_agent_transport gauge",
     ...TRANSPORTS.map((t) => `peerdir_agent_transport{transport="${t}"} ${t === s.transport ? 1 : 0}`),
-    "# HELP peerdir_agent_watch_messages_total Messages received on the WebSocket watch, by type (snapshot, delta, pong, other, invalid).",
+    "# HELP peerdir_agent_watch_messages_total Messages received on the WebSocket watch, by type (snapshot, delta, pong, renewed, error, other, invalid).",
     "# TYPE peerdir_agent_watch_messages_total counter",
     ...[...new Map([["delta", 0], ["pong", 0], ["snapshot", 0], ...s.watchMessages])]
       .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -97,6 +97,16 @@ export function renderMetrics(s: MetricsSnapshot): string {
     "# TYPE peerdir_agent_on_change_runs_total counter",
     `peerdir_agent_on_change_runs_total{result="ok"} ${s.onChangeRuns.ok}`,
     `peerdir_agent_on_change_runs_total{result="failed"} ${s.onChangeRuns.failed}`,
+  );
+  // Read per scrape only: what the agent's footprint is made of (docs/agent.md#footprint).
+  const memory = process.memoryUsage();
+  lines.push(
+    "# HELP peerdir_agent_memory_bytes The agent process's memory: resident (rss), V8 heap reserved and used, and memory outside the heap (external).",
+    "# TYPE peerdir_agent_memory_bytes gauge",
+    `peerdir_agent_memory_bytes{kind="rss"} ${memory.rss}`,
+    `peerdir_agent_memory_bytes{kind="heap_total"} ${memory.heapTotal}`,
+    `peerdir_agent_memory_bytes{kind="heap_used"} ${memory.heapUsed}`,
+    `peerdir_agent_memory_bytes{kind="external"} ${memory.external}`,
   );
   return `${lines.join("\n")}\n`;
 }

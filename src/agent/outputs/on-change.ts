@@ -5,7 +5,7 @@
  * at once: a change during a run schedules exactly one more run after it). The command runs in
  * a shell, its output goes to the agent's own stdout/stderr, and its exit status is logged.
  */
-import { spawn } from "node:child_process";
+import { childProcess } from "../builtins.js";
 import type { Logger } from "../log.js";
 
 export const ON_CHANGE_DEBOUNCE_MS = 1_000;
@@ -53,7 +53,7 @@ export class OnChangeRunner {
     this.pending = false;
     const started = Date.now();
     this.running = new Promise<void>((resolve) => {
-      const child = spawn("/bin/sh", ["-c", this.command], {
+      const child = childProcess().spawn("/bin/sh", ["-c", this.command], {
         stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, ...this.env() },
       });

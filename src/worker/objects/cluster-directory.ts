@@ -199,8 +199,12 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
     const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
     if (!update) return;
-    ws.send(update.message);
-    ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    // A delta that changes nothing this watcher sees (its own readiness, a peer outside its
+    // limit) is not sent; its version still moves, so the next delta starts from here. One that
+    // flips the degraded flag is, since the flag is part of what it sees.
+    const degraded = this.#core.degraded;
+    if (!update.empty || degraded !== watch.degraded) ws.send(update.message);
+    ws.serializeAttachment({ ...watch, version: this.#core.version, degraded } satisfies WatchAttachment);
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -243,7 +247,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [watch.node]);
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
     if (first) server.send(first.message);
-    server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    server.serializeAttachment({ ...watch, version: this.#core.version, degraded: this.#core.degraded } satisfies WatchAttachment);
     return upgradeResponse(request, client);
   }
 

@@ -22,6 +22,8 @@ export interface WatchAttachment {
   observedIp: string | null;
   /** The version this watcher's handout reflects. */
   version: number;
+  /** Whether the last handout or delta it was sent said `"degraded": true`. */
+  degraded: boolean;
   /** When the socket opened: its first sign of life, before any ping (ms since the epoch). */
   openedAt: number;
 }
@@ -84,6 +86,7 @@ export function watchRequest(request: Request): { watch: WatchAttachment; since:
       limit: url.searchParams.has("limit") ? Number(url.searchParams.get("limit")) : undefined,
       observedIp: request.headers.get(WATCH_HEADERS.observedIp),
       version: 0,
+      degraded: false,
       openedAt: Date.now(),
     },
     since: url.searchParams.has("since") ? Number(url.searchParams.get("since")) : null,
