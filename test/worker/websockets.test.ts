@@ -115,6 +115,33 @@ describe("watch", () => {
     watch.ws.close(1000, "done");
   });
 
+  it("brings every open watch up to date, those opened before an eviction too, and none that closed", async () => {
+    const joinToken = await createCluster("ws7");
+    const nodes = [];
+    for (const id of ["a", "b", "c"]) nodes.push({ id, ...(await join("ws7", joinToken, id, { addrs: [addr(nodes.length + 1)] })) });
+    const watches = [];
+    for (const n of nodes) {
+      const watch = await openWatch("ws7", n.id, n.credential);
+      expect(await watch.next()).toMatchObject({ type: "snapshot" });
+      watches.push(watch);
+    }
+    watches[2].ws.close(1000, "leaving");
+    await watches[2].closed;
+    const d = await join("ws7", joinToken, "d", { addrs: [addr(9)] });
+    const delta = { type: "delta", version: d.version, upserts: [{ id: "d", addrs: [addr(9)], labels: {} }], removes: [] };
+    // Watchers of full lists are sent one shared message: the same text for a and b.
+    const [first, second] = [await watches[0].nextRaw(), await watches[1].nextRaw()];
+    expect(first).toBe(second);
+    expect(JSON.parse(first)).toEqual(delta);
+
+    // After an eviction the object finds its open sockets again from the runtime.
+    await evictDurableObject(env.CLUSTER.getByName("ws7"));
+    const e = await join("ws7", joinToken, "e", { addrs: [addr(10)] });
+    for (const watch of watches.slice(0, 2))
+      expect(await watch.next()).toEqual({ type: "delta", version: e.version, upserts: [{ id: "e", addrs: [addr(10)], labels: {} }], removes: [] });
+    for (const watch of watches.slice(0, 2)) watch.ws.close(1000, "done");
+  });
+
   it("closes the watch when the node's credential is revoked", async () => {
     const joinToken = await createCluster("ws5");
     const a = await join("ws5", joinToken, "a");

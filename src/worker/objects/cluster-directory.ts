@@ -45,10 +45,10 @@ import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResul
 import { LongPolls } from "./long-polls.js";
 import { ObjectMetrics } from "./object-metrics.js";
 import { SingleAlarm } from "./single-alarm.js";
+import { WatchSockets } from "./watch-sockets.js";
 import {
   closeIfStanding,
   echoableCloseCode,
-  lastSeenByNode,
   renewalReply,
   type SocketRenewal,
   socketLastSeen,
@@ -90,7 +90,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #lastCheckAt = 0;
   /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
   readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
-  readonly #signals: LeaseSignals = { lastSeen: () => lastSeenByNode(this.ctx) };
+  readonly #watchers = new WatchSockets(this.ctx);
+  readonly #signals: LeaseSignals = { lastSeen: () => this.#watchers.lastSeenByNode() };
   readonly #metrics = new ObjectMetrics();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -189,18 +190,21 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (this.#fanOutTimer === null) {
       this.#fanOutTimer = setTimeout(() => {
         this.#fanOutTimer = null;
-        for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
+        for (const [ws, watch] of this.#watchers.all()) this.#bringUpToDate(ws, watch);
       }, 0);
     }
   }
 
-  #bringUpToDate(ws: WebSocket): void {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
+  /** Sends one watcher what changed since its version; watchers of a full list share one message (handouts.ts). */
+  #bringUpToDate(ws: WebSocket, watch: WatchAttachment): void {
+    if (watch.version === this.#core.version) return;
+    if (closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) {
+      this.#watchers.drop(ws);
+      return;
+    }
     const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
-    if (!update) return;
-    ws.send(update.message);
-    ws.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
+    if (update) ws.send(update.message);
+    this.#watchers.advance(ws, watch, this.#core.version);
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -240,10 +244,9 @@ export class ClusterDirectory extends DurableObject<Env> {
     const allowed = this.#metrics.refused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
     if (!allowed.ok) return problemResponse(allowed.problem);
     const [client, server] = Object.values(new WebSocketPair());
-    this.ctx.acceptWebSocket(server, [watch.node]);
     const first = this.#core.watchUpdate(watch.node, watch.limit, since);
+    this.#watchers.accept(server, { ...watch, version: this.#core.version });
     if (first) server.send(first.message);
-    server.serializeAttachment({ ...watch, version: this.#core.version } satisfies WatchAttachment);
     return upgradeResponse(request, client);
   }
 
@@ -253,7 +256,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     // (and reading the attachment again: the socket's node, credential and IP never change).
     let renew = this.#lastRenew.get(ws);
     if (renew === undefined || renew.raw !== raw) {
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
+      const watch = this.#watchers.get(ws);
       if (!watch) return;
       const parsed = socketRenewal(watch, raw);
       if ("error" in parsed) {
@@ -283,7 +286,8 @@ export class ClusterDirectory extends DurableObject<Env> {
    * its TTL from the socket's last sign of life, and that expiry is written.
    */
   async #socketEnded(ws: WebSocket): Promise<void> {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
+    const watch = this.#watchers.get(ws);
+    this.#watchers.drop(ws);
     if (!watch) return;
     const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
     if (others) return;
@@ -364,7 +368,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
     if (!outcome.ok) return outcome;
     // Open sockets only: a socket being closed (a blocked node's) no longer follows anything.
-    const watching = new Set(lastSeenByNode(this.ctx).keys());
+    const watching = new Set(this.#watchers.lastSeenByNode().keys());
     this.#metrics.transports.retain(new Set(outcome.value.map((row) => row.id)));
     return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }
@@ -400,7 +404,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
   async metrics(): Promise<Outcome<string>> {
     const summary = await this.summary();
-    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.ctx.getWebSockets().length)) : summary;
+    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.#watchers.size)) : summary;
   }
 
   // ---- alarm -----------------------------------------------------------------------------
