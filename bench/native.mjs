@@ -13,26 +13,16 @@
 import { nodeAddr, startDirectory } from "./lib/directory.mjs";
 import { etcdConnection } from "./lib/etcd-grpc.mjs";
 import { findEtcd, startEtcd } from "./lib/etcd.mjs";
-import { cpuSeconds, percentile, round, sleep } from "./lib/proc.mjs";
+import { describeRow, measureLoad } from "./lib/measure.mjs";
+import { percentile, round, sleep } from "./lib/proc.mjs";
 import { openSocket, streamLoad } from "./lib/streamload.mjs";
 
 /** One measured run: the load, and the server process's CPU over the same window. */
 export async function measureStreams({ system, op, pid, streams, seconds, connections, log }) {
-  const cpu0 = cpuSeconds(pid);
-  const r = await streamLoad({ streams, seconds });
-  const cpu = cpuSeconds(pid) - cpu0;
+  const { result: r, fields } = await measureLoad(pid, () => streamLoad({ streams, seconds }));
   if (r.errors) log(`native: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
-  const row = {
-    system,
-    op,
-    connections,
-    opsPerSec: round(r.opsPerSec, 0),
-    p50Ms: round(r.p50Ms, 2),
-    p99Ms: round(r.p99Ms, 2),
-    errors: r.errors,
-    serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
-  };
-  log(`native: ${system.padEnd(7)} ${op.padEnd(11)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
+  const row = { system, op, connections, ...fields };
+  log(`native: ${system.padEnd(7)} ${op.padEnd(11)} c=${connections}: ${describeRow(row)}`);
   return row;
 }
 

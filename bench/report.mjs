@@ -340,7 +340,8 @@ less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]
 ${fd.at ?? ""} (${fd.mode ?? r.mode}): \`bench/native.mjs\` \`runFanout\`. **peerdir**: N registered nodes, each holding its own watch
 socket (\`GET …/watch\`, full lists, no limit); a new node joins with one \`PUT\`. **etcd**: N gRPC \`Watch\` streams on the
 cluster's key prefix over ${fd.etcdConnections ?? 20} HTTP/2 connections; a join is one \`Put\` of the node's record under a lease
-granted beforehand (the grant is not timed: etcd gets the cheaper path). ${fd.joins ?? ""} joins, one after another, 100 ms apart.
+granted beforehand (the grant is not timed: etcd gets the cheaper path). Neither side compresses its messages (peerdir's
+Worker sets \`no_web_socket_compression\`; etcd's gRPC sends uncompressed). ${fd.joins ?? ""} joins, one after another, 100 ms apart.
 The time of a join is from sending it to the moment the **last** of the N watchers has it; p50/p99 over the joins
 (\`joinToWatchers[]\`), and beside it the same per watcher.
 
@@ -530,8 +531,8 @@ probes add about ${n((((pr.results.stress.cpuPercent - pr.results.baseline.cpuPe
 ${k.date}: ${n(k.config.nodes, 0)} simulated nodes for ${n(k.elapsedSeconds, 0)} s against local workerd, TTL ${k.config.ttlSeconds} s, ${
       (k.config.transport ?? "http") === "watch"
         ? `**on socket-held leases**: each node joins with one \`PUT\`, opens its watch socket (full lists, as the agent does) and pings it every
-\`renewAfterSeconds\` (no renewal requests), and checks its lease with a \`GET …/peers\` (If-None-Match) every ${k.config.verifyEverySeconds} s;
-churn ${k.config.churn} per ping`
+0.8 × \`renewAfterSeconds\` as the agent does (no renewal requests; after a late pong, an error, it renews over HTTP as the agent does), and
+checks its lease with a \`GET …/peers\` (If-None-Match) every ${k.config.verifyEverySeconds} s; every timer jittered; churn ${k.config.churn} per ping`
         : `renewing over HTTP, handout every ${k.config.peersEverySeconds} s with \`limit=${k.config.limit}\`, churn ${k.config.churn} per renewal`
     }.
 
@@ -573,6 +574,9 @@ ${table(
         ]
       : []),
     ["workerd RSS early → late in the steady window, MiB", `${n(k.memory.rssEarlyMiB)} → ${n(k.memory.rssLateMiB)}`],
+    ...(k.clientLoopDelayMs
+      ? [["the soak process's own event-loop delay p99 / max, ms (a stall there delays pongs on its side)", `${n(k.clientLoopDelayMs.p99)} / ${n(k.clientLoopDelayMs.max)}`]]
+      : []),
   ],
 )}
 

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { root, startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { b64, etcdVersion, findEtcd, prefixEnd, startEtcd } from "./lib/etcd.mjs";
 import { load } from "./lib/loadgen.mjs";
-import { cpuSeconds, round } from "./lib/proc.mjs";
+import { describeRow, measureLoad } from "./lib/measure.mjs";
 import { openSocket } from "./lib/streamload.mjs";
 import { etcdSocketOps, measureStreams, peerdirSocketOps } from "./native.mjs";
 
@@ -146,23 +146,10 @@ export async function runThroughput({ quick, only, log = console.error }) {
         const sides = [["peerdir", dir.url, dir.pid, peerdir.ops(connections)[op]]];
         if (etcdSide?.ops(connections)[op]) sides.push(["etcd", etcd.url, etcd.pid, etcdSide.ops(connections)[op]]);
         for (const [system, url, pid, request] of sides) {
-          const cpu0 = cpuSeconds(pid);
-          const r = await load({ url, connections, seconds, request });
-          const cpu = cpuSeconds(pid) - cpu0;
+          const { result: r, fields } = await measureLoad(pid, () => load({ url, connections, seconds, request }));
           if (r.errors) log(`throughput: ${system} ${op}: ${r.errors} errors, first: ${r.unexpected}`);
-          const row = {
-            system,
-            op,
-            connections,
-            opsPerSec: round(r.opsPerSec, 0),
-            p50Ms: round(r.p50Ms, 2),
-            p99Ms: round(r.p99Ms, 2),
-            errors: r.errors,
-            serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
-          };
-          log(
-            `throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`,
-          );
+          const row = { system, op, connections, ...fields };
+          log(`throughput: ${system.padEnd(7)} ${op.padEnd(10)} c=${connections}: ${describeRow(row)}`);
           rows.push(row);
         }
       }
@@ -202,19 +189,9 @@ async function measureFloor({ concurrencies, seconds, log, sockets: withSockets 
         ["emptyWorker", "/worker"],
         ["emptyWorkerToObject", "/rpc"],
       ]) {
-        const cpu0 = cpuSeconds(floor.pid);
-        const r = await load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path, expect: 200 }) });
-        const cpu = cpuSeconds(floor.pid) - cpu0;
-        const row = {
-          op,
-          connections,
-          opsPerSec: round(r.opsPerSec, 0),
-          p50Ms: round(r.p50Ms, 2),
-          p99Ms: round(r.p99Ms, 2),
-          errors: r.errors,
-          serverCpuUsPerOp: round((cpu * 1e6) / Math.max(1, r.ops), 1),
-        };
-        log(`throughput: floor   ${op.padEnd(19)} c=${connections}: ${row.opsPerSec} ops/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms (server CPU ${row.serverCpuUsPerOp} µs/op)`);
+        const { fields } = await measureLoad(floor.pid, () => load({ url: floor.url, connections, seconds, request: () => ({ method: "GET", path, expect: 200 }) }));
+        const row = { op, connections, ...fields };
+        log(`throughput: floor   ${op.padEnd(19)} c=${connections}: ${describeRow(row)}`);
         rows.push(row);
       }
       if (!withSockets) continue;

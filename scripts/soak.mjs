@@ -5,12 +5,14 @@
  * Starts the real directory (dist/worker/index.js, built by scripts/build.mjs) in the workerd
  * binary, as bench/lib/directory.mjs does for the benchmarks, and runs N simulated nodes against one
  * cluster for the given time. Each node joins with the join token, then, on the default
- * `--transport watch`, holds a watch socket (the agent's default transport, full lists), pings it every
- * `renewAfterSeconds` (socket-held leases: no renewal requests at all), hears its handout's
- * changes on it, and checks its lease with a `GET …/peers` (If-None-Match: a 304) every
- * `--verify-every` seconds; with `--transport http` it renews with `PUT` at `renewAfterSeconds`
- * and asks for its handout every `--peers-every` seconds. With `--churn`, nodes now and then
- * leave and join again. It checks:
+ * `--transport watch`, holds a watch socket (the agent's default transport, full lists), pings it
+ * as the agent does, every 0.8 × `renewAfterSeconds` (socket-held leases: no renewal requests at
+ * all), hears its handout's changes on it, and checks its lease with a `GET …/peers`
+ * (If-None-Match: a 304) every `--verify-every` seconds; when a pong is late (an error), it
+ * renews over HTTP, as the agent does when the pongs stop. With `--transport http` it renews
+ * with `PUT` at `renewAfterSeconds` and asks for its handout every `--peers-every` seconds. With
+ * `--churn`, nodes now and then leave and join again. Every node's timers are jittered, so the
+ * nodes do not act in lockstep. It checks:
  *   - 0 errors: every answer is the one expected (no 4xx/5xx, no network error);
  *   - 0 lost leases: a live node never finds its lease gone (a renewal answering 201, a peers
  *     request answering 404), and at the end the directory's live count equals the nodes that
@@ -23,6 +25,9 @@
  * And it reports the rows the cluster's object wrote per node per hour in the steady window
  * (after warm-up), counted in workerd by bench/lib/counting-worker.js as Cloudflare bills them
  * (SQL rows written, plus one per alarm set), by statement.
+ * The soak process's own event-loop delay is recorded too: when the one Node process that plays
+ * all the nodes stalls (an overloaded machine), a late pong or answer is its artefact, not the
+ * directory's, and the summary says so (the error still counts).
  * Writes bench/results/soak.json and prints a summary; exits 1 when a check fails.
  *
  * Flags: --nodes N (1000) --minutes M (10) or --seconds S, --transport watch|http (watch),
@@ -34,6 +39,7 @@ import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { BENCH_ADMIN_TOKEN, root, startDirectory } from "../bench/lib/directory.mjs";
 import { freePort } from "../bench/lib/ports.mjs";
@@ -65,6 +71,8 @@ const CHURN = Number(flags.churn ?? (TRANSPORT === "watch" ? 0 : 0.02));
 const VERIFY_EVERY_MS = Number(flags["verify-every"]) * 1000;
 /** A pong later than this is an error: a third of the lease, as the agent's own keep-alive allows. */
 const PONG_TIMEOUT_MS = (TTL * 1000) / 3;
+/** The agent pings a little more often than it would renew (src/agent/lease.ts, pingEveryMs). */
+const PING_FRACTION = 0.8;
 const CLUSTER = "soak";
 /** Memory is judged after this warm-up (JIT, SQLite page cache, handout caches fill up)... */
 /**
@@ -185,7 +193,7 @@ function openWatch(node, id) {
   return new Promise((resolve) => {
     const started = performance.now();
     const ws = new WebSocket(`${dir.url.replace(/^http/, "ws")}/v1/clusters/${CLUSTER}/nodes/${id}/watch`, ["peerdir", `bearer.${node.credential}`]);
-    const watch = { ws, pong: null, open: false, closedByUs: false };
+    const watch = { ws, pong: null, open: false, closedByUs: false, closed: false };
     ws.onmessage = (event) => {
       if (event.data === "pong") {
         watch.pong?.();
@@ -206,6 +214,7 @@ function openWatch(node, id) {
         error(`watch ${id}: closed before its snapshot (${event.code})`);
         resolve(null);
       } else if (!watch.closedByUs && !stopping) error(`watch ${id}: closed by the directory (${event.code} ${event.reason})`);
+      watch.closed = true;
       watch.pong?.(false);
     };
   });
@@ -216,24 +225,31 @@ async function simulateWatch(i) {
   const id = `node-${String(i).padStart(5, "0")}`;
   const path = `/v1/clusters/${CLUSTER}/nodes/${id}`;
   const body = { addrs: [addrOf(i)], labels: { zone: `z${i % 4}` }, ttlSeconds: TTL };
-  const node = { id, credential: null, live: false, watch: null, pingEvery: TTL * 333, pingAt: 0, verifyAt: 0, etag: null };
+  const node = { id, credential: null, live: false, watch: null, pingEvery: TTL * 333 * PING_FRACTION, pingAt: 0, verifyAt: 0, etag: null };
   await sleep(Math.random() * JOIN_SPREAD_MS);
 
-  const joinNow = async () => {
-    const json = await joinAs(node, path, body);
-    if (!json) return;
-    node.pingEvery = json.renewAfterSeconds * 1000;
+  const watchNow = async () => {
     node.watch = await openWatch(node, id);
     node.pingAt = Date.now() + node.pingEvery * Math.random();
     node.verifyAt = Date.now() + VERIFY_EVERY_MS * Math.random();
+  };
+  const joinNow = async () => {
+    const json = await joinAs(node, path, body);
+    if (!json) return;
+    node.pingEvery = json.renewAfterSeconds * 1000 * PING_FRACTION;
+    await watchNow();
   };
   await joinNow();
 
   while (!stopping) {
     const now = Date.now();
+    // A socket the directory closed (an error already) is opened again, as the agent does.
+    if (node.watch?.closed && !node.watch.closedByUs) node.watch = null;
     if (!node.live || !node.watch) {
       await sleep(2000 + Math.random() * 5000);
-      if (!stopping && !node.live) await joinNow();
+      if (stopping) continue;
+      if (!node.live) await joinNow();
+      else await watchNow();
       continue;
     }
     if (now >= node.pingAt) {
@@ -260,7 +276,15 @@ async function simulateWatch(i) {
         };
       });
       count("ping", answered ? "pong" : "timeout", performance.now() - started);
-      if (!answered && !stopping) error(`ping ${id}: no pong within ${PONG_TIMEOUT_MS / 1000} s`);
+      if (!answered && !stopping) {
+        error(`ping ${id}: no pong within ${PONG_TIMEOUT_MS / 1000} s`);
+        // As the agent does when the pongs stop: renew over HTTP (a 201 there is a lost lease).
+        const res = await request("renew", "PUT", path, node.credential, body);
+        if (res.status === 201) {
+          stats.lostLeases++;
+          error(`renew ${id}: the lease was gone (201)`);
+        } else if (res.status !== 200) error(`renew ${id}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+      }
       node.pingAt = Date.now() + node.pingEvery * (0.9 + 0.2 * Math.random());
     } else if (now >= node.verifyAt) {
       const res = await request("verify", "GET", `${path}/peers?limit=${LIMIT}`, node.credential, undefined, node.etag ? { "If-None-Match": node.etag } : {});
@@ -341,6 +365,10 @@ async function simulate(i) {
   return node;
 }
 
+// The soak process's own event-loop delay (see the header).
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 // Memory and CPU samples of workerd.
 const samples = [];
 const started = Date.now();
@@ -373,6 +401,8 @@ const nodes = await Promise.all(runs);
 clearInterval(sampler);
 clearInterval(progress);
 const elapsedS = (Date.now() - started) / 1000;
+loopDelay.disable();
+const clientLoopDelayMs = { p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) };
 
 // The directory agrees with the nodes about who is live.
 const believedLive = nodes.filter((n) => n.live).length;
@@ -460,6 +490,8 @@ const result = {
     samples,
   },
   workerdCpuSeconds: samples.length ? samples[samples.length - 1].cpuS : null,
+  /** The soak process's event-loop delay: a stall here delays pongs and answers on the client side. */
+  clientLoopDelayMs,
   pass: stats.errorCount === 0 && stats.lostLeases === 0 && (memoryFlat || !memoryConclusive),
 };
 mkdirSync(dirname(flags.out), { recursive: true });
@@ -478,6 +510,9 @@ console.log(
   `  directory JS heap after GC: ${heapEarly} MiB after warm-up → ${heapLate} MiB at the end (${growth === null ? "?" : (growth * 100).toFixed(1)}%); ${!memoryConclusive ? "inconclusive: run at least 5 minutes to judge memory" : memoryFlat ? "flat" : "GROWING"}`,
 );
 console.log(`  workerd RSS (the whole local runtime): ${rssEarly} → ${rssLate} MiB`);
+console.log(
+  `  the soak process's own event-loop delay: p99 ${clientLoopDelayMs.p99} ms, max ${clientLoopDelayMs.max} ms${clientLoopDelayMs.max >= PONG_TIMEOUT_MS / 2 ? " (it stalled: late answers may be its own, not the directory's)" : ""}`,
+);
 if (writes)
   console.log(
     `  rows written in the steady window (${writes.windowSeconds} s): ${writes.rowsWritten} (${writes.sqlRowsWritten} by SQL, ${writes.alarmsSet} alarms) = ${writes.rowsPerNodePerHour} per node per hour (${writes.leaseRowsPerNodePerHour} without the alarms)`,

@@ -4,7 +4,7 @@
  * generator drives peerdir and etcd. Latencies are kept raw (sorted at the end) for p50/p99.
  */
 import http from "node:http";
-import { percentile } from "./proc.mjs";
+import { loadResult, measuringWindow } from "./measure.mjs";
 
 /**
  * @param {object} o
@@ -57,22 +57,8 @@ export async function load({ url, connections, seconds, warmupSeconds = 0.5, req
       })(),
     );
   }
-  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  stop = true;
+  const elapsed = await measuringWindow({ warmupSeconds, seconds, record: (on) => (measuring = on), stop: () => (stop = true) });
   await Promise.all(loops);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    ops: latencies.length,
-    opsPerSec: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    errors,
-    unexpected,
-  };
+  return loadResult(latencies, elapsed, errors, unexpected);
 }

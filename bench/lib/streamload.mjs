@@ -4,7 +4,7 @@
  * answer to the previous one has arrived, in this one Node process, for `seconds` after a
  * warm-up. Both systems are driven by this same code; only `send` differs.
  */
-import { percentile } from "./proc.mjs";
+import { loadResult, measuringWindow } from "./measure.mjs";
 
 /**
  * @param {object} o
@@ -35,16 +35,9 @@ export async function streamLoad({ streams, seconds, warmupSeconds = 0.5 }) {
       if (measuring) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   });
-  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  stop = true;
+  const elapsed = await measuringWindow({ warmupSeconds, seconds, record: (on) => (measuring = on), stop: () => (stop = true) });
   await Promise.all(loops);
-  latencies.sort((a, b) => a - b);
-  return { ops: latencies.length, opsPerSec: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), errors, unexpected: firstError };
+  return loadResult(latencies, elapsed, errors, firstError);
 }
 
 /**

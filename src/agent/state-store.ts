@@ -11,6 +11,7 @@ import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crypto } from "./builtins.js";
 import type { Peer } from "../contract/schemas.js";
+import { isPeer } from "./feed/transport.js";
 
 /** Writes `data` to `path` atomically with exactly `mode`; no temp file survives a failure. */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
@@ -59,17 +60,9 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-function isPeer(value: unknown): value is Peer {
-  const p = value as Peer;
-  return (
-    typeof p === "object" &&
-    p !== null &&
-    typeof p.id === "string" &&
-    Array.isArray(p.addrs) &&
-    p.addrs.every((a) => typeof a === "string") &&
-    typeof p.labels === "object" &&
-    p.labels !== null
-  );
+/** A peer as the agent wrote it: labels always present (the wire may leave them out; the agent fills them in). */
+function isCachedPeer(value: unknown): value is Peer {
+  return isPeer(value) && value.labels !== undefined;
 }
 
 export class StateStore {
@@ -116,7 +109,7 @@ export class StateStore {
       return null;
     }
     const c = data as CachedPeers | undefined;
-    if (!c || typeof c.version !== "number" || !Array.isArray(c.peers) || !c.peers.every(isPeer)) return null;
+    if (!c || typeof c.version !== "number" || !Array.isArray(c.peers) || !c.peers.every(isCachedPeer)) return null;
     return { version: c.version, peers: c.peers, syncedAt: typeof c.syncedAt === "string" ? c.syncedAt : new Date(0).toISOString() };
   }
 

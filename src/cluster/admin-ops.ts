@@ -45,7 +45,7 @@ export function createCluster(u: ClusterUnits, name: string, now: number, joinTo
   if (u.meta) return refuse({ kind: "cluster-exists" });
   const meta: ClusterMeta = { name, createdAt: now, version: 1, settings: { ...DEFAULT_SETTINGS } };
   u.changes.record(now, (change) => {
-    u.store.insertCluster(meta);
+    change.insertCluster(meta);
     u.credentials.addJoinToken(joinToken);
     u.meta = meta;
     u.limits.setInterval(meta.settings.minIntervalSeconds);
@@ -87,7 +87,7 @@ export function updateSettings(u: ClusterUnits, req: AdminRequest, patch: Partia
     const before = { ...meta.settings };
     if (next.defaultLimit !== before.defaultLimit) change.resyncAll();
     meta.settings = next;
-    u.store.saveSettings(next);
+    change.saveSettings(next);
     u.limits.setInterval(next.minIntervalSeconds);
     change.bump();
     change.audit(req.actor, "cluster.update", null, null, before, { ...next });

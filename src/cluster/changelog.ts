@@ -38,6 +38,20 @@ function firstAfter(log: readonly ChangeRecord[], version: number): number {
 }
 
 /**
+ * Each id changed after `since`, with its earliest change (what it was before), or null when a
+ * change touched every handout.
+ */
+export function changedSince(log: readonly ChangeRecord[], since: number): Map<string, ChangeRecord> | null {
+  const earliest = new Map<string, ChangeRecord>();
+  for (let i = firstAfter(log, since); i < log.length; i++) {
+    const change = log[i];
+    if (change.node === RESYNC_ALL) return null;
+    if (!earliest.has(change.node)) earliest.set(change.node, change);
+  }
+  return earliest;
+}
+
+/**
  * What changed for one requester between `since` and now, or null when it cannot be told (a
  * change that touched every handout). `pool` and `requesterZone` are the current ones.
  */
@@ -49,12 +63,8 @@ export function deltaSince(
   requesterZone: string | null,
   limit: number | null,
 ): PeerDelta | null {
-  const earliest = new Map<string, ChangeRecord>();
-  for (let i = firstAfter(log, since); i < log.length; i++) {
-    const change = log[i];
-    if (change.node === RESYNC_ALL) return null;
-    if (!earliest.has(change.node)) earliest.set(change.node, change);
-  }
+  const earliest = changedSince(log, since);
+  if (earliest === null) return null;
   if (earliest.size === 0) return { upserts: [], removes: [] };
   if (limit === null) return unlimitedDelta(earliest, pool, requester, requesterZone);
 
@@ -90,9 +100,10 @@ function findById(pool: readonly HandoutEntry[], id: string): HandoutEntry | und
 /**
  * Without a limit, a handout is the whole pool but the requester, so only the changed ids can
  * differ: O(changes · log n), which matters when every change is pushed to many watchers of a
- * large cluster.
+ * large cluster. A requester that is not among the changed ids only decides the order (its zone
+ * first), so every such requester of one zone gets the same delta (handouts.ts shares it).
  */
-function unlimitedDelta(earliest: ReadonlyMap<string, ChangeRecord>, pool: readonly HandoutEntry[], requester: string, requesterZone: string | null): PeerDelta {
+export function unlimitedDelta(earliest: ReadonlyMap<string, ChangeRecord>, pool: readonly HandoutEntry[], requester: string, requesterZone: string | null): PeerDelta {
   const upserts: HandoutEntry[] = [];
   const removes: string[] = [];
   for (const [id, change] of earliest) {

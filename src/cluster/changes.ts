@@ -4,11 +4,12 @@
  * and lists its audit entries; when the body returns, the version moves once if anything a
  * handout shows was touched (or the body asked for it), the change log and the handout caches
  * follow, and then the audit entries are written. No step can be left out or come in the wrong
- * order, because no other path changes what a handout shows.
+ * order, because no other path changes what a handout shows. The cluster's own row (its version,
+ * its settings) is written here too: it only ever changes as part of a change.
  */
 import type { AuditEntry, AuditLog } from "./audit.js";
 import { type ChangeRecord, KEEP_VERSIONS, RESYNC_ALL } from "./changelog.js";
-import type { Actor, ClusterMeta } from "./records.js";
+import type { Actor, ClusterMeta, ClusterSettings } from "./records.js";
 import type { DirectoryStore } from "./store.js";
 
 export interface Change {
@@ -19,6 +20,10 @@ export interface Change {
   /** Every handout may have changed: deltas across this version become snapshots. */
   resyncAll(): void;
   audit(actor: Actor, action: string, node: string | null, reason: string | null, before: unknown, after: unknown): void;
+  /** Writes the cluster's row, new. */
+  insertCluster(meta: ClusterMeta): void;
+  /** Writes the cluster's settings. */
+  saveSettings(settings: ClusterSettings): void;
 }
 
 /** An id's handout state before a change: whether it was handed out, and in which zone. */
@@ -47,7 +52,7 @@ export class ChangeLog implements Change {
   #open = false;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveVersion" | "insertChange" | "pruneChanges">,
+    private readonly store: Pick<DirectoryStore, "saveVersion" | "insertChange" | "pruneChanges" | "insertCluster" | "saveSettings">,
     private readonly auditLog: AuditLog,
     private readonly hooks: ChangeHooks,
     log: ChangeRecord[],
@@ -97,6 +102,14 @@ export class ChangeLog implements Change {
 
   audit(actor: Actor, action: string, node: string | null, reason: string | null, before: unknown, after: unknown): void {
     this.#audits.push({ at: this.#now, actor, action, node, reason, before, after });
+  }
+
+  insertCluster(meta: ClusterMeta): void {
+    this.store.insertCluster(meta);
+  }
+
+  saveSettings(settings: ClusterSettings): void {
+    this.store.saveSettings(settings);
   }
 
   #moveVersion(): void {

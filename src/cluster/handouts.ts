@@ -5,7 +5,7 @@
  */
 import { orderByTier } from "../contract/reachability.js";
 import type { ChangeLog } from "./changes.js";
-import { deltaSince } from "./changelog.js";
+import { type ChangeRecord, changedSince, deltaSince, type PeerDelta, unlimitedDelta } from "./changelog.js";
 import { handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./handout.js";
 import type { LeaseTable } from "./lease-table.js";
 import type { Overrides } from "./overrides.js";
@@ -41,12 +41,19 @@ export class Handouts {
   #pool: HandoutEntry[] | null = null;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
+  /** The ids changed since each version asked about (changelog.ts `changedSince`), until the version moves. */
+  readonly #changed = new Map<number, Map<string, ChangeRecord> | null>();
+  /** The last watch message built, and the body it wraps (see watchMessage). */
+  #lastWatch: (WatchUpdate & { body: string }) | null = null;
+  /** The last shared full-list delta (see delta). */
+  #lastShared: { since: number; zone: string | null; body: string } | null = null;
 
   constructor(private readonly from: HandoutSources) {}
 
   /** The version moved: the pool and every body are stale. */
   invalidate(): void {
     this.#pool = null;
+    this.#changed.clear();
     this.forgetBodies();
   }
 
@@ -54,6 +61,8 @@ export class Handouts {
   forgetBodies(): void {
     this.#bodies.clear();
     this.#bodyChars = 0;
+    this.#lastWatch = null;
+    this.#lastShared = null;
   }
 
   /** What `requester` receives: `{"version","peers"}`. */
@@ -69,14 +78,40 @@ export class Handouts {
   delta(requester: string, requested: number | undefined, since: number): string {
     const meta = this.from.meta();
     const limit = requested ?? meta.settings.defaultLimit;
+    const { changes, leases } = this.from;
+    const known = since >= changes.floor && since <= meta.version;
+    if (limit === null && known) {
+      // Full lists: one body for every requester of a zone that is not itself among the changed
+      // ids, so a change pushed to many watchers is built once, not once per watcher.
+      const changed = this.#changedSince(since);
+      if (changed !== null && !changed.has(requester)) {
+        const zone = leases.get(requester)?.zone ?? null;
+        // A pass over the watchers asks for the same one again and again: no key to build then.
+        const last = this.#lastShared;
+        if (last !== null && last.since === since && last.zone === zone) return last.body;
+        const body = this.#cached(`\n${zone === null ? "-" : `=${zone}`}\n${since}`, () => this.#deltaBody(unlimitedDelta(changed, this.#currentPool(), requester, zone)));
+        this.#lastShared = { since, zone, body };
+        return body;
+      }
+    }
     return this.#cached(`${requester}\n${limit}\n${since}`, () => {
-      const { changes, leases } = this.from;
-      const delta =
-        since >= changes.floor && since <= meta.version ? deltaSince(changes.log, since, this.#currentPool(), requester, leases.get(requester)?.zone ?? null, limit) : null;
-      if (!delta) return SNAPSHOT_PREFIX + this.full(requester, requested).slice(1);
-      const degraded = this.from.degraded() ? `"degraded":true,` : "";
-      return `{"version":${meta.version},${degraded}"upserts":[${delta.upserts.map((e) => e.json).join(",")}],"removes":${JSON.stringify(delta.removes)}}`;
+      const delta = known ? deltaSince(changes.log, since, this.#currentPool(), requester, leases.get(requester)?.zone ?? null, limit) : null;
+      return delta ? this.#deltaBody(delta) : SNAPSHOT_PREFIX + this.full(requester, requested).slice(1);
     });
+  }
+
+  #deltaBody(delta: PeerDelta): string {
+    const degraded = this.from.degraded() ? `"degraded":true,` : "";
+    return `{"version":${this.from.meta().version},${degraded}"upserts":[${delta.upserts.map((e) => e.json).join(",")}],"removes":${JSON.stringify(delta.removes)}}`;
+  }
+
+  #changedSince(since: number): Map<string, ChangeRecord> | null {
+    let changed = this.#changed.get(since);
+    if (changed === undefined) {
+      changed = changedSince(this.from.changes.log, since);
+      this.#changed.set(since, changed);
+    }
+    return changed;
   }
 
   /**
@@ -86,9 +121,14 @@ export class Handouts {
    */
   watchMessage(requester: string, limit: number | undefined, since: number | null): WatchUpdate {
     const body = since === null ? this.full(requester, limit) : this.delta(requester, limit, since);
+    // Watchers sharing a body (see delta) share its message too: the same string for every socket.
+    // The body alone tells the message (a full handout, a flagged snapshot and a delta differ).
+    if (this.#lastWatch?.body === body) return this.#lastWatch;
     const snapshot = since === null || body.startsWith(SNAPSHOT_PREFIX);
     const fields = snapshot && since !== null ? body.slice(SNAPSHOT_PREFIX.length) : body.slice(1);
-    return { type: snapshot ? "snapshot" : "delta", message: `{"type":"${snapshot ? "snapshot" : "delta"}",${fields}`, empty: !snapshot && body.endsWith(EMPTY_DELTA_END) };
+    const type = snapshot ? "snapshot" : "delta";
+    this.#lastWatch = { body, type, message: `{"type":"${type}",${fields}`, empty: !snapshot && body.endsWith(EMPTY_DELTA_END) };
+    return this.#lastWatch;
   }
 
   /** Every peer any node may receive, sorted by id (cached until the version moves). */

@@ -32,7 +32,7 @@ export class ClusterUnits {
   readonly reach: ReachabilityBook;
 
   constructor(
-    readonly store: DirectoryStore,
+    store: DirectoryStore,
     snapshot: Snapshot,
     readonly options: CoreOptions,
     load: CoreLoad = {},

@@ -55,6 +55,19 @@ async function servesExactly(observer: AgentProcess, others: string[]): Promise<
   return expectedIds.includes(id.ID) ? true : undefined;
 }
 
+/** Whether each of `nodes` serves exactly the others (true), or not yet (undefined): a `waitFor` probe. */
+async function eachServesTheOthers(nodes: string[]): Promise<true | undefined> {
+  for (const n of nodes)
+    if (
+      !(await servesExactly(
+        agents.get(n)!,
+        nodes.filter((x) => x !== n),
+      ))
+    )
+      return undefined;
+  return true;
+}
+
 beforeAll(async () => {
   directory = await startDirectory({ persistDir: join(work, "directory") });
   const { joinToken } = await createCluster(directory.url, directory.adminToken, "agents");
@@ -181,22 +194,7 @@ describe("peerdir-agent against the real directory", () => {
     await killed.exited;
     const rest = ["n0", "n1", "n2", "n3"];
     const bound = (TTL + TTL / 2 + POLL) * 1000;
-    const { ms } = await waitFor(
-      "n4 to vanish everywhere",
-      async () => {
-        for (const n of rest)
-          if (
-            !(await servesExactly(
-              agents.get(n)!,
-              rest.filter((x) => x !== n),
-            ))
-          )
-            return undefined;
-        return true;
-      },
-      bound + 2_000,
-      live(),
-    );
+    const { ms } = await waitFor("n4 to vanish everywhere", () => eachServesTheOthers(rest), bound + 2_000, live());
     expect(ms).toBeLessThanOrEqual(bound);
   });
 
@@ -209,22 +207,7 @@ describe("peerdir-agent against the real directory", () => {
     expect(Date.now() - t0).toBeLessThan(2_500);
     expect(leaving.logs.some((l) => l.includes("left the directory"))).toBe(true);
     const rest = ["n0", "n1", "n2"];
-    const { ms } = await waitFor(
-      "n3 to vanish everywhere",
-      async () => {
-        for (const n of rest)
-          if (
-            !(await servesExactly(
-              agents.get(n)!,
-              rest.filter((x) => x !== n),
-            ))
-          )
-            return undefined;
-        return true;
-      },
-      5_000,
-      live(),
-    );
+    const { ms } = await waitFor("n3 to vanish everywhere", () => eachServesTheOthers(rest), 5_000, live());
     expect(ms).toBeLessThanOrEqual(POLL * 1.1 * 1000 + 1_000); // one poll, plus request time on a busy CI machine
   });
 

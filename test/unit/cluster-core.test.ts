@@ -187,6 +187,47 @@ describe("ClusterCore", () => {
     const two = core.peers({ node: "a", tokenHash: "hash-a", now: T0 + 2 });
     expect(one.ok && two.ok && one.value.body !== null && one.value.body === two.value.body).toBe(true);
   });
+
+  it("gives watchers of full lists one shared delta per zone, and each one exactly its own handout's changes", () => {
+    const { core } = setup();
+    const join = (node: string, zone: string, n: number, now = T0) =>
+      core.register({
+        node,
+        tokenHash: JOIN,
+        addrs: [`/ip4/10.0.0.${n}/tcp/1`],
+        labels: { zone },
+        ttlSeconds: 60,
+        observedIp: null,
+        now,
+        fresh: { credential: `c-${node}`, hash: `h-${node}` },
+      });
+    const watchers = ["w1", "w2", "w3", "w4", "w5"];
+    for (const [i, w] of watchers.entries()) join(w, i % 2 ? "z2" : "z1", i + 1);
+    const since = core.version;
+    type Entry = { id: string };
+    const peersOf = (w: string) => (JSON.parse(core.watchUpdate(w, undefined, null)!.message) as { peers: Entry[] }).peers;
+    const before = new Map(watchers.map((w) => [w, peersOf(w)]));
+    join("x", "z1", 20, T0 + 1);
+    join("y", "z2", 21, T0 + 2);
+    // w1 changes its own addresses: it is among the changed ids, so it gets a delta of its own.
+    core.register({ node: "w1", tokenHash: "h-w1", addrs: ["/ip4/10.0.0.99/tcp/1"], labels: { zone: "z1" }, ttlSeconds: 60, observedIp: null, now: T0 + 3 });
+    const messages = new Map(watchers.map((w) => [w, core.watchUpdate(w, undefined, since)!.message]));
+    for (const w of watchers) {
+      const delta = JSON.parse(messages.get(w)!) as { type: string; upserts: Entry[]; removes: string[] };
+      expect(delta.type).toBe("delta");
+      const held = new Map(before.get(w)!.map((p) => [p.id, JSON.stringify(p)]));
+      for (const id of delta.removes) held.delete(id);
+      for (const p of delta.upserts) held.set(p.id, JSON.stringify(p));
+      expect(held).toEqual(new Map(peersOf(w).map((p) => [p.id, JSON.stringify(p)])));
+      expect(delta.upserts.map((p) => p.id)).not.toContain(w);
+    }
+    // w3 and w5 (z1) share one message, w2 and w4 (z2) another: their own zone's peers first.
+    expect(messages.get("w3")).toBe(messages.get("w5"));
+    expect(messages.get("w2")).toBe(messages.get("w4"));
+    expect((JSON.parse(messages.get("w3")!) as { upserts: Entry[] }).upserts.map((p) => p.id)).toEqual(["w1", "x", "y"]);
+    expect((JSON.parse(messages.get("w2")!) as { upserts: Entry[] }).upserts.map((p) => p.id)).toEqual(["y", "w1", "x"]);
+    expect((JSON.parse(messages.get("w1")!) as { upserts: Entry[] }).upserts.map((p) => p.id)).toEqual(["x", "y"]);
+  });
 });
 
 describe("etagMatches", () => {

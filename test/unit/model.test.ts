@@ -14,21 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ClusterCore, type Result } from "../../src/cluster/cluster-core.js";
 import { refusalProblem } from "../../src/worker/refusals.js";
 import { MemoryStore } from "../support/memory-store.js";
-import {
-  ADDRS,
-  BOGUS,
-  type Cmd,
-  ClusterModel,
-  type Coverage,
-  type Expected,
-  JOIN,
-  LIMIT,
-  labelsOf,
-  MAX_NODES,
-  NODE_IDS,
-  type Peer,
-  sequenceArb,
-} from "../support/cluster-model.js";
+import { ADDRS, BOGUS, ClusterModel, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, sequenceArb } from "../support/cluster-model.js";
+import type { Cmd, Coverage, Expected, Peer } from "../support/cluster-model.js";
 
 const T0 = 1_900_000_000_000;
 const RETENTION_MS = 30 * 60 * 1000;

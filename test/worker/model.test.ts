@@ -15,21 +15,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { ClusterDetail } from "../../src/contract/admin.js";
 import type { ClusterDirectory } from "../../src/worker/index.js";
-import {
-  ADDRS,
-  BOGUS,
-  type Cmd,
-  ClusterModel,
-  type Coverage,
-  type Expected,
-  JOIN,
-  LIMIT,
-  labelsOf,
-  MAX_NODES,
-  NODE_IDS,
-  type Peer,
-  sequenceArb,
-} from "../support/cluster-model.js";
+import { ADDRS, BOGUS, ClusterModel, JOIN, LIMIT, labelsOf, MAX_NODES, NODE_IDS, sequenceArb } from "../support/cluster-model.js";
+import type { Cmd, Coverage, Expected, Peer } from "../support/cluster-model.js";
 import { ADMIN, admin, call } from "./helpers.js";
 
 const RUNS = 50;

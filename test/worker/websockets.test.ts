@@ -63,11 +63,11 @@ describe("watch", () => {
   });
 
   it("sends no delta that changes nothing this node sees: its own readiness moves the version, not its handout", async () => {
-    const joinToken = await createCluster("ws7");
-    const a = await join("ws7", joinToken, "a");
-    const c = await join("ws7", joinToken, "c", { addrs: [addr(3)] });
-    const watch = await openWatch("ws7", "a", a.credential);
-    const other = await openWatch("ws7", "c", c.credential);
+    const joinToken = await createCluster("ws-own-readiness");
+    const a = await join("ws-own-readiness", joinToken, "a");
+    const c = await join("ws-own-readiness", joinToken, "c", { addrs: [addr(3)] });
+    const watch = await openWatch("ws-own-readiness", "a", a.credential);
+    const other = await openWatch("ws-own-readiness", "c", c.credential);
     let version = ((await watch.next()) as { version: number }).version;
     await other.next();
     // Not ready, then ready again, told on a's socket as the agent does: both move the cluster's
@@ -86,7 +86,7 @@ describe("watch", () => {
       seen = delta.version;
     }
     // The next message a's watcher gets is the next change it sees.
-    const b = await join("ws7", joinToken, "b", { addrs: [addr(2)] });
+    const b = await join("ws-own-readiness", joinToken, "b", { addrs: [addr(2)] });
     expect(await watch.next()).toEqual({ type: "delta", version: b.version, upserts: [{ id: "b", addrs: [addr(2)], labels: {} }], removes: [] });
     watch.ws.close(1000, "done");
     other.ws.close(1000, "done");
@@ -143,6 +143,33 @@ describe("watch", () => {
     const fresh = await call("GET", "/v1/clusters/ws4/nodes/a/peers?limit=2", { token: a.credential });
     expect(new Set(((await fresh.json()) as { peers: { id: string }[] }).peers.map((p) => p.id))).toEqual(held);
     watch.ws.close(1000, "done");
+  });
+
+  it("brings every open watch up to date, those opened before an eviction too, and none that closed", async () => {
+    const joinToken = await createCluster("ws7");
+    const nodes = [];
+    for (const id of ["a", "b", "c"]) nodes.push({ id, ...(await join("ws7", joinToken, id, { addrs: [addr(nodes.length + 1)] })) });
+    const watches = [];
+    for (const n of nodes) {
+      const watch = await openWatch("ws7", n.id, n.credential);
+      expect(await watch.next()).toMatchObject({ type: "snapshot" });
+      watches.push(watch);
+    }
+    watches[2].ws.close(1000, "leaving");
+    await watches[2].closed;
+    const d = await join("ws7", joinToken, "d", { addrs: [addr(9)] });
+    const delta = { type: "delta", version: d.version, upserts: [{ id: "d", addrs: [addr(9)], labels: {} }], removes: [] };
+    // Watchers of full lists are sent one shared message: the same text for a and b.
+    const [first, second] = [await watches[0].nextRaw(), await watches[1].nextRaw()];
+    expect(first).toBe(second);
+    expect(JSON.parse(first)).toEqual(delta);
+
+    // After an eviction the object finds its open sockets again from the runtime.
+    await evictDurableObject(env.CLUSTER.getByName("ws7"));
+    const e = await join("ws7", joinToken, "e", { addrs: [addr(10)] });
+    for (const watch of watches.slice(0, 2))
+      expect(await watch.next()).toEqual({ type: "delta", version: e.version, upserts: [{ id: "e", addrs: [addr(10)], labels: {} }], removes: [] });
+    for (const watch of watches.slice(0, 2)) watch.ws.close(1000, "done");
   });
 
   it("closes the watch when the node's credential is revoked", async () => {

@@ -174,7 +174,8 @@ export type HandoutUpdate =
 
 export type WatchEvent = { kind: "pong" } | { kind: "update"; type: "snapshot" | "delta"; update: HandoutUpdate } | { kind: "other"; type: string; text: string };
 
-function isPeer(p: unknown): p is Peer {
+/** Whether `p` has a peer's shape (id, string addresses, labels if any): what the agent reads off the wire or its disk. */
+export function isPeer(p: unknown): p is Peer {
   const peer = p as Peer;
   return (
     typeof peer === "object" &&

@@ -14,7 +14,7 @@ import { membershipSeries } from "../membership.js";
 import { type Column, DataTable } from "../table.js";
 import { ago, countdown, when } from "../time.js";
 import { degradedBadge, settingsSummary } from "./clusters.js";
-import { clusterTabs, follow } from "./common.js";
+import { clusterTabs, follow, labelsColumn } from "./common.js";
 
 /** A node row: the nodes view joined with the override in force on it, if any. */
 export interface NodeRow extends NodeView {
@@ -36,16 +36,6 @@ function stateCell(row: NodeRow): Child {
   const o = row.override;
   const badge = overrideBadge(row) ?? h("span", { class: "badge ok" }, "active");
   return h("div", { class: "state-cell" }, badge, o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null);
-}
-
-function labelChips(labels: Record<string, string>): Child {
-  const entries = Object.entries(labels).filter(([k]) => k !== "zone");
-  if (entries.length === 0) return h("span", { class: "muted" }, "—");
-  return h(
-    "ul",
-    { class: "chips" },
-    entries.map(([k, v]) => h("li", {}, `${k}=${v}`)),
-  );
 }
 
 /** The node table's columns. A later column (say, reachability) is one more entry here. */
@@ -79,15 +69,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
           : h("span", { class: "muted" }, "—"),
     },
     { id: "zone", label: "Zone", sort: (r) => r.labels.zone ?? "", cell: (r) => r.labels.zone ?? h("span", { class: "muted" }, "—") },
-    {
-      id: "labels",
-      label: "Labels",
-      text: (r) =>
-        Object.entries(r.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(" "),
-      cell: (r) => labelChips(r.labels),
-    },
+    labelsColumn((r) => r.labels, ["zone"]),
     {
       id: "state",
       label: "State",

@@ -1,9 +1,10 @@
-/** Pieces the cluster views share: the tab bar, and following a cluster's version live. */
+/** Pieces the cluster views share: the tab bar, the labels column, and following a cluster's version live. */
 import type { NodeList } from "../../contract/admin.js";
 import { clusterPath } from "../api.js";
 import type { Ctx } from "../context.js";
 import { describeError } from "../context.js";
 import { h } from "../dom.js";
+import type { Column } from "../table.js";
 
 const TABS = [
   ["nodes", "Nodes", ""],
@@ -19,6 +20,32 @@ export function clusterTabs(cluster: string, active: (typeof TABS)[number][0]): 
     { class: "tabs", "aria-label": `Cluster ${cluster}` },
     TABS.map(([id, label, suffix]) => h("a", { href: base + suffix, "aria-current": id === active ? "page" : undefined }, label)),
   );
+}
+
+/**
+ * A row's labels as `key=value` chips, but those in `omit` (shown in a column of their own); the
+ * filter box matches every label.
+ */
+export function labelsColumn<T>(labels: (row: T) => Record<string, string>, omit: readonly string[] = []): Column<T> {
+  const pairs = (row: T, keep: (key: string) => boolean) =>
+    Object.entries(labels(row))
+      .filter(([k]) => keep(k))
+      .map(([k, v]) => `${k}=${v}`);
+  return {
+    id: "labels",
+    label: "Labels",
+    text: (row) => pairs(row, () => true).join(" "),
+    cell: (row) => {
+      const shown = pairs(row, (k) => !omit.includes(k));
+      return shown.length === 0
+        ? h("span", { class: "muted" }, "—")
+        : h(
+            "ul",
+            { class: "chips" },
+            shown.map((pair) => h("li", {}, pair)),
+          );
+    },
+  };
 }
 
 /** How long each long-poll is held: short enough that renewals (which move no version) show within it. */

@@ -6,7 +6,7 @@ import type { Ctx } from "../context.js";
 import { errorState } from "../context.js";
 import { fill, h } from "../dom.js";
 import { DataTable } from "../table.js";
-import { clusterTabs, follow } from "./common.js";
+import { clusterTabs, follow, labelsColumn } from "./common.js";
 
 export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, params: URLSearchParams): Promise<void> {
   const chosen = params.get("node") ?? "";
@@ -50,20 +50,7 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
             p.addrs.map((a) => h("li", {}, h("code", {}, a))),
           ),
       },
-      {
-        id: "labels",
-        label: "Labels",
-        text: (p) =>
-          Object.entries(p.labels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" "),
-        cell: (p) =>
-          h(
-            "ul",
-            { class: "chips" },
-            Object.entries(p.labels).map(([k, v]) => h("li", {}, `${k}=${v}`)),
-          ),
-      },
+      labelsColumn((p) => p.labels),
     ],
   });
   const order = new Map<string, number>();

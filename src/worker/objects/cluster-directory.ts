@@ -3,7 +3,7 @@
  * it reads from its own id), holding the cluster in a `ClusterCore`.
  *
  * A thin adapter: storage (migrations, the SQL store, one transaction per operation), the alarm,
- * the watch sockets and the secrets it mints. Every entry point (RPC, `fetch`, `webSocketMessage`,
+ * the watch sockets (kept by `WatchSockets`) and the secrets it mints. Every entry point (RPC, `fetch`, `webSocketMessage`,
  * `alarm`) goes through one gate, `#gate`, which rebuilds a stale core, runs the operation under
  * the same atomicity guarantee, wakes long-polls and watchers when the version moved, keeps the
  * alarm at the core's next due time (coalesced: at most one expiry check every EXPIRY_CHECK_MS),
@@ -19,7 +19,6 @@ import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
 import { fail, ok, type Outcome } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
-import { PING, PONG } from "../../contract/watch.js";
 import {
   type AuditFilter,
   type ClusterSummary,
@@ -45,18 +44,8 @@ import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResul
 import { LongPolls } from "./long-polls.js";
 import { ObjectMetrics } from "./object-metrics.js";
 import { SingleAlarm } from "./single-alarm.js";
-import {
-  closeIfStanding,
-  echoableCloseCode,
-  lastSeenByNode,
-  renewalReply,
-  type SocketRenewal,
-  socketLastSeen,
-  socketRenewal,
-  upgradeResponse,
-  type WatchAttachment,
-  watchRequest,
-} from "./watchers.js";
+import { WatchSockets } from "./watch-sockets.js";
+import { echoableCloseCode, renewalReply, watchRequest } from "./watchers.js";
 
 /** Expiry checks (alarms) are at least this far apart, however many leases come due. */
 export const EXPIRY_CHECK_MS = 5_000;
@@ -84,20 +73,16 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** Set when a failed operation could not rebuild the core from storage at once. */
   #reloadNeeded = false;
   readonly #longPolls = new LongPolls();
-  /** Set while a pass over the watchers is scheduled (see #changed). */
-  #fanOutTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #sockets: WatchSockets;
   /** When the last expiry check (alarm) ran, for coalescing the next one. */
   #lastCheckAt = 0;
-  /** Each watch socket's last renew message, as received and as validated (with the socket's identity), to skip both next time. */
-  readonly #lastRenew = new WeakMap<WebSocket, { raw: string; input: SocketRenewal }>();
-  readonly #signals: LeaseSignals = { lastSeen: () => lastSeenByNode(this.ctx) };
+  readonly #signals: LeaseSignals = { lastSeen: () => this.#sockets.lastSeenByNode() };
   readonly #metrics = new ObjectMetrics();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#alarm = new SingleAlarm(ctx.storage);
-    // Keep-alives from watchers are answered by the runtime, without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    this.#sockets = new WatchSockets(ctx, () => this.#core);
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
       await this.#alarm.load();
@@ -183,28 +168,7 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   #changed(): void {
     this.#longPolls.wakeAll();
-    // Watchers are brought up to date once the operations already queued have run: under a burst
-    // of changes (joins) one pass carries them all, instead of one pass over every socket per
-    // change. Idle, that is the next turn of the event loop.
-    if (this.#fanOutTimer === null) {
-      this.#fanOutTimer = setTimeout(() => {
-        this.#fanOutTimer = null;
-        for (const ws of this.ctx.getWebSockets()) this.#bringUpToDate(ws);
-      }, 0);
-    }
-  }
-
-  #bringUpToDate(ws: WebSocket): void {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch || closeIfStanding(ws, this.#core.watchStanding(watch.node, watch.tokenHash))) return;
-    const update = this.#core.watchUpdate(watch.node, watch.limit, watch.version);
-    if (!update) return;
-    // A delta that changes nothing this watcher sees (its own readiness, a peer outside its
-    // limit) is not sent; its version still moves, so the next delta starts from here. One that
-    // flips the degraded flag is, since the flag is part of what it sees.
-    const degraded = this.#core.degraded;
-    if (!update.empty || degraded !== watch.degraded) ws.send(update.message);
-    ws.serializeAttachment({ ...watch, version: this.#core.version, degraded } satisfies WatchAttachment);
+    this.#sockets.changed();
   }
 
   // ---- node API --------------------------------------------------------------------------
@@ -242,32 +206,13 @@ export class ClusterDirectory extends DurableObject<Env> {
   async fetch(request: Request): Promise<Response> {
     const { watch, since } = watchRequest(request);
     const allowed = this.#metrics.refused(await this.#gate((now) => this.#core.startWatch({ node: watch.node, tokenHash: watch.tokenHash, now }), { reads: true }));
-    if (!allowed.ok) return problemResponse(allowed.problem);
-    const [client, server] = Object.values(new WebSocketPair());
-    this.ctx.acceptWebSocket(server, [watch.node]);
-    const first = this.#core.watchUpdate(watch.node, watch.limit, since);
-    if (first) server.send(first.message);
-    server.serializeAttachment({ ...watch, version: this.#core.version, degraded: this.#core.degraded } satisfies WatchAttachment);
-    return upgradeResponse(request, client);
+    return allowed.ok ? this.#sockets.accept(request, watch, since) : problemResponse(allowed.problem);
   }
 
   /** A watcher renewing its lease over the socket: `{"type":"renew","addrs":[…],…}`. */
   async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    // The same message as last time on this socket was valid then and is now: skip validating it
-    // (and reading the attachment again: the socket's node, credential and IP never change).
-    let renew = this.#lastRenew.get(ws);
-    if (renew === undefined || renew.raw !== raw) {
-      const watch = ws.deserializeAttachment() as WatchAttachment | null;
-      if (!watch) return;
-      const parsed = socketRenewal(watch, raw);
-      if ("error" in parsed) {
-        ws.send(parsed.error);
-        return;
-      }
-      renew = { raw: raw as string, input: parsed.input };
-      this.#lastRenew.set(ws, renew);
-    }
-    const { input } = renew;
+    const input = this.#sockets.renewal(ws, raw);
+    if (input === null) return;
     const outcome = await this.#gate((now) => this.#core.register({ ...input, now }));
     ws.send(renewalReply(this.#metrics.registered(outcome, "watch")));
   }
@@ -287,14 +232,11 @@ export class ClusterDirectory extends DurableObject<Env> {
    * its TTL from the socket's last sign of life, and that expiry is written.
    */
   async #socketEnded(ws: WebSocket): Promise<void> {
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch) return;
-    const others = this.ctx.getWebSockets(watch.node).some((other) => other !== ws && other.readyState === WebSocket.OPEN);
-    if (others) return;
-    const lastSeen = socketLastSeen(this.ctx, ws, watch);
+    const ended = this.#sockets.ended(ws);
+    if (ended === null) return;
     try {
       await this.#gate(() => {
-        this.#core.socketClosed(watch.node, lastSeen);
+        this.#core.socketClosed(ended.node, ended.lastSeen);
         return done(null);
       });
     } catch (err) {
@@ -368,7 +310,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const outcome = await this.#gate(() => this.#core.nodesView(), { reads: true });
     if (!outcome.ok) return outcome;
     // Open sockets only: a socket being closed (a blocked node's) no longer follows anything.
-    const watching = new Set(lastSeenByNode(this.ctx).keys());
+    const watching = new Set(this.#sockets.lastSeenByNode().keys());
     this.#metrics.transports.retain(new Set(outcome.value.map((row) => row.id)));
     return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }
@@ -404,7 +346,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   /** The cluster's metrics in Prometheus text, from memory only: no storage read or write. */
   async metrics(): Promise<Outcome<string>> {
     const summary = await this.summary();
-    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.ctx.getWebSockets().length)) : summary;
+    return summary.ok ? ok(this.#metrics.exposition(this.#name, this.#core, summary.value, this.#sockets.count)) : summary;
   }
 
   // ---- alarm -----------------------------------------------------------------------------

@@ -121,16 +121,3 @@ export function socketLastSeen(ctx: DurableObjectState, ws: WebSocket, watch: Wa
   const pinged = ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
   return Math.max(pinged, watch.openedAt ?? 0);
 }
-
-/** The latest sign of life on each node's open watch sockets. */
-export function lastSeenByNode(ctx: DurableObjectState): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const ws of ctx.getWebSockets()) {
-    if (ws.readyState !== WebSocket.OPEN) continue;
-    const watch = ws.deserializeAttachment() as WatchAttachment | null;
-    if (!watch) continue;
-    const at = socketLastSeen(ctx, ws, watch);
-    if (at > (seen.get(watch.node) ?? 0)) seen.set(watch.node, at);
-  }
-  return seen;
-}
