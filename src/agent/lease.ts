@@ -41,6 +41,8 @@ export interface RenewalExtras {
   acknowledge(fields: ExtraFields): void;
   /** A socket renewal went unanswered (its socket ended): what it carried is still to tell. */
   unacknowledged(): void;
+  /** A new socket: the directory may have restarted and forgotten what it took, so tell it all again. */
+  restate(): void;
 }
 
 export interface LeaseDeps {
@@ -129,6 +131,15 @@ export class LeaseHolder {
     if (!extra.reports && (extra.ready !== false) === this.reportedReady) return null;
     this.onSocket = extra;
     return JSON.stringify({ type: "renew", ...this.request(extra) });
+  }
+
+  /**
+   * The watch socket opened. Readiness and reports are soft state in the directory (a restarted
+   * object assumes ready and knows no reports), so the first socket renewal restates them.
+   */
+  socketOpened(): void {
+    this.reportedReady = true;
+    this.d.reachability?.restate();
   }
 
   /** The directory took the socket renewal (its `renewed` answer): the lease as a PUT's 200 would say. */

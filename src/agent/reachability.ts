@@ -125,4 +125,14 @@ export class AgentReachability {
   unacknowledged(): void {
     this.#changed = true;
   }
+
+  /**
+   * A new watch socket: the directory keeps evidence in memory only, so a restarted object has
+   * forgotten what it took. The first socket renewal states every current result again (one
+   * message per socket, not per ping).
+   */
+  restate(): void {
+    this.#reported.clear();
+    this.#changed = true;
+  }
 }

@@ -12,7 +12,8 @@ import type { ClusterUnits } from "./units.js";
 
 /**
  * Takes a node's reports. Reports about anyone outside its handout, or itself, are dropped;
- * evidence older than the window is dropped on a report at most every sixth of the window. No
+ * evidence older than the window from reporters that left is dropped on a report at most every
+ * sixth of the window (a live reporter's latest result stands: it reports changes only). No
  * state change, no write: steady-state reports cost memory only.
  */
 export function ingestReports(u: ClusterUnits, reporter: string, reports: Reports, now: number): void {
@@ -23,8 +24,9 @@ export function ingestReports(u: ClusterUnits, reporter: string, reports: Report
   }
   if (items.length === 0) return;
   const clusterSize = u.leases.liveCount;
-  const changed = u.reach.ingest(reporter, items, now, handoutMembership(u, reporter), clusterSize);
-  changed.push(...u.reach.sweepIfDue(now, clusterSize));
+  const isLive = (id: string) => u.leases.get(id)?.endedAt === null;
+  const changed = u.reach.ingest(reporter, items, now, handoutMembership(u, reporter), clusterSize, isLive);
+  changed.push(...u.reach.sweepIfDue(now, clusterSize, isLive));
   const moved = changed.map((id) => u.leases.get(id)).filter((state) => state !== undefined && state.endedAt === null && state.reach !== u.reach.state(state.id));
   if (moved.length === 0) return;
   u.changes.record(now, (change) => {

@@ -11,9 +11,12 @@
  *   success", and a failure older than the newest success is ignored;
  * - `unreachable` needs at least two distinct failed reporters (one in a cluster of two), so a
  *   single lying reporter cannot demote anyone;
- * - memory is bounded: evidence older than the window is dropped, at most `maxReporters`
- *   reporters are kept per target (the oldest go first), and the caller forgets targets that
- *   leave the cluster;
+ * - a report counts for the window, and for as long after as its reporter stays live: agents on
+ *   the watch report only changes, so a live reporter's silence means its latest result still
+ *   holds (the caller passes liveness as `isLive`), while a reporter that left ages out;
+ * - memory is bounded: evidence of reporters gone for longer than the window is dropped, at most
+ *   `maxReporters` reporters are kept per target (the oldest go first), and the caller forgets
+ *   targets that leave the cluster;
  * - changed addresses clear a target's evidence (the caller calls `clear`).
  *
  * Runtime-free and synchronous: time is passed in, so unit tests drive it with a fake clock.
@@ -37,6 +40,11 @@ export interface ReachabilityView {
   /** When the newest report about the target was made (ms), or null without any. */
   checkedAt: number | null;
 }
+
+/** Whether a reporter still holds a live lease (its latest results stand while it does). */
+export type IsLive = (reporter: string) => boolean;
+
+const NOBODY_LIVE: IsLive = () => false;
 
 /** One report: a reporter's latest result about one target, and when it was made (ms, directory clock). */
 export interface ReachReport {
@@ -75,8 +83,8 @@ function put(map: Map<string, number>, key: string, at: number, max: number): vo
   }
 }
 
-function prune(map: Map<string, number>, notBefore: number): void {
-  for (const [k, v] of map) if (v < notBefore) map.delete(k);
+function prune(map: Map<string, number>, notBefore: number, isLive: IsLive): void {
+  for (const [k, v] of map) if (v < notBefore && !isLive(k)) map.delete(k);
 }
 
 export class ReachabilityBook {
@@ -103,7 +111,7 @@ export class ReachabilityBook {
    * handout, from the future (clamped to now) or older than the window are dropped; `unknown`
    * results carry no evidence. Returns the targets whose state changed.
    */
-  ingest(reporter: string, reports: Iterable<ReachReport>, now: number, inHandout: (target: string) => boolean, clusterSize: number): string[] {
+  ingest(reporter: string, reports: Iterable<ReachReport>, now: number, inHandout: (target: string) => boolean, clusterSize: number, isLive: IsLive = NOBODY_LIVE): string[] {
     const changed: string[] = [];
     const notBefore = now - this.#options.windowMs;
     for (const report of reports) {
@@ -128,22 +136,22 @@ export class ReachabilityBook {
         put(evidence.failed, reporter, at, this.#options.maxReporters);
       }
       if (evidence.checkedAt === null || at > evidence.checkedAt) evidence.checkedAt = at;
-      if (this.#settle(report.target, evidence, now, clusterSize)) changed.push(report.target);
+      if (this.#settle(report.target, evidence, now, clusterSize, isLive)) changed.push(report.target);
     }
     return changed;
   }
 
   /** Sweeps at most six times per window, on reports: a sweep walks every target. */
-  sweepIfDue(now: number, clusterSize: number): string[] {
+  sweepIfDue(now: number, clusterSize: number, isLive: IsLive = NOBODY_LIVE): string[] {
     if (now < this.#nextSweep) return [];
     this.#nextSweep = now + Math.max(1_000, this.windowMs / 6);
-    return this.sweep(now, clusterSize);
+    return this.sweep(now, clusterSize, isLive);
   }
 
-  /** Drops evidence older than the window; returns the targets whose state changed with it. */
-  sweep(now: number, clusterSize: number): string[] {
+  /** Drops evidence older than the window from reporters no longer live; returns the targets whose state changed with it. */
+  sweep(now: number, clusterSize: number, isLive: IsLive = NOBODY_LIVE): string[] {
     const changed: string[] = [];
-    for (const [target, evidence] of this.#targets) if (this.#settle(target, evidence, now, clusterSize)) changed.push(target);
+    for (const [target, evidence] of this.#targets) if (this.#settle(target, evidence, now, clusterSize, isLive)) changed.push(target);
     return changed;
   }
 
@@ -177,10 +185,10 @@ export class ReachabilityBook {
   }
 
   /** Prunes `evidence` to the window and recomputes its state; true when the state changed. */
-  #settle(target: string, evidence: Evidence, now: number, clusterSize: number): boolean {
+  #settle(target: string, evidence: Evidence, now: number, clusterSize: number, isLive: IsLive): boolean {
     const notBefore = now - this.#options.windowMs;
-    prune(evidence.failed, notBefore);
-    prune(evidence.ok, notBefore);
+    prune(evidence.failed, notBefore, isLive);
+    prune(evidence.ok, notBefore, isLive);
     const state = stateOf(evidence.failed.size, evidence.ok.size, clusterSize);
     const changed = state !== evidence.state;
     evidence.state = state;

@@ -180,6 +180,14 @@ describe("reachability with real agents and listeners", () => {
     }
   });
 
+  it("keeps the states past the evidence window while nothing changes (watching agents report changes only)", async () => {
+    // Two windows of steady state; the liar's reports keep the directory sweeping meanwhile.
+    await new Promise((r) => setTimeout(r, 2 * WINDOW_MS));
+    const view = await nodesById();
+    expect(view.get(SILENT)!.reachability.state).toBe("unreachable");
+    for (const node of UP) expect(view.get(node)!.reachability.state).toBe("reachable");
+  });
+
   it("brings both back once a listener starts", async () => {
     await listen(SILENT);
     await listen(NOT_READY);

@@ -309,7 +309,13 @@ describe("AgentReachability reports", () => {
     expect(changed.reports).toEqual({ b: { result: "ok", ageSeconds: 0 } });
     // Unanswered (its socket ended): it goes again.
     reach.unacknowledged();
-    expect(reach.renewalFields(now, true).reports).toEqual({ b: { result: "ok", ageSeconds: 0 } });
+    const again = reach.renewalFields(now, true);
+    expect(again.reports).toEqual({ b: { result: "ok", ageSeconds: 0 } });
+    reach.acknowledge(again);
+    expect(reach.renewalFields(now, true).reports).toBeUndefined();
+    // A new socket (the directory may have restarted and forgotten): every current result again.
+    reach.restate();
+    expect(reach.renewalFields(now, true).reports).toEqual({ a: { result: "failed", ageSeconds: 0 }, b: { result: "ok", ageSeconds: 0 } });
     reach.stop();
   });
 });

@@ -72,6 +72,20 @@ describe("ReachabilityBook", () => {
     expect(book.size).toBe(0);
   });
 
+  it("keeps a live reporter's latest result past the window: it reports changes only", () => {
+    const book = new ReachabilityBook({ windowMs: 3 * MIN });
+    const live = new Set(["a", "b"]);
+    const isLive = (id: string) => live.has(id);
+    book.ingest("a", [fail("x", 0)], 0, all, 5, isLive);
+    book.ingest("b", [fail("x", 0)], 0, all, 5, isLive);
+    expect(book.sweep(30 * MIN, 5, isLive)).toEqual([]);
+    expect(book.state("x")).toBe("unreachable");
+    // b left: its failure ages out, and one failed reporter is not enough.
+    live.delete("b");
+    expect(book.sweep(31 * MIN, 5, isLive)).toEqual(["x"]);
+    expect(book.view("x")).toMatchObject({ state: "unknown", failedReporters: 1 });
+  });
+
   it("forgets a target on clear (changed addresses)", () => {
     const book = new ReachabilityBook();
     book.ingest("a", [okay("x", 0)], 0, all, 5);
