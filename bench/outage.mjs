@@ -28,7 +28,6 @@ async function loadFleetCode(dir) {
         'export { parseCommand } from "./src/agent/config.ts";',
         'export { createLogger } from "./src/agent/log.ts";',
         'export { StateStore } from "./src/agent/state-store.ts";',
-        'export { hasWebSocket } from "./src/agent/feed/transport.ts";',
         'export { FaultProxy } from "./test/support/fault-proxy.ts";',
       ].join("\n"),
       resolveDir: root,
@@ -102,7 +101,7 @@ export async function runOutage({ quick, log = console.error, agents: count = 10
       const store = new fleet.StateStore(parsed.config.stateDir, "outage", `n${i}`);
       await store.init();
       await store.saveCredential(credentials[i]);
-      const agent = new fleet.Agent({ config: parsed.config, store, log: logger, credential: credentials[i], webSocket: fleet.hasWebSocket() });
+      const agent = new fleet.Agent({ config: parsed.config, store, log: logger, credential: credentials[i] });
       members.push({ agent, lines, running: agent.run() });
       // Started over about 10 s, as agents come up, not in one millisecond.
       if (i % 10 === 9) await sleep(100);

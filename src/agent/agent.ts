@@ -26,7 +26,6 @@ export interface AgentDeps {
   view?: PeerView;
   userAgent?: string;
   random?: Random;
-  webSocket?: boolean;
   openWatch?: OpenWatch;
   /** Readiness and probe reports to carry on every registration and renewal. */
   reachability?: RenewalExtras;
@@ -61,7 +60,6 @@ export class Agent {
       lease: this.lease,
       sync: this.sync,
       random,
-      webSocket: d.webSocket,
       openWatch: d.openWatch,
     });
   }

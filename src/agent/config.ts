@@ -91,7 +91,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "transport",
     key: "transport",
     arg: "auto|watch|long-poll|poll",
-    help: `How to hear about peer changes. auto (default): the WebSocket watch (pushed at once; needs Node.js 22+), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through or this Node.js has no WebSocket, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.`,
+    help: `How to hear about peer changes. auto (default): the WebSocket watch (changes pushed at once, the lease held by pings; on every supported Node.js, with the agent's own client), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.`,
   },
   { flag: "listen", key: "listen", arg: "HOST:PORT", help: `Address of the local HTTP endpoints. Default: ${DEFAULT_LISTEN}. IPv6 as [::1]:7946.` },
   {

@@ -9,7 +9,6 @@
 import { VERSION } from "../contract/version.js";
 import { Agent } from "./agent.js";
 import { type AgentConfig, ConfigError, helpText, parseCommand } from "./config.js";
-import { hasWebSocket } from "./feed/transport.js";
 import { createLogger, type Logger } from "./log.js";
 import { createLocalServer } from "./outputs/local-server.js";
 import { renderMetrics } from "./outputs/metrics.js";
@@ -40,11 +39,6 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   }
   if (!credential && !config.joinTokenFile) {
     fail(`no node credential in ${store.dir} and no --join-token-file: the first registration needs the cluster's join token`, 2);
-  }
-
-  const webSocket = hasWebSocket();
-  if (config.transport === "watch" && !webSocket) {
-    fail(`--transport watch needs a WebSocket client, which Node.js ${process.version} lacks (Node.js 22 or newer has one); use --transport auto or long-poll`, 2);
   }
 
   // The agent is created below; a readiness change before then rides on the first registration anyway.
@@ -91,7 +85,6 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     log,
     credential,
     view,
-    webSocket,
     userAgent: `peerdir-agent/${version}`,
     reachability,
     onPeersChanged: () => {
@@ -123,9 +116,6 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     stateDir: store.dir,
     transport: agent.scheduler.transport,
   });
-  if (config.transport === "auto" && !webSocket) {
-    log.info(`transport: long-poll (Node.js ${process.version} has no WebSocket client for the watch; Node.js 22 or newer has one)`, { transport: "long-poll" });
-  }
 
   if (cached) reachability.probes.setPeers(view.peers);
   if (!(await reachability.start())) {

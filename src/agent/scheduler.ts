@@ -15,7 +15,7 @@ import type { FailurePolicy } from "./failure-policy.js";
 import type { Feed, FeedHost } from "./feed/feed.js";
 import { LongPollFeed } from "./feed/long-poll.js";
 import { PollFeed } from "./feed/poll.js";
-import { describeChange, hasWebSocket, KEEPALIVE_MISSES, KEEPALIVE_MS, LONG_POLL_WAIT_SECONDS, type Transport, type TransportChange, TransportPolicy } from "./feed/transport.js";
+import { describeChange, KEEPALIVE_MISSES, KEEPALIVE_MS, LONG_POLL_WAIT_SECONDS, type Transport, type TransportChange, TransportPolicy } from "./feed/transport.js";
 import { WatchFeed } from "./feed/watch.js";
 import type { OpenWatch } from "./feed/watch-session.js";
 import type { LeaseHolder } from "./lease.js";
@@ -32,9 +32,7 @@ export interface SchedulerDeps {
   lease: LeaseHolder;
   sync: Sync;
   random: Random;
-  /** Whether a WebSocket client is available; default: whether this Node.js has one. */
-  webSocket?: boolean;
-  /** Opens a watch; default: a WatchSession on the global WebSocket. */
+  /** Opens a watch; default: a WatchSession on the agent's own WebSocket client. */
   openWatch?: OpenWatch;
 }
 
@@ -47,7 +45,7 @@ export class Scheduler {
   private wakeUp: (() => void) | null = null;
 
   constructor(private readonly d: SchedulerDeps) {
-    this.transports = new TransportPolicy(d.config.transport, d.webSocket ?? hasWebSocket());
+    this.transports = new TransportPolicy(d.config.transport);
     const host: FeedHost = {
       node: d.config.node,
       client: d.client,

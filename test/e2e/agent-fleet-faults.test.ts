@@ -24,7 +24,6 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Agent } from "../../src/agent/agent.js";
 import { parseCommand } from "../../src/agent/config.js";
-import { hasWebSocket } from "../../src/agent/feed/transport.js";
 import { createLogger } from "../../src/agent/log.js";
 import { StateStore } from "../../src/agent/state-store.js";
 import { createCluster, type RunningDirectory, startDirectory } from "../support/directory.js";
@@ -95,7 +94,7 @@ async function startFleet(name: string, proxy: FaultProxy, joinToken: string): P
     const log = createLogger({ format: "text", level: "info", write: (line) => lines.push(line) });
     const store = new StateStore(parsed.config.stateDir, name, node);
     await store.init();
-    const agent = new Agent({ config: parsed.config, store, log, credential: null, webSocket: hasWebSocket() });
+    const agent = new Agent({ config: parsed.config, store, log, credential: null });
     members.push({ node, agent, lines, running: agent.run() });
   }
   cleanups.push(async () => {

@@ -1,6 +1,6 @@
 // The agent as users get it: `npm pack` of packages/agent, installed from the tarball into an empty
 // folder, run through npx on every Node found here (the system Node, 20 on CI, and the Node the
-// tests run on), with no engine warnings; stopped the way a service manager does it, `kill` of
+// tests run on), with no engine warnings and on the watch transport; stopped the way a service manager does it, `kill` of
 // the npx process, it must leave the directory.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -56,7 +56,7 @@ describe("the peerdir-agent package", () => {
   });
 
   for (const { version, binDir } of nodes) {
-    it(`installs from the tarball and runs through npx on Node ${version} without warnings; kill of npx deregisters`, async () => {
+    it(`installs from the tarball and runs through npx on Node ${version} without warnings, on the watch; kill of npx deregisters`, async () => {
       const folder = join(work, `node-${version}`);
       mkdirSync(folder);
       writeFileSync(join(folder, "package.json"), '{"private":true}\n');
@@ -110,6 +110,14 @@ describe("the peerdir-agent package", () => {
         // The directory lists the node as soon as it minted the credential; the agent holds it (and
         // so can leave) once it has read the answer.
         await waitFor("the agent to hold its credential", async () => (/registered with the join token/.test(logs) ? true : undefined), 30_000);
+        // The watch on every Node, the agent's own WebSocket client (Node 20 has no global one).
+        await waitFor(
+          "the agent to watch",
+          async () => ((await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('peerdir_agent_transport{transport="watch"} 1\n') ? true : undefined),
+          15_000,
+        ).catch((err) => {
+          throw new Error(`${err}\n${logs}`);
+        });
 
         npx.kill("SIGTERM");
         await npxExit;

@@ -88,7 +88,6 @@ function setup(options: { transport?: AgentConfig["transport"]; renewAfterSecond
     store,
     log,
     credential: null,
-    webSocket: true,
     random: () => 0,
     openWatch: (url, credential, handlers, keepaliveMs) => {
       const w: Opened = { url, credential, handlers, keepaliveMs, closed: false, sent: [] };

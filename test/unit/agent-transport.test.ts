@@ -7,7 +7,6 @@ import {
   describeChange,
   EARLY_304S_BEFORE_FALLBACK,
   fallbackOf,
-  hasWebSocket,
   parseHandout,
   parseWatchMessage,
   RETRY_BETTER_MS,
@@ -21,17 +20,11 @@ const peer = (id: string, zone?: string, addr = 1): Peer => ({ id, addrs: [`/ip4
 const ids = (peers: Peer[]) => peers.map((p) => p.id);
 
 describe("choosing a transport", () => {
-  it("knows whether this Node.js has a WebSocket client", () => {
-    expect(hasWebSocket({})).toBe(false);
-    expect(hasWebSocket({ WebSocket: class {} })).toBe(true);
-  });
-
-  it("starts auto on the watch when there is a WebSocket client, else on long-poll; a pinned transport as given", () => {
-    expect(bestTransport("auto", true)).toBe("watch");
-    expect(bestTransport("auto", false)).toBe("long-poll");
-    expect(bestTransport("poll", true)).toBe("poll");
-    expect(bestTransport("long-poll", true)).toBe("long-poll");
-    expect(bestTransport("watch", true)).toBe("watch");
+  it("starts auto on the watch (on every Node.js: the agent brings its own client); a pinned transport as given", () => {
+    expect(bestTransport("auto")).toBe("watch");
+    expect(bestTransport("poll")).toBe("poll");
+    expect(bestTransport("long-poll")).toBe("long-poll");
+    expect(bestTransport("watch")).toBe("watch");
   });
 
   it("steps down one transport at a time", () => {
@@ -42,9 +35,18 @@ describe("choosing a transport", () => {
   });
 });
 
+/** An auto policy stepped down to long-poll (two failed upgrades while HTTP works). */
+function onLongPoll(): TransportPolicy {
+  const p = new TransportPolicy("auto");
+  p.watchUpgradeFailed(0, true);
+  p.watchUpgradeFailed(0, true);
+  expect(p.current).toBe("long-poll");
+  return p;
+}
+
 describe("TransportPolicy (auto)", () => {
   it("falls back from the watch after two failed upgrades while plain HTTP works, not during an outage", () => {
-    const p = new TransportPolicy("auto", true);
+    const p = new TransportPolicy("auto");
     expect(p.current).toBe("watch");
     // The directory is down or refuses us: that says nothing about WebSockets.
     for (let i = 0; i < 5; i++) expect(p.watchUpgradeFailed(i, false)).toBeNull();
@@ -56,7 +58,7 @@ describe("TransportPolicy (auto)", () => {
   });
 
   it("forgets a failed upgrade once a watch delivers", () => {
-    const p = new TransportPolicy("auto", true);
+    const p = new TransportPolicy("auto");
     expect(p.watchUpgradeFailed(0, true)).toBeNull();
     p.watchDelivered();
     expect(p.watchUpgradeFailed(1, true)).toBeNull();
@@ -64,7 +66,7 @@ describe("TransportPolicy (auto)", () => {
   });
 
   it("tries the better transport again after RETRY_BETTER_MS, and falls back again if it still fails", () => {
-    const p = new TransportPolicy("auto", true, 1_000);
+    const p = new TransportPolicy("auto", 1_000);
     p.watchUpgradeFailed(0, true);
     p.watchUpgradeFailed(0, true);
     expect(p.current).toBe("long-poll");
@@ -79,8 +81,7 @@ describe("TransportPolicy (auto)", () => {
   });
 
   it("falls back from long-poll to poll after three early 304s in a row; a held 304 or a 200 resets the count", () => {
-    const p = new TransportPolicy("auto", false);
-    expect(p.current).toBe("long-poll");
+    const p = onLongPoll();
     const wait = 30_000;
     expect(p.longPollAnswered(0, 304, 50, wait)).toBeNull();
     expect(p.longPollAnswered(0, 304, 50, wait)).toBeNull();
@@ -91,18 +92,18 @@ describe("TransportPolicy (auto)", () => {
     for (let i = 1; i < EARLY_304S_BEFORE_FALLBACK; i++) expect(p.longPollAnswered(0, 304, 10, wait)).toBeNull();
     expect(p.longPollAnswered(7, 304, 10, wait)).toEqual({ from: "long-poll", to: "poll", reason: "3 long-polls in a row came back unchanged at once instead of waiting" });
     expect(p.current).toBe("poll");
-    // Without WebSocket the best is long-poll, and that is what it retries.
-    expect(p.due(7 + RETRY_BETTER_MS)).toMatchObject({ from: "poll", to: "long-poll" });
+    // The best is the watch, and that is what it retries, straight from poll.
+    expect(p.due(7 + RETRY_BETTER_MS)).toMatchObject({ from: "poll", to: "watch" });
   });
 
   it("ignores the first plain read of a run (no wait asked)", () => {
-    const p = new TransportPolicy("auto", false);
+    const p = onLongPoll();
     for (let i = 0; i < 5; i++) expect(p.longPollAnswered(0, 304, 1, 0)).toBeNull();
     expect(p.current).toBe("long-poll");
   });
 
   it("falls back when watches keep being cut soon after opening, not after clean closes or long lives", () => {
-    const p = new TransportPolicy("auto", true);
+    const p = new TransportPolicy("auto");
     expect(p.watchEnded(0, 1_000, true)).toBeNull();
     expect(p.watchEnded(0, 1_000, true)).toBeNull();
     expect(p.watchEnded(0, SHORT_WATCH_MS, true)).toBeNull(); // lived long enough: resets
@@ -113,7 +114,7 @@ describe("TransportPolicy (auto)", () => {
   });
 
   it("retries the watch straight from poll", () => {
-    const p = new TransportPolicy("auto", true, 10);
+    const p = new TransportPolicy("auto", 10);
     p.watchUpgradeFailed(0, true);
     p.watchUpgradeFailed(0, true);
     for (let i = 0; i < 3; i++) p.longPollAnswered(0, 304, 1, 30_000);
@@ -124,7 +125,7 @@ describe("TransportPolicy (auto)", () => {
 
 describe("TransportPolicy (pinned)", () => {
   it.each(["watch", "long-poll", "poll"] as const)("never leaves --transport %s", (mode) => {
-    const p = new TransportPolicy(mode, true, 0);
+    const p = new TransportPolicy(mode, 0);
     for (let i = 0; i < 10; i++) {
       expect(p.watchUpgradeFailed(i, true)).toBeNull();
       expect(p.longPollAnswered(i, 304, 1, 30_000)).toBeNull();

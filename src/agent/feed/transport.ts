@@ -4,9 +4,10 @@
  * Three transports, best first: the WebSocket `watch` (the directory pushes a snapshot, then a
  * delta per change), `long-poll` (`GET …/peers?wait=30` held until the version moves), and
  * `poll` (`GET …/peers` with If-None-Match every --poll-interval). With `--transport auto` the
- * agent starts on the best one this Node.js and this network allow, steps down one transport when
- * the current one cannot work (an upgrade a proxy strips, a long-poll a proxy answers at once),
- * and tries the best one again every few minutes. A pinned transport never changes.
+ * agent starts on the watch on every Node.js it supports (it brings its own WebSocket client,
+ * websocket.ts), steps down one transport when the current one cannot work on this network (an
+ * upgrade a proxy strips, a long-poll a proxy answers at once), and tries the watch again every
+ * few minutes. A pinned transport never changes.
  *
  * Everything here is a pure function or a small state machine with the clock passed in, so the
  * fallback rules and the delta arithmetic are unit-tested exactly (test/unit/agent-transport).
@@ -41,19 +42,9 @@ export const SHORT_WATCHES_BEFORE_FALLBACK = 3;
 /** After a fallback, how long before the better transport is tried again. */
 export const RETRY_BETTER_MS = 300_000;
 
-/**
- * Whether this Node.js has the standard WebSocket client (Node ≥ 22; Node 20 has none), which is
- * where the agent offers the watch. It asks with `in` and never reads the global: reading it
- * loads undici (about 12 MiB resident); the watch runs on the agent's own client (websocket.ts).
- */
-export function hasWebSocket(scope: object = globalThis): boolean {
-  return "WebSocket" in scope;
-}
-
-/** The transport to start on. */
-export function bestTransport(mode: TransportMode, webSocket: boolean): Transport {
-  if (mode !== "auto") return mode;
-  return webSocket ? "watch" : "long-poll";
+/** The transport to start on: the watch in auto mode (the agent's own client needs nothing of Node.js). */
+export function bestTransport(mode: TransportMode): Transport {
+  return mode === "auto" ? "watch" : mode;
 }
 
 /** The next transport down, or null at the bottom. */
@@ -87,10 +78,9 @@ export class TransportPolicy {
 
   constructor(
     readonly mode: TransportMode,
-    readonly webSocket: boolean,
     private readonly retryBetterMs = RETRY_BETTER_MS,
   ) {
-    this.best = bestTransport(mode, webSocket);
+    this.best = bestTransport(mode);
     this.current = this.best;
   }
 
