@@ -1,24 +1,48 @@
 /**
- * Agent overhead: one real agent in steady state with 100 peers, for a
- * window (60 s; quick 10 s): CPU % of one core and RSS from /proc, requests per minute from its
- * own /metrics (peerdir_agent_requests_total). Default options: the agent's default transport
- * and intervals, the cluster's default rate limit. The window starts once start-up is over: the
- * agent is healthy and its first probe results went to the directory (a `renewed` on the watch).
- * Next to it: Node's own floor on the same Node (an idle `setInterval`), and the agent's heap as
- * its /metrics reports it, so the RSS can be read as floor + heap + the rest.
+ * Agent overhead: real agents in steady state with 100 peers each, for a window (60 s; quick
+ * 10 s): CPU % of one core and RSS from /proc, requests per minute from each agent's own /metrics
+ * (peerdir_agent_requests_total). Default agent options: the default transport (the watch) and
+ * intervals, the cluster's default rate limit.
+ *
+ * Measured side by side, each in its own cluster of 100 peers: the agent on every Node.js major
+ * found here (the system Node, 20 on the benchmark machine, and the launcher's Node 24), each
+ * plain (`peerdir-agent`, as npx runs it) and with `--lite-mode` (as deploy/systemd and the
+ * DaemonSet run it; docs/agent.md#footprint). The top-level result is the plain agent on the
+ * system Node (the oldest Node on PATH): what `npx peerdir-agent` and the systemd unit run by
+ * default. Next to each: Node's own floor on that binary (an idle `setInterval`) and the agent's
+ * heap as its /metrics reports it, so the RSS reads as floor + heap + the rest.
+ *
+ * The window starts once start-up is over: every agent is healthy and its first probe results
+ * went to the directory (a `renewed` on the watch).
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { agentMetrics, startAgent, waitHealthy } from "./lib/agents.mjs";
 import { freePort } from "./lib/ports.mjs";
-import { cpuSeconds, round, rssMiB, sleep } from "./lib/proc.mjs";
+import { cpuSecondsFine as cpuSeconds, round, rssMiB, sleep } from "./lib/proc.mjs";
 
-/** RSS of an idle Node.js (this one) doing nothing but a timer: the floor any Node program pays. */
-async function nodeFloorMiB() {
-  const idle = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+/** Node options compared: none, and the one that pays (docs/agent.md#footprint has the others tried). */
+const OPTIONS = [[], ["--lite-mode"]];
+
+/** One Node.js per major: this one and every other `node` on PATH, oldest first. */
+function nodesHere() {
+  const byMajor = new Map();
+  for (const dir of [dirname(process.execPath), ...(process.env.PATH ?? "").split(delimiter)]) {
+    const node = join(dir, "node");
+    if (!dir || !existsSync(node)) continue;
+    const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
+    const major = Number(version.slice(1).split(".")[0]);
+    if (major && !byMajor.has(major)) byMajor.set(major, { version, major, execPath: node });
+  }
+  return [...byMajor.values()].sort((a, b) => a.major - b.major);
+}
+
+/** RSS of an idle Node.js on `execPath` doing nothing but a timer: the floor any Node program pays. */
+async function nodeFloorMiB(execPath) {
+  const idle = spawn(execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
   try {
     await sleep(2000);
     return rssMiB(idle.pid);
@@ -27,79 +51,102 @@ async function nodeFloorMiB() {
   }
 }
 
+async function clusterOf100(dir, name, tmp) {
+  const { joinToken } = await dir.admin.createCluster(name);
+  const tokenFile = join(tmp, `${name}-join-token`);
+  writeFileSync(tokenFile, joinToken);
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${dir.url}/v1/clusters/${name}/nodes/peer-${i}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ addrs: [nodeAddr(i + 1, true)], labels: { zone: "zone-a" }, ttlSeconds: 3600 }),
+    });
+    if (res.status !== 201) throw new Error(`register ${name}/peer-${i}: HTTP ${res.status}`);
+  }
+  return tokenFile;
+}
+
 export async function runAgent({ quick, log = console.error }) {
   const seconds = quick ? 10 : 60;
   const settle = quick ? 1 : 10;
   const tmp = mkdtempSync(join(tmpdir(), "peerdir-bench-agent-"));
   const dir = await startDirectory();
-  let agent;
+  const nodes = nodesHere();
+  const runs = nodes.flatMap((node) => OPTIONS.map((nodeArgs) => ({ node, nodeArgs })));
   try {
-    const { joinToken } = await dir.admin.createCluster("agent");
-    const tokenFile = join(tmp, "join-token");
-    writeFileSync(tokenFile, joinToken);
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(`${dir.url}/v1/clusters/agent/nodes/peer-${i}`, {
-        method: "PUT",
-        headers: { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ addrs: [nodeAddr(i + 1, true)], labels: { zone: "zone-a" }, ttlSeconds: 3600 }),
+    for (const [i, run] of runs.entries()) {
+      const cluster = `agent-${i}`;
+      run.agent = startAgent({
+        directory: dir.url,
+        cluster,
+        node: "bench-agent",
+        joinTokenFile: await clusterOf100(dir, cluster, tmp),
+        stateDir: join(tmp, `state-${i}`),
+        port: await freePort(),
+        addr: nodeAddr(0, true),
+        execPath: run.node.execPath,
+        nodeArgs: run.nodeArgs,
       });
-      if (res.status !== 201) throw new Error(`register peer-${i}: HTTP ${res.status}`);
     }
-    agent = startAgent({
-      directory: dir.url,
-      cluster: "agent",
-      node: "bench-agent",
-      joinTokenFile: tokenFile,
-      stateDir: join(tmp, "state"),
-      port: await freePort(),
-      addr: nodeAddr(0, true),
-    });
-    await waitHealthy(agent);
-    // Start-up: the first probes of the 100 peers (within 5 s) go to the directory with the next ping.
+    for (const { agent } of runs) await waitHealthy(agent);
+    // Start-up: the first probes of the 100 peers (within 5 s) go to the directory on the socket.
     const startUp = performance.now();
-    while (!((await agentMetrics(agent)).watchMessages.renewed >= 1) && performance.now() - startUp < 40_000) await sleep(500);
+    for (const { agent } of runs) while (!((await agentMetrics(agent)).watchMessages.renewed >= 1) && performance.now() - startUp < 40_000) await sleep(500);
     await sleep(settle * 1000);
-    const m0 = await agentMetrics(agent);
-    if (m0.peers !== 100) throw new Error(`agent serves ${m0.peers} peers, expected 100`);
-    const cpu0 = cpuSeconds(agent.pid);
-    const lines0 = agent.logLines;
+    for (const run of runs) {
+      run.m0 = await agentMetrics(run.agent);
+      if (run.m0.peers !== 100) throw new Error(`agent on ${run.node.version} serves ${run.m0.peers} peers, expected 100`);
+      run.cpu0 = cpuSeconds(run.agent.pid);
+      run.lines0 = run.agent.logLines;
+      run.rss = [];
+    }
     const t0 = performance.now();
-    const rss = [];
     while (performance.now() - t0 < seconds * 1000) {
       await sleep(Math.min(1000, seconds * 1000 - (performance.now() - t0)));
-      rss.push(rssMiB(agent.pid));
+      for (const run of runs) run.rss.push(rssMiB(run.agent.pid));
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(agent.pid) - cpu0;
-    const m1 = await agentMetrics(agent);
-    const floor = await nodeFloorMiB();
+    for (const run of runs) {
+      run.cpu = cpuSeconds(run.agent.pid) - run.cpu0;
+      run.m1 = await agentMetrics(run.agent);
+    }
+    const floors = new Map();
+    for (const node of nodes) floors.set(node.version, round(await nodeFloorMiB(node.execPath), 1));
     // The /metrics scrape itself is not a directory request; the two scrapes are outside the CPU window
     // except for answering m1, which is negligible.
-    const requests = m1.requests - m0.requests;
-    const result = {
+    const measured = runs.map(({ node, nodeArgs, agent, m0, m1, cpu, rss, lines0 }) => ({
+      node: node.version,
+      nodeOptions: nodeArgs.join(" "),
       cpuPercent: round((cpu / elapsed) * 100, 3),
       rssMiB: round(rss.reduce((a, b) => a + b, 0) / rss.length, 1),
-      requestsPerMinute: round((requests * 60) / elapsed, 1),
-    };
-    const details = {
-      windowSeconds: round(elapsed, 1),
-      settleSeconds: settle,
+      requestsPerMinute: round(((m1.requests - m0.requests) * 60) / elapsed, 1),
+      nodeFloorMiB: floors.get(node.version),
       cpuSeconds: round(cpu, 3),
       rssMaxMiB: round(Math.max(...rss), 1),
       requestsByKind: Object.fromEntries(Object.keys(m1.byKind).map((k) => [k, m1.byKind[k] - (m0.byKind[k] ?? 0)])),
       transport: m1.transport,
       watchMessagesInWindow: Object.fromEntries(Object.keys(m1.watchMessages).map((k) => [k, m1.watchMessages[k] - (m0.watchMessages[k] ?? 0)])),
       logLinesInWindow: agent.logLines - lines0,
-      node: process.version,
-      nodeFloorMiB: round(floor, 1),
       heapTotalMiB: round((m1.memory.heap_total ?? 0) / 1048576, 1),
       heapUsedMiB: round((m1.memory.heap_used ?? 0) / 1048576, 1),
       externalMiB: round((m1.memory.external ?? 0) / 1048576, 1),
+    }));
+    const headline = measured[0]; // the plain agent on the oldest Node: the system Node
+    const result = { cpuPercent: headline.cpuPercent, rssMiB: headline.rssMiB, requestsPerMinute: headline.requestsPerMinute };
+    const details = {
+      windowSeconds: round(elapsed, 1),
+      settleSeconds: settle,
+      headline: `the plain agent on the system Node (${headline.node}), as npx peerdir-agent runs it`,
+      ...headline,
+      runs: measured,
     };
-    log(`agent: ${JSON.stringify(result)} ${JSON.stringify(details)}`);
+    for (const m of measured)
+      log(
+        `agent on ${m.node}${m.nodeOptions ? ` ${m.nodeOptions}` : ""}: cpu ${m.cpuPercent} %, rss ${m.rssMiB} MiB (floor ${m.nodeFloorMiB}), ${m.requestsPerMinute} requests/min, ${m.transport}`,
+      );
     return { result, details };
   } finally {
-    if (agent) await agent.stop();
+    for (const { agent } of runs) if (agent) await agent.stop();
     await dir.stop();
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -368,12 +368,13 @@ ${table(["system", "watchers", "join → all, p50 ms", "join → all, p99 ms", "
 
 ${ad.at ?? ""} (${ad.mode ?? r.mode}): one real agent (default options${ad.transport ? `, transport \`${ad.transport}\`` : ""}) in a cluster with 100 other
 registered nodes, measured for ${n(ad.windowSeconds)} s after start-up (healthy, first probe results sent) and ${ad.settleSeconds} s more.
+The headline: ${ad.headline ?? `the agent on Node ${ad.node}`}.
 
 ${table(["CPU % of one core", "RSS MiB (mean)", "RSS MiB (max)", "directory requests/min", "log lines in window"], [[n(r.agent.cpuPercent, 3), n(r.agent.rssMiB), n(ad.rssMaxMiB), n(r.agent.requestsPerMinute), n(ad.logLinesInWindow, 0)]])}
 
 ${chart}
 
-CPU is the agent process's user + system time from \`/proc/<pid>/stat\` (10 ms ticks) over the window; RSS is
+CPU is the agent process's run time, all its threads, from \`/proc/<pid>/task/*/schedstat\` (nanoseconds) over the window; RSS is
 \`VmRSS\` from \`/proc/<pid>/status\`, sampled every second; requests come from the agent's own
 \`peerdir_agent_requests_total\` (HTTP requests, by kind: \`${JSON.stringify(ad.requestsByKind ?? {})}\`); messages received on
 the watch in the window, from \`peerdir_agent_watch_messages_total\`: \`${JSON.stringify(ad.watchMessagesInWindow ?? {})}\`.
@@ -384,6 +385,17 @@ Where the RSS goes, on Node ${ad.node}: an idle Node.js on the same binary (\`no
 ${n(ad.nodeFloorMiB)} MiB, the agent's V8 heap ${n(ad.heapTotalMiB)} MiB reserved (${n(ad.heapUsedMiB)} MiB used) and ${n(ad.externalMiB)} MiB outside
 it (\`peerdir_agent_memory_bytes\`); the rest is the code of the built-ins the agent loads (http, net, crypto,
 fs, child_process) and its own. See docs/agent.md#footprint.
+`
+    : ""
+}${
+  Array.isArray(ad.runs)
+    ? `
+Every Node.js found here, plain and with \`--lite-mode\` (as deploy/systemd and the DaemonSet run it), side by side in the same window, each with its own 100 peers:
+
+${table(
+  ["Node", "Node options", "CPU % of one core", "RSS MiB (mean)", "Node floor MiB", "over the floor MiB", "requests/min", "transport"],
+  ad.runs.map((x) => [x.node, x.nodeOptions || "(none)", n(x.cpuPercent, 3), n(x.rssMiB), n(x.nodeFloorMiB), n(x.rssMiB - x.nodeFloorMiB), n(x.requestsPerMinute), x.transport]),
+)}
 `
     : ""
 }`);

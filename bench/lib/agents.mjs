@@ -14,11 +14,14 @@ export function agentHelp() {
 
 /**
  * @param {{directory:string, cluster:string, node:string, joinTokenFile:string, stateDir:string,
- *          port:number, addr:string, logLevel?:string, extraArgs?:string[]}} o
+ *          port:number, addr:string, logLevel?:string, extraArgs?:string[], execPath?:string, nodeArgs?:string[], script?:string}} o
+ *   execPath: the node binary to run it under (default: this one); nodeArgs: Node.js options before the script;
+ *   script: another build of the agent to run (default: this checkout's bin).
  */
 export function startAgent(o) {
   const args = [
-    join(root, "bin/peerdir-agent.mjs"),
+    ...(o.nodeArgs ?? []),
+    o.script ?? join(root, "bin/peerdir-agent.mjs"),
     "--directory",
     o.directory,
     "--cluster",
@@ -37,7 +40,7 @@ export function startAgent(o) {
     o.logLevel ?? "info",
     ...(o.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(o.execPath ?? process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const agent = { child, pid: child.pid, port: o.port, node: o.node, logLines: 0, tail: [] };
   const count = (d) => {
     const text = String(d);

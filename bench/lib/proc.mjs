@@ -1,5 +1,5 @@
 /** CPU and memory of processes from /proc (Linux). */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -11,6 +11,21 @@ export function cpuSeconds(pid) {
     return (Number(f[11]) + Number(f[12])) / TICKS;
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * CPU time of a process's threads in seconds, to the nanosecond: the sum of each thread's
+ * run time in /proc/<pid>/task/<tid>/schedstat. For figures far below one tick (an idle agent:
+ * 0.05 % of a core is 30 ms a minute, 3 ticks). Falls back to cpuSeconds without schedstat.
+ */
+export function cpuSecondsFine(pid) {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    return ns / 1e9;
+  } catch {
+    return cpuSeconds(pid);
   }
 }
 

@@ -7,6 +7,12 @@
  * first probe comes at a random moment within `firstSpreadMs`, and every later one a random
  * 0-25 % after the interval, so a thousand agents that started together do not probe together.
  *
+ * Wake-ups are batched: the scheduler sleeps until the next point of its own `batchMs` (5 s) grid
+ * (at a random phase per agent) and starts everything due by then together. For an idle daemon
+ * the wake-up, not the connect, is most of a probe's CPU: 100 peers cost about 13 wake-ups a
+ * minute instead of 100. A probe only ever starts late (by under `batchMs`), never early, so the
+ * once-per-interval bound holds.
+ *
  * A probe only opens a TCP connection and closes it: it proves that something accepts
  * connections on that address, which is what a libp2p dial needs first. Peers that advertise
  * only UDP/QUIC addresses are recorded as `unknown` (a QUIC handshake is not worth a dependency).
@@ -64,9 +70,11 @@ export interface ProbeOptions {
   maxInFlight: number;
   /** A new peer is first probed at a random moment within this. */
   firstSpreadMs: number;
+  /** Probes due within one step of this grid start at one wake-up; 0 wakes for each. */
+  batchMs: number;
 }
 
-export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 60_000, timeoutMs: 3_000, maxInFlight: 16, firstSpreadMs: 5_000 };
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 60_000, timeoutMs: 3_000, maxInFlight: 16, firstSpreadMs: 5_000, batchMs: 5_000 };
 
 /** Extra random delay after the interval, as a fraction of it. */
 const JITTER = 0.25;
@@ -105,6 +113,10 @@ export class ProbeScheduler {
   #inFlight = 0;
   #timer: unknown = null;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** This agent's offset of the batch grid, so agents do not wake in step. */
+  readonly #phase: number;
+  /** More probes were due than slots were free: a finished probe starts the next at once. */
+  #backlog = false;
   #stopped = false;
   /** Probes finished, by result (the agent's metrics). */
   readonly counts: Record<ProbeResult, number> = { ok: 0, failed: 0, unknown: 0 };
@@ -116,6 +128,7 @@ export class ProbeScheduler {
   ) {
     this.#options = { ...DEFAULT_PROBE_OPTIONS, ...options };
     this.#deps = { ...REAL_PROBE_DEPS, ...deps };
+    this.#phase = this.#deps.random() * this.#options.batchMs;
   }
 
   /**
@@ -185,38 +198,44 @@ export class ProbeScheduler {
   #pump(): void {
     if (this.#stopped) return;
     const now = this.#deps.now();
-    let due: Entry[] = [];
-    let nextAt = Number.POSITIVE_INFINITY;
-    for (const entry of this.#entries.values()) {
-      if (entry.inFlight || !entry.target) continue;
-      if (entry.nextAt <= now) due.push(entry);
-      else if (entry.nextAt < nextAt) nextAt = entry.nextAt;
-    }
     const free = this.#options.maxInFlight - this.#inFlight;
-    if (due.length > free) {
+    let due = 0;
+    for (const entry of this.#entries.values()) if (!entry.inFlight && entry.target && entry.nextAt <= now) due++;
+    this.#backlog = due > free;
+    if (this.#backlog) {
       // The longest-waiting first; the rest go as soon as a slot frees (#finish pumps again).
-      due.sort((a, b) => a.nextAt - b.nextAt);
-      due = due.slice(0, free);
+      const waiting = [...this.#entries.values()].filter((e) => !e.inFlight && e.target && e.nextAt <= now);
+      waiting.sort((a, b) => a.nextAt - b.nextAt);
+      for (let i = 0; i < free; i++) this.#start(waiting[i]!, now);
+    } else if (due > 0) {
+      // No list: the common case allocates nothing but the probes themselves.
+      for (const entry of this.#entries.values()) if (!entry.inFlight && entry.target && entry.nextAt <= now) this.#start(entry, now);
     }
-    for (const entry of due) this.#start(entry, now);
+    let nextAt = Number.POSITIVE_INFINITY;
+    // Probes still waiting for a slot are not the timer's: a finished probe starts them.
+    for (const entry of this.#entries.values()) if (!entry.inFlight && entry.target && entry.nextAt > now && entry.nextAt < nextAt) nextAt = entry.nextAt;
     this.#sleepUntil(nextAt, now);
   }
 
-  #sleepUntil(at: number, now: number): void {
+  /** Sleeps until the first point of the batch grid at or after `at` (never earlier: a probe only waits). */
+  #sleepUntil(due: number, now: number): void {
+    const step = this.#options.batchMs;
+    let at = step > 0 && due !== Number.POSITIVE_INFINITY ? this.#phase + Math.ceil((due - this.#phase) / step) * step : due;
+    if (at < due) at += step; // rounding: a wake-up a hair before the probe is due would start nothing
     if (at === this.#timerAt && this.#timer !== null) return;
     if (this.#timer !== null) this.#deps.clearTimer(this.#timer);
     this.#timer = null;
     this.#timerAt = at;
     if (at === Number.POSITIVE_INFINITY) return;
-    this.#timer = this.#deps.setTimer(
-      () => {
-        this.#timer = null;
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.#pump();
-      },
-      Math.max(0, at - now),
-    );
+    this.#timer = this.#deps.setTimer(this.#wake, Math.max(0, at - now));
   }
+
+  /** The timer's callback, one function for the scheduler's life (no closure per wake-up). */
+  readonly #wake = (): void => {
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#pump();
+  };
 
   #start(entry: Entry, now: number): void {
     entry.inFlight = true;
@@ -235,7 +254,11 @@ export class ProbeScheduler {
     entry.inFlight = false;
     if (this.#stopped) return;
     // Forgotten or replaced meanwhile (left the handout, or moved): the result is about an old address.
-    if (this.#entries.get(entry.id) === entry) this.#record(entry, accepted ? "ok" : "failed", this.#deps.now());
-    this.#pump();
+    const now = this.#deps.now();
+    if (this.#entries.get(entry.id) === entry) this.#record(entry, accepted ? "ok" : "failed", now);
+    // Probes wait for a slot: start the next now. Otherwise only this entry's next probe is new
+    // to the timer (the others' are already counted); no scan of the whole handout per probe.
+    if (this.#backlog) this.#pump();
+    else if (this.#entries.get(entry.id) === entry && entry.nextAt < this.#timerAt) this.#sleepUntil(entry.nextAt, now);
   }
 }

@@ -127,7 +127,8 @@ describe("ProbeScheduler", () => {
 
   it("spreads first probes over firstSpreadMs and later ones over a jitter after the interval", async () => {
     const h = harness(Math.random);
-    const scheduler = new ProbeScheduler({ intervalMs: 60_000, firstSpreadMs: 5_000, maxInFlight: 1000 }, h.deps);
+    // Unbatched, to see the spread itself (batching is the next test).
+    const scheduler = new ProbeScheduler({ intervalMs: 60_000, firstSpreadMs: 5_000, maxInFlight: 1000, batchMs: 0 }, h.deps);
     scheduler.setPeers(Array.from({ length: 50 }, (_, i) => peer(i)));
     const start = h.now;
     for (let i = 0; i < 80; i++) {
@@ -141,6 +142,39 @@ describe("ProbeScheduler", () => {
     expect(second.length).toBeGreaterThan(0);
     expect(Math.min(...second)).toBeGreaterThanOrEqual(60_000);
     expect(new Set(second).size).toBeGreaterThan(2);
+    scheduler.stop();
+  });
+
+  it("batches wake-ups on a 5 s grid: 100 peers take about 13 wake-ups a minute, and no probe starts early", async () => {
+    const h = harness(Math.random);
+    let wakeUps = 0;
+    const deps: ProbeDeps = {
+      ...h.deps,
+      setTimer: (fn, ms) =>
+        h.deps.setTimer(() => {
+          wakeUps++;
+          fn();
+        }, ms),
+    };
+    // No slot limit here (the previous test has it): a probe waiting for a slot starts when one frees, off the grid.
+    const scheduler = new ProbeScheduler({ intervalMs: 60_000, firstSpreadMs: 5_000, maxInFlight: 1000 }, deps);
+    scheduler.setPeers(Array.from({ length: 100 }, (_, i) => peer(i)));
+    const start = h.now;
+    for (let i = 0; i < 600; i++) {
+      await h.advance(1_000);
+      await h.settle(() => true);
+    }
+    const minutes = (h.now - start) / 60_000;
+    // Unbatched, each of the ~900 probes would be its own wake-up.
+    expect(h.started.length).toBeGreaterThan(800);
+    expect(wakeUps / minutes).toBeLessThanOrEqual(13);
+    // Every start lies on the agent's grid (one phase, 5 s apart), and each peer's starts stay an interval apart.
+    const steps = (at: number) => (at - h.started[0]!.at) / 5_000;
+    for (const s of h.started) expect(steps(s.at)).toBeCloseTo(Math.round(steps(s.at)), 6);
+    for (let i = 0; i < 100; i++) {
+      const times = h.started.filter((s) => s.target === `10.0.0.${i}:5001`).map((s) => s.at);
+      for (let j = 1; j < times.length; j++) expect(times[j]! - times[j - 1]!).toBeGreaterThanOrEqual(60_000);
+    }
     scheduler.stop();
   });
 

@@ -39,8 +39,8 @@ describe("deploy/systemd", () => {
     expect(verify.stderr.trim()).toBe("");
   });
 
-  it("runs the packaged agent's bin with its settings from agent.env and stops it with SIGTERM in time", () => {
-    expect(service.get("ExecStart")).toEqual(["/usr/bin/node /opt/peerdir-agent/node_modules/peerdir-agent/bin/peerdir-agent.mjs"]);
+  it("runs the packaged agent's bin (V8 in lite mode) with its settings from agent.env and stops it with SIGTERM in time", () => {
+    expect(service.get("ExecStart")).toEqual(["/usr/bin/node --lite-mode /opt/peerdir-agent/node_modules/peerdir-agent/bin/peerdir-agent.mjs"]);
     expect(service.get("EnvironmentFile")).toEqual(["/etc/peerdir-agent/agent.env"]);
     expect(service.get("StateDirectory")).toEqual(["peerdir-agent"]);
     expect(service.get("StateDirectoryMode")).toEqual(["0700"]);
@@ -79,8 +79,8 @@ describe("deploy/kubernetes", () => {
   });
 
   it("runs the single-file agent from the ConfigMap with options the agent knows", () => {
-    expect(args.slice(0, 2)).toEqual(["node", "/opt/peerdir-agent/agent.mjs"]);
-    for (const a of args.slice(2)) expect(agentFlags, a).toContain(/^--([a-z-]+)=/.exec(a)?.[1]);
+    expect(args.slice(0, 3)).toEqual(["node", "--lite-mode", "/opt/peerdir-agent/agent.mjs"]);
+    for (const a of args.slice(3)) expect(agentFlags, a).toContain(/^--([a-z-]+)=/.exec(a)?.[1]);
     expect(agent.image).toMatch(/^node:(2[0-9])-/);
     const mount = (name: string) => agent.volumeMounts.find((m: { name: string }) => m.name === name);
     const volume = (name: string) => pod.volumes.find((v: { name: string }) => v.name === name);
