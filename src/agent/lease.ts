@@ -134,12 +134,15 @@ export class LeaseHolder {
   }
 
   /**
-   * The watch socket opened. Readiness and reports are soft state in the directory (a restarted
-   * object assumes ready and knows no reports), so the first socket renewal restates them.
+   * The watch socket opened. The directory counts the opening as a sign of life, as it does a
+   * pong, so the lease is held from now (an HTTP renewal that was due soon is not needed).
+   * Readiness and reports are soft state there (a restarted object assumes ready and knows no
+   * reports), so the socket renewal returned here restates them.
    */
-  socketOpened(): void {
+  socketOpened(now: number): string | null {
     this.reportedReady = true;
     this.d.reachability?.restate();
+    return this.heldByPing(now);
   }
 
   /** The directory took the socket renewal (its `renewed` answer): the lease as a PUT's 200 would say. */

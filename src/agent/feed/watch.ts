@@ -104,7 +104,7 @@ export class WatchFeed implements Feed {
         this.open = true;
         host.requests.add("watch", "ok");
         host.failures.record({ status: 101, detail: "watch open" });
-        host.lease.socketOpened();
+        this.send(host.lease.socketOpened(Date.now()));
         // Resumed: the directory now sends what was missed, if anything; the list stands until then.
         if (base) host.sync.confirm();
         host.log.debug("watch open", { resumedFrom: base?.version ?? null });

@@ -4,9 +4,9 @@
  * Tokens are never logged or echoed. The admin token is compared in constant time (through
  * SHA-256 digests, so length leaks nothing). A join token or node credential must carry a valid
  * MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
- * then hashed once here and looked up by hash inside the cluster's object, which holds only
- * hashes. Every refusal here counts against the client IP's failed-authentication limit
- * (AUTH_FAILURES); past it the answer is 429.
+ * then hashed once here (both once per isolate and token: verified-tokens.ts) and looked up by
+ * hash inside the cluster's object, which holds only hashes. Every refusal here counts against
+ * the client IP's failed-authentication limit (AUTH_FAILURES); past it the answer is 429.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { CLUSTER_NAME, NODE_ID } from "../../contract/names.js";
@@ -14,7 +14,7 @@ import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
 import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseToken } from "../../contract/tokens.js";
 import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
 import { sha256Hex } from "../secrets.js";
-import { verifyToken } from "../token-mac.js";
+import { rememberedToken, verifyAndRemember } from "../verified-tokens.js";
 import { ProblemError, raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
@@ -142,20 +142,25 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
     // A malformed path goes on to the route's validation, which refuses it with 400 and field
     // errors (same grammar: contract/names.ts); no object is called for it either.
     if (!CLUSTER_NAME.test(cluster) || !NODE_ID.test(c.req.param("node") ?? "")) return next();
-    const parsed = parseToken(token);
-    if (parsed === null) {
-      if ((await adminRole(await sha256Hex(token), c.env)) !== null) {
-        raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
+    // A token this isolate verified before skips the MAC check and the hashing (verified-tokens.ts).
+    let verified = rememberedToken(token, c.env) ?? null;
+    if (verified === null) {
+      const parsed = parseToken(token);
+      if (parsed === null) {
+        if ((await adminRole(await sha256Hex(token), c.env)) !== null) {
+          raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
+        }
+        return refuse(c, `the token is not a join token or node credential of cluster "${cluster}"`);
       }
-      return refuse(c, `the token is not a join token or node credential of cluster "${cluster}"`);
+      if (parsed.cluster === cluster) verified = await verifyAndRemember(token, parsed, c.env);
     }
-    if (parsed.cluster !== cluster || !(await verifyToken(parsed, c.env))) {
+    if (verified === null || verified.cluster !== cluster) {
       return refuse(
         c,
         `the token is not a join token or node credential of cluster "${cluster}" issued by this directory (tokens issued under a retired TOKEN_KEY must be issued again)`,
       );
     }
-    c.set("tokenHash", await sha256Hex(token));
+    c.set("tokenHash", verified.hash);
     return next();
   };
 }

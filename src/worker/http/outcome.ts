@@ -12,6 +12,6 @@ export function unwrap<T>(outcome: Outcome<T>): T {
  * A JSON body the Durable Object already serialised (handouts are joined from cached
  * fragments), sent as-is, typed as the route's declared response.
  */
-export function preserializedJson<T>(body: string, headers: Record<string, string> = {}): Response & TypedResponse<T, 200, "json"> {
-  return new Response(body, { status: 200, headers: { "Content-Type": "application/json", ...headers } }) as Response & TypedResponse<T, 200, "json">;
+export function preserializedJson<T, S extends 200 | 201 = 200>(body: string, headers: Record<string, string> = {}, status: S = 200 as S): Response & TypedResponse<T, S, "json"> {
+  return new Response(body, { status, headers: { "Content-Type": "application/json", ...headers } }) as Response & TypedResponse<T, S, "json">;
 }

@@ -28,7 +28,6 @@ import {
   type OverrideInput,
   type PeersInput,
   type RegisterInput,
-  type RegisterResult,
   type Result,
 } from "../../cluster/cluster-core.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
@@ -40,7 +39,7 @@ import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
 import { mintToken } from "../token-mac.js";
-import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersResult, type RegisterCall } from "./calls.js";
+import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersReply, type PeersResult, peersReply, type RegisterFields, type RegisterReply } from "./calls.js";
 import { LongPolls } from "./long-polls.js";
 import { ObjectMetrics } from "./object-metrics.js";
 import { SingleAlarm } from "./single-alarm.js";
@@ -173,14 +172,18 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   // ---- node API --------------------------------------------------------------------------
 
-  async register(call: RegisterCall): Promise<Outcome<RegisterResult>> {
+  /** A registration or renewal; `observedIp` is the client's address as the edge saw it. */
+  async register(node: string, tokenHash: string, observedIp: string | null, fields: RegisterFields): Promise<RegisterReply> {
     let fresh: RegisterInput["fresh"];
-    if (this.#core.isJoinToken(call.tokenHash)) {
-      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: call.node }, this.env);
+    if (this.#core.isJoinToken(tokenHash)) {
+      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: node }, this.env);
       fresh = { credential, hash: await sha256Hex(credential) };
     }
-    const outcome = await this.#gate((now) => this.#core.register({ ...call, now, fresh }));
-    return this.#metrics.registered(outcome, this.#metrics.transports.of(call.node, NO_WATCHERS) ?? "unknown");
+    const outcome = await this.#gate((now) => this.#core.register({ ...fields, node, tokenHash, observedIp, now, fresh }));
+    const counted = this.#metrics.registered(outcome, this.#metrics.transports.of(node, NO_WATCHERS) ?? "unknown");
+    if (!counted.ok) return counted;
+    const body = JSON.stringify(counted.value.body);
+    return counted.value.created ? ok({ status: 201 as const, body }) : body;
   }
 
   async leave(call: NodeCall): Promise<Outcome<null>> {
@@ -188,7 +191,12 @@ export class ClusterDirectory extends DurableObject<Env> {
   }
 
   /** The handout; with `waitSeconds` and a current ETag, held until the version moves (long-poll). */
-  async peers({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
+  async peers(node: string, tokenHash: string, ifNoneMatch: string | null, limit?: number, since?: number, waitSeconds?: number): Promise<PeersReply> {
+    const outcome = await this.#handout({ node, tokenHash, limit, since, ifNoneMatch, waitSeconds });
+    return outcome.ok ? peersReply(outcome.value) : outcome;
+  }
+
+  async #handout({ waitSeconds, ifNoneMatch, ...call }: PeersCall): Promise<Outcome<PeersResult>> {
     const holds = ifNoneMatch ? (version: number) => etagMatches(ifNoneMatch, etagOf(version)) : undefined;
     const first = await this.#gate((now) => this.#answerPeers({ ...call, now, holds }), { reads: true });
     if (first.ok) this.#metrics.transports.noteRead(call.node, waitSeconds !== undefined && waitSeconds > 0);

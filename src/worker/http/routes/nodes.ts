@@ -6,6 +6,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
+import { readPeersReply } from "../../objects/calls.js";
 import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
@@ -86,19 +87,11 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   .openapi(register, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
-    const result = unwrap(
-      await c.env.CLUSTER.getByName(cluster).register({
-        node,
-        tokenHash: c.get("tokenHash"),
-        addrs: body.addrs.map(canonicalAddr),
-        labels: body.labels,
-        ttlSeconds: body.ttlSeconds,
-        ready: body.ready,
-        reports: body.reports,
-        observedIp: c.req.header("CF-Connecting-IP") ?? null,
-      }),
-    );
-    return c.json(result.body, result.created ? 201 : 200);
+    // The validated body is passed as it is (zod leaves absent fields out), addresses canonical.
+    body.addrs = body.addrs.map(canonicalAddr);
+    const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), c.req.header("CF-Connecting-IP") ?? null, body);
+    if (typeof reply === "string") return preserializedJson<RegisterResponse>(reply);
+    return preserializedJson<RegisterResponse, 201>(unwrap(reply).body, {}, 201);
   })
   .openapi(leave, async (c) => {
     const { cluster, node } = c.req.valid("param");
@@ -108,19 +101,18 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   .openapi(peers, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit, since, wait } = c.req.valid("query");
-    const result = unwrap(
-      await c.env.CLUSTER.getByName(cluster).peers({
-        node,
-        tokenHash: c.get("tokenHash"),
-        limit: limit === undefined ? undefined : Number(limit),
-        since: since === undefined ? undefined : Number(since),
-        waitSeconds: wait === undefined ? undefined : Number(wait),
-        ifNoneMatch: c.req.header("If-None-Match") ?? null,
-      }),
+    const reply = await c.env.CLUSTER.getByName(cluster).peers(
+      node,
+      c.get("tokenHash"),
+      c.req.header("If-None-Match") ?? null,
+      limit === undefined ? undefined : Number(limit),
+      since === undefined ? undefined : Number(since),
+      wait === undefined ? undefined : Number(wait),
     );
-    const headers = { ETag: result.etag, "Cache-Control": "private, no-cache" };
-    if (result.status === 304) return c.body(null, 304, headers);
-    return preserializedJson<PeersResponse>(result.body, headers);
+    const { etag, body } = readPeersReply(typeof reply === "string" ? reply : unwrap(reply));
+    const headers = { ETag: etag, "Cache-Control": "private, no-cache" };
+    if (body === null) return c.body(null, 304, headers);
+    return preserializedJson<PeersResponse>(body, headers);
   })
   .openapi(watch, async (c) => {
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
