@@ -40,7 +40,10 @@ export function startAgent(o) {
     o.logLevel ?? "info",
     ...(o.extraArgs ?? []),
   ];
-  const child = spawn(o.execPath ?? process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Without npm's variables: run under `npm run bench`, the bin would think npx started it and
+  // watch its parent (docs/agent.md#footprint); the agent is measured as systemd or a container runs it.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const child = spawn(o.execPath ?? process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   const agent = { child, pid: child.pid, port: o.port, node: o.node, logLines: 0, tail: [] };
   const count = (d) => {
     const text = String(d);
