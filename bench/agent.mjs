@@ -6,11 +6,12 @@
  *
  * Measured side by side, each in its own cluster of 100 peers: the agent on every Node.js major
  * found here (the system Node, 20 on the benchmark machine, and the launcher's Node 24), each
- * plain (`peerdir-agent`, as npx runs it) and with `--lite-mode` (as deploy/systemd and the
+ * plain (`peerdir-agent` as its bin runs) and with `--lite-mode` (as deploy/systemd and the
  * DaemonSet run it; docs/agent.md#footprint). The top-level result is the plain agent on the
- * system Node (the oldest Node on PATH): what `npx peerdir-agent` and the systemd unit run by
- * default. Next to each: Node's own floor on that binary (an idle `setInterval`) and the agent's
- * heap as its /metrics reports it, so the RSS reads as floor + heap + the rest.
+ * system Node (the oldest Node on PATH): what users run by default (`npx peerdir-agent`, or the
+ * bin on `/usr/bin/node`), without npm's variables (see lib/agents.mjs). Next to each: Node's
+ * own floor on that binary (an idle `setInterval`) and the agent's heap as its /metrics reports
+ * it, so the RSS reads as floor + heap + the rest.
  *
  * The window starts once start-up is over: every agent is healthy and its first probe results
  * went to the directory (a `renewed` on the watch).
@@ -136,7 +137,7 @@ export async function runAgent({ quick, log = console.error }) {
     const details = {
       windowSeconds: round(elapsed, 1),
       settleSeconds: settle,
-      headline: `the plain agent on the system Node (${headline.node}), as npx peerdir-agent runs it`,
+      headline: `the agent without Node options on the system Node (${headline.node}), as its bin runs by default`,
       ...headline,
       runs: measured,
     };

@@ -112,7 +112,7 @@ describe("ProbeScheduler", () => {
     const h = harness(Math.random);
     const scheduler = new ProbeScheduler({ maxInFlight: 16 }, h.deps);
     scheduler.setPeers(Array.from({ length: 100 }, (_, i) => peer(i)));
-    await h.advance(5_000);
+    await h.advance(10_000); // all due within 5 s, started by the next 5 s batch point
     expect(h.pending).toHaveLength(16);
     expect(scheduler.inFlight).toBe(16);
     let rounds = 0;
