@@ -70,6 +70,7 @@ export class Agent {
 
   stop(): void {
     this.scheduler.stop();
+    this.sync.changeLog.flush();
   }
 
   /** Renews at once (this node's readiness changed). */

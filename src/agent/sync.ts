@@ -1,10 +1,11 @@
 /**
  * What the agent last heard from the directory about the peers: applies handouts and deltas to
  * the view, moves `syncedAt` on every confirmation (a 200, a 304, an unchanged renewal, a live
- * watch), logs the changes, and tells the outputs. Also holds when the next feed turn is due,
+ * watch), logs the changes (at most a line per window), and tells the outputs. Also holds when the next feed turn is due,
  * since a renewal that shows an unchanged version stands in for the next poll.
  */
 import type { Logger } from "./log.js";
+import { PeerChangeLog } from "./peer-change-log.js";
 import type { HandoutUpdate } from "./feed/transport.js";
 import type { PeerDiff, PeerView } from "./peer-view.js";
 
@@ -23,11 +24,16 @@ export class Sync {
   /** When to start the next feed turn (a poll, a long-poll, a watch); ignored while one runs. */
   feedAt = 0;
 
+  /** "peers changed", at most one line per window (peer-change-log.ts). */
+  readonly changeLog: PeerChangeLog;
+
   constructor(
     readonly view: PeerView,
     private readonly log: Logger,
     private readonly hooks: SyncHooks,
-  ) {}
+  ) {
+    this.changeLog = new PeerChangeLog(log, () => ({ peers: view.peers.length, version: view.version }));
+  }
 
   /** The version the list is known at in this run, and its ETag: the base of a delta or a resumed watch. */
   get current(): { etag: string; version: number } | null {
@@ -55,15 +61,7 @@ export class Sync {
       this.degraded = update.degraded;
       const diff = view.apply(update, at);
       if (diff) {
-        const marks = [...diff.added.map((id) => `+${id}`), ...diff.removed.map((id) => `-${id}`), ...diff.updated.map((id) => `~${id}`)];
-        log.info("peers changed", {
-          peers: view.peers.length,
-          added: diff.added.length,
-          removed: diff.removed.length,
-          updated: diff.updated.length,
-          changes: marks.length > 20 ? `${marks.slice(0, 20).join(" ")} ...` : marks.join(" "),
-          version: update.version,
-        });
+        this.changeLog.changed(diff);
         this.hooks.onPeersChanged(diff);
       } else {
         this.hooks.onConfirmed?.();
