@@ -1,12 +1,19 @@
 /**
  * Helpers for the agent end-to-end tests: free ports, real `peerdir-agent` child processes
- * (the built bin, as users run it), bounded polling, and valid libp2p peer ids.
+ * (the built bin, as users run it), bounded polling, valid libp2p peer ids, and a directory with
+ * one cluster per test file.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { createCluster, type RunningDirectory, startDirectory } from "../support/directory.js";
 import { base58btc } from "multiformats/bases/base58";
 import { sha256 } from "multiformats/hashes/sha2";
 
@@ -105,4 +112,46 @@ export async function getJson<T>(agent: AgentProcess, path: string): Promise<T> 
   const r = await get(agent, path, "application/json");
   if (r.status !== 200) throw new Error(`${agent.node} ${path}: HTTP ${r.status} ${r.text}`);
   return JSON.parse(r.text) as T;
+}
+
+export interface AgentCluster {
+  readonly cluster: string;
+  /** A temporary folder of the file's own: the join token, state dirs, the directory's storage. */
+  readonly work: string;
+  readonly tokenFile: string;
+  /** Set before the file's tests run. */
+  directory: RunningDirectory;
+  joinToken: string;
+  /** Agents and servers the file starts: stopped after its tests. */
+  readonly spawned: AgentProcess[];
+  readonly servers: HttpServer[];
+}
+
+/**
+ * A real directory with one cluster for one test file's agents: started before its tests, and
+ * stopped with every agent and server the file started after them.
+ */
+export function agentCluster(cluster: string): AgentCluster {
+  const work = mkdtempSync(join(tmpdir(), `peerdir-agent-e2e-${cluster}-`));
+  const fixture: AgentCluster = {
+    cluster,
+    work,
+    tokenFile: join(work, "join-token"),
+    directory: undefined as unknown as RunningDirectory,
+    joinToken: "",
+    spawned: [],
+    servers: [],
+  };
+  beforeAll(async () => {
+    fixture.directory = await startDirectory({ persistDir: join(work, "directory") });
+    ({ joinToken: fixture.joinToken } = await createCluster(fixture.directory.url, fixture.directory.adminToken, cluster));
+    writeFileSync(fixture.tokenFile, fixture.joinToken, { mode: 0o600 });
+  });
+  afterAll(async () => {
+    await killAll(fixture.spawned);
+    await Promise.all(fixture.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await fixture.directory?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return fixture;
 }

@@ -3,35 +3,15 @@
 // probe result changes (that goes as a `renew` message on the socket); while the socket is down it
 // renews over HTTP, and once the socket is back it stops again. peerdir_agent_requests_total is
 // the witness, as an operator would read it.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCluster, type RunningDirectory, startDirectory } from "../support/directory.js";
-import { type AgentProcess, freePort, get, killAll, peerId, spawnAgent, waitFor } from "./agent-harness.js";
+import { describe, expect, it } from "vitest";
+import { type AgentProcess, agentCluster, freePort, get, peerId, spawnAgent, waitFor } from "./agent-harness.js";
 
 const CLUSTER = "socket-renewals";
-const work = mkdtempSync(join(tmpdir(), "peerdir-agent-e2e-socket-renewals-"));
-const tokenFile = join(work, "join-token");
-let directory: RunningDirectory;
-let joinToken = "";
-const spawned: AgentProcess[] = [];
-const servers: Server[] = [];
-
-beforeAll(async () => {
-  directory = await startDirectory({ persistDir: join(work, "directory") });
-  ({ joinToken } = await createCluster(directory.url, directory.adminToken, CLUSTER));
-  writeFileSync(tokenFile, joinToken, { mode: 0o600 });
-});
-
-afterAll(async () => {
-  await killAll(spawned);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  await directory?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const fx = agentCluster(CLUSTER);
+const { work, tokenFile, spawned, servers } = fx;
 
 async function agent(node: string, url: string, extra: string[] = []): Promise<AgentProcess> {
   const a = spawnAgent(node, await freePort(), [
@@ -61,9 +41,9 @@ async function agent(node: string, url: string, extra: string[] = []): Promise<A
 
 /** Registers a peer straight through the API at `addr`. */
 async function register(node: string, addr: string): Promise<void> {
-  const res = await fetch(`${directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, {
+  const res = await fetch(`${fx.directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, {
     method: "PUT",
-    headers: { authorization: `Bearer ${joinToken}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${fx.joinToken}`, "content-type": "application/json" },
     body: JSON.stringify({ addrs: [`${addr}/p2p/${await peerId()}`], ttlSeconds: 600 }),
   });
   expect(res.status).toBe(201);
@@ -100,7 +80,7 @@ interface NodeView {
 
 /** A node as the admin nodes view shows it (the directory's reachability evidence included). */
 async function nodeView(node: string): Promise<NodeView> {
-  const res = await fetch(`${directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${directory.adminToken}` } });
+  const res = await fetch(`${fx.directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${fx.directory.adminToken}` } });
   expect(res.status).toBe(200);
   const view = ((await res.json()) as { nodes: NodeView[] }).nodes.find((n) => n.id === node);
   expect(view, `${node} in the nodes view`).toBeDefined();
@@ -113,7 +93,7 @@ async function nodeView(node: string): Promise<NodeView> {
  * plain HTTP keeps working.
  */
 async function switchableProxy(): Promise<{ url: string; cut(): void; allow(): void }> {
-  const upstream = new URL(directory.url);
+  const upstream = new URL(fx.directory.url);
   const tunnels = new Set<Socket>();
   let blocked = false;
   const proxy = createServer(async (req, res) => {
@@ -125,7 +105,7 @@ async function switchableProxy(): Promise<{ url: string; cut(): void; allow(): v
       if (typeof v === "string") headers[name] = v;
     }
     try {
-      const answer = await fetch(new URL(req.url ?? "/", directory.url), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      const answer = await fetch(new URL(req.url ?? "/", fx.directory.url), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
       const body = Buffer.from(await answer.arrayBuffer());
       const out: Record<string, string> = { "content-length": String(body.length) };
       for (const name of ["content-type", "etag", "retry-after"]) {
@@ -182,7 +162,7 @@ describe("peerdir-agent on the watch: renewals by ping", () => {
     await new Promise<void>((resolve) => flipping.listen(port, "127.0.0.1", resolve));
     await register("flip-peer", `/ip4/127.0.0.1/tcp/${port}`);
 
-    const a = await agent("pinger", directory.url, ["--probe-interval", "1"]);
+    const a = await agent("pinger", fx.directory.url, ["--probe-interval", "1"]);
     // The first probe results reach the directory on the socket: one reporter saw the peer up.
     await waitFor(
       "the first probe results to reach the directory",

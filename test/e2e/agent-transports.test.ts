@@ -5,14 +5,11 @@
 // the oldest Node.js here (Node 20: no global WebSocket, the watch all the same), and auto mode
 // behind a proxy that breaks first the watch and then long-polls, which must step down
 // watch → long-poll → poll.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCluster, type RunningDirectory, startDirectory } from "../support/directory.js";
+import { describe, expect, it } from "vitest";
 import { oldestNode } from "../support/nodes.js";
-import { type AgentProcess, freePort, get, getJson, killAll, peerId, spawnAgent, waitFor } from "./agent-harness.js";
+import { type AgentProcess, agentCluster, freePort, get, getJson, peerId, spawnAgent, waitFor } from "./agent-harness.js";
 
 interface PeersView {
   version: number;
@@ -24,25 +21,8 @@ interface PeersView {
 const CLUSTER = "transports";
 const oldest = oldestNode();
 const SLOW_POLL = "60"; // far beyond every bound below: a poll cannot explain a fast update
-const work = mkdtempSync(join(tmpdir(), "peerdir-agent-e2e-transports-"));
-const tokenFile = join(work, "join-token");
-let directory: RunningDirectory;
-let joinToken = "";
-const spawned: AgentProcess[] = [];
-const servers: Server[] = [];
-
-beforeAll(async () => {
-  directory = await startDirectory({ persistDir: join(work, "directory") });
-  ({ joinToken } = await createCluster(directory.url, directory.adminToken, CLUSTER));
-  writeFileSync(tokenFile, joinToken, { mode: 0o600 });
-});
-
-afterAll(async () => {
-  await killAll(spawned);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  await directory?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const fx = agentCluster(CLUSTER);
+const { work, tokenFile, spawned, servers } = fx;
 
 async function agent(node: string, extra: string[], options: { url?: string; execPath?: string } = {}): Promise<AgentProcess> {
   const a = spawnAgent(
@@ -50,7 +30,7 @@ async function agent(node: string, extra: string[], options: { url?: string; exe
     await freePort(),
     [
       "--directory",
-      options.url ?? directory.url,
+      options.url ?? fx.directory.url,
       "--cluster",
       CLUSTER,
       "--join-token-file",
@@ -71,9 +51,9 @@ async function agent(node: string, extra: string[], options: { url?: string; exe
 
 /** Registers a node straight through the API, as another node's agent would; returns its credential. */
 async function join_(node: string): Promise<string> {
-  const res = await fetch(`${directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, {
+  const res = await fetch(`${fx.directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, {
     method: "PUT",
-    headers: { authorization: `Bearer ${joinToken}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${fx.joinToken}`, "content-type": "application/json" },
     body: JSON.stringify({ addrs: [`/ip4/10.2.0.1/tcp/5001/p2p/${await peerId()}`], ttlSeconds: 60 }),
   });
   expect(res.status).toBe(201);
@@ -81,7 +61,7 @@ async function join_(node: string): Promise<string> {
 }
 
 async function leave(node: string, credential: string): Promise<void> {
-  const res = await fetch(`${directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, { method: "DELETE", headers: { authorization: `Bearer ${credential}` } });
+  const res = await fetch(`${fx.directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, { method: "DELETE", headers: { authorization: `Bearer ${credential}` } });
   expect(res.status).toBe(204);
 }
 
@@ -154,7 +134,7 @@ describe("peerdir-agent transports against the real directory", () => {
     const after = await metrics(a);
     expect(count(after, 'peerdir_agent_requests_total{request="renew",result="ok"}')).toBe(count(before, 'peerdir_agent_requests_total{request="renew",result="ok"}'));
     expect(count(after, 'peerdir_agent_watch_messages_total{type="pong"}')).toBeGreaterThan(count(before, 'peerdir_agent_watch_messages_total{type="pong"}') + 1);
-    const nodes = await fetch(`${directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${directory.adminToken}` } });
+    const nodes = await fetch(`${fx.directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${fx.directory.adminToken}` } });
     const view = (await nodes.json()) as { nodes: { id: string; state: string }[] };
     expect(view.nodes.find((n) => n.id === "pinger")?.state).toBe("active");
   });
@@ -162,9 +142,9 @@ describe("peerdir-agent transports against the real directory", () => {
   it("a watch closed with 4001 (credential revoked) makes the agent register again with the join token and watch again", async () => {
     const a = await agent("w-revoked", ["--poll-interval", SLOW_POLL]);
     await onTransport(a, "watch");
-    const res = await fetch(`${directory.url}/v1/admin/clusters/${CLUSTER}/nodes/w-revoked/credential`, {
+    const res = await fetch(`${fx.directory.url}/v1/admin/clusters/${CLUSTER}/nodes/w-revoked/credential`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${directory.adminToken}` },
+      headers: { authorization: `Bearer ${fx.directory.adminToken}` },
     });
     expect(res.status).toBe(204);
     await waitFor(
@@ -221,7 +201,7 @@ describe("peerdir-agent transports against the real directory", () => {
     expect(pongs(after)).toBeGreaterThanOrEqual(pongs(before) + 2);
     expect(after).toContain('peerdir_agent_transport{transport="watch"} 1\n');
     expect(a.logs.some((l) => l.includes("transport:"))).toBe(false);
-    const nodes = await fetch(`${directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${directory.adminToken}` } });
+    const nodes = await fetch(`${fx.directory.url}/v1/admin/clusters/${CLUSTER}/nodes`, { headers: { authorization: `Bearer ${fx.directory.adminToken}` } });
     expect(((await nodes.json()) as { nodes: { id: string; state: string }[] }).nodes.find((n) => n.id === "n20-agent")?.state).toBe("active");
   });
 
@@ -230,7 +210,7 @@ describe("peerdir-agent transports against the real directory", () => {
     // directory does to a plain GET) and drops `wait` from the query, so each long-poll comes back
     // 304 at once: the two ways proxies break push.
     const proxy = createServer(async (req, res) => {
-      const url = new URL(req.url ?? "/", directory.url);
+      const url = new URL(req.url ?? "/", fx.directory.url);
       url.searchParams.delete("wait");
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
