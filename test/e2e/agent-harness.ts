@@ -125,6 +125,11 @@ export interface AgentCluster {
   /** Agents and servers the file starts: stopped after its tests. */
   readonly spawned: AgentProcess[];
   readonly servers: HttpServer[];
+  /**
+   * A real agent in this cluster (JSON logs, its own port and peer id, the file's state dir),
+   * with `extra` flags; `url` another way to the directory (a proxy), `execPath` another Node.
+   */
+  agent(node: string, extra?: string[], options?: { url?: string; execPath?: string }): Promise<AgentProcess>;
 }
 
 /**
@@ -141,6 +146,13 @@ export function agentCluster(cluster: string): AgentCluster {
     joinToken: "",
     spawned: [],
     servers: [],
+    async agent(node, extra = [], options = {}) {
+      const args = ["--directory", options.url ?? fixture.directory.url, "--cluster", cluster, "--join-token-file", fixture.tokenFile];
+      args.push("--addr", `/ip4/127.0.0.1/tcp/7000/p2p/${await peerId()}`, "--state-dir", join(work, "state"), "--log-format", "json", ...extra);
+      const agent = spawnAgent(node, await freePort(), args, options.execPath);
+      fixture.spawned.push(agent);
+      return agent;
+    },
   };
   beforeAll(async () => {
     fixture.directory = await startDirectory({ persistDir: join(work, "directory") });

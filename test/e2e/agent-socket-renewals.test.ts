@@ -5,39 +5,15 @@
 // the witness, as an operator would read it.
 import { createServer } from "node:http";
 import { connect, type Socket } from "node:net";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type AgentProcess, agentCluster, freePort, get, peerId, spawnAgent, waitFor } from "./agent-harness.js";
+import { type AgentProcess, agentCluster, freePort, get, peerId, waitFor } from "./agent-harness.js";
 
 const CLUSTER = "socket-renewals";
 const fx = agentCluster(CLUSTER);
-const { work, tokenFile, spawned, servers } = fx;
+const { servers } = fx;
 
-async function agent(node: string, url: string, extra: string[] = []): Promise<AgentProcess> {
-  const a = spawnAgent(node, await freePort(), [
-    "--directory",
-    url,
-    "--cluster",
-    CLUSTER,
-    "--join-token-file",
-    tokenFile,
-    "--addr",
-    `/ip4/127.0.0.1/tcp/7000/p2p/${await peerId()}`,
-    "--state-dir",
-    join(work, "state"),
-    "--log-format",
-    "json",
-    "--transport",
-    "watch",
-    "--ttl",
-    "10",
-    "--poll-interval",
-    "60",
-    ...extra,
-  ]);
-  spawned.push(a);
-  return a;
-}
+/** An agent on the watch with a 10 s lease (renewals due every ~3 s), through `url`. */
+const agent = (node: string, url: string, extra: string[] = []) => fx.agent(node, ["--transport", "watch", "--ttl", "10", "--poll-interval", "60", ...extra], { url });
 
 /** Registers a peer straight through the API at `addr`. */
 async function register(node: string, addr: string): Promise<void> {

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { oldestNode } from "../support/nodes.js";
-import { type AgentProcess, agentCluster, freePort, get, getJson, peerId, spawnAgent, waitFor } from "./agent-harness.js";
+import { type AgentProcess, agentCluster, freePort, get, getJson, peerId, waitFor } from "./agent-harness.js";
 
 interface PeersView {
   version: number;
@@ -22,32 +22,9 @@ const CLUSTER = "transports";
 const oldest = oldestNode();
 const SLOW_POLL = "60"; // far beyond every bound below: a poll cannot explain a fast update
 const fx = agentCluster(CLUSTER);
-const { work, tokenFile, spawned, servers } = fx;
+const { servers } = fx;
 
-async function agent(node: string, extra: string[], options: { url?: string; execPath?: string } = {}): Promise<AgentProcess> {
-  const a = spawnAgent(
-    node,
-    await freePort(),
-    [
-      "--directory",
-      options.url ?? fx.directory.url,
-      "--cluster",
-      CLUSTER,
-      "--join-token-file",
-      tokenFile,
-      "--addr",
-      `/ip4/127.0.0.1/tcp/7000/p2p/${await peerId()}`,
-      "--state-dir",
-      join(work, "state"),
-      "--log-format",
-      "json",
-      ...extra,
-    ],
-    options.execPath,
-  );
-  spawned.push(a);
-  return a;
-}
+const agent = fx.agent;
 
 /** Registers a node straight through the API, as another node's agent would; returns its credential. */
 async function join_(node: string): Promise<string> {
