@@ -117,7 +117,8 @@ export class ReachabilityBook {
     for (const report of reports) {
       if (report.result === "unknown" || report.target === reporter) continue;
       const at = Math.min(report.at, now);
-      if (at < notBefore || !inHandout(report.target)) continue;
+      // A live reporter's result stands however old (it reports changes only); a stale one from anyone else is dropped.
+      if ((at < notBefore && !isLive(reporter)) || !inHandout(report.target)) continue;
       let evidence = this.#targets.get(report.target);
       if (!evidence) {
         evidence = { failed: new Map(), ok: new Map(), newestOk: Number.NEGATIVE_INFINITY, checkedAt: null, state: "unknown" };

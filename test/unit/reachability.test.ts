@@ -84,6 +84,9 @@ describe("ReachabilityBook", () => {
     live.delete("b");
     expect(book.sweep(31 * MIN, 5, isLive)).toEqual(["x"]);
     expect(book.view("x")).toMatchObject({ state: "unknown", failedReporters: 1 });
+    // A live reporter's result counts however old its probe: it is still that reporter's latest.
+    book.ingest("c", [okay("y", 0)], 40 * MIN, all, 5, (id) => id === "c");
+    expect(book.state("y")).toBe("reachable");
   });
 
   it("forgets a target on clear (changed addresses)", () => {
