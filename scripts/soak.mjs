@@ -126,7 +126,7 @@ function error(what) {
   if (stats.errors.length < 50) stats.errors.push(what);
 }
 
-const addrOf = (i) => `/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/4001`;
+const addrOf = (i) => `/ip4/127.${1 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}/tcp/4001`;
 let stopping = false;
 
 // Node's http with keep-alive, not fetch: the global fetch and WebSocket share one connection pool,

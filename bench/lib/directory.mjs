@@ -147,9 +147,11 @@ function adminClient(url) {
 /** Deterministic, valid libp2p-style addresses: a real Ed25519 peer id shape is not needed, so
  *  addresses carry no /p2p part unless `withPeerId` (then the same fixed valid id is used). */
 export function nodeAddr(i, withPeerId = false) {
-  const a = 10 + ((i >> 16) & 0xff),
+  // 127.0.0.0/8: agents dial what they are handed (self-check, probes), so a bench advertises
+  // loopback only and never makes anything connect beyond this machine.
+  const a = 1 + ((i >> 16) & 0x7f),
     b = (i >> 8) & 0xff,
     c = i & 0xff;
-  const base = `/ip4/10.${a}.${b}.${c}/tcp/5001`;
+  const base = `/ip4/127.${a}.${b}.${c}/tcp/5001`;
   return withPeerId ? `${base}/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR` : base;
 }

@@ -157,7 +157,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     summary: "Pin a static peer: handed out like a live node, with no lease.",
     details: "If NODE also holds a lease, the pinned addresses and labels are what others receive. Replaces any earlier override of NODE.",
-    examples: [`peerdir pin demo seed-1 --addr /ip4/10.0.0.9/tcp/5001 --label role=seed --reason "static seed"`],
+    examples: [`peerdir pin demo seed-1 --addr /ip4/127.0.0.9/tcp/5001 --label role=seed --reason "static seed"`],
   },
   {
     id: "block",

@@ -47,7 +47,7 @@ describe("a blocked node", () => {
       "--node",
       "node-3",
       "--addr",
-      "/ip4/10.0.0.3/tcp/5001",
+      "/ip4/127.0.0.3/tcp/5001",
       "--join-token-file",
       tokenFile,
       "--state-dir",

@@ -76,7 +76,7 @@ async function startFleet(name: string, proxy: FaultProxy, joinToken: string): P
       "--node",
       node,
       "--addr",
-      `/ip4/10.1.0.${i + 1}/tcp/5001`,
+      `/ip4/127.1.0.${i + 1}/tcp/5001`,
       "--join-token-file",
       tokenFile,
       "--state-dir",

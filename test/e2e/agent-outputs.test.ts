@@ -51,7 +51,7 @@ async function register(node: string, token: string, dir = directory, cluster = 
   const res = await fetch(`${dir.url}/v1/clusters/${cluster}/nodes/${node}`, {
     method: "PUT",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ addrs: [`/ip4/10.1.0.1/tcp/5001/p2p/${await peerId()}`], ttlSeconds: 60 }),
+    body: JSON.stringify({ addrs: [`/ip4/127.1.0.1/tcp/5001/p2p/${await peerId()}`], ttlSeconds: 60 }),
   });
   const body = (await res.json().catch(() => ({}))) as { credential?: string };
   return { status: res.status, credential: body.credential };

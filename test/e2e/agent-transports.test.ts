@@ -31,7 +31,7 @@ async function join_(node: string): Promise<string> {
   const res = await fetch(`${fx.directory.url}/v1/clusters/${CLUSTER}/nodes/${node}`, {
     method: "PUT",
     headers: { authorization: `Bearer ${fx.joinToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ addrs: [`/ip4/10.2.0.1/tcp/5001/p2p/${await peerId()}`], ttlSeconds: 60 }),
+    body: JSON.stringify({ addrs: [`/ip4/127.2.0.1/tcp/5001/p2p/${await peerId()}`], ttlSeconds: 60 }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { credential: string }).credential;

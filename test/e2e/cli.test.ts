@@ -54,7 +54,7 @@ async function admin<T>(path: string): Promise<{ status: number; body: T }> {
   return { status: res.status, body: (res.status === 200 ? await res.json() : null) as T };
 }
 
-function register(cluster: string, node: string, token: string, addr = "/ip4/10.0.0.1/tcp/5001") {
+function register(cluster: string, node: string, token: string, addr = "/ip4/127.0.0.1/tcp/5001") {
   return fetch(`${dir.url}/v1/clusters/${cluster}/nodes/${node}`, {
     method: "PUT",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
@@ -195,9 +195,9 @@ describe("peerdir token", () => {
 describe("nodes, overrides and the handout preview", () => {
   it("lists nodes, pins, blocks, drains, lifts, evicts and revokes, and the handout follows", async () => {
     const { joinToken } = await json<CreateClusterResponse>(["cluster", "create", "cli-nodes"]);
-    const credA = await registered("cli-nodes", "node-a", joinToken, "/ip4/10.0.0.1/tcp/5001");
-    const credB = await registered("cli-nodes", "node-b", joinToken, "/ip4/10.0.0.2/tcp/5001");
-    await registered("cli-nodes", "node-c", joinToken, "/ip4/10.0.0.3/tcp/5001");
+    const credA = await registered("cli-nodes", "node-a", joinToken, "/ip4/127.0.0.1/tcp/5001");
+    const credB = await registered("cli-nodes", "node-b", joinToken, "/ip4/127.0.0.2/tcp/5001");
+    await registered("cli-nodes", "node-c", joinToken, "/ip4/127.0.0.3/tcp/5001");
 
     const nodes = await json<NodeList>(["node", "list", "cli-nodes"]);
     expect(nodes).toEqual((await admin<NodeList>("/clusters/cli-nodes/nodes")).body);
@@ -208,16 +208,16 @@ describe("nodes, overrides and the handout preview", () => {
     ]);
     const table = await ok(["node", "list", "cli-nodes"]);
     expect(table.split("\n")[0]).toMatch(/^ID +STATE +READY +REACHABILITY +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
-    expect(table).toMatch(/^node-a +active +yes +unknown +lease +\/ip4\/10\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
+    expect(table).toMatch(/^node-a +active +yes +unknown +lease +\/ip4\/127\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
 
     const pinned = await json<Override>([
       "pin",
       "cli-nodes",
       "seed-1",
       "--addr",
-      "/ip4/10.0.0.9/tcp/4001",
+      "/ip4/127.0.0.9/tcp/4001",
       "--addr",
-      "/dns4/seed.example/tcp/4001",
+      "/dns4/localhost/tcp/4001",
       "--label",
       "role=seed",
       "--reason",
@@ -226,7 +226,7 @@ describe("nodes, overrides and the handout preview", () => {
     expect(pinned).toMatchObject({
       node: "seed-1",
       action: "pin",
-      addrs: ["/ip4/10.0.0.9/tcp/4001", "/dns4/seed.example/tcp/4001"],
+      addrs: ["/ip4/127.0.0.9/tcp/4001", "/dns4/localhost/tcp/4001"],
       labels: { role: "seed" },
       reason: "static seed",
       expiresAt: null,
@@ -235,7 +235,7 @@ describe("nodes, overrides and the handout preview", () => {
     const blocked = await ok(["block", "cli-nodes", "node-b", "--reason", "compromised host"]);
     expect(blocked).toMatch(/^Blocked node-b in cluster cli-nodes\.\n/);
     expect(blocked).toMatch(/^reason +compromised host$/m);
-    const renewB = await register("cli-nodes", "node-b", credB, "/ip4/10.0.0.2/tcp/5001");
+    const renewB = await register("cli-nodes", "node-b", credB, "/ip4/127.0.0.2/tcp/5001");
     expect(renewB.status).toBe(403);
 
     const drained = await ok(["drain", "cli-nodes", "node-c", "--reason", "kernel upgrade", "--expires-at", "2030-01-01T00:00:00Z"]);
@@ -257,7 +257,7 @@ describe("nodes, overrides and the handout preview", () => {
     expect(((await peersOfA.json()) as Handout).peers).toEqual(handout.peers);
     const humanHandout = await ok(["handout", "cli-nodes", "node-a"]);
     expect(humanHandout).toMatch(
-      /^node-a would receive 1 peer \(version \d+\)\.\nID +ADDRS +LABELS\nseed-1 +\/ip4\/10\.0\.0\.9\/tcp\/4001 +role=seed\n +\/dns4\/seed\.example\/tcp\/4001\n$/,
+      /^node-a would receive 1 peer \(version \d+\)\.\nID +ADDRS +LABELS\nseed-1 +\/ip4\/127\.0\.0\.9\/tcp\/4001 +role=seed\n +\/dns4\/localhost\/tcp\/4001\n$/,
     );
 
     const states = (await json<NodeList>(["node", "list", "cli-nodes"])).nodes.map((n) => [n.id, n.source, n.state]);
@@ -402,7 +402,7 @@ describe("docs/cli.md walkthrough", () => {
     const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output).toMatch(/^Created cluster lab at \S+\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_/);
     expect(output).toMatch(/^default-ttl +120s$/m);
-    expect(output).toMatch(/^node-3 +active +yes +unknown +lease +\/ip4\/10\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
+    expect(output).toMatch(/^node-3 +active +yes +unknown +lease +\/ip4\/127\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
     expect(output).toContain("node-1 would receive 1 peer");
     expect(output).toContain("node-1 would receive 2 peers");
     expect(output).toMatch(/^node-3 +blocked +yes +unknown +lease /m);

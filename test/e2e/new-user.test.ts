@@ -82,7 +82,7 @@ describe(`the new-user path on Node ${version}`, () => {
     expect(readFileSync(join(cwd, ".dev.vars"), "utf8")).toMatch(/^ADMIN_TOKEN=\S{40,}$/m);
 
     const walkthrough = await sh(blocks(readme, "Walkthrough")[0]);
-    expect(walkthrough).toContain('{"version":3,"peers":[{"id":"node-b","addrs":["/ip4/10.0.0.2/tcp/5001"],"labels":{}}]}');
+    expect(walkthrough).toContain('{"version":3,"peers":[{"id":"node-b","addrs":["/ip4/127.0.0.2/tcp/5001"],"labels":{}}]}');
 
     const [first, second, probe] = blocks(readme, "Agent quick start");
     // The first agent listens on the default 127.0.0.1:7946; here on a free port instead.

@@ -30,7 +30,7 @@ describe("README walkthrough", () => {
     const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output).toMatch(/HTTP\/1\.1 200 OK/);
     expect(output).toMatch(/ETag: "3"/);
-    expect(output).toContain('{"version":3,"peers":[{"id":"node-b","addrs":["/ip4/10.0.0.2/tcp/5001"],"labels":{}}]}');
+    expect(output).toContain('{"version":3,"peers":[{"id":"node-b","addrs":["/ip4/127.0.0.2/tcp/5001"],"labels":{}}]}');
     expect(output).toMatch(/"version": 4,\s+"peers": \[\]/);
   });
 });
