@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { util } from "./builtins.js";
+import { cidrProblem, MAX_RANGES } from "../contract/cidr.js";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
 import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
@@ -38,6 +39,10 @@ export interface AgentConfig {
   noSelfCheck: boolean;
   /** Seconds between two probes of the same peer. */
   probeInterval: number;
+  /** Probe no peer at all. */
+  noProbes: boolean;
+  /** Probe only peers whose first TCP address lies in one of these CIDR ranges; empty = any. */
+  probeRanges: string[];
   configFile: string | null;
 }
 
@@ -121,6 +126,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "probeInterval",
     arg: "SECONDS",
     help: `How often to probe each peer of the handout (a TCP connect to its first TCP address, 3 s time-out, at most 16 at once), jittered; the results ride on renewals. Default: ${DEFAULT_PROBE_INTERVAL}; at least 1.`,
+  },
+  { flag: "no-probes", key: "noProbes", arg: "", boolean: true, help: "Probe no peer. The cluster's probing setting can turn probes off too, never on." },
+  {
+    flag: "probe-ranges",
+    key: "probeRanges",
+    arg: "CIDR",
+    repeatable: true,
+    help: "Probe only peers whose first TCP address is an IP in one of these ranges, e.g. 10.0.0.0/8 (a DNS name lies in none). Repeatable; in the environment, comma-separated. Default: any address, within the cluster's probeRanges setting.",
   },
 ];
 
@@ -218,7 +231,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Raw {
     const v = env[envName(o.flag)];
     if (v === undefined || v === "") continue;
     if (o.boolean) raw[o.key] = parseSwitch(v, envName(o.flag));
-    else if (o.key === "addrs") raw.addrs = splitList(v);
+    else if (o.key === "addrs" || o.key === "probeRanges") raw[o.key] = splitList(v);
     else if (o.key === "labels") raw.labels = parseLabels(splitList(v), envName(o.flag));
     else raw[o.key] = v;
   }
@@ -346,10 +359,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const logLevel = (str(raw, "logLevel", where("logLevel")) ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`${where("logLevel")} must be one of ${LOG_LEVELS.join(", ")}`);
 
-  const noSelfCheck = raw.noSelfCheck ?? false;
-  if (typeof noSelfCheck !== "boolean") throw new ConfigError(`${where("noSelfCheck")} must be true or false`);
+  const [noSelfCheck, noProbes] = [raw.noSelfCheck ?? false, raw.noProbes ?? false];
+  if (typeof noSelfCheck !== "boolean" || typeof noProbes !== "boolean")
+    throw new ConfigError(`${where(typeof noProbes !== "boolean" ? "noProbes" : "noSelfCheck")} must be true or false`);
   const probeInterval = num(raw, "probeInterval", where("probeInterval")) ?? DEFAULT_PROBE_INTERVAL;
   if (probeInterval < 1 || probeInterval > 3600) throw new ConfigError(`${where("probeInterval")} must be between 1 and 3600 seconds`);
+  const probeRanges = raw.probeRanges ?? [];
+  if (!Array.isArray(probeRanges) || probeRanges.length > MAX_RANGES) throw new ConfigError(`${where("probeRanges")} must be a list of at most ${MAX_RANGES} CIDR ranges`);
+  for (const range of probeRanges) if (cidrProblem(String(range))) throw new ConfigError(`${where("probeRanges")}: ${cidrProblem(String(range))}`);
 
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
@@ -374,6 +391,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       logLevel,
       noSelfCheck,
       probeInterval,
+      noProbes,
+      probeRanges: probeRanges as string[],
       configFile: configFile ? resolve(configFile) : null,
     },
   };

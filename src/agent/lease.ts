@@ -43,6 +43,8 @@ export interface RenewalExtras {
   unacknowledged(): void;
   /** A new socket: the directory may have restarted and forgotten what it took, so tell it all again. */
   restate(): void;
+  /** The cluster's probe policy, from every registration's and renewal's answer. */
+  clusterPolicy(policy: RegisterResponse["probes"]): void;
 }
 
 export interface LeaseDeps {
@@ -153,6 +155,7 @@ export class LeaseHolder {
     this.d.reachability?.acknowledge(sent);
     this.reportedReady = sent.ready !== false;
     this.expiresAt = now + body.ttlSeconds * 1000;
+    this.d.reachability?.clusterPolicy(body.probes);
     this.d.log.debug("renewed on the watch", { reports: sent.reports ? Object.keys(sent.reports).length : 0, ready: this.reportedReady });
   }
 
@@ -362,6 +365,7 @@ export class LeaseHolder {
     this.renewAt = now + renewDelayMs(body.renewAfterSeconds, body.ttlSeconds, this.d.random);
     this.ttlSeconds = body.ttlSeconds;
     this.renewAfterSeconds = body.renewAfterSeconds;
+    this.d.reachability?.clusterPolicy(body.probes);
     this.logged.clear();
     const fields = { cluster: config.cluster, node: config.node, ttl: body.ttlSeconds, expiresAt: body.expiresAt };
     if (!this.registeredOnce) log.info(usingJoin ? "registered with the join token" : status === 201 ? "registered" : "registered (lease still live)", fields);

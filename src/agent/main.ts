@@ -44,7 +44,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   // The agent is created below; a readiness change before then rides on the first registration anyway.
   let renewSoon = () => {};
   const reachability = new AgentReachability(
-    { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval },
+    { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval, probing: !config.noProbes, probeRanges: config.probeRanges },
     {
       onReadyChange: (ready) => {
         log.info(

@@ -16,6 +16,10 @@
  * A probe only opens a TCP connection and closes it: it proves that something accepts
  * connections on that address, which is what a libp2p dial needs first. Peers that advertise
  * only UDP/QUIC addresses are recorded as `unknown` (a QUIC handshake is not worth a dependency).
+ *
+ * What may be probed at all is the caller's `permits` (the agent's --no-probes and
+ * --probe-ranges, and the cluster's probing settings): a peer whose address it refuses is never
+ * connected to and has no result, so nothing is reported about it.
  */
 import { connect } from "node:net";
 
@@ -95,9 +99,14 @@ export const REAL_PROBE_DEPS: ProbeDeps = {
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** Whether a peer's address may be probed. */
+export type ProbePermit = (target: TcpTarget) => boolean;
+
+const ANY: ProbePermit = () => true;
+
 interface Entry {
   id: string;
-  /** The probed address as `host:port`, or "" for a peer without a TCP address. */
+  /** The probed address as `host:port`, "" for a peer without a TCP address, "-" for one not permitted. */
   key: string;
   target: TcpTarget | null;
   nextAt: number;
@@ -118,6 +127,9 @@ export class ProbeScheduler {
   /** More probes were due than slots were free: a finished probe starts the next at once. */
   #backlog = false;
   #stopped = false;
+  #permits: ProbePermit = ANY;
+  /** The handout last set, to judge again when what is permitted changes. */
+  #peers: readonly { id: string; addrs: readonly string[] }[] = [];
   /** Probes finished, by result (the agent's metrics). */
   readonly counts: Record<ProbeResult, number> = { ok: 0, failed: 0, unknown: 0 };
 
@@ -137,20 +149,32 @@ export class ProbeScheduler {
    */
   setPeers(peers: readonly { id: string; addrs: readonly string[] }[]): void {
     if (this.#stopped) return;
+    this.#peers = peers;
     const now = this.#deps.now();
     const seen = new Set<string>();
     for (const peer of peers) {
       seen.add(peer.id);
-      const target = firstTcpTarget(peer.addrs);
-      const key = target ? `${target.host}:${target.port}` : "";
+      const found = firstTcpTarget(peer.addrs);
+      const target = found && this.#permits(found) ? found : null;
+      const key = target ? `${target.host}:${target.port}` : found ? "-" : "";
       const entry = this.#entries.get(peer.id);
       if (entry && entry.key === key) continue;
       const fresh: Entry = { id: peer.id, key, target, nextAt: now + this.#deps.random() * this.#options.firstSpreadMs, inFlight: false, last: null };
       this.#entries.set(peer.id, fresh);
-      if (!target) this.#record(fresh, "unknown", now);
+      if (!found) this.#record(fresh, "unknown", now);
     }
     for (const id of this.#entries.keys()) if (!seen.has(id)) this.#entries.delete(id);
     this.#pump();
+  }
+
+  /**
+   * Which addresses may be probed from now on. A peer no longer permitted loses its result and is
+   * not connected to again (a probe of it already running is ignored); a newly permitted one
+   * starts afresh.
+   */
+  setPermits(permits: ProbePermit): void {
+    this.#permits = permits;
+    this.setPeers(this.#peers);
   }
 
   /** The latest result for each peer of the handout that has one. */

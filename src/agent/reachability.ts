@@ -6,8 +6,9 @@
  * changed (a peer went from ok to failed, or got its first result) go, as one socket message, so
  * a steady state sends nothing.
  */
-import type { Reports } from "../contract/schemas.js";
-import { type ProbeDeps, type ProbeResult, ProbeScheduler } from "./probes.js";
+import { type Cidr, inAnyRange, parseCidr } from "../contract/cidr.js";
+import type { RegisterResponse, Reports } from "../contract/schemas.js";
+import { type ProbeDeps, type ProbePermit, type ProbeResult, ProbeScheduler } from "./probes.js";
 import { SELF_CHECK_INTERVAL_MS, SelfCheck } from "./self-check.js";
 
 /** Probe results older than this are not reported (the directory counts about 3 minutes anyway). */
@@ -23,6 +24,25 @@ export interface ReachabilityConfig {
   selfCheck: boolean;
   /** Seconds between two probes of the same peer. */
   probeInterval: number;
+  /** False: probe no peer (--no-probes). */
+  probing: boolean;
+  /** Probe only addresses in these CIDR ranges (--probe-ranges); empty = any. */
+  probeRanges: readonly string[];
+}
+
+/** What the directory says about probing in a registration's or renewal's answer (absent: no restriction). */
+export type ClusterProbePolicy = RegisterResponse["probes"];
+
+const ranges = (texts: readonly string[]): Cidr[] => texts.map(parseCidr).filter((r): r is Cidr => r !== null);
+
+/**
+ * What this agent may probe: both the agent's own flags and the cluster's settings must allow it,
+ * so neither side can widen what the other restricts.
+ */
+export function probePermit(local: { probing: boolean; ranges: readonly Cidr[] }, cluster: ClusterProbePolicy): ProbePermit {
+  if (!local.probing || cluster?.probing === "off") return () => false;
+  const clusterRanges = ranges(cluster?.ranges ?? []);
+  return (target) => (local.ranges.length === 0 || inAnyRange(local.ranges, target.host)) && (clusterRanges.length === 0 || inAnyRange(clusterRanges, target.host));
 }
 
 export interface ReachabilityHooks {
@@ -47,6 +67,9 @@ export class AgentReachability {
   readonly #reported = new Map<string, ProbeResult>();
   /** A result changed since changes were last looked for: a socket renewal may be due. */
   #changed = false;
+  readonly #local: { probing: boolean; ranges: readonly Cidr[] };
+  /** The cluster's policy as last answered, as JSON (to act on changes only). */
+  #cluster = "";
 
   /** `probeDeps`: the probes' clock, timers and connect, for tests. */
   constructor(config: ReachabilityConfig, hooks: ReachabilityHooks, probeDeps: Partial<ProbeDeps> = {}) {
@@ -56,7 +79,17 @@ export class AgentReachability {
       this.#changed = true;
       hooks.onProbeChange();
     });
+    this.#local = { probing: config.probing, ranges: ranges(config.probeRanges) };
+    this.probes.setPermits(probePermit(this.#local, undefined));
     this.selfCheck = new SelfCheck(config.addrs, { enabled: config.selfCheck, intervalMs: Math.min(SELF_CHECK_INTERVAL_MS, intervalMs), timeoutMs: 3_000 }, hooks.onReadyChange);
+  }
+
+  /** The cluster's probe policy from a registration's or renewal's answer; a change applies at once. */
+  clusterPolicy(policy: ClusterProbePolicy): void {
+    const key = policy ? JSON.stringify(policy) : "";
+    if (key === this.#cluster) return;
+    this.#cluster = key;
+    this.probes.setPermits(probePermit(this.#local, policy));
   }
 
   /** Runs the first self-check (so the first registration already says whether this node is ready). */

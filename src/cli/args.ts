@@ -203,6 +203,16 @@ export function addressPolicy(value: string, flag: string): "any" | "observed-ip
   return value;
 }
 
+export function probing(value: string, flag: string): "on" | "off" {
+  if (value !== "on" && value !== "off") throw new UsageError(`--${flag} is on or off, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Comma-separated CIDR ranges, or `any` for none (the directory checks each range). */
+export function rangesOrAny(value: string): string[] {
+  return value === "any" ? [] : value.split(",").map((range) => range.trim());
+}
+
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?/;
 
 /**

@@ -4,7 +4,7 @@
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
 import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
-import { addressPolicy, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
+import { addressPolicy, probing, rangesOrAny, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
 import type { CommandId } from "./spec.js";
 import * as view from "./views.js";
@@ -46,6 +46,8 @@ const SETTINGS: readonly [flag: string, key: keyof ClusterSettingsPatch, parse: 
   ["min-interval", "minIntervalSeconds", decimalNumber],
   ["default-limit", "defaultLimit", limitOrNone],
   ["address-policy", "addressPolicy", addressPolicy],
+  ["probing", "probing", probing],
+  ["probe-ranges", "probeRanges", rangesOrAny],
 ];
 
 export function settingsPatch(options: OptionValues): ClusterSettingsPatch {

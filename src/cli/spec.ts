@@ -87,10 +87,21 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: "any|observed-ip",
         help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any).",
       },
+      { flag: "probing", arg: "on|off", help: "off: the cluster's agents probe no peer (reachability stays unknown); they learn it from their next renewal (default on)." },
+      {
+        flag: "probe-ranges",
+        arg: "CIDR,...|any",
+        help: "The agents probe only peers whose first TCP address lies in one of these ranges, e.g. 10.0.0.0/8,fd00::/8; any lifts the restriction (default any).",
+      },
     ],
     summary: "Change a cluster's settings; prints the cluster as `cluster show` does.",
     details: "Give at least one setting; the others keep their values.",
-    examples: ["peerdir cluster set demo --default-ttl 120 --max-ttl 7200", "peerdir cluster set demo --default-limit 8", "peerdir cluster set demo --default-limit none"],
+    examples: [
+      "peerdir cluster set demo --default-ttl 120 --max-ttl 7200",
+      "peerdir cluster set demo --default-limit 8",
+      "peerdir cluster set demo --default-limit none",
+      "peerdir cluster set demo --probe-ranges 10.0.0.0/8",
+    ],
   },
   {
     id: "cluster delete",

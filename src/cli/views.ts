@@ -54,6 +54,8 @@ export function clusterView(c: ClusterDetail): string {
     ["min-interval", s.minIntervalSeconds === 0 ? "0 (no per-node rate limit)" : `${s.minIntervalSeconds}s`],
     ["default-limit", s.defaultLimit === null ? "none (every peer)" : String(s.defaultLimit)],
     ["address-policy", s.addressPolicy],
+    ["probing", s.probing === "off" ? "off (agents probe no peer)" : "on"],
+    ["probe-ranges", s.probeRanges.length ? s.probeRanges.join(", ") : "any"],
   ]);
 }
 

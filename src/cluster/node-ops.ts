@@ -43,6 +43,7 @@ export interface RegisterResult {
     renewAfterSeconds: number;
     version: number;
     credential?: string;
+    probes?: { probing: "on" | "off"; ranges: string[] };
   };
 }
 
@@ -102,6 +103,8 @@ export function register(u: ClusterUnits, input: RegisterInput): Result<Register
       renewAfterSeconds: renewAfterSeconds(ttlSeconds, u.options.random),
       version: meta.version,
       ...(credential ? { credential } : {}),
+      // Only while the cluster restricts probing: an unrestricted renewal's answer stays as small as it was.
+      ...(settings.probing === "off" || settings.probeRanges.length > 0 ? { probes: { probing: settings.probing, ranges: settings.probeRanges } } : {}),
     },
   });
 }

@@ -12,6 +12,10 @@ export interface ClusterSettings extends TtlBounds {
   defaultLimit: number | null;
   /** 'observed-ip': a node may only advertise the IP address its requests come from. */
   addressPolicy: AddressPolicy;
+  /** 'off': the cluster's agents probe no peer. */
+  probing: "on" | "off";
+  /** CIDR ranges the agents may probe; empty = any address. */
+  probeRanges: string[];
 }
 
 export type AddressPolicy = "any" | "observed-ip";
@@ -22,6 +26,8 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   minIntervalSeconds: 1,
   defaultLimit: null,
   addressPolicy: "any",
+  probing: "on",
+  probeRanges: [],
 };
 
 export interface ClusterMeta {

@@ -4,6 +4,7 @@
  * and the `peerdir` CLI (types).
  */
 import { z } from "@hono/zod-openapi";
+import { cidrProblem, MAX_RANGES } from "./cidr.js";
 import { MAX_ADDRS } from "./names.js";
 import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
@@ -16,6 +17,25 @@ export const AddressPolicy = z.enum(["any", "observed-ip"]).openapi({
     "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
 });
 
+export const Probing = z.enum(["on", "off"]).openapi({
+  description:
+    "Whether the cluster's agents probe their peers (a TCP connect to each handed-out peer's first TCP address, at most once a minute per peer). `off`: no agent of this cluster probes; reachability stays unknown. Agents learn it from their registration and renewal answers.",
+});
+
+export const ProbeRanges = z
+  .array(
+    z.string().superRefine((value, ctx) => {
+      const problem = cidrProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  )
+  .max(MAX_RANGES, `at most ${MAX_RANGES} ranges`)
+  .openapi({
+    description:
+      "Address ranges (CIDR) the cluster's agents may probe: a peer whose first TCP address is not an IP in one of them is not probed (a DNS name lies in none). Empty: any address.",
+    example: ["10.0.0.0/8", "fd00::/8"],
+  });
+
 export const ClusterSettings = z
   .object({
     minTtlSeconds: z.number().int(),
@@ -27,6 +47,8 @@ export const ClusterSettings = z
       .openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
     defaultLimit: z.number().int().nullable().openapi({ description: "Handout size when a request gives no `limit`; null hands out every peer." }),
     addressPolicy: AddressPolicy,
+    probing: Probing,
+    probeRanges: ProbeRanges,
   })
   .openapi("ClusterSettings");
 
@@ -39,6 +61,8 @@ export const ClusterSettingsPatch = z
     minIntervalSeconds: z.number().min(0).max(3600).optional(),
     defaultLimit: z.number().int().positive().max(99_999).nullable().optional(),
     addressPolicy: AddressPolicy.optional(),
+    probing: Probing.optional(),
+    probeRanges: ProbeRanges.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, "name at least one setting to change")
   .openapi("ClusterSettingsPatch");

@@ -96,6 +96,13 @@ export const RegisterResponse = z
     renewAfterSeconds: z.number().int(),
     version: z.number().int(),
     credential: z.string().optional().openapi({ description: "The node credential. Returned once, when a join token registers the node; stored only as a hash." }),
+    probes: z
+      .object({ probing: z.enum(["on", "off"]), ranges: z.array(z.string()) })
+      .optional()
+      .openapi({
+        description:
+          "Present only while the cluster restricts its agents' peer probes (its `probing` and `probeRanges` settings): `probing: off`, no probes at all; `ranges`, only peers whose first TCP address lies in one of them (empty: any). Absent: probe any peer.",
+      }),
   })
   .openapi("RegisterResponse");
 

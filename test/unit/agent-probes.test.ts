@@ -2,7 +2,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstTcpTarget, type ProbeDeps, ProbeScheduler, type TcpTarget, tcpAccepts } from "../../src/agent/probes.js";
-import { AgentReachability, REPORT_BUDGET_BYTES } from "../../src/agent/reachability.js";
+import { AgentReachability, probePermit, REPORT_BUDGET_BYTES } from "../../src/agent/reachability.js";
+import { parseCidr } from "../../src/contract/cidr.js";
 import { SelfCheck } from "../../src/agent/self-check.js";
 
 describe("firstTcpTarget", () => {
@@ -210,6 +211,59 @@ describe("ProbeScheduler", () => {
   });
 });
 
+describe("what may be probed", () => {
+  const local = (probing: boolean, ...ranges: string[]) => ({ probing, ranges: ranges.map((r) => parseCidr(r)!) });
+  const target = (host: string) => ({ host, port: 5001 });
+
+  it("without restrictions, anything; with --no-probes or the cluster's probing off, nothing", () => {
+    expect(probePermit(local(true), undefined)(target("10.0.0.1"))).toBe(true);
+    expect(probePermit(local(true), undefined)(target("seed.example"))).toBe(true);
+    expect(probePermit(local(false), undefined)(target("127.0.0.1"))).toBe(false);
+    expect(probePermit(local(true), { probing: "off", ranges: [] })(target("127.0.0.1"))).toBe(false);
+    // The cluster cannot turn on what the agent turned off.
+    expect(probePermit(local(false), { probing: "on", ranges: ["0.0.0.0/0"] })(target("127.0.0.1"))).toBe(false);
+  });
+
+  it("within ranges, only addresses both the agent's and the cluster's ranges hold; a DNS name lies in none", () => {
+    const agentOnly = probePermit(local(true, "127.0.0.0/8", "fd00::/8"), undefined);
+    expect(agentOnly(target("127.9.9.9"))).toBe(true);
+    expect(agentOnly(target("fd12::1"))).toBe(true);
+    expect(agentOnly(target("10.0.0.1"))).toBe(false);
+    expect(agentOnly(target("::1"))).toBe(false);
+    expect(agentOnly(target("localhost"))).toBe(false);
+    const both = probePermit(local(true, "127.0.0.0/8"), { probing: "on", ranges: ["127.0.0.0/16"] });
+    expect(both(target("127.0.5.1"))).toBe(true);
+    expect(both(target("127.1.0.1"))).toBe(false);
+    const clusterOnly = probePermit(local(true), { probing: "on", ranges: ["10.1.0.0/16"] });
+    expect(clusterOnly(target("10.1.200.3"))).toBe(true);
+    expect(clusterOnly(target("10.2.0.1"))).toBe(false);
+  });
+
+  it("a scheduler never connects to a peer it may not probe, records nothing for it, and follows a change", async () => {
+    const h = harness();
+    const scheduler = new ProbeScheduler({}, h.deps);
+    scheduler.setPermits(probePermit(local(true, "10.0.0.0/24"), undefined));
+    scheduler.setPeers([peer(1), { id: "far", addrs: ["/ip4/10.0.9.9/tcp/5001"] }]);
+    for (let i = 0; i < 5; i++) {
+      await h.advance(60_000);
+      await h.settle(() => true);
+    }
+    expect(new Set(h.started.map((s) => s.target))).toEqual(new Set(["10.0.0.1:5001"]));
+    expect(scheduler.result("far")).toBeNull();
+    // The cluster turns probing off: nothing more starts, and the old result is forgotten.
+    const before = h.started.length;
+    scheduler.setPermits(probePermit(local(true), { probing: "off", ranges: [] }));
+    expect(scheduler.result("n1")).toBeNull();
+    await h.advance(300_000);
+    expect(h.started).toHaveLength(before);
+    // And on again: both are probed.
+    scheduler.setPermits(probePermit(local(true), undefined));
+    await h.advance(5_000);
+    expect(new Set(h.started.slice(before).map((s) => s.target))).toEqual(new Set(["10.0.0.1:5001", "10.0.9.9:5001"]));
+    scheduler.stop();
+  });
+});
+
 describe("tcpAccepts and SelfCheck (real sockets on 127.0.0.1)", () => {
   let server: Server;
   let port: number;
@@ -261,7 +315,7 @@ describe("AgentReachability reports", () => {
     let now = 1_000_000;
     const timers: (() => void)[] = [];
     const reach = new AgentReachability(
-      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60 },
+      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60, probing: true, probeRanges: [] },
       { onReadyChange: () => {}, onProbeChange: () => {} },
       {
         now: () => now,
@@ -305,7 +359,7 @@ describe("AgentReachability reports", () => {
     let accepting = new Set<string>();
     const timers: (() => void)[] = [];
     const reach = new AgentReachability(
-      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60 },
+      { addrs: ["/ip4/127.0.0.1/udp/1/quic-v1"], selfCheck: true, probeInterval: 60, probing: true, probeRanges: [] },
       { onReadyChange: () => {}, onProbeChange: () => {} },
       {
         now: () => now,

@@ -1,6 +1,6 @@
 // Admin: clusters come and go in the list; settings change what nodes get; delete removes all.
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ClusterDetail, ClusterList } from "../../src/contract/admin.js";
 import { addr, ADMIN, admin, call, createCluster, expectProblem, join, peersOf } from "./helpers.js";
@@ -56,6 +56,39 @@ describe("admin: clusters", () => {
     expect(problem.detail).toMatch(/minTtlSeconds ≤ defaultTtlSeconds/);
     expect((await admin<ClusterDetail>("GET", "/v1/admin/clusters/tune2")).settings.minTtlSeconds).toBe(10);
     await expectProblem(await call("PATCH", "/v1/admin/clusters/tune2", { token: ADMIN, body: {} }), 400);
+  });
+
+  it("tells every registration and renewal the cluster's probe policy while it restricts probing, and keeps it across a restart", async () => {
+    const joinToken = await createCluster("probes");
+    const detail = await admin<ClusterDetail>("GET", "/v1/admin/clusters/probes");
+    expect(detail.settings).toMatchObject({ probing: "on", probeRanges: [] });
+    // Unrestricted: the answer carries nothing about probes.
+    const first = await call("PUT", "/v1/clusters/probes/nodes/a", { token: joinToken, body: { addrs: [addr(1)] } });
+    const { credential } = (await first.json()) as { credential: string };
+    const renew = async () => (await (await call("PUT", "/v1/clusters/probes/nodes/a", { token: credential, body: { addrs: [addr(1)] } })).json()) as { probes?: unknown };
+    expect((await renew()).probes).toBeUndefined();
+
+    const ranged = await admin<ClusterDetail>("PATCH", "/v1/admin/clusters/probes", { probeRanges: ["127.0.0.0/8", "fd00::/8"] });
+    expect(ranged.settings).toMatchObject({ probing: "on", probeRanges: ["127.0.0.0/8", "fd00::/8"] });
+    expect((await renew()).probes).toEqual({ probing: "on", ranges: ["127.0.0.0/8", "fd00::/8"] });
+    await admin("PATCH", "/v1/admin/clusters/probes", { probing: "off" });
+    expect((await renew()).probes).toEqual({ probing: "off", ranges: ["127.0.0.0/8", "fd00::/8"] });
+
+    // Stored, not only in memory: a fresh object reads the same settings back.
+    await evictDurableObject(env.CLUSTER.getByName("probes"));
+    expect((await admin<ClusterDetail>("GET", "/v1/admin/clusters/probes")).settings).toMatchObject({ probing: "off", probeRanges: ["127.0.0.0/8", "fd00::/8"] });
+
+    await admin("PATCH", "/v1/admin/clusters/probes", { probing: "on", probeRanges: [] });
+    expect((await renew()).probes).toBeUndefined();
+  });
+
+  it("refuses a probe range that is not one, or too many, and changes nothing", async () => {
+    await createCluster("probes2");
+    for (const body of [{ probeRanges: ["10.0.0.1"] }, { probeRanges: ["seed.example/8"] }, { probeRanges: ["10.0.0.0/33"] }, { probing: "maybe" }, { probeRanges: Array(33).fill("10.0.0.0/8") }]) {
+      const problem = await expectProblem(await call("PATCH", "/v1/admin/clusters/probes2", { token: ADMIN, body }), 400);
+      expect(problem.detail).toMatch(/probeRanges|probing/);
+    }
+    expect((await admin<ClusterDetail>("GET", "/v1/admin/clusters/probes2")).settings).toMatchObject({ probing: "on", probeRanges: [] });
   });
 
   it("turns the per-node rate limit off with minIntervalSeconds 0", async () => {

@@ -184,6 +184,8 @@ const knownKeys = fc.constantFrom(
   "minIntervalSeconds",
   "defaultLimit",
   "addressPolicy",
+  "probing",
+  "probeRanges",
   "__proto__",
   "constructor",
   "prototype",

@@ -220,6 +220,8 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
         hint: "Empty: hand out every peer.",
       },
       { name: "addressPolicy", label: "addressPolicy", required: true, value: current.addressPolicy, hint: "any, or observed-ip" },
+      { name: "probing", label: "probing", required: true, value: current.probing, hint: "on, or off: the agents probe no peer" },
+      { name: "probeRanges", label: "probeRanges", value: current.probeRanges.join(", "), hint: "CIDR ranges the agents may probe, comma-separated. Empty: any address." },
     ],
     confirm: "Save",
   });
@@ -229,6 +231,12 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
   const limit = values.defaultLimit === "" ? null : Number(values.defaultLimit);
   if (limit !== current.defaultLimit) patch.defaultLimit = limit;
   if (values.addressPolicy !== current.addressPolicy) patch.addressPolicy = values.addressPolicy;
+  if (values.probing !== current.probing) patch.probing = values.probing;
+  const ranges = values.probeRanges
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
+  if (ranges.join(",") !== current.probeRanges.join(",")) patch.probeRanges = ranges;
   if (Object.keys(patch).length === 0) return ctx.notify("Nothing changed.");
   await act(ctx, "Settings saved.", () => ctx.api.send("PATCH", clusterPath(cluster), patch as ClusterSettingsPatch));
   refresh();

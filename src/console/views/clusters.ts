@@ -10,7 +10,7 @@ import { when } from "../time.js";
 
 export function settingsSummary(s: ClusterDetail["settings"]): string {
   const limit = s.defaultLimit === null ? "all peers" : `${s.defaultLimit} peers`;
-  return `TTL ${s.minTtlSeconds}–${s.maxTtlSeconds} s (default ${s.defaultTtlSeconds}) · max ${s.maxNodes.toLocaleString()} nodes · 1 req / ${s.minIntervalSeconds} s · hands out ${limit} · addresses: ${s.addressPolicy}`;
+  return `TTL ${s.minTtlSeconds}–${s.maxTtlSeconds} s (default ${s.defaultTtlSeconds}) · max ${s.maxNodes.toLocaleString()} nodes · 1 req / ${s.minIntervalSeconds} s · hands out ${limit} · addresses: ${s.addressPolicy} · probes: ${s.probing === "off" ? "off" : s.probeRanges.length ? s.probeRanges.join(", ") : "any"}`;
 }
 
 export function degradedBadge(degraded: boolean): HTMLElement {

@@ -57,8 +57,8 @@ interface AuditRow {
   [key: string]: SqlStorageValue;
 }
 
-/** Each cluster setting's column, in one place for loading, inserting and updating. */
-const SETTINGS_COLUMNS: readonly (readonly [column: string, key: keyof ClusterSettings])[] = [
+/** Each cluster setting's column, in one place for loading, inserting and updating; list-valued ones are stored as JSON. */
+const SETTINGS_COLUMNS: readonly (readonly [column: string, key: keyof ClusterSettings, asJson?: true])[] = [
   ["min_ttl_seconds", "minTtlSeconds"],
   ["default_ttl_seconds", "defaultTtlSeconds"],
   ["max_ttl_seconds", "maxTtlSeconds"],
@@ -66,9 +66,11 @@ const SETTINGS_COLUMNS: readonly (readonly [column: string, key: keyof ClusterSe
   ["min_interval_seconds", "minIntervalSeconds"],
   ["default_limit", "defaultLimit"],
   ["address_policy", "addressPolicy"],
+  ["probing", "probing"],
+  ["probe_ranges", "probeRanges", true],
 ];
 
-const settingsValues = (settings: ClusterSettings) => SETTINGS_COLUMNS.map(([, key]) => settings[key]);
+const settingsValues = (settings: ClusterSettings) => SETTINGS_COLUMNS.map(([, key, asJson]) => (asJson ? JSON.stringify(settings[key]) : settings[key]) as SqlStorageValue);
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
@@ -136,7 +138,9 @@ export class SqlStore implements DirectoryStore {
           name: cluster.name,
           createdAt: cluster.created_at,
           version: cluster.version,
-          settings: Object.fromEntries(SETTINGS_COLUMNS.map(([column, key]) => [key, cluster[column]])) as unknown as ClusterSettings,
+          settings: Object.fromEntries(
+            SETTINGS_COLUMNS.map(([column, key, asJson]) => [key, asJson ? JSON.parse(cluster[column] as string) : cluster[column]]),
+          ) as unknown as ClusterSettings,
         }
       : null;
     const nodes: NodeRecord[] = this.sql
