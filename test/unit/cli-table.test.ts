@@ -108,9 +108,12 @@ describe("views", () => {
     expect(text).toContain("default-limit   none (every peer)");
     expect(text).toContain("degraded        no\n");
     expect(text).toContain("reachability    1 reachable, 0 unknown, 1 unreachable, 1 not ready\n");
-    expect(clusterView({ ...c, settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip", probing: "off", probeRanges: ["10.0.0.0/8", "fd00::/8"] } })).toMatch(
-      /min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip\nprobing {9}off \(agents probe no peer\)\nprobe-ranges {4}10\.0\.0\.0\/8, fd00::\/8$/,
-    );
+    expect(
+      clusterView({
+        ...c,
+        settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip", probing: "off", probeRanges: ["10.0.0.0/8", "fd00::/8"] },
+      }),
+    ).toMatch(/min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip\nprobing {9}off \(agents probe no peer\)\nprobe-ranges {4}10\.0\.0\.0\/8, fd00::\/8$/);
     expect(clusterView({ ...c, degraded: true })).toMatch(/^degraded {8}yes: self-preservation is keeping leases that ran out/m);
   });
 

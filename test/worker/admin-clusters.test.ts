@@ -84,7 +84,13 @@ describe("admin: clusters", () => {
 
   it("refuses a probe range that is not one, or too many, and changes nothing", async () => {
     await createCluster("probes2");
-    for (const body of [{ probeRanges: ["10.0.0.1"] }, { probeRanges: ["seed.example/8"] }, { probeRanges: ["10.0.0.0/33"] }, { probing: "maybe" }, { probeRanges: Array(33).fill("10.0.0.0/8") }]) {
+    for (const body of [
+      { probeRanges: ["10.0.0.1"] },
+      { probeRanges: ["seed.example/8"] },
+      { probeRanges: ["10.0.0.0/33"] },
+      { probing: "maybe" },
+      { probeRanges: Array(33).fill("10.0.0.0/8") },
+    ]) {
       const problem = await expectProblem(await call("PATCH", "/v1/admin/clusters/probes2", { token: ADMIN, body }), 400);
       expect(problem.detail).toMatch(/probeRanges|probing/);
     }
