@@ -76,9 +76,14 @@ export interface ProbeOptions {
   firstSpreadMs: number;
   /** Probes due within one step of this grid start at one wake-up; 0 wakes for each. */
   batchMs: number;
+  /** Which addresses may be probed at all (see setPermits). */
+  permits: ProbePermit;
 }
 
-export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 60_000, timeoutMs: 3_000, maxInFlight: 16, firstSpreadMs: 5_000, batchMs: 5_000 };
+/** Whether a peer's address may be probed. */
+export type ProbePermit = (target: TcpTarget) => boolean;
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { intervalMs: 60_000, timeoutMs: 3_000, maxInFlight: 16, firstSpreadMs: 5_000, batchMs: 5_000, permits: () => true };
 
 /** Extra random delay after the interval, as a fraction of it. */
 const JITTER = 0.25;
@@ -99,15 +104,13 @@ export const REAL_PROBE_DEPS: ProbeDeps = {
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Whether a peer's address may be probed. */
-export type ProbePermit = (target: TcpTarget) => boolean;
-
-const ANY: ProbePermit = () => true;
-
 interface Entry {
   id: string;
   /** The probed address as `host:port`, "" for a peer without a TCP address, "-" for one not permitted. */
   key: string;
+  /** The peer's first TCP address, permitted or not. */
+  found: TcpTarget | null;
+  /** The address probed: `found` while permitted, else null. */
   target: TcpTarget | null;
   nextAt: number;
   inFlight: boolean;
@@ -127,9 +130,6 @@ export class ProbeScheduler {
   /** More probes were due than slots were free: a finished probe starts the next at once. */
   #backlog = false;
   #stopped = false;
-  #permits: ProbePermit = ANY;
-  /** The handout last set, to judge again when what is permitted changes. */
-  #peers: readonly { id: string; addrs: readonly string[] }[] = [];
   /** Probes finished, by result (the agent's metrics). */
   readonly counts: Record<ProbeResult, number> = { ok: 0, failed: 0, unknown: 0 };
 
@@ -149,19 +149,11 @@ export class ProbeScheduler {
    */
   setPeers(peers: readonly { id: string; addrs: readonly string[] }[]): void {
     if (this.#stopped) return;
-    this.#peers = peers;
     const now = this.#deps.now();
     const seen = new Set<string>();
     for (const peer of peers) {
       seen.add(peer.id);
-      const found = firstTcpTarget(peer.addrs);
-      const target = found && this.#permits(found) ? found : null;
-      const key = target ? `${target.host}:${target.port}` : found ? "-" : "";
-      const entry = this.#entries.get(peer.id);
-      if (entry && entry.key === key) continue;
-      const fresh: Entry = { id: peer.id, key, target, nextAt: now + this.#deps.random() * this.#options.firstSpreadMs, inFlight: false, last: null };
-      this.#entries.set(peer.id, fresh);
-      if (!found) this.#record(fresh, "unknown", now);
+      this.#judge(peer.id, firstTcpTarget(peer.addrs), now);
     }
     for (const id of this.#entries.keys()) if (!seen.has(id)) this.#entries.delete(id);
     this.#pump();
@@ -173,8 +165,21 @@ export class ProbeScheduler {
    * starts afresh.
    */
   setPermits(permits: ProbePermit): void {
-    this.#permits = permits;
-    this.setPeers(this.#peers);
+    if (this.#stopped) return;
+    this.#options.permits = permits;
+    const now = this.#deps.now();
+    for (const entry of [...this.#entries.values()]) this.#judge(entry.id, entry.found, now);
+    this.#pump();
+  }
+
+  /** Keeps a peer's entry while its probed address stays the same, else starts it afresh. */
+  #judge(id: string, found: TcpTarget | null, now: number): void {
+    const target = found && this.#options.permits(found) ? found : null;
+    const key = target ? `${target.host}:${target.port}` : found ? "-" : "";
+    if (this.#entries.get(id)?.key === key) return;
+    const fresh: Entry = { id, key, found, target, nextAt: now + this.#deps.random() * this.#options.firstSpreadMs, inFlight: false, last: null };
+    this.#entries.set(id, fresh);
+    if (!found) this.#record(fresh, "unknown", now);
   }
 
   /** The latest result for each peer of the handout that has one. */
