@@ -85,24 +85,42 @@ export function reachabilityCell(r: NodeView["reachability"] | undefined): strin
   return counts.length ? `${r.state} ${counts.join(" ")}` : r.state;
 }
 
+/** What a blocked or draining node's state means, after the table: the cells alone would read as a live lease. */
+function overrideNotes(nodes: readonly NodeView[]): string[] {
+  const why = (n: NodeView) => (n.reason ? ` (${n.reason})` : "");
+  return nodes.flatMap((n) =>
+    n.state === "blocked"
+      ? [`${n.id}: blocked${why(n)}: no lease, handed out to no one; its requests get 403.`]
+      : n.state === "draining"
+        ? [`${n.id}: draining${why(n)}: keeps its lease and gets peers, handed out to no one.`]
+        : [],
+  );
+}
+
 export function nodesView(nodes: readonly NodeView[], now: number): string {
   if (nodes.length === 0) return "No nodes.";
-  return renderTable(
+  const table = renderTable(
     ["ID", "STATE", "READY", "REACHABILITY", "SOURCE", "ADDRS", "LABELS", "EXPIRES", "RENEWED", "REGISTERED", "IP"],
-    nodes.map((n) => [
-      n.id,
-      n.state,
-      n.ready === false ? "no" : "yes",
-      reachabilityCell(n.reachability),
-      n.source,
-      n.addrs,
-      labelLines(n.labels),
-      relative(n.expiresAt, now),
-      relative(n.lastRenewedAt, now),
-      relative(n.registeredAt, now),
-      orDash(n.observedIp),
-    ]),
+    nodes.map((n) => {
+      // A blocked id holds no lease: nothing about a lease, readiness or reachability is true of it.
+      const blocked = n.state === "blocked";
+      return [
+        n.id,
+        n.state,
+        blocked ? "-" : n.ready === false ? "no" : "yes",
+        blocked ? "-" : reachabilityCell(n.reachability),
+        blocked ? "-" : n.source,
+        n.addrs,
+        labelLines(n.labels),
+        relative(n.expiresAt, now),
+        relative(n.lastRenewedAt, now),
+        relative(n.registeredAt, now),
+        orDash(n.observedIp),
+      ];
+    }),
   );
+  const notes = overrideNotes(nodes);
+  return notes.length ? `${table}\n\n${notes.join("\n")}` : table;
 }
 
 export function overridesView(overrides: readonly Override[]): string {

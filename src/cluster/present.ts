@@ -54,13 +54,14 @@ export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability
       observedIp: state.observedIp,
       ready: live ? state.ready : true,
       reachability: live ? reachability(state.id) : unknown,
+      reason: override?.reason ?? null,
     });
   }
   for (const override of overrides.values()) {
     if (override.action === "pin") {
-      rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin", state: "active", ...none });
+      rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin", state: "active", ...none, reason: override.reason });
     } else if (override.action === "block" && !leases.has(override.node)) {
-      rows.push({ id: override.node, addrs: [], labels: {}, source: "lease", state: "blocked", ...none });
+      rows.push({ id: override.node, addrs: [], labels: {}, source: "lease", state: "blocked", ...none, reason: override.reason });
     }
   }
   rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));

@@ -145,6 +145,7 @@ export const NodeView = z
       .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
     reachability: Reachability,
     transport: NodeTransport.nullable(),
+    reason: z.string().nullable().openapi({ description: "Why the node is pinned, blocked or drained (its override's reason); null without an override." }),
   })
   .openapi("NodeView");
 

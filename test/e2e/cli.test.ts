@@ -127,13 +127,31 @@ describe("peerdir cluster", () => {
       "--default-limit",
       "3",
     ]);
-    expect(updated.settings).toEqual({ minTtlSeconds: 5, defaultTtlSeconds: 30, maxTtlSeconds: 900, maxNodes: 50, minIntervalSeconds: 0.5, defaultLimit: 3, addressPolicy: "any" });
+    expect(updated.settings).toEqual({
+      minTtlSeconds: 5,
+      defaultTtlSeconds: 30,
+      maxTtlSeconds: 900,
+      maxNodes: 50,
+      minIntervalSeconds: 0.5,
+      defaultLimit: 3,
+      addressPolicy: "any",
+      probing: "on",
+      probeRanges: [],
+    });
     expect((await admin<ClusterDetail>("/clusters/cli-set")).body.settings).toEqual(updated.settings);
 
     const none = await ok(["cluster", "set", "cli-set", "--default-limit", "none", "--address-policy", "observed-ip"]);
     expect(none).toMatch(/^default-limit +none \(every peer\)$/m);
     expect(none).toMatch(/^address-policy +observed-ip$/m);
     expect(none).toMatch(/^degraded +no$/m);
+
+    const probes = await ok(["cluster", "set", "cli-set", "--probing", "off", "--probe-ranges", "127.0.0.0/8,fd00::/8"]);
+    expect(probes).toMatch(/^probing +off \(agents probe no peer\)$/m);
+    expect(probes).toMatch(/^probe-ranges +127\.0\.0\.0\/8, fd00::\/8$/m);
+    expect((await admin<ClusterDetail>("/clusters/cli-set")).body.settings).toMatchObject({ probing: "off", probeRanges: ["127.0.0.0/8", "fd00::/8"] });
+    expect(await ok(["cluster", "set", "cli-set", "--probe-ranges", "any"])).toMatch(/^probe-ranges +any$/m);
+    refused(await cli(["cluster", "set", "cli-set", "--probe-ranges", "127.0.0.1"]), /^peerdir: Bad request \(400\): .*probeRanges\/0.*not an address range/);
+    expect((await cli(["cluster", "set", "cli-set", "--probing", "maybe"])).code).toBe(2);
 
     refused(await cli(["cluster", "set", "cli-set", "--min-ttl", "1000"]), /^peerdir: Bad request \(400\): .*minTtlSeconds/);
     refused(await cli(["cluster", "set", "cli-set", "--min-interval", "99999"]), /^peerdir: Bad request \(400\): .*\/minIntervalSeconds/);
@@ -389,14 +407,15 @@ describe("docs/cli.md walkthrough", () => {
     return block;
   }
 
-  // Verbatim with bash, curl and jq; only the address, the .dev.vars location and how `peerdir`
-  // is found (a shim on PATH standing in for `npm link`) differ from a user's run.
+  // Verbatim with bash, curl and jq; only the address, the .dev.vars location and how `npx peerdir`
+  // finds the bin differ from a user's run: an `npx` shim on PATH runs bin/peerdir.mjs directly,
+  // several times faster per call than npm's own (test/e2e/new-user.test.ts runs the real npx).
   it("works verbatim, twice", () => {
     const cwd = mkdtempSync(join(tmpdir(), "peerdir-cli-doc-"));
     writeFileSync(join(cwd, ".dev.vars"), `ADMIN_TOKEN=${dir.adminToken}\n`);
     const bin = join(cwd, "bin");
     mkdirSync(bin);
-    writeFileSync(join(bin, "peerdir"), `#!/bin/sh\nexec "${process.execPath}" "${join(root, "bin/peerdir.mjs")}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "npx"), `#!/bin/sh\n[ "$1" = peerdir ] || exit 97\nshift\nexec "${process.execPath}" "${join(root, "bin/peerdir.mjs")}" "$@"\n`, { mode: 0o755 });
     const script = walkthrough().replaceAll("http://127.0.0.1:8787", dir.url);
     const env = { PATH: `${bin}:${process.env.PATH}`, HOME: cwd };
     const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -405,7 +424,9 @@ describe("docs/cli.md walkthrough", () => {
     expect(output).toMatch(/^node-3 +active +yes +unknown +lease +\/ip4\/127\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
     expect(output).toContain("node-1 would receive 1 peer");
     expect(output).toContain("node-1 would receive 2 peers");
-    expect(output).toMatch(/^node-3 +blocked +yes +unknown +lease /m);
+    // A blocked node shows no lease, and says why it is handed out to no one.
+    expect(output).toMatch(/^node-3 +blocked +- +- +- +\/ip4\/127\.0\.0\.3\/tcp\/5001 /m);
+    expect(output).toContain("node-3: blocked (compromised host): no lease, handed out to no one; its requests get 403.");
     expect(output).toMatch(/^13\n/m);
     expect(output.trimEnd().endsWith("Deleted cluster lab.")).toBe(true);
     // The token goes into the git-ignored .tmp/, not the checkout's root.

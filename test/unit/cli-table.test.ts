@@ -142,6 +142,7 @@ describe("views", () => {
         ready: false,
         reachability: { state: "unreachable", failedReporters: 3, okReporters: 0, checkedAt: at(-5) },
         transport: "watch",
+        reason: "kernel upgrade",
       },
       {
         id: "seed",
@@ -156,6 +157,22 @@ describe("views", () => {
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
         transport: null,
+        reason: "static seed",
+      },
+      {
+        id: "gone",
+        addrs: ["/ip4/10.0.0.3/tcp/1"],
+        labels: {},
+        source: "lease",
+        state: "blocked",
+        expiresAt: null,
+        registeredAt: at(-600),
+        lastRenewedAt: at(-60),
+        observedIp: "192.0.2.8",
+        ready: true,
+        reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        transport: null,
+        reason: "compromised host",
       },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
@@ -163,6 +180,10 @@ describe("views", () => {
       "a     draining  no     unreachable 3 failed  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
       "                                                     /ip4/10.0.0.1/udp/1/quic-v1",
       "seed  active    yes    unknown               pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
+      "gone  blocked   -      -                     -       /ip4/10.0.0.3/tcp/1          -        -        60s ago  10m ago     192.0.2.8",
+      "",
+      "a: draining (kernel upgrade): keeps its lease and gets peers, handed out to no one.",
+      "gone: blocked (compromised host): no lease, handed out to no one; its requests get 403.",
     ]);
   });
 

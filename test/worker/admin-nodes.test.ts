@@ -27,6 +27,7 @@ describe("admin: nodes view", () => {
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
         transport: null,
+        reason: null,
       },
     ]);
     await call("PUT", "/v1/clusters/view/nodes/a", { token: credential, body: { addrs: [addr(1)], labels: { zone: "z1" } }, headers: { "CF-Connecting-IP": "2001:db8::7" } });
