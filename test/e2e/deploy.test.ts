@@ -59,6 +59,14 @@ describe(`deploying (Node ${version})`, () => {
     expect(stdout).toContain(pinned);
   });
 
+  it("quotes the size budget the dry run enforces, and no size that goes stale", () => {
+    const section = docs.split("### Size budget")[1]?.split("\n### ")[0] ?? "";
+    expect(section).toContain(`**${BUDGET_GZIP_KIB} KiB gzip**`);
+    expect(section).toContain(`of a ${BUDGET_GZIP_KIB} KiB budget`);
+    // Every other KiB figure there is the free plan's limit or a placeholder, never today's size.
+    expect(section.match(/\b\d+(\.\d+)? KiB\b/g)?.filter((m) => m !== `${BUDGET_GZIP_KIB} KiB`) ?? []).toEqual([]);
+  });
+
   it("has staging and production environments", () => {
     expect(environments).toEqual(["staging", "production"]);
   });
