@@ -5,6 +5,7 @@
  * - "node": plain-module unit tests and end-to-end tests that start the real Worker in local
  *   workerd (miniflare) and real agent processes.
  */
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -16,6 +17,11 @@ process.env.WRANGLER_LOG ??= "warn";
 
 export default defineConfig({
   test: {
+    // At least three test files at once, even on 2 cores (vitest's default there is one): the
+    // end-to-end files mostly wait (on timers, backoffs, agents' intervals, workerd starting),
+    // and each starts its own Worker on its own free ports, so they overlap without sharing
+    // anything. Both projects share the pool, so Worker tests fill the gaps the waiting leaves.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       {
         plugins: [

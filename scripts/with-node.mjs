@@ -114,13 +114,23 @@ export async function resolveNode({
   return fetched;
 }
 
+/**
+ * The environment for the command: offline-friendly wrangler defaults (no request.cf download in
+ * wrangler dev, no telemetry), and plain text when stdout is not a terminal (output redirected to
+ * a file or a pipe: no colour codes from vitest, wrangler or the agents). The caller's own
+ * settings win: NO_COLOR or FORCE_COLOR already set are left alone.
+ */
+export function commandEnv(env = process.env, stdoutIsTty = Boolean(process.stdout.isTTY)) {
+  const out = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", ...env };
+  if (!stdoutIsTty && env.NO_COLOR === undefined && env.FORCE_COLOR === undefined) out.NO_COLOR = "1";
+  return out;
+}
+
 async function main() {
   const [command, ...args] = process.argv.slice(2);
   if (!command) throw new LauncherError("usage: node scripts/with-node.mjs <command> [args...]");
   const node = await resolveNode();
-  // Offline-friendly wrangler defaults (no request.cf download in wrangler dev, no telemetry);
-  // the caller's environment wins.
-  const env = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", ...process.env };
+  const env = commandEnv();
   // The project's own bins (wrangler, vitest, tsc) come first, as under `npm run`, so the
   // launcher also works when called directly: `node scripts/with-node.mjs wrangler --version`.
   const localBins = fileURLToPath(new URL("../node_modules/.bin", import.meta.url));

@@ -8,9 +8,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain JavaScript module without type declarations
-import { isNewEnough, platformPackage, resolveNode } from "../../scripts/with-node.mjs";
+import { commandEnv, isNewEnough, platformPackage, resolveNode } from "../../scripts/with-node.mjs";
 
 function fakeNodeTarball(): Buffer {
   const dir = mkdtempSync(join(tmpdir(), "peerdir-fake-node-"));
@@ -44,6 +45,21 @@ describe("with-node launcher", () => {
     registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it("asks for plain text when stdout is not a terminal, unless the caller chose", () => {
+    expect(commandEnv({ PATH: "/bin" }, false)).toMatchObject({ NO_COLOR: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", PATH: "/bin" });
+    expect(commandEnv({}, true).NO_COLOR).toBeUndefined();
+    expect(commandEnv({ FORCE_COLOR: "1" }, false).NO_COLOR).toBeUndefined();
+    expect(commandEnv({ NO_COLOR: "" }, false).NO_COLOR).toBe("");
+    expect(commandEnv({ WRANGLER_SEND_METRICS: "true" }, false).WRANGLER_SEND_METRICS).toBe("true");
+  });
+
+  it("passes NO_COLOR to the command when its output goes to a pipe, as `npm test > file` does", () => {
+    const launcher = fileURLToPath(new URL("../../scripts/with-node.mjs", import.meta.url));
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NO_COLOR" && k !== "FORCE_COLOR"));
+    const out = execFileSync(process.execPath, [launcher, "node", "-e", "process.stdout.write(String(process.env.NO_COLOR))"], { encoding: "utf8", env });
+    expect(out).toBe("1");
+  });
 
   it("knows which Node versions are new enough", () => {
     expect(isNewEnough("20.20.2")).toBe(false);
