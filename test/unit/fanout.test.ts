@@ -86,7 +86,7 @@ class Harness {
   run(c: Cmd): void {
     const id = "n" in c ? IDS[c.n] : "";
     const now = (this.now += 10);
-    const labels = (z: Zone) => (z ? { zone: z } : {});
+    const labels = (z: Zone): Record<string, string> => (z ? { zone: z } : {});
     const own = this.creds.get(id) ?? "none";
     switch (c.t) {
       case "join": {
