@@ -19,15 +19,15 @@ const ZONE_OFFSET = 2 ** 53;
 
 /** Spare peers kept beyond the limit, so a departure rarely costs a rescan. */
 export function reserveFor(limit: number): number {
-  return Math.ceil(limit / 4) + 2;
+  return Math.ceil(limit / 8) + 2;
 }
 
 export class Ranking {
   readonly seed: RequesterSeed;
   /** Peer ids, best first. */
   readonly ids: string[] = [];
-  /** Their keys, in the same order. */
-  readonly keys: number[] = [];
+  /** Their keys, in the same order (a fixed typed array: 8 bytes per place, no slack). */
+  readonly keys: Float64Array;
   /** Whether the ranking holds every candidate (the pool is smaller than limit + reserve). */
   complete = true;
 
@@ -37,6 +37,7 @@ export class Ranking {
     readonly zone: string | null,
   ) {
     this.seed = requesterSeed(node);
+    this.keys = new Float64Array(this.capacity + 1);
   }
 
   get capacity(): number {
@@ -51,7 +52,7 @@ export class Ranking {
   /** Whether a peer with this key and id would be held (it ranks above the last one held). */
   admits(key: number, id: string): boolean {
     if (this.complete) return true;
-    const last = this.keys.length - 1;
+    const last = this.ids.length - 1;
     return key > this.keys[last] || (key === this.keys[last] && id < this.ids[last]);
   }
 
@@ -62,25 +63,26 @@ export class Ranking {
 
   /** Inserts a peer the ranking admits; returns the id pushed out past the capacity, if any. */
   insert(id: string, key: number): string | null {
+    const length = this.ids.length;
     let lo = 0;
-    let hi = this.ids.length;
+    let hi = length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.keys[mid] > key || (this.keys[mid] === key && this.ids[mid] < id)) lo = mid + 1;
       else hi = mid;
     }
     this.ids.splice(lo, 0, id);
-    this.keys.splice(lo, 0, key);
+    this.keys.copyWithin(lo + 1, lo, length);
+    this.keys[lo] = key;
     if (this.ids.length <= this.capacity) return null;
     this.complete = false;
-    this.keys.pop();
     return this.ids.pop()!;
   }
 
   /** Drops a held peer; true when the handout can no longer be filled from what is held. */
   remove(at: number): boolean {
+    this.keys.copyWithin(at, at + 1, this.ids.length);
     this.ids.splice(at, 1);
-    this.keys.splice(at, 1);
     return !this.complete && this.ids.length < this.limit;
   }
 
@@ -92,7 +94,6 @@ export class Ranking {
   /** Fills the ranking from every candidate (any order), replacing what it held. */
   fill(candidates: Iterable<Candidate>): void {
     this.ids.length = 0;
-    this.keys.length = 0;
     this.complete = true;
     const capacity = this.capacity;
     for (const peer of candidates) {
