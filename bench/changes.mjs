@@ -25,7 +25,7 @@ const BOUNDED = 64;
 const KINDS = ["join", "address", "readiness", "reachability", "leave"];
 
 /** A loopback address per node number (the bench never dials them). */
-const loop = (i) => `/ip4/127.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${(i & 0xff) || 1}/tcp/4001`;
+const loop = (i) => `/ip4/127.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff || 1}/tcp/4001`;
 
 /** Rendezvous weights, as the directory computes them (the same module, bundled for Node). */
 async function rendezvous() {
@@ -62,7 +62,14 @@ const median = (xs) => {
 };
 
 /** Starts N nodes, each with its own watch socket opened at the current version (no snapshot sent). */
-async function watchedCluster({ n, limit, log, extra = 2000 }) {
+async function watchedCluster(options) {
+  const cluster = await registeredCluster(options);
+  await cluster.openSockets();
+  return cluster;
+}
+
+/** Starts N registered nodes; `openSockets()` then gives each its own watch socket. */
+async function registeredCluster({ n, limit, log, extra = 2000 }) {
   const dir = await startDirectory();
   const { joinToken } = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0, maxNodes: n + extra, defaultLimit: limit });
   const base = `${dir.url}/v1/clusters/${CLUSTER}/nodes`;
@@ -75,7 +82,11 @@ async function watchedCluster({ n, limit, log, extra = 2000 }) {
       while (next < n) {
         const i = next++;
         const id = `n${String(i).padStart(5, "0")}`;
-        const res = await fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" }, body: JSON.stringify({ addrs: [loop(i + 1)], ttlSeconds: 3600 }) });
+        const res = await fetch(`${base}/${id}`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${joinToken}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ addrs: [loop(i + 1)], ttlSeconds: 3600 }),
+        });
         if (res.status !== 201) throw new Error(`register ${id}: HTTP ${res.status} ${await res.text()}`);
         const body = await res.json();
         version = Math.max(version, body.version);
@@ -86,23 +97,25 @@ async function watchedCluster({ n, limit, log, extra = 2000 }) {
   log(`changes: ${n} nodes registered in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const sink = { onMessage: () => {} };
   const wsBase = base.replace(/^http/, "ws");
-  const t1 = performance.now();
-  for (let b = 0; b < n; b += 200) {
-    await Promise.all(
-      nodes.slice(b, b + 200).map(
-        (node) =>
-          new Promise((resolve, reject) => {
-            const ws = new WebSocket(`${wsBase}/${node.id}/watch?since=${version}`, ["peerdir", `bearer.${node.credential}`]);
-            ws.onopen = () => resolve();
-            ws.onerror = (e) => reject(new Error(`watch ${node.id}: ${e.message ?? "error"}`));
-            ws.onmessage = (ev) => sink.onMessage(node, ev.data, performance.now());
-            node.ws = ws;
-          }),
-      ),
-    );
-  }
-  log(`changes: ${n} watch sockets open in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
-  return { dir, nodes, joinToken, base, sink };
+  const openSockets = async () => {
+    const t1 = performance.now();
+    for (let b = 0; b < n; b += 200) {
+      await Promise.all(
+        nodes.slice(b, b + 200).map(
+          (node) =>
+            new Promise((resolve, reject) => {
+              const ws = new WebSocket(`${wsBase}/${node.id}/watch?since=${version}`, ["peerdir", `bearer.${node.credential}`]);
+              ws.onopen = () => resolve();
+              ws.onerror = (e) => reject(new Error(`watch ${node.id}: ${e.message ?? "error"}`));
+              ws.onmessage = (ev) => sink.onMessage(node, ev.data, performance.now());
+              node.ws = ws;
+            }),
+        ),
+      );
+    }
+    log(`changes: ${n} watch sockets open in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  };
+  return { dir, nodes, joinToken, base, sink, openSockets };
 }
 
 /**
@@ -141,59 +154,67 @@ async function idleRate(pid, seconds = 2) {
 /** One mode (full lists: limit null; bounded: limit 64) at one size: a row per kind of change. */
 export async function runChangeCost({ n, limit, changes = 8, log = console.error }) {
   const { pairWeight } = await rendezvous();
-  const { dir, nodes, joinToken, base, sink } = await watchedCluster({ n, limit, log });
+  const { dir, nodes, joinToken, base, sink, openSockets } = await registeredCluster({ n, limit, log });
   const quietMs = n >= 5000 ? 400 : 250;
-  const put = (id, auth, body) => fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${auth}`, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => {
-    if (r.status >= 300) throw new Error(`PUT ${id}: HTTP ${r.status} ${await r.text()}`);
-    return r.json();
-  });
-  const per = Object.fromEntries(KINDS.map((k) => [k, { cpuMs: [], messages: [], bytes: [], latencies: [], toAll: [] }]));
+  const put = (id, auth, body) =>
+    fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${auth}`, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => {
+      if (r.status >= 300) throw new Error(`PUT ${id}: HTTP ${r.status} ${await r.text()}`);
+      return r.json();
+    });
+  const empty = () => Object.fromEntries(KINDS.map((k) => [k, { cpuMs: [], messages: [], bytes: [], latencies: [], toAll: [] }]));
+  const per = empty();
+  const alone = empty();
+  const ids = nodes.map((x) => x.id);
+  /** One round of every kind of change, on a new peer `id`, recorded into `into`. */
+  const round5 = async (id, c, into, idleCpuPerSec) => {
+    const addrs = [loop(n + 10 + c)];
+    let credential = null;
+    const record = (kind, r) => {
+      const p = into[kind];
+      p.cpuMs.push(r.cpuMs);
+      p.messages.push(r.messages);
+      p.bytes.push(r.bytes);
+      p.latencies.push(...r.latencies);
+      if (r.latencies.length) p.toAll.push(Math.max(...r.latencies));
+    };
+    const timed = (change) => timedChange({ pid: dir.pid, sink, id, change, idleCpuPerSec, quietMs });
+    record(
+      "join",
+      await timed(async () => {
+        credential = (await put(id, joinToken, { addrs, ttlSeconds: 3600 })).credential;
+      }),
+    );
+    const moved = [loop(n + 500 + c)];
+    record("address", await timed(() => put(id, credential, { addrs: moved, ttlSeconds: 3600 })));
+    record("readiness", await timed(() => put(id, credential, { addrs: moved, ttlSeconds: 3600, ready: false })));
+    // Reachability: two holders of the peer report it failed (unreachable), then one reports it ok.
+    const holders = limit === null ? [ids[c % n], ids[(c + 1) % n]] : holdersOf(id, [...ids, id], limit, pairWeight, 2);
+    const report = (w, result) => {
+      const node = nodes.find((x) => x.id === w);
+      return put(w, node.credential, { addrs: [loop(node.i + 1)], ttlSeconds: 3600, reports: { [id]: { result, ageSeconds: 0 } } });
+    };
+    record(
+      "reachability",
+      await timed(async () => {
+        await report(holders[0], "failed");
+        await report(holders[1], "failed");
+      }),
+    );
+    record("reachability", await timed(() => report(holders[0], "ok")));
+    record("leave", await timed(() => fetch(`${base}/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${credential}` } })));
+  };
   try {
-    const ids = nodes.map((x) => x.id);
+    // The same changes with no socket open: what a change costs before any fan-out.
+    const idleAlone = await idleRate(dir.pid, 1);
+    for (let c = 0; c < Math.max(2, Math.ceil(changes / 2)); c++) await round5(`b${String(c).padStart(3, "0")}`, 1000 + c, alone, idleAlone);
+    await openSockets();
     // Warm-up: the first change after the sockets opened builds the index (and warms the JIT).
     const warm = await put("warm", joinToken, { addrs: [loop(n + 1)], ttlSeconds: 3600 });
     await sleep(1500);
     await fetch(`${base}/warm`, { method: "DELETE", headers: { Authorization: `Bearer ${warm.credential}` } });
     await sleep(1000);
     const idleCpuPerSec = await idleRate(dir.pid);
-    for (let c = 0; c < changes; c++) {
-      const id = `j${String(c).padStart(3, "0")}`;
-      const addrs = [loop(n + 10 + c)];
-      let credential = null;
-      const record = (kind, r) => {
-        const p = per[kind];
-        p.cpuMs.push(r.cpuMs);
-        p.messages.push(r.messages);
-        p.bytes.push(r.bytes);
-        p.latencies.push(...r.latencies);
-        if (r.latencies.length) p.toAll.push(Math.max(...r.latencies));
-      };
-      const timed = (change) => timedChange({ pid: dir.pid, sink, id, change, idleCpuPerSec, quietMs });
-      record(
-        "join",
-        await timed(async () => {
-          credential = (await put(id, joinToken, { addrs, ttlSeconds: 3600 })).credential;
-        }),
-      );
-      const moved = [loop(n + 500 + c)];
-      record("address", await timed(() => put(id, credential, { addrs: moved, ttlSeconds: 3600 })));
-      record("readiness", await timed(() => put(id, credential, { addrs: moved, ttlSeconds: 3600, ready: false })));
-      // Reachability: two holders of the peer report it failed (unreachable), then one reports it ok.
-      const holders = limit === null ? [ids[c % n], ids[(c + 1) % n]] : holdersOf(id, [...ids, id], limit, pairWeight, 2);
-      const report = (w, result) => {
-        const node = nodes.find((x) => x.id === w);
-        return put(w, node.credential, { addrs: [loop(node.i + 1)], ttlSeconds: 3600, reports: { [id]: { result, ageSeconds: 0 } } });
-      };
-      record(
-        "reachability",
-        await timed(async () => {
-          await report(holders[0], "failed");
-          await report(holders[1], "failed");
-        }),
-      );
-      record("reachability", await timed(() => report(holders[0], "ok")));
-      record("leave", await timed(() => fetch(`${base}/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${credential}` } })));
-    }
+    for (let c = 0; c < changes; c++) await round5(`j${String(c).padStart(3, "0")}`, c, per, idleCpuPerSec);
   } finally {
     for (const node of nodes) node.ws?.close();
     await dir.stop();
@@ -207,6 +228,7 @@ export async function runChangeCost({ n, limit, changes = 8, log = console.error
       limit,
       kind,
       cpuMsPerChange: round(median(p.cpuMs), 2),
+      cpuMsWithoutWatchers: round(median(alone[kind].cpuMs), 2),
       messagesPerChange: round(median(p.messages), 0),
       bytesPerChange: round(median(p.bytes), 0),
       eachP50Ms: each.p50Ms,
@@ -245,7 +267,14 @@ export async function runFloor({ n, changes = 8, log = console.error }) {
     const cpu = [];
     const toAll = [];
     for (let c = 0; c < changes; c++) {
-      const r = await timedChange({ pid: floor.pid, sink, id: "j000", change: () => fetch(`${floor.url}/broadcast`, { method: "POST", body: text }), idleCpuPerSec, quietMs: n >= 5000 ? 400 : 250 });
+      const r = await timedChange({
+        pid: floor.pid,
+        sink,
+        id: "j000",
+        change: () => fetch(`${floor.url}/broadcast`, { method: "POST", body: text }),
+        idleCpuPerSec,
+        quietMs: n >= 5000 ? 400 : 250,
+      });
       cpu.push(r.cpuMs);
       if (r.latencies.length === n) toAll.push(Math.max(...r.latencies));
     }
@@ -287,7 +316,14 @@ export async function runEtcdWatch({ n, changes = 8, log = console.error }) {
     for (let c = 0; c < changes; c++) {
       const id = `j${String(c).padStart(3, "0")}`;
       const value = Buffer.from(JSON.stringify({ id, addrs: [loop(n + 10 + c)], labels: {} }));
-      const r = await timedChange({ pid: etcd.pid, sink, id, change: () => writer.put({ key: Buffer.from(prefix + id), value, lease: leases[c] }), idleCpuPerSec, quietMs: n >= 5000 ? 400 : 250 });
+      const r = await timedChange({
+        pid: etcd.pid,
+        sink,
+        id,
+        change: () => writer.put({ key: Buffer.from(prefix + id), value, lease: leases[c] }),
+        idleCpuPerSec,
+        quietMs: n >= 5000 ? 400 : 250,
+      });
       cpu.push(r.cpuMs);
       each.push(...r.latencies);
       if (r.latencies.length === n) toAll.push(Math.max(...r.latencies));
@@ -295,7 +331,17 @@ export async function runEtcdWatch({ n, changes = 8, log = console.error }) {
     const all = stats(toAll);
     const e = stats(each);
     log(`changes: etcd Watch at ${n} (one connection each): ${round(median(cpu), 2)} ms CPU per Put, to all p99 ${all.p99Ms} ms`);
-    return { n, connections: n, cpuMsPerChange: round(median(cpu), 2), eachP50Ms: e.p50Ms, eachP99Ms: e.p99Ms, allP50Ms: all.p50Ms, allP99Ms: all.p99Ms, seenByAll: toAll.length, changes };
+    return {
+      n,
+      connections: n,
+      cpuMsPerChange: round(median(cpu), 2),
+      eachP50Ms: e.p50Ms,
+      eachP99Ms: e.p99Ms,
+      allP50Ms: all.p50Ms,
+      allP99Ms: all.p99Ms,
+      seenByAll: toAll.length,
+      changes,
+    };
   } finally {
     for (const c of conns) c.close();
     await etcd.stop();
@@ -305,7 +351,8 @@ export async function runEtcdWatch({ n, changes = 8, log = console.error }) {
 /** A churn mix at N nodes (limit 64): 1 % of the nodes change per minute (joins, leaves, flips, moves). */
 export async function runChurn({ n, minutes = 2, limit = BOUNDED, log = console.error }) {
   const { dir, nodes, joinToken, base } = await watchedCluster({ n, limit, log });
-  const put = (id, auth, body) => fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${auth}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const put = (id, auth, body) =>
+    fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${auth}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
   try {
     const warm = await (await put("warm", joinToken, { addrs: [loop(n + 1)], ttlSeconds: 3600 })).json();
     await sleep(2000);
@@ -402,7 +449,10 @@ export const SECTIONS = {
     for (const n of sizes) {
       for (const limit of [null, BOUNDED]) {
         const r = await runChangeCost({ n, limit, changes, log });
-        for (const row of r) log(`changes: N ${n} ${limit === null ? "full" : `limit ${limit}`} ${row.kind}: ${row.cpuMsPerChange} ms CPU, ${row.messagesPerChange} msgs, each p99 ${row.eachP99Ms} ms, all p99 ${row.allP99Ms} ms`);
+        for (const row of r)
+          log(
+            `changes: N ${n} ${limit === null ? "full" : `limit ${limit}`} ${row.kind}: ${row.cpuMsPerChange} ms CPU, ${row.messagesPerChange} msgs, each p99 ${row.eachP99Ms} ms, all p99 ${row.allP99Ms} ms`,
+          );
         rows.push(...r);
       }
     }
@@ -470,4 +520,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ),
   );
 }
-

@@ -335,7 +335,12 @@ less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]
     for (const w of sizes) {
       for (const system of ["peerdir", "etcd", "etcd-multiplexed"]) {
         const x = runs.find((y) => y.system === system && y.watchers === w) ?? r.joinToWatchers.find((y) => y.system === system && y.watchers === w);
-        const label = system === "etcd-multiplexed" ? `etcd, ${x?.connections ?? 20} shared connections (extra row)` : system === "etcd" && x?.connections ? "etcd, one connection per watcher" : system;
+        const label =
+          system === "etcd-multiplexed"
+            ? `etcd, ${x?.connections ?? 20} shared connections (extra row)`
+            : system === "etcd" && x?.connections
+              ? "etcd, one connection per watcher"
+              : system;
         if (x) rows.push([label, n(w, 0), n(x.p50Ms, 2), n(x.p99Ms, 2), n(x.eachWatcherP50Ms, 2), n(x.eachWatcherP99Ms, 2), x.joins ? `${x.joinsSeenByAll} of ${x.joins}` : ""]);
       }
     }

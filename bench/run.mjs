@@ -24,7 +24,13 @@ const quick = args.includes("--quick");
 const scaleOnly = args.includes("--scale");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
 const wanted = new Set(
-  onlyArg ? onlyArg.split(",") : scaleOnly ? ["changes"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
+  onlyArg
+    ? onlyArg.split(",")
+    : scaleOnly
+      ? ["changes"]
+      : quick
+        ? ["ring", "throughput", "fanout", "agent", "outage"]
+        : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
 );
 const resultsDir = join(root, "bench/results");
 const latestPath = join(resultsDir, "latest.json");

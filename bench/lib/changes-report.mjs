@@ -33,7 +33,14 @@ export function changesSection(c) {
   }
   const etcdRows = (c.etcd ?? []).map((e) => {
     const full = c.perChange.find((x) => x.n === e.n && x.limit === null && x.kind === "join");
-    return [fmt(e.n, 0), fmt(e.cpuMsPerChange, 2), `${fmt(e.allP50Ms)} / ${fmt(e.allP99Ms)}`, fmt(full?.cpuMsPerChange, 2), `${fmt(full?.allP50Ms)} / ${fmt(full?.allP99Ms)}`, `${e.seenByAll} of ${e.changes}`];
+    return [
+      fmt(e.n, 0),
+      fmt(e.cpuMsPerChange, 2),
+      `${fmt(e.allP50Ms)} / ${fmt(e.allP99Ms)}`,
+      fmt(full?.cpuMsPerChange, 2),
+      `${fmt(full?.allP50Ms)} / ${fmt(full?.allP99Ms)}`,
+      `${e.seenByAll} of ${e.changes}`,
+    ];
   });
   const exps = (c.exponents ?? []).map((e) => [e.limit === null ? "full lists" : `limit ${e.limit}`, e.kind, fmt(e.exponent, 2)]);
   const goals = changeGoals(c).map((g) => [g.goal, fmt(g.measured, 2), fmt(g.bound, 2), g.met === null ? "not measured" : g.met ? "**met**" : "**not met**"]);
@@ -61,7 +68,13 @@ ${table(["handouts", "change", "exponent"], exps)}
 
 ${table(["N", "etcd server CPU ms per change", "etcd change → all p50 / p99 ms", "peerdir full: CPU ms per join", "peerdir full: join → all p50 / p99 ms", "etcd changes seen by all"], etcdRows)}
 
-${churn ? `**Churn mix:** ${fmt(churn.n, 0)} nodes on the watch with limit ${churn.limit}, ${churn.changesPerMinute} changes a minute (1 %: ${Object.entries(churn.counts).map(([k, v]) => `${v} ${k}`).join(", ")}) for ${churn.seconds} s: workerd used **${fmt(churn.percentOfCore, 2)} % of one core**.` : ""}
+${
+  churn
+    ? `**Churn mix:** ${fmt(churn.n, 0)} nodes on the watch with limit ${churn.limit}, ${churn.changesPerMinute} changes a minute (1 %: ${Object.entries(churn.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}) for ${churn.seconds} s: workerd used **${fmt(churn.percentOfCore, 2)} % of one core**.`
+    : ""
+}
 
 **The fan-out index's memory** (limit 64: each watcher's ranking with its reserve, and the reverse index; heap growth in a Node process after GC, built with every watcher at once):
 

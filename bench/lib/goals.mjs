@@ -37,7 +37,8 @@ export function judgeGoals(r) {
 export function changeGoals(c) {
   if (!c?.perChange) return [];
   const goals = [];
-  const add = (goal, measured, bound, better = "lower") => goals.push({ goal, measured, bound, met: measured === null || measured === undefined ? null : better === "higher" ? measured >= bound : measured <= bound });
+  const add = (goal, measured, bound, better = "lower") =>
+    goals.push({ goal, measured, bound, met: measured === null || measured === undefined ? null : better === "higher" ? measured >= bound : measured <= bound });
   const row = (n, limit, kind) => c.perChange.find((x) => x.n === n && x.limit === limit && x.kind === kind);
   const top = Math.max(...c.perChange.map((x) => x.n));
   const bounded = row(top, 64, "join");
