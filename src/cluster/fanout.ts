@@ -1,7 +1,8 @@
 /**
  * Targeted fan-out: which watchers a change reaches, from an index instead of rebuilding every
- * watcher's handout. Memory only; after a start or a wake it is rebuilt lazily, one watcher at
- * a time, the first time a change may concern that watcher.
+ * watcher's handout. Memory only; after a start or a wake it is rebuilt on the first change, each
+ * watcher ranked as its handout was before that change (the change log says what changed), then
+ * brought forward like any other: one pass over the pool per watcher, once.
  *
  * - A bounded watcher (a limit) keeps its ranking (ranking.ts): its handout plus a small
  *   reserve. A reverse index maps each peer to the watchers whose ranking holds it.
@@ -130,7 +131,13 @@ export class FanOut {
       if (watch.ranking !== null) bounded.push(watch);
       // One opened at this version needs no delta: it is only indexed (once the changes are in).
       else if (watch.openedAt === version) opened.push(watch);
-      else unindexed.push(watch);
+      // A requester that itself changed may have changed zones: its delta is computed the long way.
+      else if (changed.has(watch.node)) unindexed.push(watch);
+      else {
+        // Found open after a wake: ranked as its handout was at `since`, then brought forward below.
+        this.#index(watch, source, candidatesAt(changed, source));
+        bounded.push(watch);
+      }
     }
     const before = new Map<Watch, string[]>();
     const touch = (watch: Watch) => {
@@ -182,10 +189,10 @@ export class FanOut {
     return { deltas, unindexed };
   }
 
-  #index(watch: Watch, source: FanOutSource): void {
+  #index(watch: Watch, source: FanOutSource, candidates: Iterable<Candidate> = source.candidates()): void {
     this.#unindex(watch);
     const ranking = new Ranking(watch.node, watch.limit!, source.zoneOf(watch.node));
-    ranking.fill(source.candidates());
+    ranking.fill(candidates);
     watch.ranking = ranking;
     for (const id of ranking.ids) this.#hold(id, watch);
   }
@@ -211,6 +218,12 @@ export class FanOut {
     holders.pop();
     if (holders.length === 0) this.#holders.delete(id);
   }
+}
+
+/** The pool as it was before `changed`: unchanged entries as they are, changed ones as they were. */
+function* candidatesAt(changed: ReadonlyMap<string, ChangeRecord>, source: FanOutSource): Generator<Candidate> {
+  for (const entry of source.candidates()) if (!changed.has(entry.id)) yield entry;
+  for (const change of changed.values()) if (change.wasPresent) yield { id: change.node, zone: change.wasZone };
 }
 
 /** A handout's change: what it shows now that it did not, or that changed; what it no longer shows. */
