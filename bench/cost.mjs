@@ -46,6 +46,67 @@ const n = (v, d = 0) => (Number.isFinite(v) ? Number(v).toLocaleString("en-US", 
 const sci = (v) => (v >= 1e7 ? v.toExponential(2).replace("e+", " × 10^") : n(v));
 const usd = (v) => (v >= 1000 ? `$${n(v)}` : v >= 1 ? `$${n(v, 2)}` : `$${n(v, 4)}`);
 
+/** Object memory (Durable Object isolate), for the fan-out index's budget. */
+const OBJECT_MEMORY_BYTES = 128 * 1024 * 1024;
+/** The churn the fan-out section assumes: 1 % of the nodes change per minute. */
+const CHURN_PER_NODE_PER_S = 0.01 / 60;
+
+/**
+ * What a cluster's changes cost on the object's one thread, from bench/changes.mjs: for full
+ * lists and for limit 64, CPU per join fitted as a · N^b over the measured sizes, the largest N
+ * whose churn (1 % of the nodes a minute) keeps the thread under one core, and what binds.
+ */
+export function fanOutSection(c) {
+  if (!c?.perChange?.length) return "";
+  const sockets = LIMITS.hibernatableSocketsPerObject.value;
+  const indexBytes = c.index?.find((x) => x.n === Math.max(...c.index.map((y) => y.n)))?.bytesPerNode ?? null;
+  const rows = [];
+  const notes = [];
+  for (const limit of [null, 64]) {
+    const pts = c.perChange.filter((x) => x.limit === limit && x.kind === "join" && x.cpuMsPerChange > 0);
+    if (pts.length < 2) continue;
+    const b = c.exponents?.find((x) => x.limit === limit && x.kind === "join")?.exponent ?? 1;
+    const top = pts.reduce((a, x) => (x.n > a.n ? x : a));
+    const a = top.cpuMsPerChange / top.n ** b;
+    const cpuMs = (nodes) => a * nodes ** b;
+    // Thread load at N: N · churn · CPU(N); the largest N with load ≤ 1 core.
+    let cpuBound = Number.POSITIVE_INFINITY;
+    if (b > -1) cpuBound = (1000 / (CHURN_PER_NODE_PER_S * a)) ** (1 / (1 + b));
+    const memBound = limit === null || !indexBytes ? Number.POSITIVE_INFINITY : OBJECT_MEMORY_BYTES / 2 / indexBytes;
+    const bounds = [
+      [sockets, `${n(sockets)} hibernatable sockets per object`],
+      [cpuBound, "the object's one thread saturated by the churn"],
+      [memBound, `half the object's ${n(OBJECT_MEMORY_BYTES / 1048576)} MiB for the index (${n(indexBytes)} bytes per watcher)`],
+    ];
+    const [largest, by] = bounds.reduce((x, y) => (y[0] < x[0] ? y : x));
+    const at = Math.min(largest, sockets);
+    rows.push([
+      limit === null ? "full lists" : `limit ${limit}`,
+      `${n(top.cpuMsPerChange, 2)} ms at ${n(top.n)}`,
+      n(b, 2),
+      `${n(cpuMs(at), 1)} ms`,
+      `${n(((at * CHURN_PER_NODE_PER_S * cpuMs(at)) / 1000) * 100, 1)} %`,
+      `**${n(Math.floor(largest))}**`,
+      by,
+    ]);
+    if (limit === null) notes.push(`full lists reach every watcher, so a join at ${n(at)} nodes costs about ${n(cpuMs(at), 0)} ms of the thread`);
+  }
+  return `## Changes: what the fan-out costs
+
+From \`npm run bench:scale\` (\`bench/changes.mjs\`, ${c.at ?? ""}): workerd CPU per join with every node on its own watch socket, fitted as
+a · N^b over N = ${[...new Set(c.perChange.map((x) => x.n))].map((x) => n(x)).join(", ")}, at a churn of 1 % of the nodes a minute
+(joins, leaves, flips alike; the churn mix measured ${c.churn ? `${n(c.churn.percentOfCore, 2)} % of a core at ${n(c.churn.n)} nodes, limit ${c.churn.limit}` : "n/a"}).
+A change's cost is the Worker's and the object's together (local workerd): an upper bound of the object's share.
+
+| handouts | CPU per join (measured) | exponent b | CPU per join at the largest cluster | thread load from churn there | largest cluster (nodes) | bound by |
+|---|---:|---:|---:|---:|---:|---|
+${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
+
+With a bound a join reaches about 64 watchers whatever the cluster's size; ${notes.join("; ")}.
+The index is memory only; after a wake its first change costs a full recompute per bounded watcher (once).
+`;
+}
+
 /** Per cluster and month, on the default watch transport: before and after socket-held leases. */
 export function clusterMonth(nodes, m) {
   const renewals = (nodes * MONTH_S) / RENEW_S;
@@ -206,6 +267,7 @@ On this machine the runtime answered ${n(m.heartbeatOps)} heartbeats/s (${n(m.he
 is ${n(m.heartbeatOps * RENEW_S)} nodes pinging every ${RENEW_S} s: the socket count, not the heartbeat, bounds a cluster on the watch
 transport. The request limit bounds the HTTP transports; a cluster larger than these needs splitting.
 
+${fanOutSection(latest.changes)}
 ## Sources
 
 ${table(

@@ -3,6 +3,7 @@
  * (bench/results/latest.json). Every number in the document comes from that file.
  * `node bench/report.mjs` re-renders from the saved latest.json without running anything.
  */
+import { changesSection } from "./lib/changes-report.mjs";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./lib/directory.mjs";
@@ -138,7 +139,9 @@ memory control run). Each section says when and in which mode its numbers were t
 npm run bench              # full: ring (60 s windows; -- --ring-seconds S to change), directory vs etcd (HTTP, watch socket vs gRPC, floor),
                            #   fan-out to 100 and 1,000 watchers, agent (60 s), scale (10,000 nodes)
 npm run bench -- --quick   # smoke: ring 3 and 10 nodes (3 s windows), throughput at 20 connections (1.5 s), fan-out to 100, agent 10 s
-npm run bench:scale        # the scale benchmark only (10,000 nodes, 100 watchers); -- --quick: 1,000 nodes, 20 watchers
+npm run bench:scale        # what one change costs at N = 1,000-10,000 watchers (full lists, limit 64, floor, etcd, churn);
+                           #   -- --quick: 250-1,000; -- --sizes=1000,2000 --etcd-sizes=… --churn=N --sections=floor,perChange,…
+npm run bench -- --only scale   # 10,000 nodes renewing, 100 watchers
 npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
 npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
 node bench/probes.mjs      # reachability probes: one agent, 100 peers (-- --seconds S per run, default 60)
@@ -330,16 +333,23 @@ less sensitive to the noisy machine than ops/s. \`latest.json\`'s \`throughput[]
     const sizes = [...new Set(r.joinToWatchers.map((x) => x.watchers))];
     const rows = [];
     for (const w of sizes) {
-      for (const system of ["peerdir", "etcd"]) {
+      for (const system of ["peerdir", "etcd", "etcd-multiplexed"]) {
         const x = runs.find((y) => y.system === system && y.watchers === w) ?? r.joinToWatchers.find((y) => y.system === system && y.watchers === w);
-        if (x) rows.push([system, n(w, 0), n(x.p50Ms, 2), n(x.p99Ms, 2), n(x.eachWatcherP50Ms, 2), n(x.eachWatcherP99Ms, 2), x.joins ? `${x.joinsSeenByAll} of ${x.joins}` : ""]);
+        const label =
+          system === "etcd-multiplexed"
+            ? `etcd, ${x?.connections ?? 20} shared connections (extra row)`
+            : system === "etcd" && x?.connections
+              ? "etcd, one connection per watcher"
+              : system;
+        if (x) rows.push([label, n(w, 0), n(x.p50Ms, 2), n(x.p99Ms, 2), n(x.eachWatcherP50Ms, 2), n(x.eachWatcherP99Ms, 2), x.joins ? `${x.joinsSeenByAll} of ${x.joins}` : ""]);
       }
     }
     parts.push(`## A join seen by N watchers
 
 ${fd.at ?? ""} (${fd.mode ?? r.mode}): \`bench/native.mjs\` \`runFanout\`. **peerdir**: N registered nodes, each holding its own watch
-socket (\`GET …/watch\`, full lists, no limit); a new node joins with one \`PUT\`. **etcd**: N gRPC \`Watch\` streams on the
-cluster's key prefix over ${fd.etcdConnections ?? 20} HTTP/2 connections; a join is one \`Put\` of the node's record under a lease
+socket (\`GET …/watch\`, full lists: \`defaultLimit\` none); a new node joins with one \`PUT\`. **etcd**: N gRPC \`Watch\` streams on the
+cluster's key prefix, one HTTP/2 connection per watcher as real nodes have (and, as an extra row, the same streams multiplexed over
+${fd.etcdMultiplexed ?? 20} shared connections, which no fleet of separate nodes has); a join is one \`Put\` of the node's record under a lease
 granted beforehand (the grant is not timed: etcd gets the cheaper path). Neither side compresses its messages (peerdir's
 Worker sets \`no_web_socket_compression\`; etcd's gRPC sends uncompressed). ${fd.joins ?? ""} joins, one after another, 100 ms apart.
 The time of a join is from sending it to the moment the **last** of the N watchers has it; p50/p99 over the joins
@@ -505,6 +515,9 @@ ${chart}
   in the same process: it includes the registration itself and the delivery to ${s.watchers} sockets.
 `);
   }
+
+  const changes = changesSection(r.changes);
+  if (changes) parts.push(changes);
 
   const probesPath = join(root, "bench/results/probes.json");
   if (existsSync(probesPath)) {

@@ -4,7 +4,9 @@
  * experiments (ring, throughput, fanout, agent, outage) and, in full mode, the scale benchmark; writes
  * bench/results/latest.json and regenerates docs/BENCHMARKS.md and its charts.
  * `--ring-seconds S` overrides the ring window (default 60 s, quick 3 s).
- * `npm run bench:scale [-- --quick]` — the scale benchmark only (merged into latest.json).
+ * `npm run bench:scale [-- --quick]` — what one change costs at scale (bench/changes.mjs), merged
+ *   into latest.json and written to bench/results/changes.json; `--only scale` runs the older
+ *   renewal scale run (bench/scale.mjs).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -22,7 +24,13 @@ const quick = args.includes("--quick");
 const scaleOnly = args.includes("--scale");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice(7) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : null);
 const wanted = new Set(
-  onlyArg ? onlyArg.split(",") : scaleOnly ? ["scale"] : quick ? ["ring", "throughput", "fanout", "agent", "outage"] : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
+  onlyArg
+    ? onlyArg.split(",")
+    : scaleOnly
+      ? ["changes"]
+      : quick
+        ? ["ring", "throughput", "fanout", "agent", "outage"]
+        : ["ring", "throughput", "fanout", "agent", "outage", "scale"],
 );
 const resultsDir = join(root, "bench/results");
 const latestPath = join(resultsDir, "latest.json");
@@ -46,6 +54,7 @@ const out = {
   agent: previous.agent ?? null,
   outage: previous.outage ?? null,
   scale: previous.scale ?? null,
+  changes: previous.changes ?? null,
   details: previous.details ?? {},
   // Sections not run this time keep their last timings with their last results.
   timings: { ...previous.timings },
@@ -97,7 +106,7 @@ await step("fanout", async () => {
   const { runFanout } = await import("./native.mjs");
   const r = await runFanout({ quick, log });
   out.joinToWatchers = r.rows;
-  out.details.joinToWatchers = { ...stamp(), joins: r.joins, etcdConnections: r.connections, runs: r.details };
+  out.details.joinToWatchers = { ...stamp(), joins: r.joins, etcdConnections: r.connections, etcdMultiplexed: r.multiplexed, runs: r.details };
 });
 await step("agent", async () => {
   const { runAgent } = await import("./agent.mjs");
@@ -115,6 +124,23 @@ await step("scale", async () => {
   const { runScale } = await import("./scale.mjs");
   out.scale = { ...stamp(), ...(await runScale({ quick, log })) };
   writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.scale, null, 2)}\n`);
+});
+await step("changes", async () => {
+  const { runChanges } = await import("./changes.mjs");
+  // --sizes=1000,2000 --etcd-sizes=… --churn=N --index-sizes=… --sections=floor,perChange,etcd,churn,index
+  const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const list = (name) => opt(name)?.split(",").map(Number);
+  const options = {
+    ...(list("sizes") ? { sizes: list("sizes") } : {}),
+    ...(list("etcd-sizes") ? { etcdSizes: list("etcd-sizes") } : {}),
+    ...(opt("churn") ? { churnN: Number(opt("churn")) } : {}),
+    ...(list("index-sizes") ? { indexSizes: list("index-sizes") } : {}),
+    ...(opt("sections") ? { only: opt("sections").split(",") } : {}),
+  };
+  const fresh = await runChanges({ quick, log, ...options });
+  // Sections not run this time keep their last results.
+  out.changes = { ...(out.changes ?? {}), ...stamp(), ...fresh };
+  writeFileSync(join(resultsDir, `changes${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.changes, null, 2)}\n`);
 });
 
 out.goals = judgeGoals(out);

@@ -4,7 +4,8 @@
  * the cheapest Durable Object socket message (a hibernatable WebSocket whose handler sends the
  * message back), started like the directory (same workerd, same bindings, same object classes
  * by name). No directory built as a Worker in front of a Durable Object answers faster on the
- * same machine.
+ * same machine. The broadcast floor (bench/changes.mjs): the object sends one string to every
+ * socket it holds (kept in memory after the first broadcast, as the directory keeps its own).
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -22,6 +23,12 @@ export class ClusterDirectory extends DurableObject {
   webSocketMessage(ws, message) {
     ws.send(message);
   }
+
+  broadcast(text) {
+    this.sockets ??= this.ctx.getWebSockets();
+    for (const ws of this.sockets) ws.send(text);
+    return String(this.sockets.length);
+  }
 }
 
 export class ClusterCatalog extends DurableObject {}
@@ -32,6 +39,7 @@ export default {
     if (pathname === "/worker") return new Response("ok");
     if (pathname === "/rpc") return new Response(await env.CLUSTER.getByName("bench").ping());
     if (pathname === "/ws") return env.CLUSTER.getByName("bench").fetch(request);
+    if (pathname === "/broadcast") return new Response(await env.CLUSTER.getByName("bench").broadcast(await request.text()));
     return new Response("not found", { status: 404 });
   },
 };

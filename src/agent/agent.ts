@@ -47,7 +47,7 @@ export class Agent {
     const { config, log } = d;
     const random = d.random ?? Math.random;
     this.view = d.view ?? new PeerView(config.node, config.labels.zone ?? null);
-    const client = d.client ?? new DirectoryClient(config.directory, config.cluster, config.node, d.userAgent);
+    const client = d.client ?? new DirectoryClient(config.directory, config.cluster, config.node, d.userAgent, config.maxPeers);
     this.failures = new FailurePolicy(log, () => this.view.peers.length, random);
     this.lease = new LeaseHolder({ config, client, store: d.store, log, requests: this.requests, failures: this.failures, random, reachability: d.reachability }, d.credential);
     this.sync = new Sync(this.view, log, { onPeersChanged: (diff) => d.onPeersChanged?.(diff), onConfirmed: () => d.onConfirmed?.() });

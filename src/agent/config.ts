@@ -43,6 +43,8 @@ export interface AgentConfig {
   noProbes: boolean;
   /** Probe only peers whose first TCP address lies in one of these CIDR ranges; empty = any. */
   probeRanges: string[];
+  /** The most peers to ask the directory for (its `limit`); null takes the cluster's default. */
+  maxPeers: number | null;
   configFile: string | null;
 }
 
@@ -97,6 +99,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "transport",
     arg: "auto|watch|long-poll|poll",
     help: `How to hear about peer changes. auto (default): the WebSocket watch (changes pushed at once, the lease held by pings; on every supported Node.js, with the agent's own client), falling back to long-poll (a request the directory holds up to ${LONG_POLL_WAIT_SECONDS} s) when upgrades do not get through, and to polling every --poll-interval when long-polls are not held; the better one is tried again every 5 minutes. watch, long-poll or poll: that one only.`,
+  },
+  {
+    flag: "max-peers",
+    key: "maxPeers",
+    arg: "N",
+    help: "The most peers to be handed (1-99999): the directory picks them by rendezvous hashing, same-zone first, and tells this node only when its own share changes. Default: the cluster's defaultLimit (64 for new clusters; a cluster of at most 65 nodes hands out every peer).",
   },
   { flag: "listen", key: "listen", arg: "HOST:PORT", help: `Address of the local HTTP endpoints. Default: ${DEFAULT_LISTEN}. IPv6 as [::1]:7946.` },
   {
@@ -368,6 +376,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!Array.isArray(probeRanges) || probeRanges.length > MAX_RANGES) throw new ConfigError(`${where("probeRanges")} must be a list of at most ${MAX_RANGES} CIDR ranges`);
   for (const range of probeRanges) if (cidrProblem(String(range))) throw new ConfigError(`${where("probeRanges")}: ${cidrProblem(String(range))}`);
 
+  const maxPeers = num(raw, "maxPeers", where("maxPeers")) ?? null;
+  if (maxPeers !== null && (!Number.isSafeInteger(maxPeers) || maxPeers < 1 || maxPeers > 99_999))
+    throw new ConfigError(`${where("maxPeers")} must be a whole number from 1 to 99999`);
+
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
   const stateDir = str(raw, "stateDir", where("stateDir"));
@@ -390,6 +402,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       logFormat,
       logLevel,
       noSelfCheck,
+      maxPeers,
       probeInterval,
       noProbes,
       probeRanges: probeRanges as string[],

@@ -63,6 +63,8 @@ export class DirectoryClient {
     readonly cluster: string,
     readonly node: string,
     private readonly userAgent = "peerdir-agent",
+    /** The most peers to ask for (`limit`); null takes the cluster's default. */
+    readonly limit: number | null = null,
   ) {
     const base = directory.replace(/\/+$/, "");
     this.nodeUrl = `${base}/v1/clusters/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}`;
@@ -83,6 +85,7 @@ export class DirectoryClient {
    */
   peers(credential: string, etag: string | null, signal?: AbortSignal, options: { waitSeconds?: number; since?: number } = {}): Promise<Reply<unknown>> {
     const query = new URLSearchParams();
+    if (this.limit !== null) query.set("limit", String(this.limit));
     if (options.since !== undefined) query.set("since", String(options.since));
     if (options.waitSeconds) query.set("wait", String(options.waitSeconds));
     const qs = query.toString() ? `?${query.toString()}` : "";
@@ -95,7 +98,7 @@ export class DirectoryClient {
 
   /** The WebSocket URL of this node's watch, resuming after `since` when given. */
   watchUrl(since: number | null): string {
-    return watchUrl(this.nodeUrl, since);
+    return watchUrl(this.nodeUrl, since, this.limit);
   }
 
   leave(credential: string, signal?: AbortSignal): Promise<Reply<never>> {

@@ -81,7 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "max-ttl", arg: "S", help: "Longest lease (default 3600). The result must keep min <= default <= max." },
       { flag: "max-nodes", arg: "N", help: "Most live leases; a registration beyond it gets 409 (default 10000)." },
       { flag: "min-interval", arg: "S", help: "Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default 1)." },
-      { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default none)." },
+      { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default 64: every peer up to 65 nodes)." },
       {
         flag: "address-policy",
         arg: "any|observed-ip",

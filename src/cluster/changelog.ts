@@ -66,7 +66,7 @@ export function deltaSince(
   const earliest = changedSince(log, since);
   if (earliest === null) return null;
   if (earliest.size === 0) return { upserts: [], removes: [] };
-  if (limit === null) return unlimitedDelta(earliest, pool, requester, requesterZone);
+  if (limit === null) return unlimitedDelta(earliest, (id) => findById(pool, id), requester, requesterZone);
 
   // The pool as it was at `since`: unchanged entries as they are, changed ones as they were.
   const then: Candidate[] = [];
@@ -99,16 +99,21 @@ function findById(pool: readonly HandoutEntry[], id: string): HandoutEntry | und
 
 /**
  * Without a limit, a handout is the whole pool but the requester, so only the changed ids can
- * differ: O(changes · log n), which matters when every change is pushed to many watchers of a
+ * differ: O(changes) lookups, which matters when every change is pushed to many watchers of a
  * large cluster. A requester that is not among the changed ids only decides the order (its zone
  * first), so every such requester of one zone gets the same delta (handouts.ts shares it).
  */
-export function unlimitedDelta(earliest: ReadonlyMap<string, ChangeRecord>, pool: readonly HandoutEntry[], requester: string, requesterZone: string | null): PeerDelta {
+export function unlimitedDelta(
+  earliest: ReadonlyMap<string, ChangeRecord>,
+  entryOf: (id: string) => HandoutEntry | undefined,
+  requester: string,
+  requesterZone: string | null,
+): PeerDelta {
   const upserts: HandoutEntry[] = [];
   const removes: string[] = [];
   for (const [id, change] of earliest) {
     if (id === requester) continue;
-    const entry = findById(pool, id);
+    const entry = entryOf(id);
     if (entry) upserts.push(entry);
     else if (change.wasPresent) removes.push(id);
   }

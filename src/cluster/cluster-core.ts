@@ -14,7 +14,8 @@
  */
 import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
-import type { WatchUpdate } from "./handouts.js";
+import type { Watch } from "./fanout.js";
+import type { PassSink, WatchUpdate } from "./handouts.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews, presentAudit, presentOverride } from "./present.js";
@@ -28,7 +29,8 @@ import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
 export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
 export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
-export type { WatchUpdate } from "./handouts.js";
+export type { Watch } from "./fanout.js";
+export type { PassSink, WatchUpdate } from "./handouts.js";
 export type { NodeState } from "./lease-table.js";
 export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
@@ -106,6 +108,24 @@ export class ClusterCore {
   watchUpdate(node: string, limit: number | undefined, since: number | null): WatchUpdate | null {
     if (!this.#u.meta || since === this.#u.meta.version) return null;
     return this.#u.handouts.watchMessage(node, limit, since);
+  }
+
+  /**
+   * A socket watches `node`'s handout with `limit`; `openedAt` is the version it was brought to,
+   * or null for a socket found open after a start or a wake. The watch's key names it later.
+   */
+  watch(node: string, limit: number | undefined, openedAt: number | null): Watch {
+    return this.#u.handouts.fanOut.add(node, limit, this.#u.meta?.settings.defaultLimit ?? null, openedAt);
+  }
+
+  /** A socket stopped watching. */
+  unwatch(key: string): void {
+    this.#u.handouts.fanOut.remove(key);
+  }
+
+  /** Brings every watch from `since` to the current version, through `sink` (handouts.ts `pass`). */
+  watchPass(since: number, sink: PassSink): void {
+    if (this.#u.meta) this.#u.handouts.pass(since, sink);
   }
 
   watchStanding(node: string, tokenHash: string): "ok" | "credential-gone" | "blocked" {

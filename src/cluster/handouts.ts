@@ -6,7 +6,8 @@
 import { orderByTier } from "../contract/reachability.js";
 import type { ChangeLog } from "./changes.js";
 import { type ChangeRecord, changedSince, deltaSince, type PeerDelta, unlimitedDelta } from "./changelog.js";
-import { handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./handout.js";
+import { FanOut, type FanOutSource, type Watch } from "./fanout.js";
+import { type Candidate, handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./handout.js";
 import type { LeaseTable } from "./lease-table.js";
 import type { Overrides } from "./overrides.js";
 import type { ClusterMeta } from "./records.js";
@@ -37,8 +38,19 @@ export interface HandoutSources {
   degraded(): boolean;
 }
 
-export class Handouts {
+/** Where a pass over the watchers goes (the object's sockets). */
+export interface PassSink {
+  /** `node` changed: its sockets' standing is checked before anything is sent. */
+  standing(node: string): void;
+  send(watch: Watch, message: string): void;
+}
+
+export class Handouts implements FanOutSource {
   #pool: HandoutEntry[] | null = null;
+  /** The watchers and the index that finds those a change reaches. */
+  readonly fanOut = new FanOut();
+  /** Whether the last pass left watchers told `"degraded": true`. */
+  #sentDegraded: boolean;
   readonly #bodies = new Map<string, string>();
   #bodyChars = 0;
   /** The ids changed since each version asked about (changelog.ts `changedSince`), until the version moves. */
@@ -48,7 +60,9 @@ export class Handouts {
   /** The last shared full-list delta (see delta). */
   #lastShared: { since: number; zone: string | null; body: string } | null = null;
 
-  constructor(private readonly from: HandoutSources) {}
+  constructor(private readonly from: HandoutSources) {
+    this.#sentDegraded = from.degraded();
+  }
 
   /** The version moved: the pool and every body are stale. */
   invalidate(): void {
@@ -89,7 +103,7 @@ export class Handouts {
         // A pass over the watchers asks for the same one again and again: no key to build then.
         const last = this.#lastShared;
         if (last !== null && last.since === since && last.zone === zone) return last.body;
-        const body = this.#cached(`\n${zone === null ? "-" : `=${zone}`}\n${since}`, () => this.#deltaBody(unlimitedDelta(changed, this.#currentPool(), requester, zone)));
+        const body = this.#cached(`\n${zone === null ? "-" : `=${zone}`}\n${since}`, () => this.#deltaBody(unlimitedDelta(changed, (id) => this.entry(id), requester, zone)));
         this.#lastShared = { since, zone, body };
         return body;
       }
@@ -129,6 +143,72 @@ export class Handouts {
     const type = snapshot ? "snapshot" : "delta";
     this.#lastWatch = { body, type, message: `{"type":"${type}",${fields}`, empty: !snapshot && body.endsWith(EMPTY_DELTA_END) };
     return this.#lastWatch;
+  }
+
+  /**
+   * Brings every watch from `since` to the current version (see fanout.ts): full-list watchers
+   * share one message per zone, bounded watchers get a delta only when their handout changed,
+   * and every watcher hears of a flip of the degraded flag. A change that touched every handout
+   * (or history that no longer reaches `since`) sends everyone a snapshot.
+   */
+  pass(since: number, sink: PassSink): void {
+    const meta = this.from.meta();
+    const version = meta.version;
+    if (since === version) return;
+    const degraded = this.from.degraded();
+    const degradedMoved = degraded !== this.#sentDegraded;
+    this.#sentDegraded = degraded;
+    const known = since >= this.from.changes.floor && since < version;
+    const changed = known ? this.#changedSince(since) : null;
+    const watches = [...this.fanOut.watches];
+    if (changed === null) {
+      for (const node of new Set(watches.map((w) => w.node))) sink.standing(node);
+      this.fanOut.reset(version, meta.settings.defaultLimit);
+      for (const watch of this.fanOut.watches) sink.send(watch, this.watchMessage(watch.node, watch.requested, since).message);
+      return;
+    }
+    for (const id of changed.keys()) sink.standing(id);
+    const shared = new Map<string | null, WatchUpdate>();
+    for (const watch of this.fanOut.watches) {
+      if (watch.limit !== null) continue;
+      let update: WatchUpdate | undefined;
+      if (changed.has(watch.node)) update = this.watchMessage(watch.node, watch.requested, since);
+      else {
+        const zone = this.zoneOf(watch.node);
+        update = shared.get(zone);
+        if (update === undefined) shared.set(zone, (update = this.watchMessage(watch.node, watch.requested, since)));
+      }
+      if (!update.empty || degradedMoved) sink.send(watch, update.message);
+    }
+    const { deltas, unindexed } = this.fanOut.passBounded(since, version, changed, this);
+    for (const [watch, delta] of deltas) sink.send(watch, `{"type":"delta",${this.#deltaBody(delta).slice(1)}`);
+    for (const watch of unindexed) {
+      const update = this.watchMessage(watch.node, watch.requested, since);
+      if (!update.empty || degradedMoved) sink.send(watch, update.message);
+    }
+    if (!degradedMoved) return;
+    const done = new Set(unindexed);
+    const empty = `{"type":"delta",${this.#deltaBody({ upserts: [], removes: [] }).slice(1)}`;
+    for (const watch of this.fanOut.watches) if (watch.limit !== null && !deltas.has(watch) && !done.has(watch)) sink.send(watch, empty);
+  }
+
+  /** What `id` is handed out as now (fanout.ts FanOutSource), or undefined when it is not in the pool. */
+  entry(id: string): HandoutEntry | undefined {
+    const override = this.from.overrides.get(id);
+    if (override) return override.action === "pin" ? override.entry : undefined;
+    const lease = this.from.leases.get(id);
+    return lease?.endedAt === null ? lease : undefined;
+  }
+
+  /** Every entry of the pool, unsorted. */
+  *candidates(): Generator<Candidate> {
+    const overrides = this.from.overrides;
+    for (const lease of this.from.leases.live()) if (!overrides.get(lease.id)) yield lease;
+    for (const override of overrides.values()) if (override.action === "pin" && override.entry) yield override.entry;
+  }
+
+  zoneOf(node: string): string | null {
+    return this.from.leases.get(node)?.zone ?? null;
   }
 
   /** Every peer any node may receive, sorted by id (cached until the version moves). */

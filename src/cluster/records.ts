@@ -20,11 +20,19 @@ export interface ClusterSettings extends TtlBounds {
 
 export type AddressPolicy = "any" | "observed-ip";
 
+/**
+ * The handout size of a new cluster: every peer up to 65 nodes, the 64 best by rendezvous beyond.
+ * Consumers use a few (spegel's HTTP bootstrapper takes the first 3; a libp2p node dials a
+ * handful to join the DHT; a k3s-style endpoint list needs enough to survive failures), and
+ * with a bound a change reaches about 64 watchers instead of all of them (docs/COST.md).
+ */
+export const DEFAULT_HANDOUT_LIMIT = 64;
+
 export const DEFAULT_SETTINGS: ClusterSettings = {
   ...DEFAULT_TTL_BOUNDS,
   maxNodes: 10_000,
   minIntervalSeconds: 1,
-  defaultLimit: null,
+  defaultLimit: DEFAULT_HANDOUT_LIMIT,
   addressPolicy: "any",
   probing: "on",
   probeRanges: [],

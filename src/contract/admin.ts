@@ -45,7 +45,11 @@ export const ClusterSettings = z
     minIntervalSeconds: z
       .number()
       .openapi({ description: "Each node may make one request per this many seconds, sustained (its token bucket's refill); 0 disables the per-node rate limit." }),
-    defaultLimit: z.number().int().nullable().openapi({ description: "Handout size when a request gives no `limit`; null hands out every peer." }),
+    defaultLimit: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Handout size when a request gives no `limit` (64 for a new cluster: every peer up to 65 nodes); null hands out every peer." }),
     addressPolicy: AddressPolicy,
     probing: Probing,
     probeRanges: ProbeRanges,

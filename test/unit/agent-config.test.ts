@@ -155,4 +155,11 @@ describe("reachability options", () => {
     expect(() => run(base, { PEERDIR_NO_SELF_CHECK: "maybe" })).toThrow(ConfigError);
     expect(() => run([...base, "--probe-interval", "0.5"])).toThrow(/between 1 and 3600/);
   });
+
+  it("leaves the handout size to the cluster unless --max-peers or PEERDIR_MAX_PEERS names one", () => {
+    expect(run(base).maxPeers).toBeNull();
+    expect(run([...base, "--max-peers", "8"]).maxPeers).toBe(8);
+    expect(run(base, { PEERDIR_MAX_PEERS: "3" }).maxPeers).toBe(3);
+    for (const bad of ["0", "2.5", "100000", "-1"]) expect(() => run([...base, `--max-peers=${bad}`])).toThrow(/from 1 to 99999/);
+  });
 });

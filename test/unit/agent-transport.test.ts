@@ -242,5 +242,6 @@ describe("parsing the directory's answers", () => {
   it("builds the watch URL from the node URL", () => {
     expect(watchUrl("http://127.0.0.1:8787/v1/clusters/c/nodes/n", null)).toBe("ws://127.0.0.1:8787/v1/clusters/c/nodes/n/watch");
     expect(watchUrl("https://peerdir.example.com/v1/clusters/c/nodes/n%2Fx", 17)).toBe("wss://peerdir.example.com/v1/clusters/c/nodes/n%2Fx/watch?since=17");
+    expect(watchUrl("http://127.0.0.1:8787/v1/clusters/c/nodes/n", 17, 8)).toBe("ws://127.0.0.1:8787/v1/clusters/c/nodes/n/watch?limit=8&since=17");
   });
 });

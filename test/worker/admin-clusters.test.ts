@@ -30,7 +30,7 @@ describe("admin: clusters", () => {
     expect(detail).toMatchObject({
       name: "show",
       nodes: 0,
-      settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 1, defaultLimit: null },
+      settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 1, defaultLimit: 64 },
     });
     await expectProblem(await call("GET", "/v1/admin/clusters/nope", { token: ADMIN }), 404);
   });

@@ -11,9 +11,11 @@ describe("concurrent registrations", () => {
     expect(new Set(bodies.map((b) => b.credential)).size).toBe(200);
     expect(new Set(bodies.map((b) => b.version)).size).toBe(200);
 
-    const handout = await peersOf("herd", "node-0", bodies[0].credential);
+    const handout = await peersOf("herd", "node-0", bodies[0].credential, "?limit=500");
     expect(handout.peers).toHaveLength(199);
     expect(new Set(handout.peers.map((p) => p.id)).size).toBe(199);
+    // Without a limit, a new cluster's default bound applies: 64 of them.
+    expect((await peersOf("herd", "node-0", bodies[0].credential)).peers).toHaveLength(64);
     expect(handout.version).toBe(Math.max(...bodies.map((b) => b.version)));
   });
 });

@@ -252,10 +252,11 @@ export function applyDelta(current: readonly Peer[], upserts: readonly Peer[], r
   return sortHandout([...byId.values()], zone);
 }
 
-/** The watch URL for a directory node URL (`http` → `ws`, `https` → `wss`), resuming after `since`. */
-export function watchUrl(nodeUrl: string, since: number | null): string {
+/** The watch URL for a directory node URL (`http` → `ws`, `https` → `wss`), resuming after `since`, with at most `limit` peers. */
+export function watchUrl(nodeUrl: string, since: number | null, limit: number | null = null): string {
   const url = new URL(`${nodeUrl}/watch`);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  if (limit !== null) url.searchParams.set("limit", String(limit));
   if (since !== null) url.searchParams.set("since", String(since));
   return url.toString();
 }

@@ -84,6 +84,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#sockets = new WatchSockets(ctx, () => this.#core);
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
+      // Sockets still open after a wake were brought to the version the object hibernated at.
+      this.#sockets.resumeFrom(this.#core.version);
       await this.#alarm.load();
     });
   }
