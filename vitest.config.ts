@@ -17,11 +17,6 @@ process.env.WRANGLER_LOG ??= "warn";
 
 export default defineConfig({
   test: {
-    // At least three test files at once, even on 2 cores (vitest's default there is one): the
-    // end-to-end files mostly wait (on timers, backoffs, agents' intervals, workerd starting),
-    // and each starts its own Worker on its own free ports, so they overlap without sharing
-    // anything. Both projects share the pool, so Worker tests fill the gaps the waiting leaves.
-    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       {
         plugins: [
@@ -51,6 +46,14 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/support/global-setup.ts"],
+          // At least three files at once, even on 2 cores (vitest's default there is one): the
+          // end-to-end files mostly wait (on timers, backoffs, agents' intervals, workerd
+          // starting), and each starts its own Worker and agents on free ports of its own, so they
+          // overlap without sharing anything. The Worker tests above are CPU-bound (a workerd per
+          // file) and keep vitest's default; a different pool size needs a group of its own, run
+          // after them.
+          maxWorkers: Math.max(3, availableParallelism() - 1),
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -40,9 +40,13 @@ const ranges = (texts: readonly string[]): Cidr[] => texts.map(parseCidr).filter
  * so neither side can widen what the other restricts.
  */
 export function probePermit(local: { probing: boolean; ranges: readonly Cidr[] }, cluster: ClusterProbePolicy): ProbePermit {
-  if (!local.probing || cluster?.probing === "off") return () => false;
-  const clusterRanges = ranges(cluster?.ranges ?? []);
-  return (target) => (local.ranges.length === 0 || inAnyRange(local.ranges, target.host)) && (clusterRanges.length === 0 || inAnyRange(clusterRanges, target.host));
+  // What the directory sent is read strictly: anything but a plain "on" is off, and ranges that
+  // do not parse allow nothing rather than everything.
+  if (!local.probing || (cluster !== undefined && cluster?.probing !== "on")) return () => false;
+  const sent = Array.isArray(cluster?.ranges) ? cluster.ranges.filter((r): r is string => typeof r === "string") : [];
+  const clusterRanges = ranges(sent);
+  const restricted = cluster !== undefined && (!Array.isArray(cluster.ranges) || cluster.ranges.length > 0);
+  return (target) => (local.ranges.length === 0 || inAnyRange(local.ranges, target.host)) && (!restricted || inAnyRange(clusterRanges, target.host));
 }
 
 export interface ReachabilityHooks {

@@ -239,6 +239,15 @@ describe("what may be probed", () => {
     expect(clusterOnly(target("10.2.0.1"))).toBe(false);
   });
 
+  it("reads what the directory sent strictly: an unknown mode is off, ranges that do not parse allow nothing", () => {
+    const odd = (policy: unknown) => probePermit(local(true), policy as Parameters<typeof probePermit>[1])(target("127.0.0.1"));
+    expect(odd({ probing: "sometimes", ranges: [] })).toBe(false);
+    expect(odd({ probing: "on", ranges: ["not-a-range"] })).toBe(false);
+    expect(odd({ probing: "on", ranges: "127.0.0.0/8" })).toBe(false);
+    expect(odd({ probing: "on", ranges: [] })).toBe(true);
+    expect(odd(undefined)).toBe(true);
+  });
+
   it("a scheduler never connects to a peer it may not probe, records nothing for it, and follows a change", async () => {
     const h = harness();
     const scheduler = new ProbeScheduler({}, h.deps);
