@@ -38,6 +38,8 @@ export interface AgentConfig {
   noSelfCheck: boolean;
   /** Seconds between two probes of the same peer. */
   probeInterval: number;
+  /** Requests a minute from local consumers above which they count as looping; 0: off. */
+  consumerLoopThreshold: number;
   configFile: string | null;
 }
 
@@ -61,6 +63,7 @@ export const DEFAULT_LISTEN = "127.0.0.1:7946";
 export const DEFAULT_POLL_INTERVAL = 5;
 export const MIN_POLL_INTERVAL = 1;
 export const DEFAULT_PROBE_INTERVAL = 60;
+export const DEFAULT_CONSUMER_LOOP_THRESHOLD = 60;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: "directory", key: "directory", arg: "URL", help: "Base URL of the peerdir directory (required), e.g. https://peerdir.example.com" },
@@ -121,6 +124,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "probeInterval",
     arg: "SECONDS",
     help: `How often to probe each peer of the handout (a TCP connect to its first TCP address, 3 s time-out, at most 16 at once), jittered; the results ride on renewals. Default: ${DEFAULT_PROBE_INTERVAL}; at least 1.`,
+  },
+  {
+    flag: "consumer-loop-threshold",
+    key: "consumerLoopThreshold",
+    arg: "PER_MINUTE",
+    help: `Requests a minute to the peer endpoints (/id, /bootstrap, /v1-*/p2p, /peers) above which local consumers count as asking in a loop: one warning line, peerdir_agent_consumer_looping 1 and a flag in the directory until the rate stays under it for a full minute. Answers are never slowed or refused. A normal spegel asks at most about 6 times a minute. Default: ${DEFAULT_CONSUMER_LOOP_THRESHOLD}; 0 turns detection off.`,
   },
 ];
 
@@ -350,6 +359,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (typeof noSelfCheck !== "boolean") throw new ConfigError(`${where("noSelfCheck")} must be true or false`);
   const probeInterval = num(raw, "probeInterval", where("probeInterval")) ?? DEFAULT_PROBE_INTERVAL;
   if (probeInterval < 1 || probeInterval > 3600) throw new ConfigError(`${where("probeInterval")} must be between 1 and 3600 seconds`);
+  const consumerLoopThreshold = num(raw, "consumerLoopThreshold", where("consumerLoopThreshold")) ?? DEFAULT_CONSUMER_LOOP_THRESHOLD;
+  if (!Number.isSafeInteger(consumerLoopThreshold) || consumerLoopThreshold < 0) {
+    throw new ConfigError(`${where("consumerLoopThreshold")} must be a whole number of requests a minute (0 turns detection off)`);
+  }
 
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
@@ -374,6 +387,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       logLevel,
       noSelfCheck,
       probeInterval,
+      consumerLoopThreshold,
       configFile: configFile ? resolve(configFile) : null,
     },
   };
