@@ -90,6 +90,7 @@ describe("views", () => {
       createdAt: at(0),
       degraded: false,
       reachability: { reachable: 1, unknown: 0, unreachable: 1, notReady: 1 },
+      consumerLoops: 0,
       settings: { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600, maxNodes: 10000, minIntervalSeconds: 0, defaultLimit: null, addressPolicy: "any" },
     };
     const text = clusterView(c);
@@ -98,6 +99,8 @@ describe("views", () => {
     expect(text).toContain("default-limit   none (every peer)");
     expect(text).toContain("degraded        no\n");
     expect(text).toContain("reachability    1 reachable, 0 unknown, 1 unreachable, 1 not ready\n");
+    expect(text).toContain("consumer-loops  none\n");
+    expect(clusterView({ ...c, consumerLoops: 2 })).toContain("consumer-loops  2 nodes whose consumers ask for peers in a loop (see peerdir node list)\n");
     expect(clusterView({ ...c, settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip" } })).toMatch(
       /min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip$/,
     );
@@ -105,7 +108,7 @@ describe("views", () => {
   });
 
   it("marks degraded clusters in the list", () => {
-    const base = { nodes: 1, version: 2, createdAt: at(0), reachability: { reachable: 0, unknown: 1, unreachable: 0, notReady: 0 } };
+    const base = { nodes: 1, version: 2, createdAt: at(0), reachability: { reachable: 0, unknown: 1, unreachable: 0, notReady: 0 }, consumerLoops: 0 };
     expect(
       clustersView([
         { name: "ok", ...base, degraded: false },
@@ -128,6 +131,7 @@ describe("views", () => {
         observedIp: "192.0.2.7",
         ready: false,
         reachability: { state: "unreachable", failedReporters: 3, okReporters: 0, checkedAt: at(-5) },
+        consumers: { looping: true, requestsPerMinute: 1800, endpoint: "/id", since: at(-150) },
         transport: "watch",
       },
       {
@@ -142,14 +146,15 @@ describe("views", () => {
         observedIp: null,
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        consumers: { looping: false, requestsPerMinute: 0, endpoint: null, since: null },
         transport: null,
       },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
-      "ID    STATE     READY  REACHABILITY          SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
-      "a     draining  no     unreachable 3 failed  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
-      "                                                     /ip4/10.0.0.1/udp/1/quic-v1",
-      "seed  active    yes    unknown               pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
+      "ID    STATE     READY  REACHABILITY          CONSUMERS                    SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
+      "a     draining  no     unreachable 3 failed  looping 1800/min /id for 3m  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
+      "                                                                                  /ip4/10.0.0.1/udp/1/quic-v1",
+      "seed  active    yes    unknown               -                            pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
     ]);
   });
 

@@ -38,16 +38,80 @@ interface Episode {
   countedBefore: number;
 }
 
-export class ConsumerLoops {
-  /** Requests since start, by endpoint (CONSUMER_ENDPOINTS order). */
-  readonly counts = new Float64Array(N);
+/**
+ * The last minute of requests in one-second buckets, by endpoint: what the sliding rate, the
+ * busiest endpoint and the per-second "hot" mark are read from.
+ */
+class MinuteRing {
   readonly #perSecond = new Uint32Array(WINDOW_SECONDS * N);
   readonly #secondTotals = new Uint32Array(WINDOW_SECONDS);
   /** The second the newest bucket holds. */
   #second = 0;
-  #inWindow = 0;
+  /** Requests in the window. */
+  total = 0;
   /** The last second whose own rate was above the threshold. */
-  #lastHot = Number.NEGATIVE_INFINITY;
+  lastHot = Number.NEGATIVE_INFINITY;
+
+  /** Counts one request at `second`; returns the requests in the window. */
+  add(second: number, index: number, threshold: number): number {
+    if (second !== this.#second) this.advance(second);
+    const slot = second % WINDOW_SECONDS;
+    this.#perSecond[slot * N + index]!++;
+    if (++this.#secondTotals[slot]! * WINDOW_SECONDS > threshold) this.lastHot = second;
+    return ++this.total;
+  }
+
+  /** Moves the window on to `second`, dropping the buckets that fell out of it. */
+  advance(second: number): void {
+    const gap = second - this.#second;
+    if (gap >= WINDOW_SECONDS || gap < 0) this.clear();
+    else {
+      for (let s = this.#second + 1; s <= second; s++) {
+        const slot = s % WINDOW_SECONDS;
+        this.total -= this.#secondTotals[slot]!;
+        this.#secondTotals[slot] = 0;
+        this.#perSecond.fill(0, slot * N, slot * N + N);
+      }
+    }
+    this.#second = second;
+  }
+
+  clear(): void {
+    this.#perSecond.fill(0);
+    this.#secondTotals.fill(0);
+    this.total = 0;
+  }
+
+  /** The endpoint asked most in the window, or null when none was. */
+  busiest(): ConsumerEndpoint | null {
+    const sums = new Array<number>(N).fill(0);
+    for (let slot = 0; slot < WINDOW_SECONDS; slot++) for (let i = 0; i < N; i++) sums[i]! += this.#perSecond[slot * N + i]!;
+    let best = -1;
+    for (let i = 0; i < N; i++) if (sums[i]! > 0 && (best < 0 || sums[i]! > sums[best]!)) best = i;
+    return best < 0 ? null : CONSUMER_ENDPOINTS[best]!;
+  }
+
+  /**
+   * The rate at `now`, in requests a minute: the window's requests over the time they span, so a
+   * loop caught a few seconds in is not reported at the threshold it just crossed.
+   */
+  rate(now: number): number {
+    let oldest = this.#second;
+    for (let back = WINDOW_SECONDS - 1; back >= 0; back--) {
+      if (this.#secondTotals[(this.#second - back + WINDOW_SECONDS * 2) % WINDOW_SECONDS]! > 0) {
+        oldest = this.#second - back;
+        break;
+      }
+    }
+    const spanSeconds = Math.min(WINDOW_SECONDS, Math.max(1, now / 1000 - oldest));
+    return Math.round((this.total * 60) / spanSeconds);
+  }
+}
+
+export class ConsumerLoops {
+  /** Requests since start, by endpoint (CONSUMER_ENDPOINTS order). */
+  readonly counts = new Float64Array(N);
+  readonly #ring = new MinuteRing();
   #episode: Episode | null = null;
   /** The endpoint the last loop was on, for the report that it ended. */
   #lastEndpoint: ConsumerEndpoint | null = null;
@@ -79,21 +143,14 @@ export class ConsumerLoops {
     this.counts[index]!++;
     const threshold = this.o.threshold;
     if (threshold === 0) return;
-    const second = Math.floor(this.#now() / 1000);
-    if (second !== this.#second) this.#advance(second);
-    const slot = second % WINDOW_SECONDS;
-    this.#perSecond[slot * N + index]!++;
-    const inSecond = ++this.#secondTotals[slot]!;
-    this.#inWindow++;
-    if (inSecond * WINDOW_SECONDS > threshold) this.#lastHot = second;
-    if (this.#episode === null && this.#inWindow > threshold) this.#start();
+    const inWindow = this.#ring.add(Math.floor(this.#now() / 1000), index, threshold);
+    if (this.#episode === null && inWindow > threshold) this.#start();
   }
 
   /** Requests in the last minute (the sliding window), as of now. */
   requestsLastMinute(): number {
-    const second = Math.floor(this.#now() / 1000);
-    if (second !== this.#second) this.#advance(second);
-    return this.#inWindow;
+    this.#ring.advance(Math.floor(this.#now() / 1000));
+    return this.#ring.total;
   }
 
   /** What the next renewal should carry, when the directory has not taken the current state yet. */
@@ -104,7 +161,7 @@ export class ConsumerLoops {
     const report: ConsumerReport = {
       looping: e !== null,
       requestsPerMinute: e ? e.requestsPerMinute : this.requestsLastMinute(),
-      endpoint: e ? e.endpoint : (this.#lastEndpoint ?? this.#busiest()),
+      endpoint: e ? e.endpoint : (this.#lastEndpoint ?? this.#ring.busiest()),
       sinceSeconds: Math.max(0, Math.round((now - this.#stateSince) / 1000)),
     };
     this.#offered.set(report, this.#revision);
@@ -121,55 +178,13 @@ export class ConsumerLoops {
     this.#stopTimer();
   }
 
-  #advance(second: number): void {
-    const gap = second - this.#second;
-    if (gap >= WINDOW_SECONDS || gap < 0) {
-      this.#perSecond.fill(0);
-      this.#secondTotals.fill(0);
-      this.#inWindow = 0;
-    } else {
-      for (let s = this.#second + 1; s <= second; s++) {
-        const slot = s % WINDOW_SECONDS;
-        this.#inWindow -= this.#secondTotals[slot]!;
-        this.#secondTotals[slot] = 0;
-        this.#perSecond.fill(0, slot * N, slot * N + N);
-      }
-    }
-    this.#second = second;
-  }
-
-  /** The endpoint asked most in the window, or null when none was. */
-  #busiest(): ConsumerEndpoint | null {
-    const sums = new Array<number>(N).fill(0);
-    for (let slot = 0; slot < WINDOW_SECONDS; slot++) for (let i = 0; i < N; i++) sums[i]! += this.#perSecond[slot * N + i]!;
-    let best = -1;
-    for (let i = 0; i < N; i++) if (sums[i]! > 0 && (best < 0 || sums[i]! > sums[best]!)) best = i;
-    return best < 0 ? null : CONSUMER_ENDPOINTS[best]!;
-  }
-
-  /**
-   * The rate now, in requests a minute: the window's requests over the time they span, so a loop
-   * caught a few seconds in is not reported at the threshold it just crossed.
-   */
-  #rate(now: number): number {
-    let oldest = this.#second;
-    for (let back = WINDOW_SECONDS - 1; back >= 0; back--) {
-      if (this.#secondTotals[(this.#second - back + WINDOW_SECONDS * 2) % WINDOW_SECONDS]! > 0) {
-        oldest = this.#second - back;
-        break;
-      }
-    }
-    const spanSeconds = Math.min(WINDOW_SECONDS, Math.max(1, now / 1000 - oldest));
-    return Math.round((this.#inWindow * 60) / spanSeconds);
-  }
-
   #start(): void {
     const now = this.#now();
-    const endpoint = this.#busiest()!;
-    const requestsPerMinute = this.#rate(now);
+    const endpoint = this.#ring.busiest()!;
+    const requestsPerMinute = this.#ring.rate(now);
     let countedBefore = 0;
     for (const n of this.counts) countedBefore += n;
-    this.#episode = { startedAt: now, endpoint, requestsPerMinute, countedBefore: countedBefore - this.#inWindow };
+    this.#episode = { startedAt: now, endpoint, requestsPerMinute, countedBefore: countedBefore - this.#ring.total };
     this.#stateSince = now;
     this.#revision++;
     this.o.log.warn(
@@ -190,10 +205,10 @@ export class ConsumerLoops {
     if (!e) return this.#stopTimer();
     const now = this.#now();
     const second = Math.floor(now / 1000);
-    if (second !== this.#second) this.#advance(second);
-    if (second - this.#lastHot < WINDOW_SECONDS) {
+    this.#ring.advance(second);
+    if (second - this.#ring.lastHot < WINDOW_SECONDS) {
       // Still looping: the peak is what is reported, told again when it has doubled (a few times at most).
-      const rate = this.#rate(now);
+      const rate = this.#ring.rate(now);
       if (rate >= e.requestsPerMinute * 2) {
         e.requestsPerMinute = rate;
         this.#revision++;
@@ -213,9 +228,7 @@ export class ConsumerLoops {
       requests: counted - e.countedBefore,
     });
     // The next loop is measured afresh, so one that resumes at once is a new episode, not no end at all.
-    this.#perSecond.fill(0);
-    this.#secondTotals.fill(0);
-    this.#inWindow = 0;
+    this.#ring.clear();
     this.#revision++;
     this.o.onChange();
   }
