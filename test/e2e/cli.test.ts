@@ -207,8 +207,8 @@ describe("nodes, overrides and the handout preview", () => {
       ["node-c", "lease", "active"],
     ]);
     const table = await ok(["node", "list", "cli-nodes"]);
-    expect(table.split("\n")[0]).toMatch(/^ID +STATE +READY +REACHABILITY +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
-    expect(table).toMatch(/^node-a +active +yes +unknown +lease +\/ip4\/10\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
+    expect(table.split("\n")[0]).toMatch(/^ID +STATE +READY +REACHABILITY +CONSUMERS +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
+    expect(table).toMatch(/^node-a +active +yes +unknown +- +lease +\/ip4\/10\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
 
     const pinned = await json<Override>([
       "pin",
@@ -402,10 +402,10 @@ describe("docs/cli.md walkthrough", () => {
     const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output).toMatch(/^Created cluster lab at \S+\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_/);
     expect(output).toMatch(/^default-ttl +120s$/m);
-    expect(output).toMatch(/^node-3 +active +yes +unknown +lease +\/ip4\/10\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
+    expect(output).toMatch(/^node-3 +active +yes +unknown +- +lease +\/ip4\/10\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
     expect(output).toContain("node-1 would receive 1 peer");
     expect(output).toContain("node-1 would receive 2 peers");
-    expect(output).toMatch(/^node-3 +blocked +yes +unknown +lease /m);
+    expect(output).toMatch(/^node-3 +blocked +yes +unknown +- +lease /m);
     expect(output).toMatch(/^13\n/m);
     expect(output.trimEnd().endsWith("Deleted cluster lab.")).toBe(true);
     // The token goes into the git-ignored .tmp/, not the checkout's root.

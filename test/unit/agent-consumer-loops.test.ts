@@ -124,5 +124,18 @@ describe("ConsumerLoops", () => {
     for (let i = 0; i < 600; i++) d.run(1, i % 59 === 0 ? 2 : 1); // about 61 a minute for ten minutes
     expect(d.lines.length).toBeGreaterThanOrEqual(1);
     expect(d.lines.length).toBeLessThanOrEqual(2 * Math.ceil(600 / 120) + 1);
+    // Each episode lasts a minute at least: the minute that crossed the threshold counts as over it.
+    for (const line of d.lines.map((l) => JSON.parse(l)).filter((l) => l.level === "info")) expect(line.loopedSeconds).toBeGreaterThanOrEqual(60);
+  });
+
+  it("a single burst just over the threshold is one episode of about a minute", () => {
+    const d = detector();
+    d.run(1, 61);
+    expect(d.loops.looping).toBe(true);
+    d.run(58, 0);
+    expect(d.loops.looping).toBe(true);
+    d.run(2, 0);
+    expect(d.loops.looping).toBe(false);
+    expect(d.lines).toHaveLength(2);
   });
 });

@@ -185,6 +185,8 @@ export class ConsumerLoops {
     let countedBefore = 0;
     for (const n of this.counts) countedBefore += n;
     this.#episode = { startedAt: now, endpoint, requestsPerMinute, countedBefore: countedBefore - this.#ring.total };
+    // The minute that crossed the threshold counts as over it: an episode lasts a minute at least.
+    this.#ring.lastHot = Math.floor(now / 1000);
     this.#stateSince = now;
     this.#revision++;
     this.o.log.warn(
