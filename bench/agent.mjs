@@ -75,7 +75,9 @@ export async function runAgent({ quick, log = console.error }) {
   const seconds = quick ? 10 : 60;
   const settle = quick ? 1 : 10;
   const counting = await measureConsumerCounting();
-  log(`agent: counting a local consumer's request costs ${counting.nsPerRequest} ns (no loop ${counting.steadyNs}, looping ${counting.loopingNs}, detection off ${counting.offNs}) on ${counting.node}`);
+  log(
+    `agent: counting a local consumer's request costs ${counting.nsPerRequest} ns (no loop ${counting.steadyNs}, looping ${counting.loopingNs}, detection off ${counting.offNs}) on ${counting.node}`,
+  );
   const tmp = mkdtempSync(join(tmpdir(), "peerdir-bench-agent-"));
   const dir = await startDirectory();
   const nodes = nodesHere();
