@@ -83,7 +83,7 @@ describe("a consumer asking for peers in a loop", () => {
     expect(flagged.ms).toBeLessThan(60_000);
     const shown = await consumersOf("looped");
     expect(shown.endpoint).toBe(ENDPOINT);
-    expect(shown.requestsPerMinute).toBeGreaterThan(60);
+    expect(shown.requestsPerMinute).toBeGreaterThanOrEqual(900); // its pace (about 1,800), not the 61 that crossed the threshold
     expect(Date.parse(shown.since!)).toBeGreaterThanOrEqual(started - 1000);
     expect(await clusterMetric()).toBe(1);
     expect(await agentMetric(looped, "peerdir_agent_consumer_looping")).toBe(1);

@@ -92,19 +92,20 @@ class MinuteRing {
   }
 
   /**
-   * The rate at `now`, in requests a minute: the window's requests over the time they span, so a
-   * loop caught a few seconds in is not reported at the threshold it just crossed.
+   * The rate at `now`, in requests a minute: the densest stretch of the window that ends now and
+   * spans at least a second, so a loop caught a few seconds in is reported at its pace, not at the
+   * threshold it just crossed, and one partial second does not pass for a minute.
    */
   rate(now: number): number {
-    let oldest = this.#second;
-    for (let back = WINDOW_SECONDS - 1; back >= 0; back--) {
-      if (this.#secondTotals[(this.#second - back + WINDOW_SECONDS * 2) % WINDOW_SECONDS]! > 0) {
-        oldest = this.#second - back;
-        break;
-      }
+    const intoSecond = Math.max(0, Math.min(1, now / 1000 - this.#second));
+    let sum = this.#secondTotals[this.#second % WINDOW_SECONDS]!;
+    let best = 0;
+    for (let back = 1; back < WINDOW_SECONDS; back++) {
+      sum += this.#secondTotals[(this.#second - back + WINDOW_SECONDS) % WINDOW_SECONDS]!;
+      // The current second so far and `back` whole seconds before it.
+      best = Math.max(best, sum / (back + intoSecond));
     }
-    const spanSeconds = Math.min(WINDOW_SECONDS, Math.max(1, now / 1000 - oldest));
-    return Math.round((this.total * 60) / spanSeconds);
+    return Math.round(best * 60);
   }
 }
 
