@@ -15,6 +15,9 @@
  *
  * The window starts once start-up is over: every agent is healthy and its first probe results
  * went to the directory (a `renewed` on the watch).
+ *
+ * Before the agents start (on a quiet machine): what counting one local consumer's request costs
+ * (consumer-loop detection, lib/consumer-counting.mjs), against its goal of 1 µs.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +25,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { agentMetrics, startAgent, waitHealthy } from "./lib/agents.mjs";
+import { measureConsumerCounting } from "./lib/consumer-counting.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { cpuSecondsFine as cpuSeconds, round, rssMiB, sleep } from "./lib/proc.mjs";
 
@@ -70,6 +74,10 @@ async function clusterOf100(dir, name, tmp) {
 export async function runAgent({ quick, log = console.error }) {
   const seconds = quick ? 10 : 60;
   const settle = quick ? 1 : 10;
+  const counting = await measureConsumerCounting();
+  log(
+    `agent: counting a local consumer's request costs ${counting.nsPerRequest} ns (no loop ${counting.steadyNs}, looping ${counting.loopingNs}, detection off ${counting.offNs}) on ${counting.node}`,
+  );
   const tmp = mkdtempSync(join(tmpdir(), "peerdir-bench-agent-"));
   const dir = await startDirectory();
   const nodes = nodesHere();
@@ -128,18 +136,20 @@ export async function runAgent({ quick, log = console.error }) {
       transport: m1.transport,
       watchMessagesInWindow: Object.fromEntries(Object.keys(m1.watchMessages).map((k) => [k, m1.watchMessages[k] - (m0.watchMessages[k] ?? 0)])),
       logLinesInWindow: agent.logLines - lines0,
+      consumerLooping: m1.consumerLooping,
       heapTotalMiB: round((m1.memory.heap_total ?? 0) / 1048576, 1),
       heapUsedMiB: round((m1.memory.heap_used ?? 0) / 1048576, 1),
       externalMiB: round((m1.memory.external ?? 0) / 1048576, 1),
     }));
     const headline = measured[0]; // the plain agent on the oldest Node: the system Node
-    const result = { cpuPercent: headline.cpuPercent, rssMiB: headline.rssMiB, requestsPerMinute: headline.requestsPerMinute };
+    const result = { cpuPercent: headline.cpuPercent, rssMiB: headline.rssMiB, requestsPerMinute: headline.requestsPerMinute, consumerCountNs: counting.nsPerRequest };
     const details = {
       windowSeconds: round(elapsed, 1),
       settleSeconds: settle,
       headline: `the agent without Node options on the system Node (${headline.node}), as its bin runs by default`,
       ...headline,
       runs: measured,
+      consumerCounting: counting,
     };
     for (const m of measured)
       log(

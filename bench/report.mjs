@@ -389,6 +389,17 @@ CPU is the agent process's run time, all its threads, from \`/proc/<pid>/task/*/
 \`peerdir_agent_requests_total\` (HTTP requests, by kind: \`${JSON.stringify(ad.requestsByKind ?? {})}\`); messages received on
 the watch in the window, from \`peerdir_agent_watch_messages_total\`: \`${JSON.stringify(ad.watchMessagesInWindow ?? {})}\`.
 ${
+  ad.consumerCounting
+    ? `
+Counting a local consumer's request (consumer-loop detection, docs/agent.md#consumer-loops) costs
+${n(ad.consumerCounting.nsPerRequest, 1)} ns per request on Node ${ad.consumerCounting.node} (goal: ≤ 1 µs): ${n(ad.consumerCounting.steadyNs, 1)} ns with detection on and no loop,
+${n(ad.consumerCounting.loopingNs, 1)} ns while a loop lasts, ${n(ad.consumerCounting.offNs, 1)} ns with detection off; the agent's own code, bundled from src/,
+${ad.consumerCounting.calls.toLocaleString("en")} calls with the real clock, median of ${ad.consumerCounting.rounds} rounds, loop overhead included
+(\`bench/lib/consumer-counting.mjs\`). Without a loop nothing else runs (no timer), and the agent above, with no consumer looping
+(\`peerdir_agent_consumer_looping\` ${ad.consumerLooping ?? 0}), made the directory requests shown.
+`
+    : ""
+}${
   ad.nodeFloorMiB !== undefined
     ? `
 Where the RSS goes, on Node ${ad.node}: an idle Node.js on the same binary (\`node -e 'setInterval(()=>{},1e3)'\`) is

@@ -97,5 +97,6 @@ export async function agentMetrics(agent) {
   const peers = Number(/^peerdir_agent_peers\s+(\S+)$/m.exec(text)?.[1] ?? NaN);
   const memory = {};
   for (const m of text.matchAll(/^peerdir_agent_memory_bytes\{kind="([^"]+)"\}\s+(\S+)$/gm)) memory[m[1]] = Number(m[2]);
-  return { requests, byKind, transport, peers, watchMessages, memory, text };
+  const consumerLooping = Number(/^peerdir_agent_consumer_looping\s+(\S+)$/m.exec(text)?.[1] ?? NaN);
+  return { requests, byKind, transport, peers, watchMessages, memory, consumerLooping, text };
 }

@@ -29,6 +29,8 @@ export function judgeGoals(r) {
   for (const op of ["renew", "unchanged"]) {
     add(`HTTP ${op}: peerdir ops/s ≥ 0.8× the empty Worker → Durable Object floor`, ratio(row("peerdir", op)?.opsPerSec, floor("emptyWorkerToObject")?.opsPerSec), 0.8, "higher");
   }
+  const countNs = r.agent?.consumerCountNs;
+  add("agent: counting a local consumer's request ≤ 1 µs", Number.isFinite(countNs) ? Math.round(countNs) / 1000 : null, 1, "lower");
   goals.push(...changeGoals(r.changes));
   return goals;
 }

@@ -86,8 +86,8 @@ export class Agent {
     return this.scheduler.stale;
   }
 
-  /** What /metrics shows, but the --on-change runs and the reachability figures (main.ts owns those). */
-  metrics(): Omit<MetricsSnapshot, "onChangeRuns" | "probes" | "ready"> {
+  /** What /metrics shows, but the --on-change runs, the reachability figures and the local consumers (main.ts owns those). */
+  metrics(): Omit<MetricsSnapshot, "onChangeRuns" | "probes" | "ready" | "consumers"> {
     const { view, failures, lease, scheduler } = this;
     return {
       peers: view.peers.length,

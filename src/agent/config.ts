@@ -45,6 +45,8 @@ export interface AgentConfig {
   probeRanges: string[];
   /** The most peers to ask the directory for (its `limit`); null takes the cluster's default. */
   maxPeers: number | null;
+  /** Requests a minute from local consumers above which they count as looping; 0: off. */
+  consumerLoopThreshold: number;
   configFile: string | null;
 }
 
@@ -68,6 +70,7 @@ export const DEFAULT_LISTEN = "127.0.0.1:7946";
 export const DEFAULT_POLL_INTERVAL = 5;
 export const MIN_POLL_INTERVAL = 1;
 export const DEFAULT_PROBE_INTERVAL = 60;
+export const DEFAULT_CONSUMER_LOOP_THRESHOLD = 60;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: "directory", key: "directory", arg: "URL", help: "Base URL of the peerdir directory (required), e.g. https://peerdir.example.com" },
@@ -142,6 +145,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: "CIDR",
     repeatable: true,
     help: "Probe only peers whose first TCP address is an IP in one of these ranges, e.g. 10.0.0.0/8 (a DNS name lies in none). Repeatable; in the environment, comma-separated. Default: any address, within the cluster's probeRanges setting.",
+  },
+  {
+    flag: "consumer-loop-threshold",
+    key: "consumerLoopThreshold",
+    arg: "PER_MINUTE",
+    help: `Requests a minute to the peer endpoints (/id, /bootstrap, /v1-*/p2p, /peers) above which local consumers count as asking in a loop: one warning line, peerdir_agent_consumer_looping 1 and a flag in the directory until the rate stays under it for a full minute. Answers are never slowed or refused. A normal spegel asks at most about 6 times a minute. Default: ${DEFAULT_CONSUMER_LOOP_THRESHOLD}; 0 turns detection off.`,
   },
 ];
 
@@ -379,6 +388,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const maxPeers = num(raw, "maxPeers", where("maxPeers")) ?? null;
   if (maxPeers !== null && (!Number.isSafeInteger(maxPeers) || maxPeers < 1 || maxPeers > 99_999))
     throw new ConfigError(`${where("maxPeers")} must be a whole number from 1 to 99999`);
+  const consumerLoopThreshold = num(raw, "consumerLoopThreshold", where("consumerLoopThreshold")) ?? DEFAULT_CONSUMER_LOOP_THRESHOLD;
+  if (!Number.isSafeInteger(consumerLoopThreshold) || consumerLoopThreshold < 0) {
+    throw new ConfigError(`${where("consumerLoopThreshold")} must be a whole number of requests a minute (0 turns detection off)`);
+  }
 
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
@@ -406,6 +419,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       probeInterval,
       noProbes,
       probeRanges: probeRanges as string[],
+      consumerLoopThreshold,
       configFile: configFile ? resolve(configFile) : null,
     },
   };

@@ -8,7 +8,7 @@
  * its reason, and retried every renew interval, so lifting it is noticed within one.
  */
 import { readFile } from "node:fs/promises";
-import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
+import type { ConsumerReport, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { backoffCapForTtl, clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
 import type { DirectoryClient, Reply } from "./directory-client.js";
@@ -27,11 +27,12 @@ const DEFAULT_TTL_SECONDS = 60;
 
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
-/** What a renewal carries besides addrs and labels: readiness and probe reports, and up to when. */
+/** What a renewal carries besides addrs and labels: readiness, probe reports (and up to when), a consumer loop's change. */
 export interface ExtraFields {
   ready?: false;
   reports?: RegisterRequest["reports"];
   upTo: number;
+  consumers?: ConsumerReport;
 }
 
 /** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
@@ -122,15 +123,15 @@ export class LeaseHolder {
 
   /**
    * A renewal for the watch socket (`{"type":"renew",…}`, the body of a PUT) when it has
-   * something new to carry: a change of readiness, or probe results that changed since the
-   * directory last took them. Addresses and labels are fixed for a run. Null when there is
-   * nothing new, or an earlier one is still unanswered.
+   * something new to carry: a change of readiness, probe results that changed since the
+   * directory last took them, or local consumers starting or stopping a loop. Addresses and
+   * labels are fixed for a run. Null when there is nothing new, or an earlier one is unanswered.
    */
   socketRenewal(now: number): string | null {
     const reachability = this.d.reachability;
     if (!reachability || !this.live || this.onSocket) return null;
     const extra = reachability.renewalFields(now, true);
-    if (!extra.reports && (extra.ready !== false) === this.reportedReady) return null;
+    if (!extra.reports && !extra.consumers && (extra.ready !== false) === this.reportedReady) return null;
     this.onSocket = extra;
     return JSON.stringify({ type: "renew", ...this.request(extra) });
   }
@@ -282,6 +283,7 @@ export class LeaseHolder {
     if (config.ttl !== null) request.ttlSeconds = config.ttl;
     if (extra?.ready === false) request.ready = false;
     if (extra?.reports) request.reports = extra.reports;
+    if (extra?.consumers) request.consumers = extra.consumers;
     return request;
   }
 

@@ -10,12 +10,14 @@ import { VERSION } from "../contract/version.js";
 import { Agent } from "./agent.js";
 import { type AgentConfig, ConfigError, helpText, parseCommand } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
+import { ConsumerLoops } from "./outputs/consumer-loops.js";
 import { createLocalServer } from "./outputs/local-server.js";
 import { renderMetrics } from "./outputs/metrics.js";
 import { OnChangeRunner } from "./outputs/on-change.js";
 import { PeerFiles } from "./outputs/persist.js";
 import { PeerView } from "./peer-view.js";
 import { AgentReachability } from "./reachability.js";
+import { withConsumerReports } from "./renewal-extras.js";
 import { StateStore } from "./state-store.js";
 
 function fail(message: string, code: number): never {
@@ -58,6 +60,8 @@ async function start(config: AgentConfig, version: string): Promise<void> {
       onProbeChange: () => view.refresh(),
     },
   );
+  // A loop starting or ending goes to the directory at once, as a readiness change does.
+  const consumers = new ConsumerLoops({ threshold: config.consumerLoopThreshold, log, onChange: () => renewSoon() });
   const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
   const cached = await store.loadPeers();
   if (cached) {
@@ -86,7 +90,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     credential,
     view,
     userAgent: `peerdir-agent/${version}`,
-    reachability,
+    reachability: withConsumerReports(reachability, consumers),
     onPeersChanged: () => {
       reachability.probes.setPeers(view.peers);
       files.changed();
@@ -99,7 +103,15 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     view,
     stale: () => agent.stale,
     transport: () => agent.scheduler.transport,
-    metrics: () => renderMetrics({ ...agent.metrics(), onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 }, probes: reachability.probes.counts, ready: reachability.ready }),
+    metrics: () =>
+      renderMetrics({
+        ...agent.metrics(),
+        onChangeRuns: onChange?.runs ?? { ok: 0, failed: 0 },
+        probes: reachability.probes.counts,
+        ready: reachability.ready,
+        consumers: { counts: consumers.counts, looping: consumers.looping },
+      }),
+    consumers,
   });
   await new Promise<void>((resolve) => {
     server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
@@ -135,6 +147,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     log.info("stopping", { signal });
     agent.stop();
     reachability.stop();
+    consumers.stop();
     onChange?.stop();
     server.close();
     server.closeAllConnections();

@@ -47,6 +47,7 @@ export function clusterView(c: ClusterDetail): string {
     ["created", c.createdAt],
     ["degraded", c.degraded ? "yes: self-preservation is keeping leases that ran out (peerdir cluster expire ends them)" : "no"],
     ["reachability", reachabilityCounts(c.reachability)],
+    ["consumer-loops", c.consumerLoops ? `${c.consumerLoops} node${c.consumerLoops === 1 ? "" : "s"} whose consumers ask for peers in a loop (see peerdir node list)` : "none"],
     ["min-ttl", `${s.minTtlSeconds}s`],
     ["default-ttl", `${s.defaultTtlSeconds}s`],
     ["max-ttl", `${s.maxTtlSeconds}s`],
@@ -97,18 +98,26 @@ function overrideNotes(nodes: readonly NodeView[]): string[] {
   );
 }
 
+/** "looping 1800/min /id 2m": a loop of the node's local consumers, its rate, endpoint and age; "-" without one. */
+export function consumersCell(c: NodeView["consumers"] | undefined, now: number): string {
+  if (!c?.looping) return "-";
+  const age = relative(c.since, now).replace(/ ago$/, "");
+  return [`looping ${c.requestsPerMinute}/min`, c.endpoint ?? "", c.since ? `for ${age}` : ""].filter(Boolean).join(" ");
+}
+
 export function nodesView(nodes: readonly NodeView[], now: number): string {
   if (nodes.length === 0) return "No nodes.";
   const table = renderTable(
-    ["ID", "STATE", "READY", "REACHABILITY", "SOURCE", "ADDRS", "LABELS", "EXPIRES", "RENEWED", "REGISTERED", "IP"],
+    ["ID", "STATE", "READY", "REACHABILITY", "CONSUMERS", "SOURCE", "ADDRS", "LABELS", "EXPIRES", "RENEWED", "REGISTERED", "IP"],
     nodes.map((n) => {
-      // A blocked id holds no lease: nothing about a lease, readiness or reachability is true of it.
+      // A blocked id holds no lease: nothing about a lease, readiness, reachability or consumers is true of it.
       const blocked = n.state === "blocked";
       return [
         n.id,
         n.state,
         blocked ? "-" : n.ready === false ? "no" : "yes",
         blocked ? "-" : reachabilityCell(n.reachability),
+        blocked ? "-" : consumersCell(n.consumers, now),
         blocked ? "-" : n.source,
         n.addrs,
         labelLines(n.labels),

@@ -7,6 +7,7 @@ import { endLease, expireDue } from "./expiry.js";
 import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
 import type { ReachState } from "../contract/reachability.js";
 import { reachabilityCounts } from "./reachability-ops.js";
+import { loopingCount } from "./consumer-loops.js";
 import { done, refuse, type Result } from "./refusals.js";
 import type { ClusterUnits } from "./units.js";
 
@@ -31,6 +32,8 @@ export interface ClusterSummary {
   degraded: boolean;
   /** Live nodes by reachability state, and how many say they are not ready. */
   reachability: Record<ReachState | "notReady", number>;
+  /** Live nodes whose agents say their local consumers loop. */
+  consumerLoops: number;
   settings: ClusterSettings;
 }
 
@@ -65,6 +68,7 @@ export function summary(u: ClusterUnits): Result<ClusterSummary> {
     createdAt: iso(meta.createdAt)!,
     degraded: u.clock.degraded,
     reachability: reachabilityCounts(u),
+    consumerLoops: loopingCount(u.leases.live()),
     settings: { ...meta.settings },
   });
 }

@@ -7,7 +7,7 @@ import { handoutTier, type ReachState } from "../contract/reachability.js";
 import type { Change } from "./changes.js";
 import { type HandoutEntry, zoneOf } from "./handout.js";
 import { type NodeRecord, peerJson } from "./records.js";
-import type { DirectoryStore } from "./store.js";
+import type { ConsumerLoopRecord, DirectoryStore } from "./store.js";
 
 export interface NodeState extends NodeRecord, HandoutEntry {
   /** This node as a handout entry, serialised once per change. */
@@ -25,6 +25,8 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   reach: ReachState;
   /** Its place in handout order (see handoutTier). */
   tier: number;
+  /** What its agent last said of its local consumers' loops (stored; consumer-loops.ts); absent: never looped. */
+  consumers?: ConsumerLoopRecord;
 }
 
 export function contentKeyOf(addrs: string[], labels: Record<string, string>): string {
@@ -60,12 +62,17 @@ export class LeaseTable {
   #liveCount = 0;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode">,
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode" | "saveConsumerLoop" | "deleteConsumerLoop">,
     records: readonly NodeRecord[],
+    consumerLoops: readonly ConsumerLoopRecord[] = [],
   ) {
     for (const record of records) {
       this.#nodes.set(record.id, toState(record));
       if (record.endedAt === null) this.#liveCount++;
+    }
+    for (const loop of consumerLoops) {
+      const state = this.#nodes.get(loop.node);
+      if (state) state.consumers = loop;
     }
   }
 
@@ -95,9 +102,11 @@ export class LeaseTable {
     for (const state of this.#nodes.values()) if (state.endedAt === null) yield state;
   }
 
-  /** A new lease for `fields.id`, replacing whatever row the id had. */
+  /** A new lease for `fields.id`, replacing whatever row the id had (what its consumers did stays until its agent says otherwise). */
   start(change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
     const state = toState({ ...fields, registeredAt: now, lastRenewedAt: now, endedAt: null }, ready);
+    const consumers = this.#nodes.get(fields.id)?.consumers;
+    if (consumers) state.consumers = consumers;
     change.touch(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
@@ -147,6 +156,12 @@ export class LeaseTable {
     refreshEntry(state);
   }
 
+  /** Keeps and stores what the node's agent said of its consumers (only changes come here). */
+  setConsumers(state: NodeState, record: ConsumerLoopRecord): void {
+    state.consumers = record;
+    this.store.saveConsumerLoop(record);
+  }
+
   end(change: Change, state: NodeState, now: number): void {
     change.touch(state.id);
     state.endedAt = now;
@@ -156,7 +171,9 @@ export class LeaseTable {
 
   /** Drops the row entirely (its lease must have ended). */
   delete(id: string): void {
+    const state = this.#nodes.get(id);
     this.#nodes.delete(id);
     this.store.deleteNode(id);
+    if (state?.consumers) this.store.deleteConsumerLoop(id);
   }
 }

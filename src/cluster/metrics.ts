@@ -12,6 +12,8 @@ export interface ClusterMetricsInput {
   degraded: boolean;
   /** Live nodes by the reachability state handouts show, and how many say they are not ready. */
   reachability: Record<"reachable" | "unknown" | "unreachable" | "notReady", number>;
+  /** Live nodes whose agents say their local consumers ask for peers in a loop. */
+  consumerLoops: number;
   version: number;
   watchers: number;
   /** When this object started counting (its counters reset then), in ms. */
@@ -44,6 +46,12 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
         ...(["reachable", "unknown", "unreachable"] as const).map((state) => ({ labels: { state }, value: m.reachability[state] })),
         { labels: { state: "not_ready" }, value: m.reachability.notReady },
       ],
+    },
+    {
+      name: "peerdir_nodes_consumer_looping",
+      help: "Live nodes whose agent says its local consumers (spegel, k3s) ask it for peers in a loop (above its --consumer-loop-threshold).",
+      type: "gauge",
+      samples: [{ value: m.consumerLoops }],
     },
     counter("peerdir_joins_total", "Leases started (registrations that created a lease).", c.joins),
     counter("peerdir_leaves_total", "Nodes that left (DELETE of their own lease).", c.leaves),

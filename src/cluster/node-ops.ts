@@ -2,9 +2,10 @@
  * What nodes do: register (join or renew), leave, read their handout, and watch it. Each checks,
  * in order: the cluster exists, whatever is due has expired, the token, a block, the rate limit.
  */
-import type { Reports } from "../contract/schemas.js";
+import type { ConsumerReport, Reports } from "../contract/schemas.js";
 import { addressPolicyViolation } from "./address-policy.js";
 import { nodeSnapshot } from "./audit.js";
+import { consumerLoopUpdate } from "./consumer-loops.js";
 import type { Change } from "./changes.js";
 import type { Principal } from "./credentials.js";
 import { endLease, expireIfDue } from "./expiry.js";
@@ -32,6 +33,8 @@ export interface RegisterInput extends NodeRequest {
   ready?: boolean;
   /** The node's probes of its peers since its last report. */
   reports?: Reports;
+  /** Whether its local consumers loop, when that changed (or once per agent run). */
+  consumers?: ConsumerReport;
 }
 
 export interface RegisterResult {
@@ -93,6 +96,11 @@ export function register(u: ClusterUnits, input: RegisterInput): Result<Register
     renew(u, existing, lease, now, ready);
   }
   if (input.reports) ingestReports(u, node, input.reports, now);
+  if (input.consumers) {
+    const state = u.leases.get(node)!;
+    const update = consumerLoopUpdate(node, state.consumers, input.consumers, now);
+    if (update) u.leases.setConsumers(state, update);
+  }
   u.clock.lower(expiresAt);
   return done({
     created: !live,

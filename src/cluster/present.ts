@@ -2,6 +2,7 @@
  * Records as the wire contract shows them: epoch milliseconds become ISO 8601 strings.
  */
 import type { AuditEntry, NodeView, Override } from "../contract/admin.js";
+import type { ConsumerLoopRecord } from "./consumer-loops.js";
 import type { LeaseTable } from "./lease-table.js";
 import type { Overrides } from "./overrides.js";
 import type { AuditRecord, OverrideRecord } from "./records.js";
@@ -33,11 +34,19 @@ export function presentAudit(e: AuditRecord): AuditEntry {
   };
 }
 
+const NO_CONSUMER_LOOP: NodeView["consumers"] = { looping: false, requestsPerMinute: 0, endpoint: null, since: null };
+
+export function presentConsumers(record: ConsumerLoopRecord | undefined): NodeView["consumers"] {
+  return record
+    ? { looping: record.looping, requestsPerMinute: record.requestsPerMinute, endpoint: record.endpoint, since: new Date(record.since).toISOString() }
+    : NO_CONSUMER_LOOP;
+}
+
 /** The admin nodes view: every live lease and blocked id with its state, and every pin, by id. */
 export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability: (id: string) => NodeView["reachability"]): Omit<NodeView, "transport">[] {
   const rows: Omit<NodeView, "transport">[] = [];
   const unknown = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null } as const;
-  const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: unknown };
+  const none = { expiresAt: null, registeredAt: null, lastRenewedAt: null, observedIp: null, ready: true, reachability: unknown, consumers: NO_CONSUMER_LOOP };
   for (const state of leases.all()) {
     const override = overrides.get(state.id);
     const live = state.endedAt === null;
@@ -55,6 +64,7 @@ export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability
       ready: live ? state.ready : true,
       reachability: live ? reachability(state.id) : unknown,
       reason: override?.reason ?? null,
+      consumers: live ? presentConsumers(state.consumers) : NO_CONSUMER_LOOP,
     });
   }
   for (const override of overrides.values()) {

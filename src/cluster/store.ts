@@ -31,6 +31,18 @@ export interface DirectoryStore {
   /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
   pruneChanges(upToVersion: number): void;
   saveDegraded(degraded: boolean): void;
+  /** Insert or replace a node's consumer-loop state (consumer-loops.ts). */
+  saveConsumerLoop(record: ConsumerLoopRecord): void;
+  deleteConsumerLoop(node: string): void;
+}
+
+/** What a node's agent last said of its local consumers; `since`: when that state began (ms). */
+export interface ConsumerLoopRecord {
+  node: string;
+  looping: boolean;
+  requestsPerMinute: number;
+  endpoint: string | null;
+  since: number;
 }
 
 export interface Snapshot {
@@ -43,6 +55,7 @@ export interface Snapshot {
   /** Deltas can be computed from any version at or above this one. */
   changelogFloor: number;
   degraded: boolean;
+  consumerLoops: ConsumerLoopRecord[];
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -54,6 +67,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   changes: [],
   changelogFloor: 0,
   degraded: false,
+  consumerLoops: [],
 };
 
 /** Audit entries of one action and/or one node only. */

@@ -38,7 +38,7 @@ export class ClusterUnits {
     load: CoreLoad = {},
   ) {
     this.meta = snapshot.meta;
-    this.leases = new LeaseTable(store, snapshot.nodes);
+    this.leases = new LeaseTable(store, snapshot.nodes, snapshot.consumerLoops);
     this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);

@@ -86,6 +86,7 @@ export const ClusterSummary = z
         notReady: z.number().int().openapi({ description: "Live nodes whose self-check says their own address does not accept connections (counted in their state too)." }),
       })
       .openapi({ description: "Live nodes by reachability state (see the nodes view)." }),
+    consumerLoops: z.number().int().openapi({ description: "Live nodes whose agents say their local consumers ask for peers in a loop (see `consumers` in the nodes view)." }),
   })
   .openapi("ClusterSummary");
 
@@ -128,6 +129,17 @@ export const Reachability = z
   })
   .openapi("Reachability");
 
+export const NodeConsumers = z
+  .object({
+    looping: z.boolean().openapi({
+      description: "True while the node's agent says its local consumers (spegel, k3s) ask it for peers above its --consumer-loop-threshold (default 60 a minute).",
+    }),
+    requestsPerMinute: z.number().int().openapi({ description: "Their rate as last reported: the loop's peak while it lasts, the rate when it ended after." }),
+    endpoint: z.string().nullable().openapi({ description: "The agent endpoint the loop asks (e.g. /id, /v1-k3s/p2p); null when none was reported." }),
+    since: z.iso.datetime().nullable().openapi({ description: "When the loop started (looping) or ended (not looping); null when the agent never reported one." }),
+  })
+  .openapi("NodeConsumers");
+
 export const NodeTransport = z.enum(["watch", "long-poll", "poll"]).openapi({
   description:
     "How the node follows its handout: an open watch socket, long-polls (`wait`), or plain polls; null when it has read no handout since the directory's object last started.",
@@ -148,6 +160,7 @@ export const NodeView = z
       .boolean()
       .openapi({ description: "False while the node's agent says its own advertised TCP address does not accept connections (its self-check). Pins are always ready." }),
     reachability: Reachability,
+    consumers: NodeConsumers,
     transport: NodeTransport.nullable(),
     reason: z.string().nullable().openapi({ description: "Why the node is pinned, blocked or drained (its override's reason); null without an override." }),
   })

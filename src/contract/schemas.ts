@@ -7,6 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
+import { CONSUMER_ENDPOINTS } from "./consumers.js";
 import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
 import { PROBE_RESULTS, REACH_STATES } from "./reachability.js";
 
@@ -75,6 +76,23 @@ export const Reports = z
     example: { "node-b": { result: "ok", ageSeconds: 12 }, "node-c": { result: "failed", ageSeconds: 40 } },
   });
 
+export const ConsumerReport = z
+  .strictObject({
+    looping: z.boolean().openapi({ description: "True while local consumers ask the agent for peers above its --consumer-loop-threshold (requests a minute)." }),
+    requestsPerMinute: z.number().int().min(0).max(100_000_000).openapi({ description: "Their rate when this state was reported, in requests a minute." }),
+    endpoint: z.enum(CONSUMER_ENDPOINTS).nullable().openapi({ description: "The endpoint they asked most in the last minute; null when none." }),
+    sinceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86400)
+      .openapi({ description: "How long ago this state began (the loop started, or ended), so the reporter's clock does not matter." }),
+  })
+  .openapi("ConsumerReport", {
+    description: "Whether this node's local consumers (spegel, k3s) ask its agent for peers in a loop. Sent only when it changes, and once per agent run.",
+    example: { looping: true, requestsPerMinute: 1800, endpoint: "/id", sinceSeconds: 4 },
+  });
+
 export const RegisterRequest = z
   .strictObject({
     addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
@@ -85,6 +103,7 @@ export const RegisterRequest = z
         "False while this node's own advertised TCP address does not accept connections (the agent's self-check); not-ready nodes are handed out after every ready one. Default true.",
     }),
     reports: Reports.optional(),
+    consumers: ConsumerReport.optional(),
   })
   .openapi("RegisterRequest");
 
@@ -197,6 +216,8 @@ export const NodeParams = z.object({ cluster: ClusterName, node: NodeId });
 
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 export type Reports = z.infer<typeof Reports>;
+export type ConsumerReport = z.infer<typeof ConsumerReport>;
+
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export type Peer = z.infer<typeof Peer>;
 export type PeersResponse = z.infer<typeof PeersResponse>;

@@ -24,7 +24,11 @@ export const CLOSE_KEEPALIVE_TIMEOUT = 4000;
 export const CLOSE_CREDENTIAL_GONE = 4001;
 export const CLOSE_BLOCKED = 4003;
 
-/** What a watcher sends besides PING: a renewal, with the body of a registration. */
+/**
+ * What a watcher sends besides PING: a renewal, with the body of a registration. It goes when
+ * something it carries changed: readiness, probe results, or a local consumer loop starting or
+ * ending (`consumers`); a steady state sends none.
+ */
 export type WatchClientMessage = { type: "renew" } & RegisterRequest;
 
 /** What the directory sends: the handout (whole, or what changed since), a renewal's answer, or an error. */

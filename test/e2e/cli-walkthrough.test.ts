@@ -40,11 +40,11 @@ describe("docs/cli.md walkthrough", () => {
     const output = execFileSync("bash", ["-euo", "pipefail", "-c", script], { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output).toMatch(/^Created cluster lab at \S+\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_/);
     expect(output).toMatch(/^default-ttl +120s$/m);
-    expect(output).toMatch(/^node-3 +active +yes +unknown +lease +\/ip4\/127\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
+    expect(output).toMatch(/^node-3 +active +yes +unknown +- +lease +\/ip4\/127\.0\.0\.3\/tcp\/5001 +zone=z3 /m);
     expect(output).toContain("node-1 would receive 1 peer");
     expect(output).toContain("node-1 would receive 2 peers");
     // A blocked node shows no lease, and says why it is handed out to no one.
-    expect(output).toMatch(/^node-3 +blocked +- +- +- +\/ip4\/127\.0\.0\.3\/tcp\/5001 /m);
+    expect(output).toMatch(/^node-3 +blocked +- +- +- +- +\/ip4\/127\.0\.0\.3\/tcp\/5001 /m);
     expect(output).toContain("node-3: blocked (compromised host): no lease, handed out to no one; its requests get 403.");
     expect(output).toMatch(/^13\n/m);
     expect(output.trimEnd().endsWith("Deleted cluster lab.")).toBe(true);

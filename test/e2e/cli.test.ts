@@ -225,8 +225,8 @@ describe("nodes, overrides and the handout preview", () => {
       ["node-c", "lease", "active"],
     ]);
     const table = await ok(["node", "list", "cli-nodes"]);
-    expect(table.split("\n")[0]).toMatch(/^ID +STATE +READY +REACHABILITY +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
-    expect(table).toMatch(/^node-a +active +yes +unknown +lease +\/ip4\/127\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
+    expect(table.split("\n")[0]).toMatch(/^ID +STATE +READY +REACHABILITY +CONSUMERS +SOURCE +ADDRS +LABELS +EXPIRES +RENEWED +REGISTERED +IP$/);
+    expect(table).toMatch(/^node-a +active +yes +unknown +- +lease +\/ip4\/127\.0\.0\.1\/tcp\/5001 +zone=z1 +in \S+ +\S+/m);
 
     const pinned = await json<Override>([
       "pin",

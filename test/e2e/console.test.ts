@@ -180,6 +180,25 @@ describe("the operator console in a real browser", () => {
     expect(appearedMs).toBeLessThan(15_000);
   });
 
+  it("marks a node whose local consumer asks for peers in a loop, and counts it on the cluster", async () => {
+    // The seed's loop, bounded: 120 requests in about 3 s to n3's agent, twice its default threshold.
+    const n3 = agents.find((a) => a.node === "n3")!;
+    for (let i = 0; i < 120; i++) {
+      const res = await fetch(`${n3.base}/v1-k3s/p2p`);
+      expect(res.status).toBe(200);
+      await res.text();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const badge = row(page, "n3").locator("td[data-label=Node] .badge.consumer-loop");
+    await expect.poll(() => badge.count(), { timeout: 30_000 }).toBe(1);
+    expect(await badge.textContent()).toBe("consumer loop");
+    expect(await badge.getAttribute("title")).toMatch(/requests a minute to \/v1-k3s\/p2p/);
+    expect(await row(page, "n1").locator(".badge.consumer-loop").count()).toBe(0);
+    await expect.poll(() => page.locator(".view-head .badge.consumer-loops").textContent(), { timeout: 15_000 }).toBe("1 consumer loop");
+    await axe(page, "nodes with a consumer loop");
+    await shot(page, "2-nodes-consumer-loop");
+  });
+
   it("blocks a node after confirmation; it leaves its peers' handout preview, and the audit shows it", async () => {
     await page.goto(`${directory.url}/console#/c/${CLUSTER}/handout?node=n2`);
     const peersTable = page.locator("section.card table tbody");

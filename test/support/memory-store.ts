@@ -4,6 +4,7 @@
  */
 import type { ChangeRecord } from "../../src/cluster/changelog.js";
 import type { AuditFilter, DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
+import type { ConsumerLoopRecord } from "../../src/cluster/store.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/cluster/records.js";
 
 export class MemoryStore implements DirectoryStore {
@@ -15,6 +16,7 @@ export class MemoryStore implements DirectoryStore {
   changes: ChangeRecord[] = [];
   floor = 0;
   degraded = false;
+  consumerLoops = new Map<string, ConsumerLoopRecord>();
 
   insertCluster(meta: ClusterMeta) {
     this.meta = structuredClone(meta);
@@ -77,6 +79,13 @@ export class MemoryStore implements DirectoryStore {
     this.degraded = degraded;
   }
 
+  saveConsumerLoop(record: ConsumerLoopRecord) {
+    this.consumerLoops.set(record.node, { ...record });
+  }
+  deleteConsumerLoop(node: string) {
+    this.consumerLoops.delete(node);
+  }
+
   snapshot(): Snapshot {
     return {
       meta: structuredClone(this.meta),
@@ -87,6 +96,7 @@ export class MemoryStore implements DirectoryStore {
       changes: this.changes.map((c) => ({ ...c })),
       changelogFloor: this.floor,
       degraded: this.degraded,
+      consumerLoops: [...this.consumerLoops.values()].map((r) => ({ ...r })),
     };
   }
 }

@@ -162,4 +162,13 @@ describe("reachability options", () => {
     expect(run(base, { PEERDIR_MAX_PEERS: "3" }).maxPeers).toBe(3);
     for (const bad of ["0", "2.5", "100000", "-1"]) expect(() => run([...base, `--max-peers=${bad}`])).toThrow(/from 1 to 99999/);
   });
+
+  it("flags consumer loops above 60 requests a minute by default; 0 turns it off; anything but a whole number is refused", () => {
+    expect(run(base).consumerLoopThreshold).toBe(60);
+    expect(run([...base, "--consumer-loop-threshold", "0"]).consumerLoopThreshold).toBe(0);
+    expect(run(base, { PEERDIR_CONSUMER_LOOP_THRESHOLD: "120" }).consumerLoopThreshold).toBe(120);
+    expect(() => run([...base, "--consumer-loop-threshold=-5"])).toThrow(/whole number of requests a minute/);
+    expect(() => run([...base, "--consumer-loop-threshold", "1.5"])).toThrow(/whole number of requests a minute/);
+    expect(() => run([...base, "--consumer-loop-threshold", "lots"])).toThrow(ConfigError);
+  });
 });

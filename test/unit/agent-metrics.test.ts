@@ -24,11 +24,23 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     degraded: false,
     probes: { ok: 7, failed: 2, unknown: 1 },
     ready: false,
+    consumers: { counts: [0, 0, 3, 0, 1], looping: false },
     ...over,
   };
 }
 
 describe("renderMetrics", () => {
+  it("counts local consumers' requests by endpoint and says whether they loop", () => {
+    const text = renderMetrics(snapshot({ consumers: { counts: [5, 0, 3, 0, 1], looping: true } }));
+    expect(text).toContain("# TYPE peerdir_agent_consumer_requests_total counter\n");
+    expect(text).toContain('peerdir_agent_consumer_requests_total{endpoint="/v1-k3s/p2p"} 5\n');
+    expect(text).toContain('peerdir_agent_consumer_requests_total{endpoint="/v1-rke2/p2p"} 0\n');
+    expect(text).toContain('peerdir_agent_consumer_requests_total{endpoint="/id"} 3\n');
+    expect(text).toContain('peerdir_agent_consumer_requests_total{endpoint="/peers"} 1\n');
+    expect(text).toContain("# TYPE peerdir_agent_consumer_looping gauge\npeerdir_agent_consumer_looping 1\n");
+    expect(renderMetrics(snapshot())).toContain("peerdir_agent_consumer_looping 0\n");
+  });
+
   it("renders every gauge in Prometheus text format with HELP and TYPE", () => {
     const text = renderMetrics(snapshot());
     expect(text).toContain("# TYPE peerdir_agent_peers gauge\npeerdir_agent_peers 4\n");
@@ -109,7 +121,7 @@ describe("renderMetrics", () => {
   it("names every sample peerdir_agent_* and every line is a comment or a sample", () => {
     const text = renderMetrics(snapshot({ requests: new Map([["peers\u0000ok", 1]]), transport: "long-poll", watchMessages: new Map([["delta", 1]]) }));
     for (const line of text.trimEnd().split("\n")) {
-      expect(line).toMatch(/^(# (HELP|TYPE) peerdir_agent_[a-z_]+ .+|peerdir_agent_[a-z_]+(\{[a-z]+="[a-z_-]+"(,[a-z]+="[a-z_-]+")*\})? (-?[0-9.]+|\+Inf|NaN))$/);
+      expect(line).toMatch(/^(# (HELP|TYPE) peerdir_agent_[a-z_]+ .+|peerdir_agent_[a-z_]+(\{[a-z]+="[a-z0-9_/-]+"(,[a-z]+="[a-z0-9_/-]+")*\})? (-?[0-9.]+|\+Inf|NaN))$/);
     }
   });
 });

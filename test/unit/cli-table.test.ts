@@ -90,6 +90,7 @@ describe("views", () => {
       createdAt: at(0),
       degraded: false,
       reachability: { reachable: 1, unknown: 0, unreachable: 1, notReady: 1 },
+      consumerLoops: 0,
       settings: {
         minTtlSeconds: 10,
         defaultTtlSeconds: 60,
@@ -114,11 +115,13 @@ describe("views", () => {
         settings: { ...c.settings, defaultLimit: 8, minIntervalSeconds: 0.5, addressPolicy: "observed-ip", probing: "off", probeRanges: ["10.0.0.0/8", "fd00::/8"] },
       }),
     ).toMatch(/min-interval {4}0\.5s\ndefault-limit {3}8\naddress-policy {2}observed-ip\nprobing {9}off \(agents probe no peer\)\nprobe-ranges {4}10\.0\.0\.0\/8, fd00::\/8$/);
+    expect(text).toContain("consumer-loops  none\n");
+    expect(clusterView({ ...c, consumerLoops: 2 })).toContain("consumer-loops  2 nodes whose consumers ask for peers in a loop (see peerdir node list)\n");
     expect(clusterView({ ...c, degraded: true })).toMatch(/^degraded {8}yes: self-preservation is keeping leases that ran out/m);
   });
 
   it("marks degraded clusters in the list", () => {
-    const base = { nodes: 1, version: 2, createdAt: at(0), reachability: { reachable: 0, unknown: 1, unreachable: 0, notReady: 0 } };
+    const base = { nodes: 1, version: 2, createdAt: at(0), reachability: { reachable: 0, unknown: 1, unreachable: 0, notReady: 0 }, consumerLoops: 0 };
     expect(
       clustersView([
         { name: "ok", ...base, degraded: false },
@@ -141,6 +144,7 @@ describe("views", () => {
         observedIp: "192.0.2.7",
         ready: false,
         reachability: { state: "unreachable", failedReporters: 3, okReporters: 0, checkedAt: at(-5) },
+        consumers: { looping: true, requestsPerMinute: 1800, endpoint: "/id", since: at(-150) },
         transport: "watch",
         reason: "kernel upgrade",
       },
@@ -156,6 +160,7 @@ describe("views", () => {
         observedIp: null,
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        consumers: { looping: false, requestsPerMinute: 0, endpoint: null, since: null },
         transport: null,
         reason: "static seed",
       },
@@ -171,16 +176,17 @@ describe("views", () => {
         observedIp: "192.0.2.8",
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        consumers: { looping: false, requestsPerMinute: 0, endpoint: null, since: null },
         transport: null,
         reason: "compromised host",
       },
     ];
     expect(nodesView(nodes, NOW).split("\n")).toEqual([
-      "ID    STATE     READY  REACHABILITY          SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
-      "a     draining  no     unreachable 3 failed  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
-      "                                                     /ip4/10.0.0.1/udp/1/quic-v1",
-      "seed  active    yes    unknown               pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
-      "gone  blocked   -      -                     -       /ip4/10.0.0.3/tcp/1          -        -        60s ago  10m ago     192.0.2.8",
+      "ID    STATE     READY  REACHABILITY          CONSUMERS                    SOURCE  ADDRS                        LABELS   EXPIRES  RENEWED  REGISTERED  IP",
+      "a     draining  no     unreachable 3 failed  looping 1800/min /id for 3m  lease   /ip4/10.0.0.1/tcp/1          zone=z1  in 45s   15s ago  60m ago     192.0.2.7",
+      "                                                                                  /ip4/10.0.0.1/udp/1/quic-v1",
+      "seed  active    yes    unknown               -                            pin     /dns4/seed.example/tcp/4001  -        -        -        -           -",
+      "gone  blocked   -      -                     -                            -       /ip4/10.0.0.3/tcp/1          -        -        60s ago  10m ago     192.0.2.8",
       "",
       "a: draining (kernel upgrade): keeps its lease and gets peers, handed out to no one.",
       "gone: blocked (compromised host): no lease, handed out to no one; its requests get 403.",

@@ -37,6 +37,12 @@ class RecordingStore implements DirectoryStore {
   saveLeaseEnd() {
     this.writes.push("saveLeaseEnd");
   }
+  saveConsumerLoop() {
+    this.writes.push("saveConsumerLoop");
+  }
+  deleteConsumerLoop() {
+    this.writes.push("deleteConsumerLoop");
+  }
   deleteNode() {
     this.writes.push("deleteNode");
   }

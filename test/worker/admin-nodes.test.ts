@@ -26,6 +26,7 @@ describe("admin: nodes view", () => {
         observedIp: "203.0.113.7",
         ready: true,
         reachability: { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null },
+        consumers: { looping: false, requestsPerMinute: 0, endpoint: null, since: null },
         transport: null,
         reason: null,
       },

@@ -3,11 +3,13 @@
  *
  * Every answer comes from the agent's in-memory view (precomputed on change); nothing here ever
  * calls the directory or another node, so however often a consumer polls, and however nodes
- * point at each other, no request can fan out or loop.
+ * point at each other, no request can fan out or loop. Requests to the peer endpoints are
+ * counted (consumer-loops.ts) so that a consumer asking in a loop is seen, never slowed.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { http } from "../builtins.js";
 import type { PeerView } from "../peer-view.js";
+import { ConsumerLoops } from "./consumer-loops.js";
 
 export interface LocalSource {
   view: PeerView;
@@ -15,6 +17,8 @@ export interface LocalSource {
   /** How the agent hears about changes (watch, long-poll, poll), shown in /peers. */
   transport?(): string;
   metrics(): string;
+  /** Counts requests to the peer endpoints and watches them for loops. */
+  consumers?: ConsumerLoops;
 }
 
 export const ROUTES = ["/v1-k3s/p2p", "/v1-rke2/p2p", "/id", "/bootstrap", "/peers", "/healthz", "/metrics"] as const;
@@ -45,6 +49,10 @@ export function handle(src: LocalSource, req: IncomingMessage, res: ServerRespon
   if (!(ROUTES as readonly string[]).includes(path)) return send(res, 404, TEXT_TYPE, "not found\n");
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, TEXT_TYPE, "method not allowed\n", { allow: "GET, HEAD" });
   const { view } = src;
+  if (src.consumers) {
+    const index = ConsumerLoops.indexOf(path);
+    if (index >= 0) src.consumers.count(index);
+  }
   switch (path) {
     case "/v1-k3s/p2p":
     case "/v1-rke2/p2p": {

@@ -3,6 +3,7 @@
  * `peerdir_agent_`. Rendering is a pure function of a snapshot so the text can be tested
  * exactly; the request counters are the only state kept here.
  */
+import { CONSUMER_ENDPOINTS } from "../../contract/consumers.js";
 import { TRANSPORTS, type Transport } from "../feed/transport.js";
 
 export interface MetricsSnapshot {
@@ -32,6 +33,8 @@ export interface MetricsSnapshot {
   probes: Readonly<Record<"ok" | "failed" | "unknown", number>>;
   /** The self-check's latest answer (true when it is off). */
   ready: boolean;
+  /** Requests from local consumers by endpoint (CONSUMER_ENDPOINTS order), and whether they loop now. */
+  consumers: { counts: ArrayLike<number>; looping: boolean };
 }
 
 /** Counts directory requests by kind and outcome. */
@@ -85,6 +88,10 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...[...new Map([["delta", 0], ["pong", 0], ["snapshot", 0], ...s.watchMessages])]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([type, n]) => `peerdir_agent_watch_messages_total{type="${type}"} ${n}`),
+    "# HELP peerdir_agent_consumer_requests_total Requests from local consumers to the peer endpoints, by endpoint (every answer is counted, 503s too).",
+    "# TYPE peerdir_agent_consumer_requests_total counter",
+    ...CONSUMER_ENDPOINTS.map((endpoint, i) => `peerdir_agent_consumer_requests_total{endpoint="${endpoint}"} ${s.consumers.counts[i] ?? 0}`),
+    ...gauge("consumer_looping", "1 while local consumers ask for peers above --consumer-loop-threshold requests a minute (a loop).", s.consumers.looping ? 1 : 0),
     "# HELP peerdir_agent_requests_total Requests to the directory by request and result.",
     "# TYPE peerdir_agent_requests_total counter",
   ];

@@ -13,7 +13,7 @@ import { type Child, fill, h } from "../dom.js";
 import { membershipSeries } from "../membership.js";
 import { type Column, DataTable } from "../table.js";
 import { ago, countdown, when } from "../time.js";
-import { degradedBadge, settingsSummary } from "./clusters.js";
+import { consumerLoopsBadge, degradedBadge, settingsSummary } from "./clusters.js";
 import { clusterTabs, follow, labelsColumn } from "./common.js";
 
 /** A node row: the nodes view joined with the override in force on it, if any. */
@@ -32,6 +32,21 @@ function overrideBadge(row: NodeRow): Child {
   return h("span", { class: `badge ${o.action}`, title: `${label}: ${o.reason}${until}${o.expiresAt ? ` (${o.expiresAt})` : ""}` }, label);
 }
 
+/** A node whose local consumers ask its agent for peers in a loop: the rate, endpoint and since when in the title. */
+function consumerLoopBadge(row: NodeRow): Child {
+  const c = row.consumers;
+  if (!c?.looping) return null;
+  const since = c.since ? ` since ${new Date(c.since).toLocaleString()}` : "";
+  return h(
+    "span",
+    {
+      class: "badge warn consumer-loop",
+      title: `Its local consumers ask its agent for peers in a loop: about ${c.requestsPerMinute} requests a minute${c.endpoint ? ` to ${c.endpoint}` : ""}${since}. The agent answers them as usual; check what they cannot connect to.`,
+    },
+    "consumer loop",
+  );
+}
+
 function stateCell(row: NodeRow): Child {
   const o = row.override;
   const badge = overrideBadge(row) ?? h("span", { class: "badge ok" }, "active");
@@ -46,12 +61,13 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       id: "id",
       label: "Node",
       sort: (r) => r.id,
-      text: (r) => `${r.id} ${r.observedIp ?? ""}`,
+      text: (r) => `${r.id} ${r.observedIp ?? ""}${r.consumers?.looping ? " consumer loop" : ""}`,
       cell: (r) =>
         h(
           "div",
           {},
           h("span", { class: "node-id" }, r.id),
+          consumerLoopBadge(r),
           r.observedIp ? h("div", { class: "muted small", title: "The client IP the directory saw on its last registration or renewal" }, r.observedIp) : null,
         ),
     },
@@ -243,7 +259,8 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
 }
 
 /** Live nodes now: leases that have not ended and are not blocked (pins have no lease). */
-const liveCount = (nodes: NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked").length;
+const liveNodes = (nodes: NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked");
+const liveCount = (nodes: NodeView[]) => liveNodes(nodes).length;
 
 export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
   fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
@@ -331,7 +348,8 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
         changed ? ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, both) : Promise.resolve(detail),
       ]);
       detail = fresh;
-      fill(health, degradedBadge(detail.degraded));
+      // Loops do not move the version: counted from the view itself, which every follow brings.
+      fill(health, degradedBadge(detail.degraded), consumerLoopsBadge(liveNodes(view.nodes).filter((n) => n.consumers?.looping).length));
       settings.textContent = settingsSummary(detail.settings);
       const byNode = new Map(overrides.map((o) => [o.node, o]));
       table.setRows(view.nodes.map((n) => ({ ...n, override: byNode.get(n.id) ?? null })));

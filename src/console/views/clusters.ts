@@ -19,6 +19,19 @@ export function degradedBadge(degraded: boolean): HTMLElement {
     : h("span", { class: "badge ok" }, "healthy");
 }
 
+/** How many live nodes' consumers ask for peers in a loop; nothing when none do. */
+export function consumerLoopsBadge(count: number): HTMLElement | null {
+  if (count === 0) return null;
+  return h(
+    "span",
+    {
+      class: "badge warn consumer-loops",
+      title: "Live nodes whose agents say their local consumers (spegel, k3s) ask them for peers in a loop, above --consumer-loop-threshold. See the node table.",
+    },
+    `${count} consumer loop${count === 1 ? "" : "s"}`,
+  );
+}
+
 export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
   const create = actionButton(
     ctx,
@@ -60,7 +73,13 @@ export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
     columns: [
       { id: "name", label: "Cluster", sort: (c) => c.name, cell: (c) => h("a", { href: `#/c/${encodeURIComponent(c.name)}`, class: "strong" }, c.name) },
       { id: "nodes", label: "Live nodes", sort: (c) => c.nodes, cell: (c) => h("span", { class: "num" }, String(c.nodes)), className: "num" },
-      { id: "health", label: "Health", sort: (c) => (c.degraded ? 1 : 0), text: (c) => (c.degraded ? "degraded" : "healthy"), cell: (c) => degradedBadge(c.degraded) },
+      {
+        id: "health",
+        label: "Health",
+        sort: (c) => (c.degraded ? 1 : 0) + c.consumerLoops,
+        text: (c) => `${c.degraded ? "degraded" : "healthy"}${c.consumerLoops ? ` ${c.consumerLoops} consumer loops` : ""}`,
+        cell: (c) => h("div", { class: "state-cell" }, degradedBadge(c.degraded), consumerLoopsBadge(c.consumerLoops)),
+      },
       { id: "settings", label: "Settings", text: (c) => settingsSummary(c.settings), cell: (c) => h("span", { class: "settings" }, settingsSummary(c.settings)) },
       { id: "version", label: "Version", sort: (c) => c.version, cell: (c) => String(c.version), className: "num" },
       { id: "created", label: "Created", sort: (c) => c.createdAt, cell: (c) => when(c.createdAt) },

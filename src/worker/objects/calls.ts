@@ -15,7 +15,7 @@ import { etagOf } from "../etag.js";
 
 export type NodeCall = Omit<NodeRequest, "now">;
 /** What a registration says besides who asks: the validated request body, addresses canonical. */
-export type RegisterFields = Pick<RegisterInput, "addrs" | "labels" | "ttlSeconds" | "ready" | "reports">;
+export type RegisterFields = Pick<RegisterInput, "addrs" | "labels" | "ttlSeconds" | "ready" | "reports" | "consumers">;
 export type PeersCall = Omit<PeersInput, "now" | "countRequest" | "holds"> & { ifNoneMatch?: string | null; waitSeconds?: number };
 export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
 

@@ -40,6 +40,7 @@ export class ObjectMetrics {
       state: core.metricsState(),
       degraded: summary.degraded,
       reachability: summary.reachability,
+      consumerLoops: summary.consumerLoops,
       version: summary.version,
       watchers,
       startedAt: this.#startedAt,

@@ -65,6 +65,7 @@ export function socketRenewal(watch: WatchAttachment, raw: string | ArrayBuffer)
       ttlSeconds: body.ttlSeconds,
       ready: body.ready,
       reports: body.reports,
+      consumers: body.consumers,
       observedIp: watch.observedIp,
     },
   };

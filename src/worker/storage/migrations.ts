@@ -14,6 +14,7 @@ import addressPolicy from "../../../migrations/0005_address_policy.sql";
 import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
 import leaseBehind from "../../../migrations/0007_lease_behind.sql";
 import probePolicy from "../../../migrations/0008_probe_policy.sql";
+import consumerLoops from "../../../migrations/0009_consumer_loops.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "0006_renewal_checkpoint", sql: renewalCheckpoint },
   { version: 7, name: "0007_lease_behind", sql: leaseBehind },
   { version: 8, name: "0008_probe_policy", sql: probePolicy },
+  { version: 9, name: "0009_consumer_loops", sql: consumerLoops },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

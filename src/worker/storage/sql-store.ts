@@ -6,6 +6,7 @@
  */
 import type { ChangeRecord } from "../../cluster/changelog.js";
 import type { AuditFilter, DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
+import type { ConsumerLoopRecord } from "../../cluster/store.js";
 import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "../../cluster/records.js";
 
 interface ClusterRow {
@@ -87,6 +88,15 @@ interface NodeRow {
   ended_at: number | null;
   observed_ip: string | null;
   behind: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface ConsumerLoopRow {
+  node: string;
+  looping: number;
+  requests_per_minute: number;
+  endpoint: string | null;
+  since: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -189,7 +199,26 @@ export class SqlStore implements DirectoryStore {
       changes,
       changelogFloor: cluster?.changelog_floor ?? 0,
       degraded: cluster?.degraded === 1,
+      consumerLoops: this.sql
+        .exec<ConsumerLoopRow>("SELECT * FROM node_consumer_loops")
+        .toArray()
+        .map((row) => ({ node: row.node, looping: row.looping === 1, requestsPerMinute: row.requests_per_minute, endpoint: row.endpoint, since: row.since })),
     };
+  }
+
+  saveConsumerLoop(r: ConsumerLoopRecord): void {
+    this.#write(
+      "INSERT OR REPLACE INTO node_consumer_loops (node, looping, requests_per_minute, endpoint, since) VALUES (?, ?, ?, ?, ?)",
+      r.node,
+      r.looping ? 1 : 0,
+      r.requestsPerMinute,
+      r.endpoint,
+      r.since,
+    );
+  }
+
+  deleteConsumerLoop(node: string): void {
+    this.#write("DELETE FROM node_consumer_loops WHERE node = ?", node);
   }
 
   insertCluster(meta: ClusterMeta): void {
