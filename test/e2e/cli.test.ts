@@ -105,7 +105,7 @@ describe("peerdir cluster", () => {
     const human = await ok(["cluster", "show", "cli-list"]);
     expect(human).toMatch(/^name +cli-list$/m);
     expect(human).toMatch(/^default-ttl +60s$/m);
-    expect(human).toMatch(/^default-limit +none \(every peer\)$/m);
+    expect(human).toMatch(/^default-limit +64$/m);
   });
 
   it("changes settings, and reports the directory's 400 in one line", async () => {
