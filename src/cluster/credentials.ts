@@ -17,6 +17,7 @@ export class Credentials {
     private readonly store: Pick<DirectoryStore, "insertJoinToken" | "deleteJoinToken">,
     joinTokens: readonly JoinTokenRecord[],
     credentials: Iterable<{ credentialHash: string; id: string }>,
+    private readonly onRetire: (hash: string) => void = () => {},
   ) {
     for (const token of joinTokens) this.#joinTokens.set(token.hash, token);
     for (const { credentialHash, id } of credentials) this.#owners.set(credentialHash, id);
@@ -49,7 +50,7 @@ export class Credentials {
   }
 
   unbind(credentialHash: string): void {
-    this.#owners.delete(credentialHash);
+    if (this.#owners.delete(credentialHash)) this.onRetire(credentialHash);
   }
 
   addJoinToken(token: JoinTokenRecord): void {
@@ -63,6 +64,7 @@ export class Credentials {
     if (!token) return undefined;
     this.#joinTokens.delete(token.hash);
     this.store.deleteJoinToken(id);
+    this.onRetire(token.hash);
     return token;
   }
 

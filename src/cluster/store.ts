@@ -56,10 +56,12 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   degraded: false,
 };
 
-/** Audit entries of one action and/or one node only. */
+/** Audit entries of one action, one node and/or one actor only. */
 export interface AuditFilter {
   action?: string;
   node?: string;
+  /** The actor's id: an admin token's name (`root` for the ADMIN_TOKEN), a node id, a join token id, `alarm`. */
+  actor?: string;
 }
 
 export interface CoreOptions {
@@ -72,6 +74,12 @@ export interface CoreOptions {
   reachabilityWindowMs?: number;
   /** Told every audited action as it happens (the object's metrics count membership events). */
   onAudit?: (action: string) => void;
+  /**
+   * Told the hash of every join token and node credential the cluster stops honouring (revoked,
+   * replaced, retired with an evicted or forgotten node) as it happens, so the edge can refuse it
+   * too. The operation may still roll back: act on these only once it committed.
+   */
+  onTokenRetired?: (hash: string) => void;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {

@@ -39,7 +39,7 @@ export class ClusterUnits {
   ) {
     this.meta = snapshot.meta;
     this.leases = new LeaseTable(store, snapshot.nodes);
-    this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
+    this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes, options.onTokenRetired);
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);

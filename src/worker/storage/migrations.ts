@@ -14,6 +14,7 @@ import addressPolicy from "../../../migrations/0005_address_policy.sql";
 import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
 import leaseBehind from "../../../migrations/0007_lease_behind.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
+import catalogAdminTokens from "../../../migrations/catalog/0002_admin_tokens.sql";
 
 export interface Migration {
   version: number;
@@ -32,7 +33,10 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */
-export const CATALOG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "catalog/0001_catalog", sql: catalog }];
+export const CATALOG_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "catalog/0001_catalog", sql: catalog },
+  { version: 2, name: "catalog/0002_admin_tokens", sql: catalogAdminTokens },
+];
 
 /** The parts of `DurableObjectStorage` migrations need, so tests can pass a real one directly. */
 export interface MigratableStorage {
