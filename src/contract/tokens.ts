@@ -26,7 +26,7 @@ export const ADMIN_TOKEN_PREFIX = "pda_";
 
 /**
  * Join token ids (not the secrets): short base64url strings the directory generates. New ids
- * never start with "-", which a command line would take for an option (`peerdir token revoke
+ * never start with "-", which a command line would take for an option (`peerdir join-token revoke
  * <cluster> <id>`); the grammar still accepts such ids so older tokens stay revocable.
  */
 export const JOIN_TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
