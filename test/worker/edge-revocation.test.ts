@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedAdminToken } from "../../src/contract/admin-tokens.js";
 import { CATALOG_NAME } from "../../src/worker/objects/cluster-catalog.js";
+import { syncWindowMs } from "../../src/worker/revocations.js";
 import { ADMIN, addr, admin, countingEnv, createCluster, join } from "./helpers.js";
 
 const WINDOW_SECONDS = 1;
@@ -98,6 +99,13 @@ describe("revocation at the edge", async () => {
     expect(await refusedAtEdgeWithin(path, created.token, revokedAt)).toBeLessThanOrEqual(BOUND_MS);
     await thousandRefused(path, created.token);
   }, 60_000);
+
+  it("the window is 60 s unless a deployment (or a test) says otherwise", () => {
+    expect(env.REVOCATION_SYNC_SECONDS).toBeUndefined();
+    expect(syncWindowMs(env)).toBe(60_000);
+    expect(syncWindowMs({ REVOCATION_SYNC_SECONDS: "5" })).toBe(5_000);
+    expect(syncWindowMs({ REVOCATION_SYNC_SECONDS: "nonsense" })).toBe(60_000);
+  });
 
   it("isolates ask the catalog at most once per window, and only for tokens that passed their MAC", async () => {
     const created = await admin<CreatedAdminToken>("POST", "/v1/admin/tokens", { name: "busy", role: "read", clusters: ["*"] }, ADMIN);
