@@ -22,6 +22,9 @@ let log = "";
 let seq = 0;
 let syncedAt = Number.NEGATIVE_INFINITY;
 let syncing: Promise<void> | null = null;
+/** After a failed update, the next try waits this long: node requests must not hammer a struggling catalog. */
+export const SYNC_RETRY_MS = 5_000;
+let retryAt = 0;
 
 /** The window: the REVOCATION_SYNC_SECONDS binding (tests shorten it), else 60 s. */
 export function syncWindowMs(env: Pick<Env, "REVOCATION_SYNC_SECONDS">): number {
@@ -47,17 +50,22 @@ async function sync(env: Env): Promise<void> {
 export async function isRevoked(key: string, env: Env, { staleIsFine = false } = {}): Promise<boolean> {
   const now = Date.now();
   if (now - syncedAt >= syncWindowMs(env)) {
-    syncing ??= sync(env)
-      .then(() => {
-        syncedAt = now;
-      })
-      .finally(() => {
-        syncing = null;
-      });
-    try {
-      await syncing;
-    } catch (err) {
-      if (!staleIsFine) throw err;
+    if (now < retryAt) {
+      if (!staleIsFine) throw new Error("the revocation list could not be updated a moment ago; not retrying yet");
+    } else {
+      syncing ??= sync(env)
+        .then(() => {
+          syncedAt = now;
+        })
+        .finally(() => {
+          syncing = null;
+        });
+      try {
+        await syncing;
+      } catch (err) {
+        retryAt = Date.now() + SYNC_RETRY_MS;
+        if (!staleIsFine) throw err;
+      }
     }
   }
   const expiresAt = entries.get(key);

@@ -120,4 +120,28 @@ describe("revocation at the edge", async () => {
     for (let i = 0; i < 200; i++) expect((await slow.fetch(get("/v1/admin/session", forged))).status).toBe(401);
     expect(slow.touched).toEqual([]);
   });
+
+  // Last: a failed update holds off the next try for SYNC_RETRY_MS in this isolate.
+  it("when the catalog cannot be reached: node tokens go on to their object, named admin tokens get 503, and nobody hammers the catalog", async () => {
+    const d = await join("rev", joinToken, "d", { addrs: [addr(5)] });
+    const named = await admin<CreatedAdminToken>("POST", "/v1/admin/tokens", { name: "outage", role: "read", clusters: ["*"] }, ADMIN);
+    let attempts = 0;
+    const down = {
+      getByName: () => {
+        attempts++;
+        throw new Error("catalog unreachable (simulated)");
+      },
+    } as unknown as Env["CATALOG"];
+    // A window of 1 ms: every request would update the list.
+    const e = countingEnv({ REVOCATION_SYNC_SECONDS: "0.001", CATALOG: down });
+    expect((await e.fetch(get(peers("d"), d.credential))).status).toBe(200);
+    expect(attempts).toBe(1);
+    for (let i = 0; i < 5; i++) expect((await e.fetch(get(peers("d"), d.credential))).status).toBe(200);
+    const refused = await e.fetch(get("/v1/admin/session", named.token));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Retry-After")).toBe("5");
+    expect((await e.fetch(get("/v1/admin/session", ADMIN))).status).toBe(200);
+    // One attempt in all, however many requests came after it.
+    expect(attempts).toBe(1);
+  });
 });

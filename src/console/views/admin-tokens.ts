@@ -1,11 +1,11 @@
 /** Named admin tokens: who may use the admin API, with what role and scope; revoke for those who may manage. */
 import type { AdminTokenInfo, AdminTokenList } from "../../contract/admin-tokens.js";
 import type { Ctx } from "../context.js";
-import { act, actionButton, errorState, loading } from "../context.js";
-import { confirmAction } from "../dialog.js";
+import { errorState, loading } from "../context.js";
 import { fill, h } from "../dom.js";
 import { DataTable } from "../table.js";
 import { when } from "../time.js";
+import { revokeButton } from "./common.js";
 
 const scopeText = (t: AdminTokenInfo) => (t.clusters.length === 1 && t.clusters[0] === "*" ? "every cluster" : t.clusters.join(", "));
 
@@ -30,22 +30,14 @@ export async function adminTokensView(ctx: Ctx, root: HTMLElement): Promise<void
         label: "Actions",
         className: "actions",
         cell: (t) =>
-          actionButton(
-            ctx,
-            "Revoke",
-            async () => {
-              const values = await confirmAction({
-                title: `Revoke admin token ${t.name}?`,
-                body: h("p", {}, "It is refused at once here and by every instance of the directory within a minute. Its name may then be used again."),
-                confirm: "Revoke",
-                danger: true,
-              });
-              if (!values) return;
-              await act(ctx, `Admin token ${t.name} revoked.`, () => ctx.api.send("DELETE", `/v1/admin/tokens/${encodeURIComponent(t.id)}`));
-              ctx.reload();
-            },
-            { class: "small danger-outline", accessibleName: `Revoke admin token ${t.name}`, focusKey: `revoke:${t.id}`, needs: "manage" },
-          ),
+          revokeButton(ctx, {
+            noun: "admin token",
+            label: t.name,
+            key: t.id,
+            consequence: "It is refused at once here and by every instance of the directory within a minute. Its name may then be used again.",
+            path: `/v1/admin/tokens/${encodeURIComponent(t.id)}`,
+            needs: "manage",
+          }),
       },
     ],
   });
