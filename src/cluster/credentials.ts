@@ -49,8 +49,9 @@ export class Credentials {
     this.#owners.set(credentialHash, node);
   }
 
-  unbind(credentialHash: string): void {
-    if (this.#owners.delete(credentialHash)) this.onRetire(credentialHash);
+  /** Forgets a credential; `retired` (the default) tells `onRetire`, so the edge refuses it too. */
+  unbind(credentialHash: string, retired = true): void {
+    if (this.#owners.delete(credentialHash) && retired) this.onRetire(credentialHash);
   }
 
   addJoinToken(token: JoinTokenRecord): void {

@@ -75,8 +75,8 @@ export interface CoreOptions {
   /** Told every audited action as it happens (the object's metrics count membership events). */
   onAudit?: (action: string) => void;
   /**
-   * Told the hash of every join token and node credential the cluster stops honouring (revoked,
-   * replaced, retired with an evicted or forgotten node) as it happens, so the edge can refuse it
+   * Told the hash of every join token and node credential the cluster takes away (revoked,
+   * replaced, retired with an evicted node) as it happens, so the edge can refuse it
    * too. The operation may still roll back: act on these only once it committed.
    */
   onTokenRetired?: (hash: string) => void;

@@ -5,15 +5,19 @@
  *
  * The revocation log is what every Worker isolate follows (worker/revocations.ts): an entry per
  * revoked admin token (`admin:<id>`, kept until the token would have expired anyway) and per
- * node token a cluster stopped honouring (its hash, kept REVOKED_NODE_TOKEN_TTL_MS). Expired
+ * node token a cluster stopped honouring (its hash, kept REVOKED_NODE_TOKEN_TTL_MS, a day). Expired
  * entries are pruned here and dropped by each isolate on its own clock, so an isolate asking for
  * what is newer than its last sequence number never misses a change.
  */
 import type { AdminTokenInfo } from "../../contract/admin-tokens.js";
 import type { AdminRole, AdminScope } from "../../contract/tokens.js";
 
-/** How long a revoked node token stays on the edge's list: as long as a cluster keeps a credential without a lease. */
-export const REVOKED_NODE_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long a revoked node token stays on the edge's list. An agent whose credential is refused
+ * falls back to its join token at once, so after a day a revoked token is rarely presented (and
+ * then its cluster's object still refuses it); a day bounds the list at one day's revocations.
+ */
+export const REVOKED_NODE_TOKEN_TTL_MS = 24 * 3600 * 1000;
 /** An admin token without an expiry stays on the list this long (about 100 years: for good). */
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
