@@ -263,4 +263,15 @@ describe("named admin tokens", async () => {
     await expectProblem(await call("PUT", "/v1/clusters/nt-c/nodes/n1", { token: ops.token, body: { addrs: [addr(1)] } }), 403);
     await expectProblem(await call("GET", "/v1/admin/session", { token: joinToken }), 403);
   });
+
+  it("without ADMIN_TOKEN the admin API is disabled, but for named tokens minted before", async () => {
+    const owner = await mint("owner", "write", ["*"]);
+    const e = countingEnv({ ADMIN_TOKEN: "" });
+    const session = (token: string) => e.fetch(new Request("http://peerdir.test/v1/admin/session", { headers: { Authorization: `Bearer ${token}` } }));
+    for (const token of [ADMIN, ADMIN_READ]) {
+      const problem = await expectProblem(await session(token), 401);
+      expect(problem.detail).toContain("the admin API is disabled");
+    }
+    expect(await (await session(owner.token)).json()).toEqual({ role: "write", name: "owner", clusters: ["*"], canManage: true });
+  });
 });

@@ -1,9 +1,9 @@
 /**
  * Bearer-token middleware factories for the two kinds of caller: strangers stop here.
  *
- * Tokens are never logged or echoed. Admin tokens are resolved and checked against each route's
- * needs (read or write, one cluster or every cluster) by admin-principal.ts and `adminAuth`. A join token or node credential must carry a valid
- * MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
+ * Tokens are never logged or echoed. Admin tokens are resolved by admin-principal.ts and checked
+ * against each route's needs (read or write, one cluster or every cluster) by `adminAuth`. A join
+ * token or node credential must carry a valid MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
  * then hashed once here (both once per isolate and token: verified-tokens.ts) and looked up by
  * hash inside the cluster's object, which holds only hashes. Every refusal here counts against
  * the client IP's failed-authentication limit (AUTH_FAILURES); past it the answer is 429.
@@ -100,24 +100,23 @@ const scopeWords = (p: AdminPrincipal) => (p.clusters === "*" ? "every cluster" 
  * Admin routes. Every admin token — the ADMIN_TOKEN (`root`), the ADMIN_READ_TOKEN (`read`) or a
  * named token — is checked against the route's `AdminAccess` here, before any cluster's object is
  * called: forged, expired and revoked tokens are 401 (only the revocation check may ask the
- * catalog, at most once a minute per isolate: revocations.ts); a read token on a write route, a token whose scope
- * does not cover the path's cluster, and a scoped token on a directory-wide route are 403 (the
- * same whether or not the cluster exists, so a scoped token learns nothing of other clusters).
+ * catalog, at most once a minute per isolate: revocations.ts); a read token on a write route, a
+ * token whose scope does not cover the path's cluster, and a scoped token on a directory-wide
+ * route are 403 (the same whether or not the cluster exists, so a scoped token learns nothing of
+ * other clusters). Without ADMIN_TOKEN only named tokens minted earlier are accepted.
  * Join tokens and node credentials are refused with 403, whatever they are.
  */
 export function adminAuth(access: AdminAccess = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = await bearerOrRefuse(c, () => bearerToken(c.req.header("Authorization")));
-    const resolved = await resolveAdmin(token, c.env);
-    if (resolved === null) {
-      if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
-        raise("forbidden", "join tokens and node credentials cannot use the admin API; use an admin token");
-      }
-      if (!c.env.ADMIN_TOKEN && !token.startsWith(ADMIN_TOKEN_PREFIX)) {
-        raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
-      }
-      return refuse(c, "the token is not an admin token of this directory");
+    if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
+      raise("forbidden", "join tokens and node credentials cannot use the admin API; use an admin token");
     }
+    if (!c.env.ADMIN_TOKEN && !token.startsWith(ADMIN_TOKEN_PREFIX)) {
+      raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
+    }
+    const resolved = await resolveAdmin(token, c.env);
+    if (resolved === null) return refuse(c, "the token is not an admin token of this directory");
     if ("refused" in resolved) return refuse(c, resolved.refused);
     const who = resolved.principal;
     c.set("admin", who);
