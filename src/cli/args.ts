@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { CLUSTER_NAME, NODE_ID } from "../contract/names.js";
+import { ADMIN_TOKEN_NAME } from "../contract/tokens.js";
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, groups, type OptionSpec } from "./spec.js";
 
 export class UsageError extends Error {
@@ -49,6 +50,7 @@ const GLOBAL_PARSE = { ...toParseArgs(GLOBAL_OPTIONS), help: { type: "boolean", 
 const VALIDATE: Record<string, { pattern: RegExp; what: string }> = {
   NAME: { pattern: CLUSTER_NAME, what: "a cluster name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
   CLUSTER: { pattern: CLUSTER_NAME, what: "a cluster name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
+  TOKEN_NAME: { pattern: ADMIN_TOKEN_NAME, what: "a token name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
   NODE: { pattern: NODE_ID, what: "a node id is 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit" },
 };
 

@@ -18,6 +18,7 @@ import type {
   OverrideList,
   OverrideRequest,
 } from "../contract/admin.js";
+import type { AdminTokenList, CreateAdminTokenRequest, CreatedAdminToken } from "../contract/admin-tokens.js";
 import type { CreateClusterResponse, Problem } from "../contract/schemas.js";
 import type { Connection } from "./connection.js";
 
@@ -157,7 +158,17 @@ export class AdminClient {
     return this.call<void>("DELETE", `/clusters/${seg(cluster)}/overrides/${seg(node)}`);
   }
 
-  audit(cluster: string, page: { limit?: number; cursor?: string }) {
-    return this.call<AuditPage>("GET", `/clusters/${seg(cluster)}/audit`, undefined, { limit: page.limit?.toString(), cursor: page.cursor });
+  audit(cluster: string, page: { limit?: number; cursor?: string; actor?: string }) {
+    return this.call<AuditPage>("GET", `/clusters/${seg(cluster)}/audit`, undefined, { limit: page.limit?.toString(), cursor: page.cursor, actor: page.actor });
+  }
+
+  createAdminToken(request: CreateAdminTokenRequest) {
+    return this.call<CreatedAdminToken>("POST", "/tokens", request);
+  }
+  listAdminTokens() {
+    return this.call<AdminTokenList>("GET", "/tokens");
+  }
+  revokeAdminToken(id: string) {
+    return this.call<void>("DELETE", `/tokens/${seg(id)}`);
   }
 }

@@ -99,20 +99,38 @@ const withExpiry = (options: OptionValues): { expiresAt?: string } => {
   return expiresAt === undefined ? {} : { expiresAt: isoTimeWithZone(expiresAt, "expires-at") };
 };
 
-const tokenCreate: Command = async (ctx, { args, options }) => {
+const joinTokenCreate: Command = async (ctx, { args, options }) => {
   const { expiresAt } = withExpiry(options);
   const body = await ctx.client.createJoinToken(args.CLUSTER, expiresAt);
   print(ctx, body, () => view.createdTokenView(args.CLUSTER, body));
 };
 
-const tokenList: Command = async (ctx, { args }) => {
+const joinTokenList: Command = async (ctx, { args }) => {
   const body = await ctx.client.listJoinTokens(args.CLUSTER);
   print(ctx, body, () => view.tokensView(body.joinTokens));
 };
 
-const tokenRevoke: Command = async (ctx, { args }) => {
+const joinTokenRevoke: Command = async (ctx, { args }) => {
   await ctx.client.revokeJoinToken(args.CLUSTER, args.ID);
   done(ctx, `Revoked join token ${args.ID} of cluster ${args.CLUSTER}.`);
+};
+
+const tokenCreate: Command = async (ctx, { args, options }) => {
+  const role = str(options.role);
+  if (role !== "read" && role !== "write") throw new UsageError(`--role must be read or write, not "${role}"`, "token create");
+  const request = { name: args.TOKEN_NAME, role, clusters: list(options.cluster) ?? [], ...withExpiry(options) } as const;
+  const body = await ctx.client.createAdminToken(request);
+  print(ctx, body, () => view.createdAdminTokenView(body));
+};
+
+const tokenList: Command = async (ctx) => {
+  const body = await ctx.client.listAdminTokens();
+  print(ctx, body, () => view.adminTokensView(body.tokens));
+};
+
+const tokenRevoke: Command = async (ctx, { args }) => {
+  await ctx.client.revokeAdminToken(args.ID);
+  done(ctx, `Revoked admin token ${args.ID}; it is refused everywhere within a minute.`);
 };
 
 const nodeList: Command = async (ctx, { args }) => {
@@ -166,18 +184,19 @@ const audit: Command = async (ctx, { args, options }) => {
   const rawLimit = str(options.limit);
   const limit = rawLimit === undefined ? undefined : wholeNumber(rawLimit, "limit");
   let cursor = str(options.cursor);
+  const actor = str(options.actor);
   if (options.all !== true) {
-    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor });
+    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor, actor });
     print(ctx, page, () => view.auditView(page.entries));
     if (page.next !== null && !ctx.json) {
-      ctx.note(`More entries: peerdir audit ${args.CLUSTER}${rawLimit ? ` --limit ${rawLimit}` : ""} --cursor ${page.next}`);
+      ctx.note(`More entries: peerdir audit ${args.CLUSTER}${rawLimit ? ` --limit ${rawLimit}` : ""}${actor ? ` --actor ${actor}` : ""} --cursor ${page.next}`);
     }
     return;
   }
   const entries: AuditEntry[] = [];
   const seen = new Set<string>();
   for (;;) {
-    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor });
+    const page = await ctx.client.audit(args.CLUSTER, { limit, cursor, actor });
     entries.push(...page.entries);
     // A cursor that comes back again would loop forever; the log is bounded, so this only guards against a broken server.
     if (page.next === null || seen.has(page.next)) break;
@@ -194,6 +213,9 @@ export const RUN: Record<CommandId, Command> = {
   "cluster set": clusterSet,
   "cluster delete": clusterDelete,
   "cluster expire": clusterExpire,
+  "join-token create": joinTokenCreate,
+  "join-token list": joinTokenList,
+  "join-token revoke": joinTokenRevoke,
   "token create": tokenCreate,
   "token list": tokenList,
   "token revoke": tokenRevoke,

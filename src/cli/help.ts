@@ -7,7 +7,7 @@ import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, groups, type OptionSpec, us
 const ENVIRONMENT = [
   "Environment:",
   "  PEERDIR_URL           the directory's base URL, e.g. https://peerdir.example.com (--url overrides)",
-  "  PEERDIR_ADMIN_TOKEN   the admin token (ADMIN_TOKEN, or ADMIN_READ_TOKEN for read-only commands);",
+  "  PEERDIR_ADMIN_TOKEN   an admin token: the ADMIN_TOKEN, the ADMIN_READ_TOKEN or a named token (peerdir token create);",
   "                        --token-file overrides. There is no --token flag: argv is visible in ps.",
 ];
 
@@ -32,7 +32,7 @@ function commandList(commands: readonly CommandSpec[]): string[] {
 
 export function mainHelp(): string {
   return [
-    "peerdir: the admin CLI of a peerdir directory (clusters, join tokens, overrides, audit).",
+    "peerdir: the admin CLI of a peerdir directory (clusters, join tokens, admin tokens, overrides, audit).",
     "",
     "Usage: peerdir [--url URL] [--token-file FILE] [--json] <command> [arguments] [options]",
     "",

@@ -21,6 +21,9 @@ export type CommandId =
   | "cluster set"
   | "cluster delete"
   | "cluster expire"
+  | "join-token create"
+  | "join-token list"
+  | "join-token revoke"
   | "token create"
   | "token list"
   | "token revoke"
@@ -120,20 +123,62 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["peerdir cluster expire demo"],
   },
   {
-    id: "token create",
+    id: "join-token create",
     args: ["CLUSTER"],
     options: [{ flag: "expires-at", arg: "ISO", help: "The token stops working at this time, ISO 8601 with a zone. Default: never." }],
     summary: "Create another join token for a cluster and print it (shown only once).",
-    examples: ["peerdir token create demo", "peerdir token create demo --expires-at 2030-01-01T00:00:00Z"],
+    examples: ["peerdir join-token create demo", "peerdir join-token create demo --expires-at 2030-01-01T00:00:00Z"],
   },
-  { id: "token list", args: ["CLUSTER"], options: [], summary: "List a cluster's join tokens (ids and times; never the secrets).", examples: ["peerdir token list demo"] },
   {
-    id: "token revoke",
+    id: "join-token list",
+    args: ["CLUSTER"],
+    options: [],
+    summary: "List a cluster's join tokens (ids and times; never the secrets).",
+    examples: ["peerdir join-token list demo"],
+  },
+  {
+    id: "join-token revoke",
     args: ["CLUSTER", "ID"],
     options: [],
     summary: "Revoke a join token; it stops working at once. Nodes it registered keep their credentials.",
-    details: "Ids issued before 2026-11-26 may start with '-': put such an id after '--' (peerdir token revoke demo -- -AbC).",
-    examples: ["peerdir token revoke demo <ID from token list>"],
+    details: "Ids issued before 2026-11-26 may start with '-': put such an id after '--' (peerdir join-token revoke demo -- -AbC).",
+    examples: ["peerdir join-token revoke demo <ID from join-token list>"],
+  },
+  {
+    id: "token create",
+    args: ["TOKEN_NAME"],
+    options: [
+      { flag: "role", arg: "read|write", required: true, help: "read: the read commands only; write: every command in the token's scope (required)." },
+      {
+        flag: "cluster",
+        arg: "NAME|*",
+        repeatable: true,
+        required: true,
+        help: "A cluster the token may see and touch. Repeatable (1 to 16); '*' for every cluster, including later ones (required).",
+      },
+      { flag: "expires-at", arg: "ISO", help: "The token stops working at this time, ISO 8601 with a zone. Default: never." },
+    ],
+    summary: "Mint a named admin token and print it (shown only once). Needs the ADMIN_TOKEN or a write token scoped '*'.",
+    details:
+      "TOKEN_NAME is 1-63 characters of a-z, 0-9 and '-' (root and read are taken by the deployment's secrets); it is the actor the audit log shows for everything the token does. Join tokens for nodes are `peerdir join-token create`.",
+    examples: [
+      "peerdir token create ci-deploy --role write --cluster prod --cluster staging",
+      "peerdir token create dashboards --role read --cluster '*' --expires-at 2030-01-01T00:00:00Z",
+    ],
+  },
+  {
+    id: "token list",
+    args: [],
+    options: [],
+    summary: "List named admin tokens: ids, names, roles, scopes and times; never the tokens. Needs a token scoped '*'.",
+    examples: ["peerdir token list"],
+  },
+  {
+    id: "token revoke",
+    args: ["ID"],
+    options: [],
+    summary: "Revoke a named admin token: refused everywhere within a minute. Needs the ADMIN_TOKEN or a write token scoped '*'.",
+    examples: ["peerdir token revoke <ID from token list>"],
   },
   {
     id: "node list",
@@ -208,10 +253,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "limit", arg: "N", help: "Entries per page, 1 to 9999 (default 100)." },
       { flag: "cursor", arg: "C", help: "Start at this cursor, the `next` of an earlier page." },
       { flag: "all", help: "Follow `next` to the oldest entry and print everything." },
+      { flag: "actor", arg: "NAME", help: "Only entries by this actor: an admin token's name (root for the ADMIN_TOKEN), a node id, or alarm." },
     ],
     summary: "Show a cluster's audit log, newest first.",
     details: "Without --all, a note on stderr gives the command for the next, older page.",
-    examples: ["peerdir audit demo", "peerdir audit demo --limit 5", "peerdir audit demo --all --json"],
+    examples: ["peerdir audit demo", "peerdir audit demo --limit 5", "peerdir audit demo --actor ci-deploy", "peerdir audit demo --all --json"],
   },
 ];
 

@@ -3,6 +3,7 @@
  * times, of `now`), so they can be tested without a directory. `--json` bypasses all of this.
  */
 import type { AuditEntry, ClusterDetail, ClusterSummary, CreatedJoinToken, Handout, JoinTokenInfo, NodeView, Override } from "../contract/admin.js";
+import type { AdminTokenInfo, CreatedAdminToken } from "../contract/admin-tokens.js";
 import type { CreateClusterResponse } from "../contract/schemas.js";
 import { type Cell, renderFields, renderTable } from "./table.js";
 
@@ -69,6 +70,20 @@ export function tokensView(tokens: readonly JoinTokenInfo[]): string {
   return renderTable(
     ["ID", "CREATED", "EXPIRES"],
     tokens.map((t) => [t.id, t.createdAt, orNever(t.expiresAt)]),
+  );
+}
+
+const scope = (clusters: readonly string[]) => (clusters.length === 1 && clusters[0] === "*" ? "* (every cluster)" : clusters.join(", "));
+
+export function createdAdminTokenView(t: CreatedAdminToken): string {
+  return [`Created admin token ${t.name} (id ${t.id}): ${t.role} on ${scope(t.clusters)}, expires: ${orNever(t.expiresAt)}.`, secret("Admin token", t.token)].join("\n");
+}
+
+export function adminTokensView(tokens: readonly AdminTokenInfo[]): string {
+  if (tokens.length === 0) return "No named admin tokens.";
+  return renderTable(
+    ["ID", "NAME", "ROLE", "CLUSTERS", "CREATED", "BY", "EXPIRES"],
+    tokens.map((t) => [t.id, t.name, t.role, t.clusters, t.createdAt, t.createdBy, orNever(t.expiresAt)]),
   );
 }
 

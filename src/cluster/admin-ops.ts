@@ -38,13 +38,12 @@ export interface ClusterSummary {
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const ADMIN = { kind: "admin", id: "admin" } as const;
 
 function pastExpiry(expiresAt: number | null, now: number): Result<never> | null {
   return expiresAt === null || expiresAt > now ? null : refuse({ kind: "expiry-in-past" });
 }
 
-export function createCluster(u: ClusterUnits, name: string, now: number, joinToken: JoinTokenRecord): Result<ClusterMeta> {
+export function createCluster(u: ClusterUnits, name: string, now: number, joinToken: JoinTokenRecord, actor: Actor): Result<ClusterMeta> {
   if (u.meta) return refuse({ kind: "cluster-exists" });
   const meta: ClusterMeta = { name, createdAt: now, version: 1, settings: { ...DEFAULT_SETTINGS } };
   u.changes.record(now, (change) => {
@@ -52,8 +51,8 @@ export function createCluster(u: ClusterUnits, name: string, now: number, joinTo
     u.credentials.addJoinToken(joinToken);
     u.meta = meta;
     u.limits.setInterval(meta.settings.minIntervalSeconds);
-    change.audit(ADMIN, "cluster.create", null, null, null, { name, settings: meta.settings });
-    change.audit(ADMIN, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: iso(joinToken.expiresAt) });
+    change.audit(actor, "cluster.create", null, null, null, { name, settings: meta.settings });
+    change.audit(actor, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: iso(joinToken.expiresAt) });
   });
   return done(meta);
 }

@@ -20,7 +20,8 @@ import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews, presentAudit, presentOverride } from "./present.js";
 import { reachabilityView } from "./reachability-ops.js";
-import type { ClusterMeta, ClusterSettings, JoinTokenRecord } from "./records.js";
+import { type Actor, adminActor, type ClusterMeta, type ClusterSettings, type JoinTokenRecord } from "./records.js";
+import { ROOT_NAME } from "../contract/tokens.js";
 import { done, refuse, type Result } from "./refusals.js";
 import { type AuditFilter, type CoreOptions, DEFAULT_CORE_OPTIONS, type DirectoryStore, type Snapshot } from "./store.js";
 import { ClusterUnits } from "./units.js";
@@ -138,8 +139,8 @@ export class ClusterCore {
 
   // ---- operators ---------------------------------------------------------------------------
 
-  createCluster(name: string, now: number, joinToken: JoinTokenRecord): Result<ClusterMeta> {
-    return admin.createCluster(this.#u, name, now, joinToken);
+  createCluster(name: string, now: number, joinToken: JoinTokenRecord, actor: Actor = adminActor(ROOT_NAME)): Result<ClusterMeta> {
+    return admin.createCluster(this.#u, name, now, joinToken, actor);
   }
 
   summary(): Result<admin.ClusterSummary> {

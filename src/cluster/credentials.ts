@@ -17,6 +17,7 @@ export class Credentials {
     private readonly store: Pick<DirectoryStore, "insertJoinToken" | "deleteJoinToken">,
     joinTokens: readonly JoinTokenRecord[],
     credentials: Iterable<{ credentialHash: string; id: string }>,
+    private readonly onRetire: (hash: string) => void = () => {},
   ) {
     for (const token of joinTokens) this.#joinTokens.set(token.hash, token);
     for (const { credentialHash, id } of credentials) this.#owners.set(credentialHash, id);
@@ -48,8 +49,9 @@ export class Credentials {
     this.#owners.set(credentialHash, node);
   }
 
-  unbind(credentialHash: string): void {
-    this.#owners.delete(credentialHash);
+  /** Forgets a credential; `retired` (the default) tells `onRetire`, so the edge refuses it too. */
+  unbind(credentialHash: string, retired = true): void {
+    if (this.#owners.delete(credentialHash) && retired) this.onRetire(credentialHash);
   }
 
   addJoinToken(token: JoinTokenRecord): void {
@@ -63,6 +65,7 @@ export class Credentials {
     if (!token) return undefined;
     this.#joinTokens.delete(token.hash);
     this.store.deleteJoinToken(id);
+    this.onRetire(token.hash);
     return token;
   }
 

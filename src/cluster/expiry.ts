@@ -38,7 +38,7 @@ export function expireDue(u: ClusterUnits, now: number, { force = false, actor =
       }
       if (state.expiresAt <= now) due.push(state);
     } else if (state.endedAt + u.options.credentialRetentionMs <= now) {
-      u.forgetNode(state);
+      u.forgetNode(state, { retired: false });
     }
   }
   // Self-preservation (Eureka's lesson): when more than half of a sizeable cluster would

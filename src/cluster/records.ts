@@ -89,7 +89,8 @@ export interface Actor {
   id: string;
 }
 
-export const ADMIN_ACTOR: Actor = { kind: "admin", id: "admin" };
+/** An admin action's actor: the name of the admin token used (`root` for the ADMIN_TOKEN). */
+export const adminActor = (name: string): Actor => ({ kind: "admin", id: name });
 export const ALARM_ACTOR: Actor = { kind: "system", id: "alarm" };
 
 export interface AuditRecord {

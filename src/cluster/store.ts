@@ -70,10 +70,12 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   consumerLoops: [],
 };
 
-/** Audit entries of one action and/or one node only. */
+/** Audit entries of one action, one node and/or one actor only. */
 export interface AuditFilter {
   action?: string;
   node?: string;
+  /** The actor's id: an admin token's name (`root` for the ADMIN_TOKEN), a node id, a join token id, `alarm`. */
+  actor?: string;
 }
 
 export interface CoreOptions {
@@ -86,6 +88,12 @@ export interface CoreOptions {
   reachabilityWindowMs?: number;
   /** Told every audited action as it happens (the object's metrics count membership events). */
   onAudit?: (action: string) => void;
+  /**
+   * Told the hash of every join token and node credential the cluster takes away (revoked,
+   * replaced, retired with an evicted node) as it happens, so the edge can refuse it
+   * too. The operation may still roll back: act on these only once it committed.
+   */
+  onTokenRetired?: (hash: string) => void;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {

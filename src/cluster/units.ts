@@ -39,7 +39,7 @@ export class ClusterUnits {
   ) {
     this.meta = snapshot.meta;
     this.leases = new LeaseTable(store, snapshot.nodes, snapshot.consumerLoops);
-    this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
+    this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes, options.onTokenRetired);
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
@@ -65,12 +65,16 @@ export class ClusterUnits {
     return { wasPresent, wasZone: override?.entry ? override.entry.zone : (node?.zone ?? null) };
   }
 
-  /** Drops a node id's row and credential entirely (its lease must have ended). */
-  forgetNode(state: NodeState): void {
+  /**
+   * Drops a node id's row and credential entirely (its lease must have ended). `retired`: the
+   * credential was taken away (eviction, revocation), so the edge is told; a credential merely
+   * unused for the retention period is not worth listing there (the object still refuses it).
+   */
+  forgetNode(state: NodeState, { retired = true } = {}): void {
     // Its cached handouts were ordered by its zone; they must not outlive it (the version does not move here).
     this.handouts.forgetBodies();
     this.leases.delete(state.id);
-    this.credentials.unbind(state.credentialHash);
+    this.credentials.unbind(state.credentialHash, retired);
     this.limits.forget(state.id);
   }
 }

@@ -5,7 +5,10 @@ import { type Child, fill, h } from "./dom.js";
 
 export interface Ctx {
   api: Api;
+  /** A `read` token: every action is hidden. */
   readOnly: boolean;
+  /** May create and delete clusters and list and revoke admin tokens (the ADMIN_TOKEN, or `write` scoped `*`). */
+  canManage: boolean;
   /** Says something in the status region (announced to screen readers). */
   notify(message: string, kind?: "ok" | "error"): void;
   /** Aborted when the view is left: long-polls and timers stop with it. */
@@ -14,18 +17,24 @@ export interface Ctx {
   reload(): void;
 }
 
-export const READ_ONLY_REASON = "Signed in with the read-only token (ADMIN_READ_TOKEN): it can look but not change anything. Sign in with the ADMIN_TOKEN to act.";
+export const READ_ONLY_REASON = "Signed in with a read-only token: it can look but not change anything, so the actions are hidden. Sign in with a write token to act.";
 
-/** An action button: disabled, with the reason on it, for the read-only token. */
-export function actionButton(ctx: Ctx, label: string, onClick: () => void, props: { class?: string; focusKey?: string; accessibleName?: string } = {}): HTMLButtonElement {
+/**
+ * An action button, or nothing where the token may not use it: a read token sees no actions, and
+ * only a token that may manage the directory (`manage`) sees creating and deleting clusters.
+ */
+export function actionButton(
+  ctx: Ctx,
+  label: string,
+  onClick: () => void,
+  props: { class?: string; focusKey?: string; accessibleName?: string; needs?: "write" | "manage" } = {},
+): HTMLButtonElement | null {
+  if (ctx.readOnly || (props.needs === "manage" && !ctx.canManage)) return null;
   return h(
     "button",
     {
       type: "button",
       class: props.class ?? "small",
-      disabled: ctx.readOnly,
-      title: ctx.readOnly ? READ_ONLY_REASON : undefined,
-      "aria-describedby": ctx.readOnly ? "read-only-reason" : undefined,
       "aria-label": props.accessibleName,
       "data-focus": props.focusKey,
       onClick: () => onClick(),

@@ -4,6 +4,7 @@
  * header; the page itself is static and same-origin.
  */
 import { Api, ApiError } from "./api.js";
+import type { AdminSession } from "../contract/admin-tokens.js";
 import { type Ctx, READ_ONLY_REASON } from "./context.js";
 import { fill, h } from "./dom.js";
 import { tick, viewerTimeZone } from "./time.js";
@@ -11,6 +12,7 @@ import { auditView } from "./views/audit.js";
 import { clusterView } from "./views/cluster.js";
 import { clustersView } from "./views/clusters.js";
 import { handoutView } from "./views/handout.js";
+import { adminTokensView } from "./views/admin-tokens.js";
 import { tokensView } from "./views/tokens.js";
 
 declare const __PEERDIR_VERSION__: string;
@@ -18,9 +20,8 @@ declare const __PEERDIR_VERSION__: string;
 const TOKEN_KEY = "peerdir.adminToken";
 const app = document.getElementById("app")!;
 
-interface Session {
+interface Session extends AdminSession {
   api: Api;
-  role: "write" | "read";
 }
 
 let current: AbortController | null = null;
@@ -47,7 +48,7 @@ function signInForm(message?: string): void {
     h(
       "p",
       { id: "token-hint", class: "hint" },
-      "ADMIN_TOKEN may do everything; ADMIN_READ_TOKEN may only look. Running locally with ",
+      "Any admin token: the ADMIN_TOKEN, the ADMIN_READ_TOKEN, or a named token (peerdir token create); you see and may do what it allows. Running locally with ",
       h("code", {}, "npm start"),
       "? It is ADMIN_TOKEN in ",
       h("code", {}, ".dev.vars"),
@@ -81,8 +82,7 @@ function signInForm(message?: string): void {
 
 async function open(token: string): Promise<Session> {
   const api = new Api(token);
-  const { role } = await api.get<{ role: "write" | "read" }>("/v1/admin/session");
-  return { api, role };
+  return { api, ...(await api.get<AdminSession>("/v1/admin/session")) };
 }
 
 function signOut(): void {
@@ -96,6 +96,8 @@ function start(session: Session): void {
   const view = h("main", { id: "main", tabindex: "-1" });
   const crumbs = h("nav", { "aria-label": "Breadcrumb", class: "crumbs" });
   const readOnly = session.role === "read";
+  const everyCluster = session.clusters.length === 1 && session.clusters[0] === "*";
+  const scope = everyCluster ? "all clusters" : `${session.clusters.length === 1 ? "cluster" : "clusters"} ${session.clusters.join(", ")}`;
   fill(
     app,
     h("a", { href: "#main", class: "skip" }, "Skip to content"),
@@ -107,7 +109,16 @@ function start(session: Session): void {
       h(
         "div",
         { class: "who" },
-        h("span", { class: `role ${session.role}` }, readOnly ? "read-only" : "admin"),
+        everyCluster ? h("a", { href: "#/tokens", class: "nav-link" }, "Admin tokens") : null,
+        h(
+          "span",
+          { class: "signed-in", title: `Signed in as admin token ${session.name}: ${session.role} on ${scope}` },
+          h("span", { class: "token-name" }, session.name),
+          " ",
+          h("span", { class: `role ${session.role}` }, readOnly ? "read-only" : "write"),
+          " ",
+          h("span", { class: "scope" }, scope),
+        ),
         h("span", { class: "tz", title: "Times are shown in your time zone; hover a time for ISO 8601." }, viewerTimeZone()),
         h("button", { type: "button", class: "secondary small", onClick: signOut }, "Sign out"),
       ),
@@ -129,7 +140,7 @@ function start(session: Session): void {
   const route = () => {
     current?.abort();
     current = new AbortController();
-    const ctx: Ctx = { api: session.api, readOnly, notify, signal: current.signal, reload: route };
+    const ctx: Ctx = { api: session.api, readOnly, canManage: session.canManage, notify, signal: current.signal, reload: route };
     const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
     const params = new URLSearchParams(search);
     const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
@@ -142,6 +153,9 @@ function start(session: Session): void {
       else if (tab === "tokens") tokensView(ctx, view, cluster);
       else if (tab === "audit") auditView(ctx, view, cluster, params);
       else clusterView(ctx, view, cluster);
+    } else if (parts[0] === "tokens") {
+      crumbs.append(" / ", h("a", { href: "#/tokens", "aria-current": "page" }, "Admin tokens"));
+      adminTokensView(ctx, view);
     } else {
       clustersView(ctx, view);
     }

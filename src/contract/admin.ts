@@ -90,12 +90,6 @@ export const ClusterSummary = z
   })
   .openapi("ClusterSummary");
 
-export const AdminSession = z
-  .object({
-    role: z.enum(["write", "read"]).openapi({ description: "`write`: the ADMIN_TOKEN, may do everything; `read`: the ADMIN_READ_TOKEN, may only read." }),
-  })
-  .openapi("AdminSession");
-
 export const ForceExpireResult = z.object({ expired: z.number().int() }).openapi("ForceExpireResult");
 
 export const ClusterDetail = ClusterSummary.extend({ settings: ClusterSettings }).openapi("ClusterDetail");
@@ -216,7 +210,10 @@ export const Handout = z
 
 export const AuditActor = z.object({
   kind: z.enum(["admin", "join-token", "node", "system"]),
-  id: z.string(),
+  id: z.string().openapi({
+    description:
+      "For `admin`, the name of the admin token used (`root` for the ADMIN_TOKEN; entries from before named tokens say `admin`); the node id, join token id, or `alarm` otherwise.",
+  }),
 });
 
 export const AuditEntry = z
@@ -251,6 +248,11 @@ export const AuditQuery = z.object({
     .optional()
     .openapi({ description: "Only entries of this action, e.g. `override.set`." }),
   node: NodeId.optional().openapi({ description: "Only entries about this node." }),
+  actor: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "actor must be an actor's id: an admin token's name, a node id, a join token id or alarm")
+    .optional()
+    .openapi({ description: "Only entries by this actor: an admin token's name (`root` for the ADMIN_TOKEN, `read` cannot act), a node id, a join token id, or `alarm`." }),
 });
 
 export const JoinTokenParams = z.object({ cluster: ClusterName, id: z.string().regex(JOIN_TOKEN_ID, "not a join token id") });
@@ -265,7 +267,6 @@ export type JoinTokenInfo = z.infer<typeof JoinTokenInfo>;
 export type JoinTokenList = z.infer<typeof JoinTokenList>;
 export type NodeView = z.infer<typeof NodeView>;
 export type NodeList = z.infer<typeof NodeList>;
-export type AdminSession = z.infer<typeof AdminSession>;
 export type NodeTransport = z.infer<typeof NodeTransport>;
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
 export type Override = z.infer<typeof Override>;
@@ -274,3 +275,4 @@ export type Handout = z.infer<typeof Handout>;
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditPage = z.infer<typeof AuditPage>;
 export type ForceExpireResult = z.infer<typeof ForceExpireResult>;
+export type { AdminSession } from "./admin-tokens.js";

@@ -11,3 +11,9 @@ interface Env {
   /** Optional: a Workers Analytics Engine dataset; one data point per request (see http/analytics.ts). */
   ANALYTICS?: AnalyticsEngineDataset;
 }
+
+// Tuning that only tests change (documented defaults apply when absent).
+interface Env {
+  /** Optional: seconds between an isolate's updates of its revocation list (worker/revocations.ts); default 60. */
+  REVOCATION_SYNC_SECONDS?: string;
+}

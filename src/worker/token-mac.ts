@@ -7,7 +7,7 @@
  * of the Durable Objects; it grants nothing by itself: the object still checks the token's stored
  * hash, so revoked, replaced and blocked tokens stay refused.
  */
-import { type ParsedToken, type TokenClaims, tokenPayload } from "../contract/tokens.js";
+import { type AdminClaims, adminTokenPayload, type TokenClaims, tokenPayload } from "../contract/tokens.js";
 import { base64url, randomSecret } from "./secrets.js";
 
 /** The bindings this module reads. */
@@ -47,8 +47,16 @@ function currentKey(keys: TokenKeys): string {
 }
 
 /** A new token for `claims`, with a fresh random secret, MACed under TOKEN_KEY. */
-export async function mintToken(claims: TokenClaims, keys: TokenKeys): Promise<string> {
-  const payload = tokenPayload(claims, randomSecret());
+export function mintToken(claims: TokenClaims, keys: TokenKeys): Promise<string> {
+  return signed(tokenPayload(claims, randomSecret()), keys);
+}
+
+/** A new named admin token for `claims`, MACed under TOKEN_KEY like the node tokens. */
+export function mintAdminToken(claims: AdminClaims, keys: TokenKeys): Promise<string> {
+  return signed(adminTokenPayload(claims, randomSecret()), keys);
+}
+
+async function signed(payload: string, keys: TokenKeys): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(currentKey(keys)), encoder.encode(payload));
   return `${payload}.${base64url(new Uint8Array(mac))}`;
 }
@@ -61,7 +69,7 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** Whether the token's MAC is right under TOKEN_KEY, or under TOKEN_KEY_PREVIOUS when set. */
-export async function verifyToken(token: ParsedToken, keys: TokenKeys): Promise<boolean> {
+export async function verifyToken(token: { payload: string; mac: string }, keys: TokenKeys): Promise<boolean> {
   const mac = fromBase64url(token.mac);
   const payload = encoder.encode(token.payload);
   if (await crypto.subtle.verify("HMAC", await hmacKey(currentKey(keys)), mac, payload)) return true;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditPage, ClusterDetail, ClusterList, CreatedJoinToken, Handout, JoinTokenList, NodeList, Override, OverrideList } from "../../src/contract/admin.js";
+import type { AdminTokenList } from "../../src/contract/admin-tokens.js";
 import type { CreateClusterResponse } from "../../src/contract/schemas.js";
 import { type RunningDirectory, startDirectory } from "../support/directory.js";
 
@@ -184,29 +185,60 @@ describe("peerdir cluster expire", () => {
   });
 });
 
-describe("peerdir token", () => {
+describe("peerdir join-token", () => {
   it("creates, lists and revokes join tokens; the secret is printed only on creation", async () => {
     await ok(["cluster", "create", "cli-tokens"]);
-    const created = await json<CreatedJoinToken>(["token", "create", "cli-tokens", "--expires-at", "2030-01-01T00:00:00Z"]);
+    const created = await json<CreatedJoinToken>(["join-token", "create", "cli-tokens", "--expires-at", "2030-01-01T00:00:00Z"]);
     expect(created).toMatchObject({ id: expect.any(String), token: expect.stringMatching(/^pdj_/), expiresAt: "2030-01-01T00:00:00.000Z" });
 
-    const human = await ok(["token", "create", "cli-tokens"]);
+    const human = await ok(["join-token", "create", "cli-tokens"]);
     expect(human).toMatch(
       /^Created join token \S+ for cluster cli-tokens \(expires: never\)\.\nJoin token \(shown only this once; the directory keeps only its hash\):\n {2}pdj_\S+\n$/,
     );
 
-    const listed = await json<JoinTokenList>(["token", "list", "cli-tokens"]);
+    const listed = await json<JoinTokenList>(["join-token", "list", "cli-tokens"]);
     expect(listed).toEqual((await admin<JoinTokenList>("/clusters/cli-tokens/join-tokens")).body);
     expect(listed.joinTokens.map((t) => t.id)).toContain(created.id);
-    const table = await ok(["token", "list", "cli-tokens"]);
+    const table = await ok(["join-token", "list", "cli-tokens"]);
     expect(table).toMatch(new RegExp(`^${created.id} +\\S+ +2030-01-01T00:00:00.000Z$`, "m"));
     expect(table).not.toContain("pdj_");
 
     expect((await register("cli-tokens", "before-revoke", created.token)).status).toBe(201);
-    expect(await ok(["token", "revoke", "cli-tokens", created.id])).toBe(`Revoked join token ${created.id} of cluster cli-tokens.\n`);
+    expect(await ok(["join-token", "revoke", "cli-tokens", created.id])).toBe(`Revoked join token ${created.id} of cluster cli-tokens.\n`);
     expect((await register("cli-tokens", "after-revoke", created.token)).status).toBe(401);
-    expect((await json<JoinTokenList>(["token", "list", "cli-tokens"])).joinTokens.map((t) => t.id)).not.toContain(created.id);
-    refused(await cli(["token", "revoke", "cli-tokens", created.id]), /^peerdir: Not found \(404\): /);
+    expect((await json<JoinTokenList>(["join-token", "list", "cli-tokens"])).joinTokens.map((t) => t.id)).not.toContain(created.id);
+    refused(await cli(["join-token", "revoke", "cli-tokens", created.id]), /^peerdir: Not found \(404\): /);
+  });
+});
+
+describe("peerdir token (named admin tokens)", () => {
+  it("mints a scoped token shown once, which then sees only its cluster and signs the audit; lists and revokes it", async () => {
+    await ok(["cluster", "create", "cli-team"]);
+    await ok(["cluster", "create", "cli-other"]);
+    const human = await ok(["token", "create", "cli-team-ci", "--role", "write", "--cluster", "cli-team", "--expires-at", "2099-01-01T00:00:00Z"]);
+    expect(human).toMatch(
+      /^Created admin token cli-team-ci \(id \S+\): write on cli-team, expires: 2099-01-01T00:00:00.000Z\.\nAdmin token \(shown only this once; the directory keeps only its hash\):\n {2}pda_cli-team-ci\.\S+\n$/,
+    );
+    const token = /\n {2}(pda_\S+)\n$/.exec(human)![1];
+    const listed = await json<AdminTokenList>(["token", "list"]);
+    const mine = listed.tokens.find((t) => t.name === "cli-team-ci")!;
+    expect(mine).toMatchObject({ role: "write", clusters: ["cli-team"], createdBy: "root" });
+    const table = await ok(["token", "list"]);
+    expect(table).toMatch(new RegExp(`^${mine.id} +cli-team-ci +write +cli-team +\\S+ +root +2099-01-01T00:00:00.000Z$`, "m"));
+    expect(table).not.toContain("pda_");
+
+    const asTeam = { PEERDIR_ADMIN_TOKEN: token };
+    expect((await ok(["cluster", "list"], asTeam)).split("\n").filter((l) => l.startsWith("cli-"))).toEqual([expect.stringMatching(/^cli-team /)]);
+    refused(await cli(["cluster", "show", "cli-other"], asTeam), /^peerdir: Forbidden \(403\): admin token "cli-team-ci" is scoped to cluster cli-team/);
+    refused(await cli(["token", "list"], asTeam), /^peerdir: Forbidden \(403\): /);
+    await ok(["drain", "cli-team", "n1", "--reason", "by the team"], asTeam);
+    const audit = await ok(["audit", "cli-team", "--actor", "cli-team-ci"]);
+    expect(audit).toMatch(/^\d+ +\S+ +admin:cli-team-ci +override\.set +n1 +by the team$/m);
+    expect(audit).not.toContain("admin:root");
+
+    expect(await ok(["token", "revoke", mine.id])).toBe(`Revoked admin token ${mine.id}; it is refused everywhere within a minute.\n`);
+    refused(await cli(["cluster", "list"], asTeam), /^peerdir: Unauthorized \(401\): admin token "cli-team-ci" has been revoked/);
+    expect((await json<AdminTokenList>(["token", "list"])).tokens.map((t) => t.name)).not.toContain("cli-team-ci");
   });
 });
 
@@ -313,8 +345,8 @@ describe("peerdir audit", () => {
     expect(first.code).toBe(0);
     const lines = first.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^SEQ +AT +ACTOR +ACTION +NODE +REASON$/);
-    expect(lines[1]).toMatch(/^\d+ +\S+ +admin +cluster\.update +- +-$/);
-    expect(lines[2]).toMatch(/^\d+ +\S+ +admin +override\.set +c +reason c$/);
+    expect(lines[1]).toMatch(/^\d+ +\S+ +admin:root +cluster\.update +- +-$/);
+    expect(lines[2]).toMatch(/^\d+ +\S+ +admin:root +override\.set +c +reason c$/);
     expect(lines).toHaveLength(3);
     const next = /^More entries: peerdir audit cli-audit --limit 2 --cursor (\d+)\n$/.exec(first.stderr);
     expect(next).not.toBeNull();
@@ -391,7 +423,7 @@ describe("connection, tokens and errors", () => {
     const main = await cli(["--help"], { PEERDIR_URL: undefined, PEERDIR_ADMIN_TOKEN: undefined });
     expect(main.code).toBe(0);
     expect(main.stdout).toContain("Usage: peerdir");
-    for (const command of ["cluster set", "token create", "pin", "audit"]) {
+    for (const command of ["cluster set", "join-token create", "token create", "pin", "audit"]) {
       const r = await cli([...command.split(" "), "--help"], { PEERDIR_URL: undefined });
       expect(r.code).toBe(0);
       expect(r.stdout.startsWith(`Usage: peerdir ${command}`)).toBe(true);

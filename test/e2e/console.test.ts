@@ -1,6 +1,7 @@
 // The operator console in a real browser (Chromium, through playwright-core) against the real
 // Worker on 127.0.0.1 with real agents: sign in, nodes appearing live, blocking a node and seeing
-// it leave a peer's handout preview, the audit showing it, the read-only token unable to act,
+// it leave a peer's handout preview, the audit showing it, a scoped read token seeing one cluster
+// and no action, root listing and revoking admin tokens,
 // axe-core on every view, and a screenshot of every view under test-artifacts/console/.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -235,7 +236,15 @@ describe("the operator console in a real browser", () => {
     await expect.poll(() => entries.count()).toBe(1);
     expect(await entries.first().textContent()).toContain("suspected bad disk");
     expect(await entries.first().locator("td[data-label=Node]").textContent()).toBe("n1");
+    expect(await entries.first().locator("td[data-label=By]").textContent()).toBe("admin root");
     expect(page.url()).toContain("action=override.set");
+    await page.getByRole("link", { name: "Clear filters" }).click();
+    await expect.poll(() => entries.count()).toBeGreaterThan(3);
+    // Filtered by who: the ADMIN_TOKEN's entries (root) only.
+    await page.getByLabel("By").fill("root");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.url()).toContain("actor=root");
+    await expect.poll(async () => new Set(await entries.locator("td[data-label=By]").allTextContents())).toEqual(new Set(["admin root"]));
     await page.getByRole("link", { name: "Clear filters" }).click();
     await expect.poll(() => entries.count()).toBeGreaterThan(3);
     await axe(page, "audit");
@@ -261,23 +270,68 @@ describe("the operator console in a real browser", () => {
     await expect.poll(() => rows.count()).toBe(1);
   });
 
-  it("with the read-only token, every action is disabled with a visible reason", async () => {
+  it("with a read token scoped to one cluster: its name and scope shown, only its cluster listed, and no write action anywhere", async () => {
+    await createCluster(directory.url, directory.adminToken, "console-other");
+    const minted = await fetch(`${directory.url}/v1/admin/tokens`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${directory.adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "console-viewer", role: "read", clusters: [CLUSTER] }),
+    });
+    expect(minted.status).toBe(201);
+    const { token } = (await minted.json()) as { token: string };
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const ro = await newPage(context);
+    await signIn(ro, token);
+    expect(await ro.locator(".signed-in").textContent()).toBe(`console-viewer read-only cluster ${CLUSTER}`);
+    expect(await ro.locator("#read-only-reason").textContent()).toContain("read-only token");
+    await expect.poll(() => ro.locator("tbody tr").count()).toBe(1);
+    expect(await ro.locator(`tr[data-key="${CLUSTER}"]`).count()).toBe(1);
+    expect(await ro.getByRole("link", { name: "Admin tokens" }).count()).toBe(0);
+    await axe(ro, "scoped read-only clusters");
+    // Every view of the cluster: no action at all (sorting and filtering are not actions).
+    const actions = ro.locator("main td.actions button, main .row-actions button, main .toolbar button, main .view-head button");
+    const ACTION_LABEL = /^(Create cluster…|Create join token…|Revoke|Block|Drain|Lift|Evict|Pin a peer…|Settings…)$/;
+    const views: [string, () => Promise<unknown>][] = [
+      ["clusters", () => ro.getByRole("heading", { name: "Clusters", level: 1 }).waitFor()],
+      [`c/${CLUSTER}`, () => row(ro, "n2").waitFor()],
+      [`c/${CLUSTER}/tokens`, () => ro.getByRole("heading", { name: "Join tokens" }).waitFor()],
+      [`c/${CLUSTER}/audit`, () => ro.locator("section.card table tbody tr").first().waitFor()],
+    ];
+    for (const [hash, ready] of views) {
+      await ro.goto(`${directory.url}/console#/${hash}`);
+      await ready();
+      expect(await actions.count(), hash).toBe(0);
+      const labels = await ro.locator("main button").allTextContents();
+      expect(
+        labels.filter((l) => ACTION_LABEL.test(l.trim())),
+        hash,
+      ).toEqual([]);
+      await axe(ro, `scoped read-only ${hash}`);
+    }
+    await shot(ro, "8-read-only");
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("lists admin tokens with revoke for root; the ADMIN_READ_TOKEN lists them without revoke", async () => {
+    await page.goto(`${directory.url}/console#/tokens`);
+    await page.getByRole("heading", { name: "Admin tokens", level: 1 }).waitFor();
+    const viewer = page.locator("section.card table tbody tr").filter({ hasText: "console-viewer" });
+    await viewer.waitFor();
+    expect(await viewer.textContent()).toContain(CLUSTER);
+    await axe(page, "admin tokens");
+    await shot(page, "9-admin-tokens");
+    await viewer.getByRole("button", { name: "Revoke admin token console-viewer" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+    await expect.poll(() => page.locator("section.card table tbody tr").filter({ hasText: "console-viewer" }).count()).toBe(0);
+    // The ADMIN_READ_TOKEN, scoped to every cluster, may list the tokens but not revoke them.
     const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
     const ro = await newPage(context);
     await signIn(ro, TEST_ADMIN_READ_TOKEN);
-    const reason = ro.locator("#read-only-reason");
-    expect(await reason.textContent()).toContain("read-only token");
-    expect(await ro.getByRole("button", { name: "Create cluster…" }).isDisabled()).toBe(true);
-    await ro.goto(`${directory.url}/console#/c/${CLUSTER}`);
-    await row(ro, "n2").waitFor();
-    const actions = ro.locator("main td.actions button, main .toolbar button");
-    expect(await actions.count()).toBeGreaterThan(4);
-    for (const button of await actions.all()) {
-      expect(await button.isDisabled()).toBe(true);
-      expect(await button.getAttribute("aria-describedby")).toBe("read-only-reason");
-    }
-    await axe(ro, "read-only nodes");
-    await shot(ro, "8-read-only");
+    await ro.getByRole("link", { name: "Admin tokens" }).click();
+    await ro.getByRole("heading", { name: "Admin tokens", level: 1 }).waitFor();
+    await ro.locator("section.card").waitFor();
+    expect(await ro.getByRole("button", { name: /^Revoke/ }).count()).toBe(0);
     await context.close();
     expect(pageErrors).toEqual([]);
   });

@@ -79,6 +79,14 @@ describe("npm start", () => {
       expect(((await listed.json()) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toContain("started");
       expect((await admin(READ, "POST", "/v1/admin/clusters", { name: "refused" })).status).toBe(403);
       expect((await admin("not-a-token", "GET", "/v1/admin/clusters")).status).toBe(401);
+      // Named admin tokens under wrangler dev: minted by root, scoped, revoked (the catalog's revocation log).
+      const minted = await admin(WRITE, "POST", "/v1/admin/tokens", { name: "dev-team", role: "write", clusters: ["started"] });
+      expect(minted.status).toBe(201);
+      const named = (await minted.json()) as { id: string; token: string };
+      expect((await admin(named.token, "PUT", "/v1/admin/clusters/started/overrides/n1", { action: "drain", reason: "dev" })).status).toBe(200);
+      expect((await admin(named.token, "POST", "/v1/admin/clusters", { name: "refused" })).status).toBe(403);
+      expect((await admin(WRITE, "DELETE", `/v1/admin/tokens/${named.id}`)).status).toBe(204);
+      expect((await admin(named.token, "GET", "/v1/admin/clusters/started")).status).toBe(401);
 
       run.child.kill("SIGTERM");
       expect([0, "SIGTERM"]).toContain(await run.exit);

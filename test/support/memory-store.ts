@@ -64,7 +64,13 @@ export class MemoryStore implements DirectoryStore {
   }
   readAudit(limit: number, before: number | null, filter: AuditFilter = {}) {
     return this.audit
-      .filter((e) => (before === null || e.seq < before) && (filter.action === undefined || e.action === filter.action) && (filter.node === undefined || e.node === filter.node))
+      .filter(
+        (e) =>
+          (before === null || e.seq < before) &&
+          (filter.action === undefined || e.action === filter.action) &&
+          (filter.node === undefined || e.node === filter.node) &&
+          (filter.actor === undefined || e.actor.id === filter.actor),
+      )
       .reverse()
       .slice(0, limit);
   }

@@ -80,7 +80,10 @@ describe("arguments and options", () => {
     expect(usage(["cluster", "delete", "prod", "--yes=no"]).message).toBe("option --yes takes no value");
     expect(usage(["node", "list"]).message).toBe("peerdir node list takes CLUSTER: missing CLUSTER");
     expect(usage(["cluster", "list", "extra"]).message).toBe('peerdir cluster list takes no arguments: unexpected "extra"');
-    expect(usage(["token", "revoke", "prod"]).command).toBe("token revoke");
+    expect(usage(["join-token", "revoke", "prod"]).command).toBe("join-token revoke");
+    expect(usage(["token", "create", "ci"]).message).toMatch(/--role/);
+    expect(usage(["token", "create", "CI", "--role", "read", "--cluster", "*"]).message).toMatch(/^"CI" is not a valid TOKEN_NAME: a token name is/);
+    expect(run(["token", "create", "ci", "--role", "read", "--cluster", "*", "--cluster", "b"]).options.cluster).toEqual(["*", "b"]);
   });
 
   it("checks cluster names and node ids locally, so a typo is never sent", () => {

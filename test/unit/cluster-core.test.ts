@@ -2,7 +2,7 @@
 // every write, so the hot paths' cost is visible (writes per renewal, SQL on a 304).
 import { describe, expect, it } from "vitest";
 import { ClusterCore, type DirectoryStore, EMPTY_SNAPSHOT } from "../../src/cluster/cluster-core.js";
-import type { AuditRecord } from "../../src/cluster/records.js";
+import { adminActor, type AuditRecord } from "../../src/cluster/records.js";
 import { etagMatches } from "../../src/worker/etag.js";
 import { refusalProblem } from "../../src/worker/refusals.js";
 
@@ -96,6 +96,38 @@ function setup(options: { maxNodes?: number } = {}) {
 }
 
 describe("ClusterCore", () => {
+  it("tells which tokens it takes away (revoked, replaced, evicted), and not renewed ones or credentials merely forgotten", () => {
+    const retired: string[] = [];
+    const core = new ClusterCore(new RecordingStore(), EMPTY, {
+      rateBurst: 1000,
+      credentialRetentionMs: 3_600_000,
+      random: () => 0.5,
+      onTokenRetired: (hash) => retired.push(hash),
+    });
+    core.createCluster("c", T0, { id: "t1", hash: JOIN, createdAt: T0, expiresAt: null });
+    let n = 0;
+    const fields = { addrs: ["/ip4/10.0.0.1/tcp/1"], ttlSeconds: 60, observedIp: null };
+    const join = (node: string, now: number) => core.register({ ...fields, node, tokenHash: JOIN, now, fresh: { credential: "secret", hash: `h${++n}` } });
+    const by = (now: number) => ({ now, actor: adminActor("ops") });
+    for (const node of ["a", "b", "c", "d"]) expect(join(node, T0).ok).toBe(true);
+    expect(core.register({ ...fields, node: "a", tokenHash: "h1", now: T0 + 1_000 }).ok).toBe(true);
+    expect(retired).toEqual([]);
+    expect(core.evict(by(T0 + 2_000), "a", "gone").ok).toBe(true);
+    expect(core.revokeCredential(by(T0 + 2_000), "b").ok).toBe(true);
+    expect(retired).toEqual(["h1", "h2"]);
+    // c's lease ends; registering c again with the join token replaces its credential.
+    core.expireDue(T0 + 120_000, { force: true });
+    expect(join("c", T0 + 121_000).ok).toBe(true);
+    expect(retired).toEqual(["h1", "h2", "h3"]);
+    expect(core.createJoinToken(by(T0 + 122_000), { id: "t2", hash: "j2", createdAt: T0, expiresAt: null }).ok).toBe(true);
+    expect(core.revokeJoinToken(by(T0 + 123_000), "t2").ok).toBe(true);
+    expect(retired).toEqual(["h1", "h2", "h3", "j2"]);
+    // d's credential, unused past the retention period, is forgotten without a word.
+    core.expireDue(T0 + 120_000 + 3_600_000 + 1, { force: true });
+    expect(core.register({ ...fields, node: "d", tokenHash: "h4", now: T0 + 120_000 + 3_600_000 + 2 }).ok).toBe(false);
+    expect(retired).toEqual(["h1", "h2", "h3", "j2"]);
+  });
+
   it("never writes a plain renewal, and moves no version", () => {
     const { core, store, register } = setup();
     register("a");

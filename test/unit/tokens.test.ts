@@ -1,4 +1,4 @@
-// Token ids are typed on command lines (`peerdir token revoke <cluster> <id>`): one that began
+// Token ids are typed on command lines (`peerdir join-token revoke <cluster> <id>`): one that began
 // with "-" was taken for an option (found by the CLI end-to-end test, 1 run in 64).
 import { describe, expect, it } from "vitest";
 import { JOIN_TOKEN_ID } from "../../src/contract/tokens.js";

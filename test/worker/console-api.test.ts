@@ -6,8 +6,8 @@ import { ADMIN, ADMIN_READ, addr, admin, call, createCluster, expectProblem, joi
 
 describe("admin session", () => {
   it("tells the write token from the read-only one, and refuses others", async () => {
-    expect(await admin<AdminSession>("GET", "/v1/admin/session")).toEqual({ role: "write" });
-    expect(await admin<AdminSession>("GET", "/v1/admin/session", undefined, ADMIN_READ)).toEqual({ role: "read" });
+    expect(await admin<AdminSession>("GET", "/v1/admin/session")).toEqual({ role: "write", name: "root", clusters: ["*"], canManage: true });
+    expect(await admin<AdminSession>("GET", "/v1/admin/session", undefined, ADMIN_READ)).toEqual({ role: "read", name: "read", clusters: ["*"], canManage: false });
     await expectProblem(await call("GET", "/v1/admin/session", { token: "not-a-token" }), 401);
   });
 });

@@ -8,26 +8,9 @@ import { describe, expect, it } from "vitest";
 import { mintToken } from "../../src/worker/token-mac.js";
 import worker from "../../src/worker/index.js";
 import { TEST_ADMIN_TOKEN } from "../support/constants.js";
-import { addr, createCluster, join } from "./helpers.js";
+import { addr, countingEnv, createCluster, join } from "./helpers.js";
 
 const OTHER_KEY = "another-deployment-token-key-0123456789abcdef";
-
-function countingEnv(overrides: Partial<Env> = {}) {
-  const touched: string[] = [];
-  const counted = (name: string, ns: object) =>
-    new Proxy(ns, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          touched.push(`${name}.${String(prop)}`);
-          return value.apply(target, args);
-        };
-      },
-    });
-  const bindings = { ...env, CLUSTER: counted("CLUSTER", env.CLUSTER), CATALOG: counted("CATALOG", env.CATALOG), ...overrides } as Env;
-  return { bindings, touched };
-}
 
 async function send(bindings: Env, method: string, path: string, token: string | undefined, ip: string, extra: Record<string, string> = {}) {
   const headers: Record<string, string> = { "CF-Connecting-IP": ip, ...extra };

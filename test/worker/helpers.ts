@@ -1,7 +1,8 @@
 /** Requests against the real Worker (in this workerd), and the few steps most tests share. */
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import worker from "../../src/worker/index.js";
 import { TEST_ADMIN_READ_TOKEN, TEST_ADMIN_TOKEN } from "../support/constants.js";
 
 export const ADMIN = TEST_ADMIN_TOKEN;
@@ -105,4 +106,32 @@ export async function tokenMatrix(cluster: string) {
     read: ADMIN_READ,
   } as const;
   return { joinToken, self, other, tokens };
+}
+
+/**
+ * The Worker's real bindings behind a counting wrapper: any use of a Durable Object namespace
+ * (get, getByName, idFromName, …) is recorded, so "none" means no object was addressed, let
+ * alone woken. `fetch` sends a request through the Worker with these bindings.
+ */
+export function countingEnv(overrides: Partial<Env> = {}) {
+  const touched: string[] = [];
+  const counted = (name: string, ns: object) =>
+    new Proxy(ns, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          touched.push(`${name}.${String(prop)}`);
+          return value.apply(target, args);
+        };
+      },
+    });
+  const bindings = { ...env, CLUSTER: counted("CLUSTER", env.CLUSTER), CATALOG: counted("CATALOG", env.CATALOG), ...overrides } as Env;
+  async function fetch(request: Request): Promise<Response> {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(request, bindings, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+  return { bindings, touched, fetch };
 }

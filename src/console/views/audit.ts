@@ -1,4 +1,4 @@
-/** The audit log: newest first, filtered by action and node, paged by the API's cursor. */
+/** The audit log: newest first, filtered by action, node and actor, paged by the API's cursor. */
 import type { AuditEntry, AuditPage } from "../../contract/admin.js";
 import { clusterPath } from "../api.js";
 import type { Ctx } from "../context.js";
@@ -36,6 +36,7 @@ function change(entry: AuditEntry): HTMLElement | string {
 export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, params: URLSearchParams): Promise<void> {
   const action = params.get("action") ?? "";
   const node = params.get("node") ?? "";
+  const actor = params.get("actor") ?? "";
   const cursor = params.get("cursor") ?? "";
   const base = `#/c/${encodeURIComponent(cluster)}/audit`;
   const link = (q: Record<string, string>) => `${base}?${new URLSearchParams(Object.entries(q).filter(([, v]) => v))}`;
@@ -47,20 +48,22 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
     AUDIT_ACTIONS.map((a) => h("option", { value: a, selected: a === action }, a)),
   );
   const nodeInput = h("input", { id: "audit-node", name: "node", type: "text", value: node, placeholder: "any node", autocomplete: "off" });
+  const actorInput = h("input", { id: "audit-actor", name: "actor", type: "text", value: actor, placeholder: "any actor", autocomplete: "off" });
   const form = h(
     "form",
     { class: "inline-form", role: "search", "aria-label": "Filter the audit log" },
     h("div", { class: "field" }, h("label", { for: "audit-action" }, "Action"), actionSelect),
     h("div", { class: "field" }, h("label", { for: "audit-node" }, "Node"), nodeInput),
+    h("div", { class: "field" }, h("label", { for: "audit-actor", title: "An admin token's name (root for the ADMIN_TOKEN), a node id, or alarm" }, "By"), actorInput),
     h("button", { type: "submit", class: "primary" }, "Apply"),
-    action || node ? h("a", { href: base, class: "link-button" }, "Clear filters") : null,
+    action || node || actor ? h("a", { href: base, class: "link-button" }, "Clear filters") : null,
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    location.hash = link({ action: actionSelect.value, node: nodeInput.value.trim() });
+    location.hash = link({ action: actionSelect.value, node: nodeInput.value.trim(), actor: actorInput.value.trim() });
   });
 
-  const filtered = action || node;
+  const filtered = action || node || actor;
   const table = new DataTable<AuditEntry>({
     caption: `Audit log of ${cluster}`,
     noun: "entries",
@@ -72,7 +75,13 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
     columns: [
       { id: "seq", label: "#", sort: (e) => e.seq, cell: (e) => String(e.seq), className: "num" },
       { id: "at", label: "When", sort: (e) => e.at, cell: (e) => when(e.at) },
-      { id: "actor", label: "By", sort: (e) => `${e.actor.kind}:${e.actor.id}`, cell: (e) => h("span", {}, h("span", { class: "muted" }, `${e.actor.kind} `), e.actor.id) },
+      {
+        id: "actor",
+        label: "By",
+        sort: (e) => `${e.actor.kind}:${e.actor.id}`,
+        cell: (e) =>
+          h("span", {}, h("span", { class: "muted" }, `${e.actor.kind} `), h("a", { href: link({ actor: e.actor.id }), title: `Only entries by ${e.actor.id}` }, e.actor.id)),
+      },
       { id: "action", label: "Action", sort: (e) => e.action, cell: (e) => h("span", { class: `action ${e.action.split(".")[0]}` }, e.action) },
       { id: "node", label: "Node", sort: (e) => e.node ?? "", cell: (e) => (e.node ? h("a", { href: link({ node: e.node }) }, e.node) : h("span", { class: "muted" }, "—")) },
       { id: "reason", label: "Reason", text: (e) => e.reason ?? "", cell: (e) => e.reason ?? h("span", { class: "muted" }, "—") },
@@ -91,15 +100,15 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
   try {
     const page = await ctx.api.get<AuditPage>(
       clusterPath(cluster, "/audit"),
-      { limit: PAGE, cursor: cursor || undefined, action: action || undefined, node: node || undefined },
+      { limit: PAGE, cursor: cursor || undefined, action: action || undefined, node: node || undefined, actor: actor || undefined },
       ctx.signal,
     );
     table.setRows(page.entries);
     fill(
       pager,
-      cursor ? h("a", { href: link({ action, node }), class: "link-button" }, "← Newest") : null,
+      cursor ? h("a", { href: link({ action, node, actor }), class: "link-button" }, "← Newest") : null,
       page.next
-        ? h("a", { href: link({ action, node, cursor: page.next }), class: "link-button" }, "Older →")
+        ? h("a", { href: link({ action, node, actor, cursor: page.next }), class: "link-button" }, "Older →")
         : h("span", { class: "muted" }, cursor || page.entries.length ? "End of the log." : ""),
     );
     card.replaceChild(table.el, card.lastChild!);

@@ -54,7 +54,7 @@ export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
         location.hash = `#/c/${encodeURIComponent(name)}`;
       }
     },
-    { class: "primary" },
+    { class: "primary", needs: "manage" },
   );
   const table = new DataTable<ClusterDetail>({
     caption: "Clusters",
@@ -65,7 +65,7 @@ export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
     initialSort: { column: "name" },
     empty: () => [
       h("strong", {}, "No clusters yet. "),
-      ctx.readOnly ? "Ask someone with the ADMIN_TOKEN to create one." : "Create one with “Create cluster…” above, ",
+      ctx.canManage ? "Create one with “Create cluster…” above, " : "None is in this token's scope yet; someone with the ADMIN_TOKEN can create one, ",
       "or run ",
       h("code", {}, "peerdir cluster create NAME"),
       ".",

@@ -1,8 +1,12 @@
-/** Pieces the cluster views share: the tab bar, the labels column, and following a cluster's version live. */
+/**
+ * Pieces the views share: the tab bar, the labels column, following a cluster's version live, and
+ * revoking a token after confirmation.
+ */
 import type { NodeList } from "../../contract/admin.js";
 import { clusterPath } from "../api.js";
 import type { Ctx } from "../context.js";
-import { describeError } from "../context.js";
+import { act, actionButton, describeError } from "../context.js";
+import { confirmAction } from "../dialog.js";
 import { h } from "../dom.js";
 import type { Column } from "../table.js";
 
@@ -77,4 +81,22 @@ export async function follow(ctx: Ctx, cluster: string, live: HTMLElement, onVie
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/** A token's "Revoke" button: asks first (saying what revoking does), revokes, then reloads the view. */
+export function revokeButton(
+  ctx: Ctx,
+  token: { noun: string; label: string; key: string; consequence: string; path: string; needs?: "write" | "manage" },
+): HTMLButtonElement | null {
+  return actionButton(
+    ctx,
+    "Revoke",
+    async () => {
+      const values = await confirmAction({ title: `Revoke ${token.noun} ${token.label}?`, body: h("p", {}, token.consequence), confirm: "Revoke", danger: true });
+      if (!values) return;
+      await act(ctx, `${token.noun[0].toUpperCase()}${token.noun.slice(1)} ${token.label} revoked.`, () => ctx.api.send("DELETE", token.path));
+      ctx.reload();
+    },
+    { class: "small danger-outline", accessibleName: `Revoke ${token.noun} ${token.label}`, focusKey: `revoke:${token.key}`, needs: token.needs },
+  );
 }

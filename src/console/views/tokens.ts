@@ -7,7 +7,7 @@ import { confirmAction, expiryIso, showSecretOnce } from "../dialog.js";
 import { fill, h } from "../dom.js";
 import { DataTable } from "../table.js";
 import { when } from "../time.js";
-import { clusterTabs } from "./common.js";
+import { clusterTabs, revokeButton } from "./common.js";
 
 export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
   const reload = () => ctx.reload();
@@ -50,22 +50,13 @@ export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): 
         id: "actions",
         label: "Actions",
         cell: (t) =>
-          actionButton(
-            ctx,
-            "Revoke",
-            async () => {
-              const values = await confirmAction({
-                title: `Revoke join token ${t.id}?`,
-                body: h("p", {}, "It stops working at once. Nodes already registered keep their credentials."),
-                confirm: "Revoke",
-                danger: true,
-              });
-              if (!values) return;
-              await act(ctx, `Join token ${t.id} revoked.`, () => ctx.api.send("DELETE", clusterPath(cluster, `/join-tokens/${encodeURIComponent(t.id)}`)));
-              reload();
-            },
-            { class: "small danger-outline", accessibleName: `Revoke join token ${t.id}`, focusKey: `revoke:${t.id}` },
-          ),
+          revokeButton(ctx, {
+            noun: "join token",
+            label: t.id,
+            key: t.id,
+            consequence: "It stops working at once. Nodes already registered keep their credentials.",
+            path: clusterPath(cluster, `/join-tokens/${encodeURIComponent(t.id)}`),
+          }),
       },
     ],
   });

@@ -5,6 +5,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { problemResponse, raise, renderError } from "./errors.js";
+import { adminApiTokenRoutes } from "./routes/admin-api-tokens.js";
 import { adminAuditRoutes } from "./routes/admin-audit.js";
 import { adminClusterRoutes } from "./routes/admin-clusters.js";
 import { adminNodeRoutes } from "./routes/admin-nodes.js";
@@ -36,6 +37,7 @@ export function createApp() {
   app.route("/", adminNodeRoutes);
   app.route("/", adminAuditRoutes);
   app.route("/", adminSessionRoutes);
+  app.route("/", adminApiTokenRoutes);
   app.route("/", adminMetricsRoutes);
   app.route("/", nodeRoutes);
   app.route("/", consoleRoutes);

@@ -1,9 +1,9 @@
 /**
  * Bearer-token middleware factories for the two kinds of caller: strangers stop here.
  *
- * Tokens are never logged or echoed. The admin token is compared in constant time (through
- * SHA-256 digests, so length leaks nothing). A join token or node credential must carry a valid
- * MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
+ * Tokens are never logged or echoed. Admin tokens are resolved by admin-principal.ts and checked
+ * against each route's needs (read or write, one cluster or every cluster) by `adminAuth`. A join
+ * token or node credential must carry a valid MAC (token-mac.ts) and name the cluster in the path before any Durable Object is called; it is
  * then hashed once here (both once per isolate and token: verified-tokens.ts) and looked up by
  * hash inside the cluster's object, which holds only hashes. Every refusal here counts against
  * the client IP's failed-authentication limit (AUTH_FAILURES); past it the answer is 429.
@@ -11,14 +11,17 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { CLUSTER_NAME, NODE_ID } from "../../contract/names.js";
 import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
-import { JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseToken } from "../../contract/tokens.js";
+import { ADMIN_TOKEN_PREFIX, JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseToken, scopeCovers } from "../../contract/tokens.js";
 import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
-import { sha256Hex } from "../secrets.js";
+import { type AdminPrincipal, adminSecret, isRevokedAdmin, resolveAdmin } from "../admin-principal.js";
+import { isRevoked } from "../revocations.js";
 import { rememberedToken, verifyAndRemember } from "../verified-tokens.js";
 import { ProblemError, raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
 const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+/** Longer than any token the directory mints (a named admin token scoped to 16 long cluster names is about 1.3 KB). */
+const MAX_BEARER_LENGTH = 2048;
 
 /** Seconds a client waits once past the failed-authentication limit: the limiter's period (wrangler.toml). */
 export const AUTH_FAILURE_RETRY_AFTER = "60";
@@ -62,67 +65,77 @@ function watchToken(authorization: string | undefined, protocols: string | undef
 function bearerToken(header: string | undefined): string {
   if (!header) raise("unauthorized", "send a token in the Authorization header: `Authorization: Bearer <token>`", { headers: UNAUTHORIZED_HEADERS });
   const match = /^Bearer +(\S+)\s*$/i.exec(header);
-  if (!match || !TOKEN68.test(match[1]) || match[1].length > 512) {
+  if (!match || !TOKEN68.test(match[1]) || match[1].length > MAX_BEARER_LENGTH) {
     raise("unauthorized", "the Authorization header must be `Bearer <token>`", { headers: UNAUTHORIZED_HEADERS });
   }
   return match[1];
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-// Digests of the admin secrets, memoised per isolate: after the first request, checking whether
-// a token is an admin token costs two string comparisons and no await.
-const digests = new Map<string, string>();
-async function secretHash(secret: string): Promise<string> {
-  const known = digests.get(secret);
-  if (known !== undefined) return known;
-  if (digests.size > 4) digests.clear(); // secrets rotate rarely; never let this grow
-  const hash = await sha256Hex(secret);
-  digests.set(secret, hash);
-  return hash;
-}
-
-/** Which admin secret, if any, hashes to `tokenHash`: "write" (ADMIN_TOKEN) or "read" (ADMIN_READ_TOKEN). */
-async function adminRole(tokenHash: string, env: Env): Promise<"write" | "read" | null> {
-  const write = env.ADMIN_TOKEN ? (digests.get(env.ADMIN_TOKEN) ?? (await secretHash(env.ADMIN_TOKEN))) : null;
-  const read = env.ADMIN_READ_TOKEN ? (digests.get(env.ADMIN_READ_TOKEN) ?? (await secretHash(env.ADMIN_READ_TOKEN))) : null;
-  // Both comparisons always run, so timing does not tell which secret (if any) matched.
-  const isWrite = write !== null && constantTimeEqual(tokenHash, write);
-  const isRead = read !== null && constantTimeEqual(tokenHash, read);
-  return isWrite ? "write" : isRead ? "read" : null;
-}
-
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /**
- * Admin routes: `ADMIN_TOKEN` for everything, `ADMIN_READ_TOKEN` (optional) for GET and HEAD.
+ * What an admin route asks of the caller's token.
+ * - `need`: `read` (default for GET and HEAD) or `write` (default otherwise). A read token never writes.
+ * - `scope`: `cluster` (default when the path names a `{cluster}`): the token's scope must cover it;
+ *   `all` (default otherwise): a token scoped to every cluster; `any`: whatever its scope.
+ */
+export interface AdminAccess {
+  need?: "read" | "write";
+  scope?: "cluster" | "all" | "any";
+}
+
+/** Whether a named token was revoked; a 503 when the revocation list cannot be brought up to date. */
+async function revokedOrUnknowable(who: AdminPrincipal, env: Env): Promise<boolean> {
+  try {
+    return await isRevokedAdmin(who, env);
+  } catch (err) {
+    console.error("peerdir: the revocation list could not be brought up to date:", err);
+    raise("unavailable", "the directory cannot check named admin tokens against its revocation list right now; retry shortly", { headers: { "Retry-After": "5" } });
+  }
+}
+
+const scopeWords = (p: AdminPrincipal) => (p.clusters === "*" ? "every cluster" : `cluster${p.clusters.length === 1 ? "" : "s"} ${p.clusters.join(", ")}`);
+
+/**
+ * Admin routes. Every admin token — the ADMIN_TOKEN (`root`), the ADMIN_READ_TOKEN (`read`) or a
+ * named token — is checked against the route's `AdminAccess` here, before any cluster's object is
+ * called: forged, expired and revoked tokens are 401 (only the revocation check may ask the
+ * catalog, at most once a minute per isolate: revocations.ts); a read token on a write route, a
+ * token whose scope does not cover the path's cluster, and a scoped token on a directory-wide
+ * route are 403 (the same whether or not the cluster exists, so a scoped token learns nothing of
+ * other clusters). Without ADMIN_TOKEN only named tokens minted earlier are accepted.
  * Join tokens and node credentials are refused with 403, whatever they are.
  */
-export function adminAuth(): MiddlewareHandler<AppEnv> {
+export function adminAuth(access: AdminAccess = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = await bearerOrRefuse(c, () => bearerToken(c.req.header("Authorization")));
-    if (!c.env.ADMIN_TOKEN) {
+    if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
+      raise("forbidden", "join tokens and node credentials cannot use the admin API; use an admin token");
+    }
+    if (!c.env.ADMIN_TOKEN && !token.startsWith(ADMIN_TOKEN_PREFIX)) {
       raise("unauthorized", "the admin API is disabled: set the ADMIN_TOKEN secret (`npm run wrangler -- secret put ADMIN_TOKEN`)", { headers: UNAUTHORIZED_HEADERS });
     }
-    const role = await adminRole(await sha256Hex(token), c.env);
-    if (role === "write") {
-      c.set("adminRole", role);
-      return next();
+    const resolved = await resolveAdmin(token, c.env);
+    if (resolved === null) return refuse(c, "the token is not an admin token of this directory");
+    if ("refused" in resolved) return refuse(c, resolved.refused);
+    const who = resolved.principal;
+    c.set("admin", who);
+    c.set("adminRole", who.role);
+    const need = access.need ?? (READ_METHODS.has(c.req.method) ? "read" : "write");
+    if (need === "write" && who.role === "read") {
+      raise("forbidden", `admin token "${who.name}" is read-only: it cannot change anything`);
     }
-    if (role === "read") {
-      c.set("adminRole", role);
-      if (READ_METHODS.has(c.req.method)) return next();
-      raise("forbidden", "the read-only admin token (ADMIN_READ_TOKEN) cannot change anything; use the ADMIN_TOKEN");
+    const scope = access.scope ?? (c.req.param("cluster") === undefined ? "all" : "cluster");
+    if (scope === "all" && who.clusters !== "*") {
+      raise("forbidden", `admin token "${who.name}" is scoped to ${scopeWords(who)}; this route needs a token scoped to every cluster`);
     }
-    if (token.startsWith(JOIN_TOKEN_PREFIX) || token.startsWith(NODE_CREDENTIAL_PREFIX)) {
-      raise("forbidden", "join tokens and node credentials cannot use the admin API; use the ADMIN_TOKEN");
+    const cluster = c.req.param("cluster") ?? "";
+    // A malformed cluster is left to the route's validation (400); no object is called for it either.
+    if (scope === "cluster" && CLUSTER_NAME.test(cluster) && !scopeCovers(who.clusters, cluster)) {
+      raise("forbidden", `admin token "${who.name}" is scoped to ${scopeWords(who)}, not to cluster "${cluster}"`);
     }
-    return refuse(c, "the token is not an admin token");
+    if (await revokedOrUnknowable(who, c.env)) return refuse(c, `admin token "${who.name}" has been revoked`);
+    return next();
   };
 }
 
@@ -147,7 +160,7 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
     if (verified === null) {
       const parsed = parseToken(token);
       if (parsed === null) {
-        if ((await adminRole(await sha256Hex(token), c.env)) !== null) {
+        if (token.startsWith(ADMIN_TOKEN_PREFIX) || (await adminSecret(token, c.env)) !== null) {
           raise("forbidden", "an admin token cannot act as a node; use the cluster's join token or the node's credential");
         }
         return refuse(c, `the token is not a join token or node credential of cluster "${cluster}"`);
@@ -159,6 +172,12 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
         c,
         `the token is not a join token or node credential of cluster "${cluster}" issued by this directory (tokens issued under a retired TOKEN_KEY must be issued again)`,
       );
+    }
+    // Revoked, replaced and retired tokens are refused here once this isolate's copy of the
+    // revocation list has them (within a minute), so they stop waking their cluster's object.
+    // A stale copy is fine here: the object checks the hash anyway.
+    if (await isRevoked(verified.hash, c.env, { staleIsFine: true })) {
+      return refuse(c, `the token is no longer honoured by cluster "${cluster}" (it was revoked, replaced or retired); register again with the cluster's join token`);
     }
     c.set("tokenHash", verified.hash);
     return next();

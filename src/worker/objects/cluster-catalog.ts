@@ -2,14 +2,19 @@
  * The ClusterCatalog Durable Object: a single instance that knows which clusters exist, so
  * operators can list them, and how many there are for the directory-wide metrics. Per-cluster
  * counts and versions are not copied here; the list route asks each cluster's own object, so they
- * are never stale. Like every object here, it makes no outbound
- * request.
+ * are never stale. It also keeps the named admin tokens (their hashes) and the revocation log
+ * every Worker isolate follows (storage/catalog-tokens.ts). Like every object here, it makes no
+ * outbound request.
  */
 import { DurableObject } from "cloudflare:workers";
 import { buildInfo } from "../../cluster/metrics.js";
 import { exposition } from "../../contract/prometheus.js";
 import { VERSION } from "../../contract/version.js";
+import { type AdminTokenRecord, CatalogTokens, type RevocationBatch } from "../storage/catalog-tokens.js";
 import { applyMigrations, CATALOG_MIGRATIONS } from "../storage/migrations.js";
+
+/** The ClusterCatalog object's name: there is exactly one. */
+export const CATALOG_NAME = "catalog";
 
 export class ClusterCatalog extends DurableObject<Env> {
   /**
@@ -19,11 +24,13 @@ export class ClusterCatalog extends DurableObject<Env> {
   #clusters = 0;
   #created = 0;
   #deleted = 0;
+  #tokens!: CatalogTokens;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       applyMigrations(ctx.storage, CATALOG_MIGRATIONS);
+      this.#tokens = new CatalogTokens(ctx.storage.sql);
       this.#clusters = ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM clusters").one().n;
     });
   }
@@ -60,5 +67,29 @@ export class ClusterCatalog extends DurableObject<Env> {
       .exec<{ name: string }>("SELECT name FROM clusters ORDER BY name")
       .toArray()
       .map((row) => row.name);
+  }
+
+  /** Stores a minted admin token; false when a token of that name exists. */
+  async addAdminToken(record: AdminTokenRecord): Promise<boolean> {
+    return this.#tokens.insert(record);
+  }
+
+  async adminTokens(): Promise<AdminTokenRecord[]> {
+    return this.#tokens.list();
+  }
+
+  /** Revokes an admin token: gone from the list, and on the revocation log. Undefined for an unknown id. */
+  async revokeAdminToken(id: string): Promise<AdminTokenRecord | undefined> {
+    return this.ctx.storage.transactionSync(() => this.#tokens.revoke(id, Date.now()));
+  }
+
+  /** Node tokens (SHA-256 hex) a cluster no longer honours: revoked, replaced, retired or deleted with it. */
+  async revokeNodeTokens(hashes: string[]): Promise<void> {
+    if (hashes.length > 0) this.ctx.storage.transactionSync(() => this.#tokens.revokeNodeTokens(hashes, Date.now()));
+  }
+
+  /** The revocation log after `seq` (worker/revocations.ts asks at most once a minute per isolate). */
+  async revocationsSince(log: string, seq: number): Promise<RevocationBatch> {
+    return this.#tokens.since(log, seq, Date.now());
   }
 }

@@ -30,7 +30,7 @@ import {
   type RegisterInput,
   type Result,
 } from "../../cluster/cluster-core.js";
-import { ADMIN_ACTOR } from "../../cluster/records.js";
+import { adminActor } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { problemResponse } from "../http/errors.js";
 import { etagMatches, etagOf } from "../etag.js";
@@ -39,6 +39,7 @@ import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
 import { mintToken } from "../token-mac.js";
+import { CATALOG_NAME } from "./cluster-catalog.js";
 import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersReply, type PeersResult, peersReply, type RegisterFields, type RegisterReply } from "./calls.js";
 import { LongPolls } from "./long-polls.js";
 import { ObjectMetrics } from "./object-metrics.js";
@@ -53,7 +54,8 @@ export const EXPIRY_CHECK_MS = 5_000;
 const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
 
-const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
+/** An admin operation at `now` by the admin token named `by` (the audit's actor; `root` for the ADMIN_TOKEN). */
+const admin = (now: number, by: string) => ({ now, actor: adminActor(by) });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const NO_WATCHERS: ReadonlySet<string> = new Set();
@@ -77,6 +79,8 @@ export class ClusterDirectory extends DurableObject<Env> {
   #lastCheckAt = 0;
   readonly #signals: LeaseSignals = { lastSeen: () => this.#sockets.lastSeenByNode() };
   readonly #metrics = new ObjectMetrics();
+  /** Token hashes the current operation stopped honouring: told to the catalog once it committed. */
+  #retired: string[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,7 +115,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#core = new ClusterCore(
       store,
       migrate ? store.load() : EMPTY_SNAPSHOT,
-      { ...coreOptions(this.env), onAudit: (action) => this.#metrics.counters.audited(action) },
+      { ...coreOptions(this.env), onAudit: (action) => this.#metrics.counters.audited(action), onTokenRetired: (hash) => this.#retired.push(hash) },
       { loadedAt: Date.now(), signals: this.#signals },
     );
   }
@@ -138,6 +142,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
     const result = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
+    if (this.#retired.length > 0) await this.#reportRetired(this.#retired.splice(0));
     await this.#syncAlarm();
     return result.ok ? result : fail(refusalProblem(result.refusal, this.#name));
   }
@@ -156,6 +161,7 @@ export class ClusterDirectory extends DurableObject<Env> {
       if (writes.length > 0) this.ctx.storage.transactionSync(() => this.#store.applyWrites(writes));
       return result;
     } catch (err) {
+      this.#retired.length = 0; // rolled back: still honoured
       // Storage may be unreadable right now too (the fault that made this fail): then rebuild
       // before the next operation instead.
       try {
@@ -164,6 +170,19 @@ export class ClusterDirectory extends DurableObject<Env> {
         this.#reloadNeeded = true;
       }
       throw err;
+    }
+  }
+
+  /**
+   * Puts tokens this cluster stopped honouring on the catalog's revocation list, so every Worker
+   * isolate refuses them within a minute without waking this object. If that fails, this object
+   * still refuses them itself.
+   */
+  async #reportRetired(hashes: string[]): Promise<void> {
+    try {
+      await this.env.CATALOG.getByName(CATALOG_NAME).revokeNodeTokens(hashes);
+    } catch (err) {
+      console.error(`ClusterDirectory could not list ${hashes.length} retired token(s) for the edge (it still refuses them):`, err);
     }
   }
 
@@ -256,13 +275,13 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   // ---- admin API -------------------------------------------------------------------------
 
-  async createCluster(): Promise<Outcome<CreateClusterResponse>> {
+  async createCluster(by: string): Promise<Outcome<CreateClusterResponse>> {
     const id = newTokenId();
     const joinToken = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
     const token = { id, hash: await sha256Hex(joinToken) };
     return this.#gate(
       (now) => {
-        const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null });
+        const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null }, adminActor(by));
         return created.ok ? done({ name: this.#name, joinToken, joinTokenId: token.id, createdAt: new Date(now).toISOString() }) : created;
       },
       { create: true },
@@ -274,18 +293,20 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate(() => this.#core.summary(), { reads: true });
   }
 
-  forceExpire(): Promise<Outcome<{ expired: number }>> {
-    return this.#gate((now) => this.#core.forceExpire(admin(now)));
+  forceExpire(by: string): Promise<Outcome<{ expired: number }>> {
+    return this.#gate((now) => this.#core.forceExpire(admin(now, by)));
   }
 
-  updateSettings(patch: ClusterSettingsPatch): Promise<Outcome<ClusterSummary>> {
-    return this.#gate((now) => this.#core.updateSettings(admin(now), patch));
+  updateSettings(patch: ClusterSettingsPatch, by: string): Promise<Outcome<ClusterSummary>> {
+    return this.#gate((now) => this.#core.updateSettings(admin(now, by), patch));
   }
 
   /** Deletes every trace of the cluster: storage, alarm, memory. The name may be created again. */
   async destroyCluster(): Promise<Outcome<null>> {
     const exists = await this.#gate(() => this.#core.summary(), { reads: true });
     if (!exists.ok) return exists;
+    const snapshot = this.#store.load();
+    await this.#reportRetired([...snapshot.joinTokens.map((t) => t.hash), ...snapshot.nodes.map((n) => n.credentialHash)]);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.#load();
@@ -293,12 +314,12 @@ export class ClusterDirectory extends DurableObject<Env> {
     return ok(null);
   }
 
-  async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
+  async createJoinToken(expiresAt: number | null, by: string): Promise<Outcome<CreatedJoinToken>> {
     const id = newTokenId();
     const secret = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
     const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
-      const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
+      const created = this.#core.createJoinToken(admin(now, by), { ...token, createdAt: now, expiresAt });
       return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
     });
   }
@@ -307,8 +328,8 @@ export class ClusterDirectory extends DurableObject<Env> {
     return this.#gate(() => this.#core.listJoinTokens(), { reads: true });
   }
 
-  revokeJoinToken(id: string): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.revokeJoinToken(admin(now), id));
+  revokeJoinToken(id: string, by: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.revokeJoinToken(admin(now, by), id));
   }
 
   /**
@@ -325,20 +346,20 @@ export class ClusterDirectory extends DurableObject<Env> {
     return ok({ version: this.#core.version, nodes: outcome.value.map((row) => ({ ...row, transport: this.#metrics.transports.of(row.id, watching) })) });
   }
 
-  evict(node: string, reason: string): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.evict(admin(now), node, reason));
+  evict(node: string, reason: string, by: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.evict(admin(now, by), node, reason));
   }
 
-  revokeCredential(node: string): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.revokeCredential(admin(now), node));
+  revokeCredential(node: string, by: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.revokeCredential(admin(now, by), node));
   }
 
-  setOverride(node: string, input: OverrideInput): Promise<Outcome<Override>> {
-    return this.#gate((now) => this.#core.setOverride(admin(now), node, input));
+  setOverride(node: string, input: OverrideInput, by: string): Promise<Outcome<Override>> {
+    return this.#gate((now) => this.#core.setOverride(admin(now, by), node, input));
   }
 
-  liftOverride(node: string): Promise<Outcome<null>> {
-    return this.#gate((now) => this.#core.liftOverride(admin(now), node));
+  liftOverride(node: string, by: string): Promise<Outcome<null>> {
+    return this.#gate((now) => this.#core.liftOverride(admin(now, by), node));
   }
 
   listOverrides(): Promise<Outcome<Override[]>> {

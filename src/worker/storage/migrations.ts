@@ -16,6 +16,7 @@ import leaseBehind from "../../../migrations/0007_lease_behind.sql";
 import probePolicy from "../../../migrations/0008_probe_policy.sql";
 import consumerLoops from "../../../migrations/0009_consumer_loops.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
+import catalogAdminTokens from "../../../migrations/catalog/0002_admin_tokens.sql";
 
 export interface Migration {
   version: number;
@@ -36,7 +37,10 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */
-export const CATALOG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "catalog/0001_catalog", sql: catalog }];
+export const CATALOG_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "catalog/0001_catalog", sql: catalog },
+  { version: 2, name: "catalog/0002_admin_tokens", sql: catalogAdminTokens },
+];
 
 /** The parts of `DurableObjectStorage` migrations need, so tests can pass a real one directly. */
 export interface MigratableStorage {

@@ -292,14 +292,17 @@ export class SqlStore implements DirectoryStore {
   readAudit(limit: number, beforeSeq: number | null, filter: AuditFilter = {}): AuditRecord[] {
     const action = filter.action ?? null;
     const node = filter.node ?? null;
+    const actor = filter.actor ?? null;
     return this.sql
       .exec<AuditRow>(
-        "SELECT * FROM audit_log WHERE seq < ? AND (? IS NULL OR action = ?) AND (? IS NULL OR node = ?) ORDER BY seq DESC LIMIT ?",
+        "SELECT * FROM audit_log WHERE seq < ? AND (? IS NULL OR action = ?) AND (? IS NULL OR node = ?) AND (? IS NULL OR actor_id = ?) ORDER BY seq DESC LIMIT ?",
         beforeSeq ?? Number.MAX_SAFE_INTEGER,
         action,
         action,
         node,
         node,
+        actor,
+        actor,
         limit,
       )
       .toArray()

@@ -15,7 +15,8 @@ const audit = createRoute({
   path: "/v1/admin/clusters/{cluster}/audit",
   tags: ["admin: audit"],
   summary: "Read the audit log",
-  description: "Every admin mutation, join, leave and expiry, newest first, optionally of one action and/or one node. The last 10,000 entries are kept.",
+  description:
+    "Every admin mutation, join, leave and expiry, newest first, optionally of one action, one node and/or one actor (`actor`: the admin token's name, `root` for the ADMIN_TOKEN). The last 10,000 entries are kept.",
   security: bearerSecurity,
   middleware: [adminAuth()] as const,
   request: { params: ClusterParams, query: AuditQuery },
@@ -24,8 +25,8 @@ const audit = createRoute({
 
 export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(audit, async (c) => {
   const { cluster } = c.req.valid("param");
-  const { limit, cursor, action, node } = c.req.valid("query");
+  const { limit, cursor, action, node, actor } = c.req.valid("query");
   // RPC typing cannot carry the entries' free-form before/after; they are AuditPage by construction.
-  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null, { action, node })) as AuditPage;
+  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null, { action, node, actor })) as AuditPage;
   return c.json(page, 200);
 });

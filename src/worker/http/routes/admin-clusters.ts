@@ -2,15 +2,16 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../../contract/admin.js";
 import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../../contract/schemas.js";
+import { scopeCovers } from "../../../contract/tokens.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
+import { CATALOG_NAME } from "../../objects/cluster-catalog.js";
 
-/** The ClusterCatalog object's name: there is exactly one. */
-export const CATALOG_NAME = "catalog";
+export { CATALOG_NAME } from "../../objects/cluster-catalog.js";
 
 const tags = ["admin: clusters"];
 
@@ -19,8 +20,9 @@ const list = createRoute({
   path: "/v1/admin/clusters",
   tags,
   summary: "List clusters",
+  description: "Every cluster the token's scope covers, by name.",
   security: bearerSecurity,
-  middleware: [adminAuth()] as const,
+  middleware: [adminAuth({ scope: "any" })] as const,
   responses: { 200: { description: "Every cluster, by name", ...json(ClusterList) }, ...problemResponses(401, 403) },
 });
 
@@ -29,7 +31,7 @@ const create = createRoute({
   path: "/v1/admin/clusters",
   tags,
   summary: "Create a cluster",
-  description: "Returns the cluster's first join token, only here; the directory stores only its hash.",
+  description: "Returns the cluster's first join token, only here; the directory stores only its hash. Needs the ADMIN_TOKEN or a `write` token scoped `*`.",
   security: bearerSecurity,
   middleware: [limitBody, adminAuth()] as const,
   request: { body: { required: true, ...json(CreateClusterRequest) } },
@@ -75,8 +77,9 @@ const remove = createRoute({
   path: "/v1/admin/clusters/{cluster}",
   tags,
   summary: "Delete a cluster and all its state",
+  description: "Its join tokens and node credentials are refused at the edge within a minute. Needs the ADMIN_TOKEN or a `write` token scoped `*`.",
   security: bearerSecurity,
-  middleware: [adminAuth()] as const,
+  middleware: [adminAuth({ scope: "all" })] as const,
   request: { params: ClusterParams },
   responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404) },
 });
@@ -84,7 +87,8 @@ const remove = createRoute({
 export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(list, async (c) => {
     const catalog = c.env.CATALOG.getByName(CATALOG_NAME);
-    const names = await catalog.list();
+    const scope = c.get("admin").clusters;
+    const names = (await catalog.list()).filter((name) => scopeCovers(scope, name));
     const summaries = await Promise.all(names.map((name) => c.env.CLUSTER.getByName(name).summary()));
     const clusters = [];
     for (const [i, outcome] of summaries.entries()) {
@@ -96,7 +100,7 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   })
   .openapi(create, async (c) => {
     const { name } = c.req.valid("json");
-    const outcome = await c.env.CLUSTER.getByName(name).createCluster();
+    const outcome = await c.env.CLUSTER.getByName(name).createCluster(c.get("admin").name);
     // Also on 409: a cluster that exists must be listed, whatever happened before.
     if (outcome.ok || outcome.problem.status === 409) await c.env.CATALOG.getByName(CATALOG_NAME).add(name, Date.now());
     return c.json(unwrap(outcome), 201);
@@ -107,11 +111,11 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   })
   .openapi(update, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(c.req.valid("json"))), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).updateSettings(c.req.valid("json"), c.get("admin").name)), 200);
   })
   .openapi(forceExpire, async (c) => {
     const { cluster } = c.req.valid("param");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire()), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire(c.get("admin").name)), 200);
   })
   .openapi(remove, async (c) => {
     const { cluster } = c.req.valid("param");

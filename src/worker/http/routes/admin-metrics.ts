@@ -1,5 +1,5 @@
 /**
- * Admin: metrics in Prometheus text format, to the read or the write admin token. One cluster's
+ * Admin: metrics in Prometheus text format, to read or write admin tokens, within their scope. One cluster's
  * come from its own object's memory; the directory-wide ones from the catalog only, so a scrape
  * costs the same with 10 clusters as with 100,000 (it never asks every cluster's object).
  */
@@ -34,7 +34,8 @@ const directoryMetrics = createRoute({
   path: "/v1/admin/metrics",
   tags,
   summary: "The directory's metrics (Prometheus text)",
-  description: "Cluster counts and the build version, from the catalog alone: it never asks every cluster's object.",
+  description:
+    "Cluster counts and the build version, from the catalog alone: it never asks every cluster's object. Needs a token scoped `*` (read or write): the counts are directory-wide.",
   security: bearerSecurity,
   middleware: [adminAuth()] as const,
   responses: { 200: text("Prometheus text exposition format 0.0.4"), ...problemResponses(401, 403) },

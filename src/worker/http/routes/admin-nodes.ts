@@ -89,7 +89,7 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
   })
   .openapi(evict, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).evict(node, c.req.valid("json").reason));
+    unwrap(await c.env.CLUSTER.getByName(cluster).evict(node, c.req.valid("json").reason, c.get("admin").name));
     return c.body(null, 204);
   })
   .openapi(handout, async (c) => {
@@ -102,19 +102,23 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
     const override = unwrap(
-      await c.env.CLUSTER.getByName(cluster).setOverride(node, {
-        action: body.action,
-        addrs: body.action === "pin" ? body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical) : undefined,
-        labels: body.action === "pin" ? body.labels : undefined,
-        reason: body.reason,
-        expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
-      }),
+      await c.env.CLUSTER.getByName(cluster).setOverride(
+        node,
+        {
+          action: body.action,
+          addrs: body.action === "pin" ? body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical) : undefined,
+          labels: body.action === "pin" ? body.labels : undefined,
+          reason: body.reason,
+          expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+        },
+        c.get("admin").name,
+      ),
     );
     return c.json(override, 200);
   })
   .openapi(liftOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).liftOverride(node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).liftOverride(node, c.get("admin").name));
     return c.body(null, 204);
   })
   .openapi(listOverrides, async (c) => {

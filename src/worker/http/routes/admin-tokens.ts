@@ -61,7 +61,7 @@ export const adminTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   .openapi(create, async (c) => {
     const { cluster } = c.req.valid("param");
     const { expiresAt } = c.req.valid("json");
-    const issued = unwrap(await c.env.CLUSTER.getByName(cluster).createJoinToken(expiresAt ? Date.parse(expiresAt) : null));
+    const issued = unwrap(await c.env.CLUSTER.getByName(cluster).createJoinToken(expiresAt ? Date.parse(expiresAt) : null, c.get("admin").name));
     return c.json(issued, 201);
   })
   .openapi(list, async (c) => {
@@ -70,11 +70,11 @@ export const adminTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   })
   .openapi(revoke, async (c) => {
     const { cluster, id } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).revokeJoinToken(id));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeJoinToken(id, c.get("admin").name));
     return c.body(null, 204);
   })
   .openapi(revokeCredential, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    unwrap(await c.env.CLUSTER.getByName(cluster).revokeCredential(node));
+    unwrap(await c.env.CLUSTER.getByName(cluster).revokeCredential(node, c.get("admin").name));
     return c.body(null, 204);
   });
