@@ -56,6 +56,15 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         renewSoon();
       },
       onProbeChange: () => view.refresh(),
+      onClusterPolicy: (policy) =>
+        log.info(
+          !policy
+            ? "probes: the cluster no longer restricts them"
+            : policy.probing !== "on"
+              ? "probes: off, by the cluster's settings"
+              : "probes: only addresses in the cluster's ranges",
+          { ranges: Array.isArray(policy?.ranges) ? policy.ranges.join(",") : null },
+        ),
     },
   );
   const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
