@@ -58,6 +58,15 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         renewSoon();
       },
       onProbeChange: () => view.refresh(),
+      onClusterPolicy: (policy) =>
+        log.info(
+          !policy
+            ? "probes: the cluster no longer restricts them"
+            : policy.probing !== "on"
+              ? "probes: off, by the cluster's settings"
+              : "probes: only addresses in the cluster's ranges",
+          { ranges: Array.isArray(policy?.ranges) ? policy.ranges.join(",") : null },
+        ),
     },
   );
   // A loop starting or ending goes to the directory at once, as a readiness change does.

@@ -54,6 +54,8 @@ export interface ReachabilityHooks {
   onReadyChange: (ready: boolean) => void;
   /** A peer's probe result changed between ok and failed (or got its first one): local handouts may change. */
   onProbeChange: () => void;
+  /** The cluster's probe settings changed what this agent probes (its first answer included when it restricts). */
+  onClusterPolicy?: (policy: ClusterProbePolicy) => void;
 }
 
 export interface RenewalFields {
@@ -72,6 +74,7 @@ export class AgentReachability {
   /** A result changed since changes were last looked for: a socket renewal may be due. */
   #changed = false;
   readonly #local: { probing: boolean; ranges: readonly Cidr[] };
+  readonly #hooks: ReachabilityHooks;
   /** The cluster's policy as last answered, as JSON (to act on changes only). */
   #cluster = "";
 
@@ -83,6 +86,7 @@ export class AgentReachability {
       this.#changed = true;
       hooks.onProbeChange();
     });
+    this.#hooks = hooks;
     this.#local = { probing: config.probing, ranges: ranges(config.probeRanges) };
     this.probes.setPermits(probePermit(this.#local, undefined));
     this.selfCheck = new SelfCheck(config.addrs, { enabled: config.selfCheck, intervalMs: Math.min(SELF_CHECK_INTERVAL_MS, intervalMs), timeoutMs: 3_000 }, hooks.onReadyChange);
@@ -94,6 +98,7 @@ export class AgentReachability {
     if (key === this.#cluster) return;
     this.#cluster = key;
     this.probes.setPermits(probePermit(this.#local, policy));
+    this.#hooks.onClusterPolicy?.(policy);
   }
 
   /** Runs the first self-check (so the first registration already says whether this node is ready). */

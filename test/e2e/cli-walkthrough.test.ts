@@ -29,7 +29,8 @@ describe("docs/cli.md walkthrough", () => {
   // Verbatim with bash, curl and jq; only the address, the .dev.vars location and how `npx peerdir`
   // finds the bin differ from a user's run: an `npx` shim on PATH runs bin/peerdir.mjs directly,
   // several times faster per call than npm's own (test/e2e/new-user.test.ts runs the real npx).
-  it("works verbatim, twice", () => {
+  // About fifty CLI processes one after another: minutes on a busy machine.
+  it("works verbatim, twice", { timeout: 240_000 }, () => {
     const cwd = mkdtempSync(join(tmpdir(), "peerdir-cli-doc-"));
     writeFileSync(join(cwd, ".dev.vars"), `ADMIN_TOKEN=${dir.adminToken}\n`);
     const bin = join(cwd, "bin");

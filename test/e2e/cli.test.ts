@@ -243,7 +243,7 @@ describe("peerdir token (named admin tokens)", () => {
 });
 
 describe("nodes, overrides and the handout preview", () => {
-  it("lists nodes, pins, blocks, drains, lifts, evicts and revokes, and the handout follows", async () => {
+  it("lists nodes, pins, blocks, drains, lifts, evicts and revokes, and the handout follows", { timeout: 180_000 }, async () => {
     const { joinToken } = await json<CreateClusterResponse>(["cluster", "create", "cli-nodes"]);
     const credA = await registered("cli-nodes", "node-a", joinToken, "/ip4/127.0.0.1/tcp/5001");
     const credB = await registered("cli-nodes", "node-b", joinToken, "/ip4/127.0.0.2/tcp/5001");

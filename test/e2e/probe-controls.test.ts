@@ -146,7 +146,10 @@ describe("probe controls, with real agents and listeners on 127.0.0.0/8", () => 
   it("the cluster's probing off: no agent probes; turned on again, the agent starts at its next renewal", async () => {
     expect(clusterOff.inRange.accepted).toBe(0);
     expect(clusterOff.outOfRange.accepted).toBe(0);
+    // One line when the cluster's setting takes effect, not one per renewal.
+    expect(clusterOff.agent.logs.filter((l) => l.includes("probes: off, by the cluster's settings"))).toHaveLength(1);
     expect((await call("PATCH", "/v1/admin/clusters/cluster-off", directory.adminToken, { probing: "on" })).status).toBe(200);
     await waitFor("probes to start", async () => (clusterOff.inRange.accepted >= 1 && clusterOff.outOfRange.accepted >= 1 ? true : undefined), 30_000, [clusterOff.agent]);
+    expect(clusterOff.agent.logs.filter((l) => l.includes("probes: the cluster no longer restricts them"))).toHaveLength(1);
   });
 });
