@@ -432,11 +432,14 @@ export function runIndexBudget({ n, limit = BOUNDED }) {
     const fanOut = new FanOut();
     for (const p of pool) fanOut.add(p.id, undefined, ${limit}, 1);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     fanOut.passBounded(0, 1, new Map(), source);
     const buildMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const buildCpuMs = (cpu.user + cpu.system) / 1000;
     globalThis.gc(); globalThis.gc();
     const bytes = process.memoryUsage().heapUsed - before;
-    console.log(JSON.stringify({ n, limit: ${limit}, bytesPerNode: Math.round(bytes / n), totalMiB: Math.round(bytes / 1048576), buildMs: Math.round(buildMs), held: fanOut.watches.next().value.ranking.ids.length }));
+    console.log(JSON.stringify({ n, limit: ${limit}, bytesPerNode: Math.round(bytes / n), totalMiB: Math.round(bytes / 1048576), buildMs: Math.round(buildMs), buildCpuMs: Math.round(buildCpuMs), held: fanOut.watches.next().value.ranking.ids.length }));
   `;
   const text = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(text.trim().split("\n").pop());
