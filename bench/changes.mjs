@@ -122,11 +122,11 @@ async function registeredCluster({ n, limit, log, extra = 2000 }) {
  * Runs `change()` and waits until the watchers are quiet; gives workerd's CPU for it (idle CPU
  * subtracted), the messages and bytes received, and each arrival that names `id`.
  */
-async function timedChange({ pid, sink, id, change, idleCpuPerSec, quietMs }) {
+async function timedChange({ pid, sink, id, change, idleCpuPerSec, quietMs, expected = 0 }) {
   const arrivals = [];
   let messages = 0;
   let bytes = 0;
-  let last = performance.now();
+  let last = 0;
   sink.onMessage = (_node, data, at) => {
     messages++;
     bytes += data.length;
@@ -136,9 +136,16 @@ async function timedChange({ pid, sink, id, change, idleCpuPerSec, quietMs }) {
   const cpu0 = cpuSecondsFine(pid);
   const t0 = performance.now();
   await change();
-  last = Math.max(last, performance.now());
-  const deadline = t0 + 15_000;
-  while (performance.now() - last < quietMs && performance.now() < deadline) await sleep(20);
+  const answered = performance.now();
+  // Done when every expected watcher has it, or (when the count is not known) once messages
+  // stopped for quietMs after the first arrived; a change that reaches nobody waits 2 s.
+  const deadline = t0 + 20_000;
+  for (;;) {
+    const now = performance.now();
+    if (now > deadline) break;
+    if (expected > 0 ? arrivals.length >= expected && now - last >= 50 : last > 0 ? now - last >= quietMs : now - answered >= 2000) break;
+    await sleep(20);
+  }
   const elapsed = (performance.now() - t0) / 1000;
   const cpuMs = Math.max(0, (cpuSecondsFine(pid) - cpu0 - idleCpuPerSec * elapsed) * 1000);
   sink.onMessage = () => {};
@@ -165,7 +172,7 @@ async function idleRate(pid, seconds = 2) {
 export async function runChangeCost({ n, limit, changes = 8, log = console.error }) {
   const { pairWeight } = await rendezvous();
   const { dir, nodes, joinToken, base, sink, openSockets } = await registeredCluster({ n, limit, log });
-  const quietMs = n >= 5000 ? 400 : 250;
+  const quietMs = 400;
   const put = (id, auth, body) =>
     fetch(`${base}/${id}`, { method: "PUT", headers: { Authorization: `Bearer ${auth}`, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => {
       if (r.status >= 300) throw new Error(`PUT ${id}: HTTP ${r.status} ${await r.text()}`);
@@ -187,7 +194,8 @@ export async function runChangeCost({ n, limit, changes = 8, log = console.error
       p.latencies.push(...r.latencies);
       if (r.latencies.length) p.toAll.push(Math.max(...r.latencies));
     };
-    const timed = (change) => timedChange({ pid: dir.pid, sink, id, change, idleCpuPerSec, quietMs });
+    // Full lists: every watcher hears of every change of another peer.
+    const timed = (change) => timedChange({ pid: dir.pid, sink, id, change, idleCpuPerSec, quietMs, expected: limit === null && into === per ? n : 0 });
     record(
       "join",
       await timed(async () => {
@@ -424,11 +432,14 @@ export function runIndexBudget({ n, limit = BOUNDED }) {
     const fanOut = new FanOut();
     for (const p of pool) fanOut.add(p.id, undefined, ${limit}, 1);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     fanOut.passBounded(0, 1, new Map(), source);
     const buildMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const buildCpuMs = (cpu.user + cpu.system) / 1000;
     globalThis.gc(); globalThis.gc();
     const bytes = process.memoryUsage().heapUsed - before;
-    console.log(JSON.stringify({ n, limit: ${limit}, bytesPerNode: Math.round(bytes / n), totalMiB: Math.round(bytes / 1048576), buildMs: Math.round(buildMs), held: fanOut.watches.next().value.ranking.ids.length }));
+    console.log(JSON.stringify({ n, limit: ${limit}, bytesPerNode: Math.round(bytes / n), totalMiB: Math.round(bytes / 1048576), buildMs: Math.round(buildMs), buildCpuMs: Math.round(buildCpuMs), held: fanOut.watches.next().value.ranking.ids.length }));
   `;
   const text = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(text.trim().split("\n").pop());
@@ -465,10 +476,10 @@ export const SECTIONS = {
     for (const n of sizes) rows.push(await attempt(() => runFloor({ n, changes, log }), { n }, log));
     return rows;
   },
-  perChange: async ({ sizes, changes, log }) => {
+  perChange: async ({ sizes, changes, log, modes = [null, BOUNDED] }) => {
     const rows = [];
     for (const n of sizes) {
-      for (const limit of [null, BOUNDED]) {
+      for (const limit of modes) {
         const r = await attempt(() => runChangeCost({ n, limit, changes, log }), [], log);
         for (const row of r)
           log(
@@ -491,6 +502,22 @@ export const SECTIONS = {
   index: async ({ indexSizes }) => indexSizes.map((n) => runIndexBudget({ n })),
 };
 
+/** The fitted exponents of CPU per change with N, for each kind and mode, and the floor's. */
+export function fits(result) {
+  const out = {};
+  if (result.perChange) {
+    out.exponents = [];
+    for (const limit of [null, BOUNDED]) {
+      for (const kind of KINDS) {
+        const points = result.perChange.filter((r) => r.limit === limit && r.kind === kind).map((r) => ({ n: r.n, cpu: r.cpuMsPerChange }));
+        out.exponents.push({ limit, kind, exponent: fitExponent(points) });
+      }
+    }
+  }
+  if (result.floor) out.floorExponent = fitExponent(result.floor.map((r) => ({ n: r.n, cpu: r.cpuMsPerChange })));
+  return out;
+}
+
 /** Every section (or `only` of them), with the fitted exponents; `sizes` etc. are configurable. */
 export async function runChanges({ quick = false, log = console.error, only = null, ...options }) {
   const o = {
@@ -511,16 +538,7 @@ export async function runChanges({ quick = false, log = console.error, only = nu
     log(`changes: section ${name} …`);
     result[name] = await section(o);
   }
-  if (result.perChange) {
-    result.exponents = [];
-    for (const limit of [null, BOUNDED]) {
-      for (const kind of KINDS) {
-        const points = result.perChange.filter((r) => r.limit === limit && r.kind === kind).map((r) => ({ n: r.n, cpu: r.cpuMsPerChange }));
-        result.exponents.push({ limit, kind, exponent: fitExponent(points) });
-      }
-    }
-  }
-  if (result.floor) result.floorExponent = fitExponent(result.floor.map((r) => ({ n: r.n, cpu: r.cpuMsPerChange })));
+  Object.assign(result, fits(result));
   result.loadAverageAtEnd = loadavg().map((x) => round(x, 1));
   return result;
 }

@@ -48,6 +48,8 @@ const usd = (v) => (v >= 1000 ? `$${n(v)}` : v >= 1 ? `$${n(v, 2)}` : `$${n(v, 4
 
 /** Object memory (Durable Object isolate), for the fan-out index's budget. */
 const OBJECT_MEMORY_BYTES = 128 * 1024 * 1024;
+/** CPU per invocation of a Durable Object (the default limit; it can be raised to 5 minutes). */
+const CPU_LIMIT_MS = 30_000;
 /** The churn the fan-out section assumes: 1 % of the nodes change per minute. */
 const CHURN_PER_NODE_PER_S = 0.01 / 60;
 
@@ -73,10 +75,17 @@ export function fanOutSection(c) {
     let cpuBound = Number.POSITIVE_INFINITY;
     if (b > -1) cpuBound = (1000 / (CHURN_PER_NODE_PER_S * a)) ** (1 / (1 + b));
     const memBound = limit === null || !indexBytes ? Number.POSITIVE_INFINITY : OBJECT_MEMORY_BYTES / 2 / indexBytes;
+    // The first change after a wake ranks every watcher anew: O(N²), within one invocation's CPU limit.
+    const wake = limit === null ? null : c.index?.reduce((a, x) => (!a || x.n > a.n ? x : a), null);
+    const wakeBound = wake ? wake.n * Math.sqrt(CPU_LIMIT_MS / wake.buildMs) : Number.POSITIVE_INFINITY;
     const bounds = [
       [sockets, `${n(sockets)} hibernatable sockets per object`],
       [cpuBound, "the object's one thread saturated by the churn"],
       [memBound, `half the object's ${n(OBJECT_MEMORY_BYTES / 1048576)} MiB for the index (${n(indexBytes)} bytes per watcher)`],
+      [
+        wakeBound,
+        `the first change after a wake ranking every watcher within ${n(CPU_LIMIT_MS / 1000)} s of CPU (measured ${n(wake?.buildMs / 1000, 1)} s at ${n(wake?.n)}, wall-clock on a loaded machine, O(N²))`,
+      ],
     ];
     const [largest, by] = bounds.reduce((x, y) => (y[0] < x[0] ? y : x));
     const at = Math.min(largest, sockets);
@@ -103,7 +112,7 @@ A change's cost is the Worker's and the object's together (local workerd): an up
 ${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
 
 With a bound a join reaches about 64 watchers whatever the cluster's size; ${notes.join("; ")}.
-The index is memory only; after a wake its first change costs a full recompute per bounded watcher (once).
+The index is memory only; after a wake its first change ranks every bounded watcher anew (one pass over the pool each, once).
 `;
 }
 

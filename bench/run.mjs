@@ -126,7 +126,7 @@ await step("scale", async () => {
   writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.scale, null, 2)}\n`);
 });
 await step("changes", async () => {
-  const { runChanges } = await import("./changes.mjs");
+  const { fits, runChanges } = await import("./changes.mjs");
   // --sizes=1000,2000 --etcd-sizes=… --churn=N --index-sizes=… --sections=floor,perChange,etcd,churn,index
   const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
   const list = (name) => opt(name)?.split(",").map(Number);
@@ -136,10 +136,24 @@ await step("changes", async () => {
     ...(opt("churn") ? { churnN: Number(opt("churn")) } : {}),
     ...(list("index-sizes") ? { indexSizes: list("index-sizes") } : {}),
     ...(opt("sections") ? { only: opt("sections").split(",") } : {}),
+    ...(opt("modes")
+      ? {
+          modes: opt("modes")
+            .split(",")
+            .map((m) => (m === "full" ? null : Number(m))),
+        }
+      : {}),
   };
   const fresh = await runChanges({ quick, log, ...options });
-  // Sections not run this time keep their last results.
-  out.changes = { ...(out.changes ?? {}), ...stamp(), ...fresh };
+  // Sections not run this time keep their last results; rows of sizes and modes not run too.
+  const keep = (old, now, same) => (old && now ? [...old.filter((o) => !now.some((x) => same(o, x))), ...now] : (now ?? old));
+  const before = out.changes ?? {};
+  out.changes = { ...before, ...stamp(), ...fresh };
+  out.changes.perChange = keep(before.perChange, fresh.perChange, (a, b) => a.n === b.n && a.limit === b.limit && a.kind === b.kind);
+  out.changes.floor = keep(before.floor, fresh.floor, (a, b) => a.n === b.n);
+  out.changes.etcd = keep(before.etcd, fresh.etcd, (a, b) => a.n === b.n);
+  out.changes.index = keep(before.index, fresh.index, (a, b) => a.n === b.n);
+  Object.assign(out.changes, fits(out.changes));
   writeFileSync(join(resultsDir, `changes${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.changes, null, 2)}\n`);
 });
 

@@ -48,7 +48,7 @@ export interface Watch {
 export interface BoundedPass {
   /** Watches whose handout changed, with the change. */
   deltas: Map<Watch, PeerDelta>;
-  /** Watches that had no ranking: their delta must be computed the long way (they have one now). */
+  /** Watches that had no ranking and whose own node changed: they need their whole handout (they have a ranking now). */
   unindexed: Watch[];
 }
 
@@ -131,7 +131,7 @@ export class FanOut {
       if (watch.ranking !== null) bounded.push(watch);
       // One opened at this version needs no delta: it is only indexed (once the changes are in).
       else if (watch.openedAt === version) opened.push(watch);
-      // A requester that itself changed may have changed zones: its delta is computed the long way.
+      // A requester that itself changed may have changed zones: it is sent its whole handout.
       else if (changed.has(watch.node)) unindexed.push(watch);
       else {
         // Found open after a wake: ranked as its handout was at `since`, then brought forward below.

@@ -182,10 +182,9 @@ export class Handouts implements FanOutSource {
     }
     const { deltas, unindexed } = this.fanOut.passBounded(since, version, changed, this);
     for (const [watch, delta] of deltas) sink.send(watch, `{"type":"delta",${this.#deltaBody(delta).slice(1)}`);
-    for (const watch of unindexed) {
-      const update = this.watchMessage(watch.node, watch.requested, since);
-      if (!update.empty || degradedMoved) sink.send(watch, update.message);
-    }
+    // A watcher found open after a wake whose own node changed since: its handout then cannot be
+    // told for sure (its zone then is not in the change log), so it gets the whole handout.
+    for (const watch of unindexed) sink.send(watch, this.watchMessage(watch.node, watch.requested, null).message);
     if (!degradedMoved) return;
     const done = new Set(unindexed);
     const empty = `{"type":"delta",${this.#deltaBody({ upserts: [], removes: [] }).slice(1)}`;

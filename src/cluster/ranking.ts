@@ -5,6 +5,9 @@
  *
  * It keeps `limit` plus a reserve of the next best peers: a peer that leaves a handout is
  * replaced from the reserve in O(k), and only a watcher whose reserve ran dry rescans the pool.
+ * A fill takes `limit + reserve`; joins may grow that by another reserve before the last is
+ * dropped, so a join and a leave cost the reserve nothing, and only a run of leaves that outnumber
+ * joins by a whole reserve ever costs a rescan.
  * A peer outside the ranking ranks below all of it (the ranking is the exact top of the pool),
  * so whether a joining peer enters is one hash and one comparison against the last key.
  *
@@ -40,8 +43,14 @@ export class Ranking {
     this.keys = new Float64Array(this.capacity + 1);
   }
 
-  get capacity(): number {
+  /** What a fill takes. */
+  get target(): number {
     return this.limit + reserveFor(this.limit);
+  }
+
+  /** The most it holds before dropping its last. */
+  get capacity(): number {
+    return this.limit + 2 * reserveFor(this.limit);
   }
 
   keyOf(peer: Candidate): number {
@@ -61,8 +70,8 @@ export class Ranking {
     return this.ids.indexOf(id);
   }
 
-  /** Inserts a peer the ranking admits; returns the id pushed out past the capacity, if any. */
-  insert(id: string, key: number): string | null {
+  /** Inserts a peer the ranking admits; returns the id pushed out past `cap`, if any. */
+  insert(id: string, key: number, cap = this.capacity): string | null {
     const length = this.ids.length;
     let lo = 0;
     let hi = length;
@@ -74,7 +83,7 @@ export class Ranking {
     this.ids.splice(lo, 0, id);
     this.keys.copyWithin(lo + 1, lo, length);
     this.keys[lo] = key;
-    if (this.ids.length <= this.capacity) return null;
+    if (this.ids.length <= cap) return null;
     this.complete = false;
     return this.ids.pop()!;
   }
@@ -95,11 +104,11 @@ export class Ranking {
   fill(candidates: Iterable<Candidate>): void {
     this.ids.length = 0;
     this.complete = true;
-    const capacity = this.capacity;
+    const target = this.target;
     for (const peer of candidates) {
       if (peer.id === this.node) continue;
       const key = this.keyOf(peer);
-      if (this.ids.length < capacity || this.admits(key, peer.id)) this.insert(peer.id, key);
+      if (this.ids.length < target || this.admits(key, peer.id)) this.insert(peer.id, key, target);
     }
   }
 }
