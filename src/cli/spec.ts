@@ -3,6 +3,7 @@
  * table. The parser (args.ts) and the help (help.ts) both read it, so what `--help` documents is
  * exactly what is accepted.
  */
+import { actionsInWords, carriesPeer, OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 
 export interface OptionSpec {
   /** Long flag without the dashes. */
@@ -27,9 +28,7 @@ export type CommandId =
   | "node list"
   | "override list"
   | "credential revoke"
-  | "pin"
-  | "block"
-  | "drain"
+  | OverrideAction
   | "unset"
   | "evict"
   | "handout"
@@ -60,6 +59,26 @@ const expiresAt: OptionSpec = {
   arg: "ISO",
   help: "Lift it automatically at this time, ISO 8601 with a zone, e.g. 2030-01-01T00:00:00Z. Default: never.",
 };
+
+const peerOptions: OptionSpec[] = [
+  { flag: "addr", arg: "MULTIADDR", repeatable: true, required: true, help: "An address to hand out for NODE. Repeatable (1 to 16); required." },
+  { flag: "label", arg: "KEY=VALUE", repeatable: true, help: "A label to hand out with it. Repeatable." },
+];
+
+/** One command per override action, from the action's facts: `peerdir <action> CLUSTER NODE`. */
+function overrideCommand(action: OverrideAction): CommandSpec {
+  const facts = OVERRIDES[action];
+  const peer = carriesPeer(action);
+  const [node, extra] = peer ? ["seed-1", " --addr /ip4/10.0.0.9/tcp/5001 --label role=seed"] : ["node-b", ""];
+  return {
+    id: action,
+    args: ["CLUSTER", "NODE"],
+    options: [...(peer ? peerOptions : []), reason, expiresAt],
+    summary: `${facts.verb} a node: ${facts.effect}`,
+    details: "Replaces any earlier override of NODE.",
+    examples: [`peerdir ${action} demo ${node}${extra} --reason "${facts.typicalReason}"`],
+  };
+}
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -136,7 +155,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: "override list",
     args: ["CLUSTER"],
     options: [],
-    summary: "List a cluster's overrides (pins, blocks, drains) with their reasons.",
+    summary: "List a cluster's overrides with their reasons.",
     examples: ["peerdir override list demo"],
   },
   {
@@ -146,36 +165,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Revoke a node's credential; its lease ends and it must register again with a join token.",
     examples: ["peerdir credential revoke demo node-a"],
   },
-  {
-    id: "pin",
-    args: ["CLUSTER", "NODE"],
-    options: [
-      { flag: "addr", arg: "MULTIADDR", repeatable: true, required: true, help: "An address to hand out for NODE. Repeatable (1 to 16); required." },
-      { flag: "label", arg: "KEY=VALUE", repeatable: true, help: "A label to hand out with it. Repeatable." },
-      reason,
-      expiresAt,
-    ],
-    summary: "Pin a static peer: handed out like a live node, with no lease.",
-    details: "If NODE also holds a lease, the pinned addresses and labels are what others receive. Replaces any earlier override of NODE.",
-    examples: [`peerdir pin demo seed-1 --addr /ip4/10.0.0.9/tcp/5001 --label role=seed --reason "static seed"`],
-  },
-  {
-    id: "block",
-    args: ["CLUSTER", "NODE"],
-    options: [reason, expiresAt],
-    summary: "Block a node: never handed out; its register, renew and peers requests get 403 with the reason. A live lease ends at once.",
-    details: "Replaces any earlier override of NODE.",
-    examples: [`peerdir block demo node-b --reason "compromised host"`],
-  },
-  {
-    id: "drain",
-    args: ["CLUSTER", "NODE"],
-    options: [reason, expiresAt],
-    summary: "Drain a node: it keeps its lease and still receives peers, but is not handed out to others.",
-    details: "Replaces any earlier override of NODE.",
-    examples: [`peerdir drain demo node-a --reason "kernel upgrade" --expires-at 2030-01-01T00:00:00Z`],
-  },
-  { id: "unset", args: ["CLUSTER", "NODE"], options: [], summary: "Lift a node's override (pin, block or drain).", examples: ["peerdir unset demo node-b"] },
+  ...OVERRIDE_ACTIONS.map(overrideCommand),
+  { id: "unset", args: ["CLUSTER", "NODE"], options: [], summary: `Lift a node's override (${actionsInWords("or")}).`, examples: ["peerdir unset demo node-b"] },
   {
     id: "evict",
     args: ["CLUSTER", "NODE"],

@@ -2,6 +2,7 @@
  * What operators do: create the cluster, change its settings, issue and revoke join tokens,
  * evict nodes, revoke credentials, and set or lift overrides. Every change is audited.
  */
+import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { endLease, expireDue } from "./expiry.js";
 import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
@@ -155,8 +156,8 @@ export function setOverride(u: ClusterUnits, req: AdminRequest, node: string, in
   const record: OverrideRecord = {
     node,
     action: input.action,
-    addrs: input.action === "pin" ? (input.addrs ?? []) : null,
-    labels: input.action === "pin" ? sortedLabels(input.labels) : null,
+    addrs: carriesPeer(input.action) ? (input.addrs ?? []) : null,
+    labels: carriesPeer(input.action) ? sortedLabels(input.labels) : null,
     reason: input.reason,
     createdAt: req.now,
     expiresAt: input.expiresAt,
@@ -165,7 +166,7 @@ export function setOverride(u: ClusterUnits, req: AdminRequest, node: string, in
     const previous = u.overrides.get(node);
     u.overrides.set(change, record);
     const state = u.leases.get(node);
-    if (record.action === "block" && state && state.endedAt === null) endLease(u, change, state, req.now);
+    if (OVERRIDES[record.action].refuses && state && state.endedAt === null) endLease(u, change, state, req.now);
     if (record.expiresAt !== null) u.clock.lower(record.expiresAt);
     change.audit(req.actor, "override.set", node, input.reason, previous ? overrideSnapshot(previous) : null, overrideSnapshot(record));
   });

@@ -3,12 +3,13 @@
  * scrape time (nodes, overrides, degraded, watchers) and the object's event counters. Nothing
  * here touches storage; the object adds the `cluster` label to every series when it writes them.
  */
+import { OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 import type { Family } from "../contract/prometheus.js";
 import type { ClusterCounters } from "./counters.js";
 
 export interface ClusterMetricsInput {
   counters: ClusterCounters;
-  state: { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> };
+  state: { live: number; ended: number; overrides: Record<OverrideAction, number> };
   degraded: boolean;
   /** Live nodes by the reachability state handouts show, and how many say they are not ready. */
   reachability: Record<"reachable" | "unknown" | "unreachable" | "notReady", number>;
@@ -33,7 +34,7 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       samples: [
         { labels: { state: "live" }, value: m.state.live },
         { labels: { state: "expired" }, value: m.state.ended },
-        { labels: { state: "blocked" }, value: m.state.overrides.block },
+        { labels: { state: "blocked" }, value: OVERRIDE_ACTIONS.filter((a) => OVERRIDES[a].refuses).reduce((sum, a) => sum + m.state.overrides[a], 0) },
       ],
     },
     {
@@ -63,7 +64,7 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       name: "peerdir_overrides",
       help: "Operator overrides in force, by kind.",
       type: "gauge",
-      samples: (["pin", "block", "drain"] as const).map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
+      samples: OVERRIDE_ACTIONS.map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
     },
     {
       name: "peerdir_requests_refused_total",

@@ -1,6 +1,7 @@
 /**
  * The records a cluster holds, as the Durable Object keeps them in memory and in SQLite.
  */
+import type { OverrideAction } from "../contract/overrides.js";
 import type { ReachState } from "../contract/reachability.js";
 import { DEFAULT_TTL_BOUNDS, type TtlBounds } from "./leases.js";
 
@@ -55,12 +56,12 @@ export interface NodeRecord {
   behind?: boolean;
 }
 
-export type OverrideAction = "pin" | "block" | "drain";
+export type { OverrideAction };
 
 export interface OverrideRecord {
   node: string;
   action: OverrideAction;
-  /** Only for pins. */
+  /** Only for actions that carry a peer (see OVERRIDES). */
   addrs: string[] | null;
   labels: Record<string, string> | null;
   reason: string;

@@ -14,12 +14,15 @@ export const ClusterName = z.string().regex(CLUSTER_NAME, "cluster names are 1-6
 
 export const NodeId = z.string().regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit").openapi({ example: "node-a" });
 
+/** An advertised address; validation yields its canonical form, the one stored and handed out. */
 export const Multiaddr = z
   .string()
   .max(MAX_ADDR_LENGTH)
-  .superRefine((value, ctx) => {
+  .transform((value, ctx) => {
     const verdict = checkAddr(value);
-    if (!verdict.ok) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)}: ${verdict.reason}` });
+    if (verdict.ok) return verdict.canonical;
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)}: ${verdict.reason}` });
+    return z.NEVER;
   })
   .openapi({ example: "/ip4/10.0.0.1/tcp/5001/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR" });
 
@@ -131,15 +134,14 @@ export const PeersDelta = z
   })
   .openapi("PeersDelta");
 
-const Limit = z
-  .string()
-  .regex(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
+/** A whole number in a query string, checked as text (so "1e3" or " 7" are refused) and given to routes as a number. */
+export const QueryNumber = (pattern: RegExp, message: string) => z.string().regex(pattern, message).transform(Number);
+
+const Limit = QueryNumber(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
   .optional()
   .openapi({ description: "Hand out at most this many peers, a stable rendezvous-hashed subset (same-zone peers first).", example: "3" });
 
-const Since = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
+const Since = QueryNumber(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
   .optional()
   .openapi({
     description: "Answer with only what changed since this version: `{version, upserts, removes}`, or the full handout with `snapshot: true` when that is no longer kept.",
@@ -149,10 +151,8 @@ export const MAX_WAIT_SECONDS = 60;
 
 /** A long-poll's `wait` query parameter: whole seconds, 0 to MAX_WAIT_SECONDS. */
 export const WaitSeconds = (description: string) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
-    .refine((v) => Number(v) <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
+  QueryNumber(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .refine((v) => v <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
     .optional()
     .openapi({ description });
 

@@ -5,6 +5,7 @@
  */
 import type { AuditPage, ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override, OverrideList } from "../../contract/admin.js";
 import { clusterPath, nodePath, overridePath } from "../api.js";
+import { MARK_ACTIONS, type MarkAction, OVERRIDES, PEER_ACTIONS, type PeerAction } from "../../contract/overrides.js";
 import { membershipChart } from "../chart.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, errorState, loading } from "../context.js";
@@ -28,7 +29,7 @@ function overrideBadge(row: NodeRow): Child {
   const o = row.override;
   if (!o) return null;
   const until = o.expiresAt ? ` until ${new Date(o.expiresAt).toLocaleString()}` : "";
-  const label = o.action === "pin" ? "pinned" : o.action === "block" ? "blocked" : "drained";
+  const label = OVERRIDES[o.action].done;
   return h("span", { class: `badge ${o.action}`, title: `${label}: ${o.reason}${until}${o.expiresAt ? ` (${o.expiresAt})` : ""}` }, label);
 }
 
@@ -81,7 +82,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       id: "lease",
       label: "Lease left",
       sort: (r) => (r.expiresAt ? Date.parse(r.expiresAt) : Number.MAX_SAFE_INTEGER),
-      cell: (r) => (r.source === "pin" ? h("span", { class: "muted" }, "pinned, no lease") : countdown(r.expiresAt)),
+      cell: (r) => (r.source === "lease" ? countdown(r.expiresAt) : h("span", { class: "muted" }, `${OVERRIDES[r.source].done}, no lease`)),
     },
     { id: "renewed", label: "Last renewal", sort: (r) => r.lastRenewedAt ?? "", cell: (r) => ago(r.lastRenewedAt) },
     {
@@ -129,10 +130,12 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
           ),
           r.override
             ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
-            : [
-                actionButton(ctx, "Block", () => setOverride(ctx, cluster, r.id, "block", refresh), { focusKey: `block:${r.id}`, accessibleName: `Block ${r.id}` }),
-                actionButton(ctx, "Drain", () => setOverride(ctx, cluster, r.id, "drain", refresh), { focusKey: `drain:${r.id}`, accessibleName: `Drain ${r.id}` }),
-              ],
+            : MARK_ACTIONS.map((action) =>
+                actionButton(ctx, OVERRIDES[action].verb, () => setOverride(ctx, cluster, r.id, action, refresh), {
+                  focusKey: `${action}:${r.id}`,
+                  accessibleName: `${OVERRIDES[action].verb} ${r.id}`,
+                }),
+              ),
           liveLease(r)
             ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
             : null,
@@ -141,22 +144,17 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
   ];
 }
 
-async function setOverride(ctx: Ctx, cluster: string, node: string, action: "block" | "drain", refresh: () => void): Promise<void> {
-  const body =
-    action === "block"
-      ? h("p", {}, "Block ", h("strong", {}, node), ": it is never handed out, its lease ends now, and its register, renew and peers requests are refused with the reason.")
-      : h("p", {}, "Drain ", h("strong", {}, node), ": it keeps its lease and still receives peers, but is no longer handed out to others.");
+async function setOverride(ctx: Ctx, cluster: string, node: string, action: MarkAction, refresh: () => void): Promise<void> {
+  const { verb, effect, done, refuses } = OVERRIDES[action];
   const values = await confirmAction({
-    title: `${action === "block" ? "Block" : "Drain"} ${node}?`,
-    body,
+    title: `${verb} ${node}?`,
+    body: h("p", {}, `${verb} `, h("strong", {}, node), `: ${effect}`),
     fields: [REASON_FIELD, EXPIRY_FIELD],
-    confirm: action === "block" ? "Block" : "Drain",
-    danger: action === "block",
+    confirm: verb,
+    danger: refuses,
   });
   if (!values) return;
-  await act(ctx, `${node} ${action === "block" ? "blocked" : "drained"}.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
-  );
+  await act(ctx, `${node} ${done}.`, () => ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }));
   refresh();
 }
 
@@ -185,22 +183,23 @@ async function evict(ctx: Ctx, cluster: string, node: string, refresh: () => voi
   refresh();
 }
 
-async function pin(ctx: Ctx, cluster: string, refresh: () => void): Promise<void> {
+async function setPeer(ctx: Ctx, cluster: string, action: PeerAction, refresh: () => void): Promise<void> {
+  const { verb, effect, done } = OVERRIDES[action];
   const values = await confirmAction({
-    title: "Pin a static peer",
-    body: h("p", {}, "A pinned peer is handed out like a live node, without a lease. If the id also holds a lease, the pinned addresses are what others receive."),
+    title: `${verb} a static peer`,
+    body: h("p", {}, `${verb} a node id: ${effect}`),
     fields: [
       { name: "node", label: "Node id", required: true },
       { name: "addrs", label: "Addresses", type: "textarea", required: true, hint: "Multiaddrs, one per line, e.g. /ip4/10.0.0.5/tcp/5001" },
       REASON_FIELD,
       EXPIRY_FIELD,
     ],
-    confirm: "Pin",
+    confirm: verb,
   });
   if (!values) return;
   const addrs = values.addrs.split(/\s+/).filter(Boolean);
-  await act(ctx, `${values.node} pinned.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+  await act(ctx, `${values.node} ${done}.`, () =>
+    ctx.api.send("PUT", overridePath(cluster, values.node), { action, addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
   );
   refresh();
 }
@@ -273,7 +272,7 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
   const toolbar = h(
     "div",
     { class: "toolbar" },
-    actionButton(ctx, "Pin a peer…", () => pin(ctx, cluster, refresh), { class: "secondary" }),
+    ...PEER_ACTIONS.map((action) => actionButton(ctx, `${OVERRIDES[action].verb} a peer…`, () => setPeer(ctx, cluster, action, refresh), { class: "secondary" })),
     actionButton(ctx, "Settings…", () => editSettings(ctx, cluster, detail.settings, refresh), { class: "secondary" }),
   );
   fill(
