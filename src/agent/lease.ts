@@ -8,6 +8,7 @@
  * its reason, and retried every renew interval, so lifting it is noticed within one.
  */
 import { readFile } from "node:fs/promises";
+import type { ProblemKind } from "../contract/problem.js";
 import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { backoffCapForTtl, clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
@@ -66,11 +67,11 @@ export interface Leased {
   version: number;
 }
 
-/** The blocked-by-an-operator reason in a 403's detail, or null when the 403 is about something else. */
-export function blockReason(detail: string): string | null {
-  const m = /is blocked by an operator(?::\s*(.*))?$/s.exec(detail);
-  return m ? (m[1] ?? "").trim() || "no reason given" : null;
-}
+/** The refusals that say this agent's token is not (or no longer) good. */
+const REJECTIONS: ReadonlySet<ProblemKind> = new Set(["unauthorized", "credential-gone", "forbidden", "blocked"]);
+
+/** Whether a refusal says this agent's token is not (or no longer) good: `rejected` handles it. */
+export const isRejection = (reply: Reply<unknown>): boolean => reply.kind != null && REJECTIONS.has(reply.kind);
 
 export class LeaseHolder {
   credential: string | null;
@@ -236,7 +237,10 @@ export class LeaseHolder {
    */
   rejected(reply: Reply<unknown>, usingJoin: boolean): boolean {
     const { config, log } = this.d;
-    if (!usingJoin && reply.outcome === "unauthorized" && config.joinTokenFile) {
+    // Any 401 to a node credential means the directory no longer takes it ("unauthorized" too:
+    // a directory that does not say credential-gone, or the Worker's check of the token's MAC).
+    const credentialGone = reply.kind === "credential-gone" || reply.kind === "unauthorized";
+    if (!usingJoin && credentialGone && config.joinTokenFile) {
       log.warn(
         "the directory rejected this node's credential (a newer registration of this node id replaced it, an operator evicted the node, or it was forgotten 7 days after the lease ended); registering again with the join token",
         { node: config.node },
@@ -246,8 +250,8 @@ export class LeaseHolder {
       this.d.store.clearCredential().catch((err: Error) => log.warn("could not remove the rejected credential", { error: err.message }));
       return true;
     }
-    const reason = reply.outcome === "forbidden" ? blockReason(reply.problem?.detail ?? reply.detail) : null;
-    if (reason !== null) {
+    if (reply.kind === "blocked") {
+      const reason = reply.problem?.reason?.trim() || "no reason given";
       this.lost();
       // Within one renew interval of the block being lifted, never sooner than 90 % of it.
       const wait = this.renewAfterMs * (0.9 + 0.1 * this.d.random());
@@ -309,12 +313,14 @@ export class LeaseHolder {
   /** A definite refusal of a register or renew (not 401/403 only: 404, 409, 400 too). */
   private refused(reply: Reply<RegisterResponse>, usingJoin: boolean): void {
     const { config, log } = this.d;
-    switch (reply.outcome) {
-      case "unauthorized":
-      case "forbidden":
-        this.rejected(reply, usingJoin);
-        return;
+    if (reply.status === 0 || reply.status >= 500 || reply.kind === "rate-limited") return; // a failure: the policy's backoff holds
+    if (isRejection(reply)) {
+      this.rejected(reply, usingJoin);
+      return;
+    }
+    switch (reply.kind) {
       case "conflict":
+      case "cluster-full":
         this.live = false;
         this.once("conflict", () =>
           log.warn(
@@ -324,22 +330,20 @@ export class LeaseHolder {
         );
         this.d.failures.holdFor(CONFLICT_RETRY_MS);
         return;
-      case "not_found":
+      case "not-found":
+      case "not-registered":
         this.once("no-cluster", () =>
           log.error("the directory does not know this cluster; check --cluster and --directory; retrying every 60 s", { cluster: config.cluster, error: reply.detail }),
         );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
-      case "bad_request":
-      case "unexpected":
-        if (reply.status === 0 || reply.status >= 500) return; // a failure: the policy's backoff holds
+      default:
+        // A bad request, or an answer this agent does not know: only a change of configuration helps.
         this.once("bad-request", () =>
           log.error("the directory rejected this node's registration; fix the configuration (see error); retrying every 60 s", { error: reply.detail }),
         );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
-      default:
-        return; // a failure (5xx, 429, network, time-out): the policy's backoff holds
     }
   }
 

@@ -182,8 +182,9 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    reason: z.string().optional().openapi({ description: "With `urn:peerdir:problem:blocked`: the operator's reason for the block." }),
   })
-  .openapi("Problem");
+  .openapi("Problem", { description: "RFC 9457 problem details. Branch on `type` (see the API docs' list of problem types), never on `detail`." });
 
 export const ClusterParams = z.object({ cluster: ClusterName });
 export const NodeParams = z.object({ cluster: ClusterName, node: NodeId });

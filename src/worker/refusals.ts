@@ -18,7 +18,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
       return problem("unauthorized", "this join token has expired; ask an operator for a new one", { headers: UNAUTHORIZED_HEADERS });
     case "unknown-token":
       return problem(
-        "unauthorized",
+        "credential-gone",
         `the token is not a join token or node credential of cluster "${cluster}" (it may have been replaced, revoked or forgotten); register again with the cluster's join token`,
         { headers: UNAUTHORIZED_HEADERS },
       );
@@ -27,7 +27,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
     case "join-token-cannot-renew":
       return problem("forbidden", "a join token can only register a node (PUT); use the node credential that registration returned");
     case "blocked":
-      return problem("forbidden", `node "${refusal.node}" is blocked by an operator: ${refusal.reason}`);
+      return problem("blocked", `node "${refusal.node}" is blocked by an operator: ${refusal.reason}`, { reason: refusal.reason });
     case "rate-limited":
       return problem(
         "rate-limited",
@@ -43,7 +43,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
           `Renew with the node's credential, have the node leave, or wait until the lease expires at ${new Date(refusal.expiresAt).toISOString()}.`,
       );
     case "not-registered":
-      return problem("not-found", `node "${refusal.node}" has no live lease in cluster "${cluster}"; register it again with PUT`);
+      return problem("not-registered", `node "${refusal.node}" has no live lease in cluster "${cluster}"; register it again with PUT`);
     case "no-live-lease":
       return problem("not-found", `node "${refusal.node}" has no live lease in cluster "${cluster}"`);
     case "no-credential":

@@ -208,7 +208,8 @@ describe("the agent on the watch", () => {
     const blocked: Reply<unknown> = {
       outcome: "forbidden",
       status: 403,
-      problem: { type: "urn:peerdir:problem:forbidden", title: "Forbidden", status: 403, detail: 'node "self" is blocked by an operator: compromised host' },
+      kind: "blocked",
+      problem: { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "an operator's words", reason: "compromised host" },
       detail: "GET: HTTP 403",
     };
     t.setPeers(() => blocked);
@@ -228,7 +229,13 @@ describe("the agent's failure policy in its loops", () => {
   it("notices a lifted block within one renew interval", async () => {
     const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
     await until("the first poll", () => t.calls.some((c) => c.kind === "peers"));
-    const blocked: Reply<unknown> = { outcome: "forbidden", status: 403, detail: 'PUT: HTTP 403 Forbidden: node "self" is blocked by an operator: maintenance' };
+    const blocked: Reply<unknown> = {
+      outcome: "forbidden",
+      status: 403,
+      kind: "blocked",
+      problem: { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "PUT: HTTP 403", reason: "maintenance" },
+      detail: "PUT: HTTP 403",
+    };
     t.setRegister(() => blocked);
     await until("the block to be seen", () => t.lines.some((l) => l.includes("blocked by an operator: maintenance")), 3_000);
     const liftedAt = Date.now();
