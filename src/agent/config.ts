@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { util } from "./builtins.js";
-import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
+import { CLUSTER_DEFAULTS, TTL_BOUNDS_TEXT } from "../contract/lease-policy.js";
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, LABEL_KEY, LABEL_KEY_RULE, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID, NODE_ID_RULE } from "../contract/names.js";
 import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { LONG_POLL_WAIT_SECONDS, TRANSPORT_MODES, type TransportMode } from "./feed/transport.js";
@@ -80,7 +81,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "An address to advertise, e.g. /ip4/10.0.0.1/tcp/5001/p2p/12D3KooW... Repeatable (1 to 16); in the environment, comma-separated. Required.",
   },
   { flag: "label", key: "labels", arg: "KEY=VALUE", repeatable: true, help: "A label to advertise. Repeatable (up to 16); in the environment, comma-separated." },
-  { flag: "ttl", key: "ttl", arg: "SECONDS", help: "Requested lease length. The directory clamps it (default bounds 10-3600 s). Default: the cluster's default (60 s)." },
+  {
+    flag: "ttl",
+    key: "ttl",
+    arg: "SECONDS",
+    help: `Requested lease length. The directory clamps it (default bounds ${TTL_BOUNDS_TEXT}). Default: the cluster's default (${CLUSTER_DEFAULTS.defaultTtlSeconds} s).`,
+  },
   {
     flag: "poll-interval",
     key: "pollInterval",
@@ -299,13 +305,11 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
 
   const cluster = str(raw, "cluster", where("cluster"));
   if (!cluster) throw new ConfigError("--cluster is required (see --help)");
-  if (!CLUSTER_NAME.test(cluster)) throw new ConfigError(`${where("cluster")} ${JSON.stringify(cluster)}: cluster names are 1-63 characters of a-z, 0-9 and '-'`);
+  if (!CLUSTER_NAME.test(cluster)) throw new ConfigError(`${where("cluster")} ${JSON.stringify(cluster)}: ${CLUSTER_NAME_RULE}`);
 
   const node = str(raw, "node", where("node")) ?? hostname();
   if (!NODE_ID.test(node)) {
-    throw new ConfigError(
-      `node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}) must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'; set --node`,
-    );
+    throw new ConfigError(`node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}): ${NODE_ID_RULE}; set --node`);
   }
 
   const addrsRaw = raw.addrs;
@@ -325,7 +329,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const labels = labelsRaw as Record<string, unknown>;
   if (Object.keys(labels).length > MAX_LABELS) throw new ConfigError(`at most ${MAX_LABELS} labels`);
   for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_KEY.test(k)) throw new ConfigError(`label key ${JSON.stringify(k)}: 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/', '-'`);
+    if (!LABEL_KEY.test(k)) throw new ConfigError(`${JSON.stringify(k)}: ${LABEL_KEY_RULE}`);
     if (typeof v !== "string" || v.length > MAX_LABEL_VALUE) throw new ConfigError(`label ${k}: the value must be a string of at most ${MAX_LABEL_VALUE} characters`);
   }
 

@@ -8,6 +8,7 @@
  * its reason, and retried every renew interval, so lifting it is noticed within one.
  */
 import { readFile } from "node:fs/promises";
+import { CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
 import type { ProblemKind } from "../contract/problem.js";
 import type { RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { backoffCapForTtl, clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
@@ -23,8 +24,6 @@ export const SLOW_RETRY_MS = 60_000;
 /** Retry delay while our node id is held by a live lease (it frees up within one TTL). */
 export const CONFLICT_RETRY_MS = 10_000;
 export const LEAVE_TIMEOUT_MS = 2_000;
-/** The cluster's default lease, for the renew interval before any lease was granted. */
-const DEFAULT_TTL_SECONDS = 60;
 
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
@@ -95,7 +94,8 @@ export class LeaseHolder {
     credential: string | null,
   ) {
     this.credential = credential;
-    const ttl = d.config.ttl ?? DEFAULT_TTL_SECONDS;
+    // Before any lease was granted, the renew interval assumes the cluster's default lease.
+    const ttl = d.config.ttl ?? CLUSTER_DEFAULTS.defaultTtlSeconds;
     this.renewAfterMs = clampRenewAfterSeconds(undefined, ttl) * 1000;
     d.failures.backoffCapMs = backoffCapForTtl(ttl);
   }

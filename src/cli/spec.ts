@@ -3,6 +3,8 @@
  * table. The parser (args.ts) and the help (help.ts) both read it, so what `--help` documents is
  * exactly what is accepted.
  */
+import { CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import { CLUSTER_NAME_RULE } from "../contract/names.js";
 import { actionsInWords, carriesPeer, OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 
 export interface OptionSpec {
@@ -86,7 +88,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: ["NAME"],
     options: [],
     summary: "Create a cluster and print its first join token (shown only once).",
-    details: "NAME is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.",
+    details: `NAME: ${CLUSTER_NAME_RULE}.`,
     examples: ["peerdir cluster create demo"],
   },
   { id: "cluster list", args: [], options: [], summary: "List clusters with their node counts and versions.", examples: ["peerdir cluster list"] },
@@ -95,16 +97,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: "cluster set",
     args: ["NAME"],
     options: [
-      { flag: "min-ttl", arg: "S", help: "Shortest lease a node may ask for, in seconds (default 10)." },
-      { flag: "default-ttl", arg: "S", help: "Lease length when a node asks for none (default 60)." },
-      { flag: "max-ttl", arg: "S", help: "Longest lease (default 3600). The result must keep min <= default <= max." },
-      { flag: "max-nodes", arg: "N", help: "Most live leases; a registration beyond it gets 409 (default 10000)." },
-      { flag: "min-interval", arg: "S", help: "Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default 1)." },
+      { flag: "min-ttl", arg: "S", help: `Shortest lease a node may ask for, in seconds (default ${CLUSTER_DEFAULTS.minTtlSeconds}).` },
+      { flag: "default-ttl", arg: "S", help: `Lease length when a node asks for none (default ${CLUSTER_DEFAULTS.defaultTtlSeconds}).` },
+      { flag: "max-ttl", arg: "S", help: `Longest lease (default ${CLUSTER_DEFAULTS.maxTtlSeconds}). The result must keep min <= default <= max.` },
+      { flag: "max-nodes", arg: "N", help: `Most live leases; a registration beyond it gets 409 (default ${CLUSTER_DEFAULTS.maxNodes}).` },
+      {
+        flag: "min-interval",
+        arg: "S",
+        help: `Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default ${CLUSTER_DEFAULTS.minIntervalSeconds}).`,
+      },
       { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default none)." },
       {
         flag: "address-policy",
         arg: "any|observed-ip",
-        help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any).",
+        help: `observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default ${CLUSTER_DEFAULTS.addressPolicy}).`,
       },
     ],
     summary: "Change a cluster's settings; prints the cluster as `cluster show` does.",

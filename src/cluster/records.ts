@@ -3,7 +3,8 @@
  */
 import type { OverrideAction } from "../contract/overrides.js";
 import type { ReachState } from "../contract/reachability.js";
-import { DEFAULT_TTL_BOUNDS, type TtlBounds } from "./leases.js";
+import { type AddressPolicy, CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import type { TtlBounds } from "./leases.js";
 
 export interface ClusterSettings extends TtlBounds {
   maxNodes: number;
@@ -15,15 +16,9 @@ export interface ClusterSettings extends TtlBounds {
   addressPolicy: AddressPolicy;
 }
 
-export type AddressPolicy = "any" | "observed-ip";
+export type { AddressPolicy };
 
-export const DEFAULT_SETTINGS: ClusterSettings = {
-  ...DEFAULT_TTL_BOUNDS,
-  maxNodes: 10_000,
-  minIntervalSeconds: 1,
-  defaultLimit: null,
-  addressPolicy: "any",
-};
+export const DEFAULT_SETTINGS: ClusterSettings = CLUSTER_DEFAULTS;
 
 export interface ClusterMeta {
   name: string;

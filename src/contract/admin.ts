@@ -4,6 +4,7 @@
  * and the `peerdir` CLI (types).
  */
 import { z } from "@hono/zod-openapi";
+import { ADDRESS_POLICIES } from "./lease-policy.js";
 import { MAX_ADDRS } from "./names.js";
 import { MARK_ACTIONS, NODE_STATES, OVERRIDE_ACTIONS, PEER_ACTIONS } from "./overrides.js";
 import { REACH_STATES } from "./reachability.js";
@@ -12,7 +13,7 @@ import { ClusterName, Labels, Multiaddr, NodeId, Peer, QueryNumber, WaitSeconds 
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
-export const AddressPolicy = z.enum(["any", "observed-ip"]).openapi({
+export const AddressPolicy = z.enum(ADDRESS_POLICIES).openapi({
   description:
     "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
 });

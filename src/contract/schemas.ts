@@ -7,12 +7,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
-import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
+import { TTL_BOUNDS_TEXT } from "./lease-policy.js";
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, LABEL_KEY, LABEL_KEY_RULE, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID, NODE_ID_RULE } from "./names.js";
 import { PROBE_RESULTS, REACH_STATES } from "./reachability.js";
 
-export const ClusterName = z.string().regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit").openapi({ example: "prod-eu" });
+export const ClusterName = z.string().regex(CLUSTER_NAME, CLUSTER_NAME_RULE).openapi({ example: "prod-eu" });
 
-export const NodeId = z.string().regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit").openapi({ example: "node-a" });
+export const NodeId = z.string().regex(NODE_ID, NODE_ID_RULE).openapi({ example: "node-a" });
 
 /** An advertised address; validation yields its canonical form, the one stored and handed out. */
 export const Multiaddr = z
@@ -25,8 +26,6 @@ export const Multiaddr = z
     return z.NEVER;
   })
   .openapi({ example: "/ip4/10.0.0.1/tcp/5001/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR" });
-
-const LABEL_KEY_RULE = "label keys are 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-', starting with a letter or digit";
 
 /**
  * zod's record skips an own `__proto__` key (JSON.parse makes one) without a word, so a label
@@ -56,7 +55,7 @@ export const TtlSeconds = z
   .int("ttlSeconds must be a whole number of seconds")
   .positive("ttlSeconds must be positive")
   .max(Number.MAX_SAFE_INTEGER, "ttlSeconds must be a safe integer")
-  .openapi({ example: 60, description: "Requested lease length; clamped to the cluster's bounds (default 10-3600 s)." });
+  .openapi({ example: 60, description: `Requested lease length; clamped to the cluster's bounds (default ${TTL_BOUNDS_TEXT}).` });
 
 /** At most this many peers per report: the largest handout a node can get. */
 export const MAX_REPORTS = 1000;
