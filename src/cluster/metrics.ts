@@ -1,7 +1,8 @@
 /**
- * What a cluster's `/metrics` says, as metric families: gauges read from the core's memory at
- * scrape time (nodes, overrides, degraded, watchers) and the object's event counters. Nothing
- * here touches storage; the object adds the `cluster` label to every series when it writes them.
+ * What a cluster's `/metrics` says about the cluster, as metric families: gauges read from the
+ * core's memory at scrape time (nodes, overrides, degraded, watchers) and its event counters.
+ * Nothing here touches storage; the object adds the `cluster` label to every series when it
+ * writes them, and the families of its refusals by HTTP status, which only it knows.
  */
 import { OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 import type { Family } from "../contract/prometheus.js";
@@ -56,8 +57,8 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       type: "counter",
       samples: (["watch", "long-poll", "poll", "unknown"] as const).map((transport) => ({ labels: { transport }, value: c.renewals[transport] })),
     },
-    counter("peerdir_handouts_total", "Handout (peers) requests answered, 200 or 304.", c.handouts),
-    counter("peerdir_handouts_not_modified_total", "Handout requests answered 304 Not Modified (the share of handouts_total that cost no body).", c.notModified),
+    counter("peerdir_handouts_total", "Handout (peers) requests answered, in full or as unchanged.", c.handouts),
+    counter("peerdir_handouts_not_modified_total", "Handout requests answered as unchanged since the node's version (the share of handouts_total that cost no body).", c.unchanged),
     { name: "peerdir_watchers", help: "Open watch sockets.", type: "gauge", samples: [{ value: m.watchers }] },
     { name: "peerdir_degraded", help: "1 while self-preservation holds back a mass expiry.", type: "gauge", samples: [{ value: m.degraded ? 1 : 0 }] },
     {
@@ -66,13 +67,6 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       type: "gauge",
       samples: OVERRIDE_ACTIONS.map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
     },
-    {
-      name: "peerdir_requests_refused_total",
-      help: "Node requests the cluster's object refused, by HTTP status (429: rate-limited).",
-      type: "counter",
-      samples: [...c.refused.entries()].sort(([a], [b]) => a - b).map(([status, value]) => ({ labels: { status: String(status) }, value })),
-    },
-    counter("peerdir_requests_rate_limited_total", "Node requests refused 429 by the per-node rate limit.", c.refused.get(429) ?? 0),
     { name: "peerdir_cluster_version", help: "The cluster's version (moves on every change to any handout).", type: "gauge", samples: [{ value: m.version }] },
     {
       name: "peerdir_counters_start_time_seconds",

@@ -1,7 +1,8 @@
 /**
  * The cluster's refusals in the API's words: each typed refusal becomes a problem with its
  * status, its detail (naming the routes to use instead) and its headers (WWW-Authenticate,
- * Retry-After). The one place the cluster's outcomes meet HTTP.
+ * Retry-After), and a problem becomes a response. The one place the cluster's outcomes meet
+ * HTTP, for the routes and the object alike.
  */
 import { type ProblemInit, problem, UNAUTHORIZED_HEADERS } from "../contract/problem.js";
 import type { Refusal } from "../cluster/refusals.js";
@@ -61,4 +62,13 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
         { errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }] },
       );
   }
+}
+
+/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
+export function problemResponse(p: ProblemInit): Response {
+  const { headers, ...body } = p;
+  return new Response(JSON.stringify(body), {
+    status: p.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
 }

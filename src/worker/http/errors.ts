@@ -5,16 +5,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type FieldError, kindOfStatus, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
+import { problemResponse } from "../refusals.js";
 import { TokenKeyError } from "../token-mac.js";
-
-/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
-export function problemResponse(p: ProblemInit): Response {
-  const { headers, ...body } = p;
-  return new Response(JSON.stringify(body), {
-    status: p.status,
-    headers: { "Content-Type": "application/problem+json", ...headers },
-  });
-}
 
 export class ProblemError extends Error {
   constructor(readonly problem: ProblemInit) {

@@ -32,9 +32,8 @@ import {
 } from "../../cluster/cluster-core.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
-import { problemResponse } from "../http/errors.js";
 import { etagMatches, etagOf } from "../etag.js";
-import { refusalProblem } from "../refusals.js";
+import { problemResponse, refusalProblem } from "../refusals.js";
 import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
