@@ -12,7 +12,7 @@ import { retryAfterMs } from "./backoff.js";
 import { http, https } from "./builtins.js";
 import { watchUrl } from "./feed/transport.js";
 
-export type Outcome =
+export type ReplyOutcome =
   | "ok"
   | "not_modified"
   | "bad_request"
@@ -26,7 +26,7 @@ export type Outcome =
   | "unexpected";
 
 export interface Reply<T> {
-  outcome: Outcome;
+  outcome: ReplyOutcome;
   /** HTTP status; 0 for network errors. */
   status: number;
   body?: T;
@@ -47,7 +47,7 @@ export interface Reply<T> {
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-function outcomeOf(status: number): Outcome {
+function outcomeOf(status: number): ReplyOutcome {
   if (status === 200 || status === 201 || status === 204) return "ok";
   if (status === 304) return "not_modified";
   if (status === 400 || status === 413 || status === 415) return "bad_request";

@@ -28,17 +28,18 @@ export const LEAVE_TIMEOUT_MS = 2_000;
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
 /** What a renewal carries besides addrs and labels: readiness and probe reports, and up to when. */
-export interface ExtraFields {
+export interface RenewalFields {
   ready?: false;
   reports?: RegisterRequest["reports"];
+  /** Acknowledge with this once the directory took the renewal. */
   upTo: number;
 }
 
 /** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
 export interface RenewalExtras {
   /** `changesOnly`: for a renewal on the watch socket, only what changed since the directory last took it. */
-  renewalFields(now: number, changesOnly?: boolean): ExtraFields;
-  acknowledge(fields: ExtraFields): void;
+  renewalFields(now: number, changesOnly?: boolean): RenewalFields;
+  acknowledge(fields: RenewalFields): void;
   /** A socket renewal went unanswered (its socket ended): what it carried is still to tell. */
   unacknowledged(): void;
   /** A new socket: the directory may have restarted and forgotten what it took, so tell it all again. */
@@ -84,7 +85,7 @@ export class LeaseHolder {
   /** The readiness the directory last took from a registration or renewal. */
   private reportedReady = true;
   /** A renewal sent on the watch socket, until its answer comes (or the socket ends). */
-  private onSocket: ExtraFields | null = null;
+  private onSocket: RenewalFields | null = null;
   private registeredOnce = false;
   /** Problems already logged in the current episode; cleared by the next lease. */
   private readonly logged = new Set<string>();
@@ -276,7 +277,7 @@ export class LeaseHolder {
   }
 
   /** A registration's body: this node's addrs, labels and TTL, with readiness and reports. */
-  private request(extra: ExtraFields | undefined): RegisterRequest {
+  private request(extra: RenewalFields | undefined): RegisterRequest {
     const { config } = this.d;
     const request: RegisterRequest = { addrs: config.addrs };
     if (Object.keys(config.labels).length > 0) request.labels = config.labels;

@@ -7,6 +7,7 @@
  * a steady state sends nothing.
  */
 import type { Reports } from "../contract/schemas.js";
+import type { RenewalFields } from "./lease.js";
 import { type ProbeDeps, type ProbeResult, ProbeScheduler } from "./probes.js";
 import { SELF_CHECK_INTERVAL_MS, SelfCheck } from "./self-check.js";
 
@@ -30,13 +31,6 @@ export interface ReachabilityHooks {
   onReadyChange: (ready: boolean) => void;
   /** A peer's probe result changed between ok and failed (or got its first one): local handouts may change. */
   onProbeChange: () => void;
-}
-
-export interface RenewalFields {
-  ready?: false;
-  reports?: Reports;
-  /** Acknowledge with this once the directory took the renewal. */
-  upTo: number;
 }
 
 export class AgentReachability {

@@ -5,7 +5,8 @@
 import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { endLease, expireDue } from "./expiry.js";
-import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
+import { isoOrNull } from "./present.js";
+import { type Actor, ADMIN_ACTOR, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
 import type { ReachState } from "../contract/reachability.js";
 import { reachabilityCounts } from "./reachability-ops.js";
 import { done, refuse, type Result } from "./refusals.js";
@@ -35,9 +36,6 @@ export interface ClusterSummary {
   settings: ClusterSettings;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const ADMIN = { kind: "admin", id: "admin" } as const;
-
 function pastExpiry(expiresAt: number | null, now: number): Result<never> | null {
   return expiresAt === null || expiresAt > now ? null : refuse({ kind: "expiry-in-past" });
 }
@@ -50,8 +48,8 @@ export function createCluster(u: ClusterUnits, name: string, now: number, joinTo
     u.credentials.addJoinToken(joinToken);
     u.meta = meta;
     u.limits.setInterval(meta.settings.minIntervalSeconds);
-    change.audit(ADMIN, "cluster.create", null, null, null, { name, settings: meta.settings });
-    change.audit(ADMIN, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: iso(joinToken.expiresAt) });
+    change.audit(ADMIN_ACTOR, "cluster.create", null, null, null, { name, settings: meta.settings });
+    change.audit(ADMIN_ACTOR, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: isoOrNull(joinToken.expiresAt) });
   });
   return done(meta);
 }
@@ -63,7 +61,7 @@ export function summary(u: ClusterUnits): Result<ClusterSummary> {
     name: meta.name,
     nodes: u.leases.liveCount,
     version: meta.version,
-    createdAt: iso(meta.createdAt)!,
+    createdAt: isoOrNull(meta.createdAt)!,
     degraded: u.clock.degraded,
     reachability: reachabilityCounts(u),
     settings: { ...meta.settings },
@@ -102,14 +100,14 @@ export function createJoinToken(u: ClusterUnits, req: AdminRequest, token: JoinT
   if (past) return past;
   u.changes.record(req.now, (change) => {
     u.credentials.addJoinToken(token);
-    change.audit(req.actor, "join-token.create", null, null, null, { id: token.id, expiresAt: iso(token.expiresAt) });
+    change.audit(req.actor, "join-token.create", null, null, null, { id: token.id, expiresAt: isoOrNull(token.expiresAt) });
   });
   return done(token);
 }
 
 export function listJoinTokens(u: ClusterUnits): Result<{ id: string; createdAt: string; expiresAt: string | null }[]> {
   if (!u.meta) return refuse({ kind: "no-cluster" });
-  return done(u.credentials.joinTokens().map((t) => ({ id: t.id, createdAt: iso(t.createdAt)!, expiresAt: iso(t.expiresAt) })));
+  return done(u.credentials.joinTokens().map((t) => ({ id: t.id, createdAt: isoOrNull(t.createdAt)!, expiresAt: isoOrNull(t.expiresAt) })));
 }
 
 export function revokeJoinToken(u: ClusterUnits, req: AdminRequest, id: string): Result<null> {
@@ -117,7 +115,7 @@ export function revokeJoinToken(u: ClusterUnits, req: AdminRequest, id: string):
   return u.changes.record(req.now, (change) => {
     const token = u.credentials.revokeJoinToken(id);
     if (!token) return refuse({ kind: "no-join-token", id });
-    change.audit(req.actor, "join-token.revoke", null, null, { id, expiresAt: iso(token.expiresAt) }, null);
+    change.audit(req.actor, "join-token.revoke", null, null, { id, expiresAt: isoOrNull(token.expiresAt) }, null);
     return done(null);
   });
 }

@@ -6,7 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import { ADDRESS_POLICIES } from "./lease-policy.js";
 import { MAX_ADDRS } from "./names.js";
-import { MARK_ACTIONS, NODE_STATES, OVERRIDE_ACTIONS, PEER_ACTIONS } from "./overrides.js";
+import { MARK_ACTIONS, NODE_VIEW_STATES, OVERRIDE_ACTIONS, PEER_ACTIONS } from "./overrides.js";
 import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
 import { ClusterName, Labels, Multiaddr, NodeId, Peer, QueryNumber, WaitSeconds } from "./schemas.js";
@@ -89,7 +89,7 @@ export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).op
 
 /** Where a nodes-view row comes from: a lease, or an override that carries its own peer. */
 export const NodeSource = z.enum(["lease", ...PEER_ACTIONS]);
-export const NodeState = z.enum(NODE_STATES);
+export const NodeViewState = z.enum(NODE_VIEW_STATES);
 
 export const Reachability = z
   .object({
@@ -114,7 +114,7 @@ export const NodeView = z
     addrs: z.array(z.string()),
     labels: z.record(z.string(), z.string()),
     source: NodeSource,
-    state: NodeState,
+    state: NodeViewState,
     expiresAt: z.iso.datetime().nullable(),
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),

@@ -8,8 +8,8 @@
  */
 
 /** How the nodes view shows a node. */
-export const NODE_STATES = ["active", "draining", "blocked"] as const;
-export type NodeState = (typeof NODE_STATES)[number];
+export const NODE_VIEW_STATES = ["active", "draining", "blocked"] as const;
+export type NodeViewState = (typeof NODE_VIEW_STATES)[number];
 
 export interface OverrideFacts {
   /** The imperative, as the CLI command's summary and the console's button say it: "Pin". */
@@ -19,7 +19,7 @@ export interface OverrideFacts {
   /** What it does to the node, completing "<verb> <node>: …". */
   effect: string;
   /** The state the nodes view shows for a leased node under it. */
-  state: NodeState;
+  state: NodeViewState;
   /** It carries its own peer (addresses and labels), handed out under the node's id instead of any lease. */
   carriesPeer: boolean;
   /** It refuses the node: a live lease ends at once, and its requests are refused with the reason. */
@@ -75,7 +75,7 @@ export const PEER_ACTIONS = OVERRIDE_ACTIONS.filter(carriesPeer) as [PeerAction,
 export const MARK_ACTIONS = OVERRIDE_ACTIONS.filter((action) => !carriesPeer(action)) as [MarkAction, ...MarkAction[]];
 
 /** The state the nodes view shows for a leased node under `action` (or under none). */
-export const nodeState = (action: OverrideAction | undefined): NodeState => (action ? OVERRIDES[action].state : "active");
+export const nodeState = (action: OverrideAction | undefined): NodeViewState => (action ? OVERRIDES[action].state : "active");
 
 /** A count per action, all zero: every action appears, so a metric lists each even at zero. */
 export const perAction = (): Record<OverrideAction, number> => Object.fromEntries(OVERRIDE_ACTIONS.map((action) => [action, 0])) as Record<OverrideAction, number>;

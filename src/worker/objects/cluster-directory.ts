@@ -30,6 +30,7 @@ import {
   type RegisterInput,
   type Result,
 } from "../../cluster/cluster-core.js";
+import { isoOrNull } from "../../cluster/present.js";
 import { ADMIN_ACTOR } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { etagMatches, etagOf } from "../etag.js";
@@ -53,7 +54,6 @@ const ALARM_RETRY_LIMIT = 5;
 const ALARM_REARM_MS = 30_000;
 
 const admin = (now: number) => ({ now, actor: ADMIN_ACTOR });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const NO_WATCHERS: ReadonlySet<string> = new Set();
 
@@ -296,7 +296,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now), { ...token, createdAt: now, expiresAt });
-      return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
+      return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: isoOrNull(expiresAt) }) : created;
     });
   }
 
