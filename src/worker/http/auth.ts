@@ -129,7 +129,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
 /**
  * Node routes: a join token or node credential of the cluster in the path, minted by this
  * directory (its MAC verifies). Whether the token is still current (not revoked, replaced or
- * blocked) and whose node it is, the cluster's Durable Object decides, as it always has.
+ * blocked) and whose node it is, the cluster's Durable Object decides: only it holds the hashes.
  * A malformed path is left to the route's validation (400): it never reaches an object either.
  * `{ websocket: true }` also takes the token from the `bearer.<token>` subprotocol.
  */
