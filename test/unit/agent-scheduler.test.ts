@@ -18,6 +18,12 @@ import type { WatchHandlers } from "../../src/agent/feed/watch-session.js";
 const peer = (id: string): Peer => ({ id, addrs: [`/ip4/10.0.0.1/tcp/5001`], labels: {} });
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
+/** A block as the directory answers it. Its detail does not hold the reason, so only the kind and `reason` can tell the agent. */
+function blockedReply(reason: string): Reply<unknown> {
+  const problem = { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "prose for people, which the agent must not parse", reason };
+  return { outcome: "forbidden", status: 403, kind: "blocked", problem, detail: "HTTP 403" };
+}
+
 interface Opened {
   url: string;
   credential: string;
@@ -203,13 +209,7 @@ describe("the agent on the watch", () => {
     const t = started(setup());
     await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     t.watches[0]!.handlers.onOpen();
-    const blocked: Reply<unknown> = {
-      outcome: "forbidden",
-      status: 403,
-      kind: "blocked",
-      problem: { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "an operator's words", reason: "compromised host" },
-      detail: "GET: HTTP 403",
-    };
+    const blocked = blockedReply("compromised host");
     t.setPeers(() => blocked);
     t.setRegister(() => blocked);
     t.watches[0]!.handlers.onEnd({ opened: true, code: 4003, reason: "the node is blocked by an operator", lifetimeMs: 5_000 });
@@ -227,13 +227,7 @@ describe("the agent's failure policy in its loops", () => {
   it("notices a lifted block within one renew interval", async () => {
     const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
     await expect.poll(() => t.calls.some((c) => c.kind === "peers"), { message: "the first poll", timeout: 3_000, interval: 5 }).toBeTruthy();
-    const blocked: Reply<unknown> = {
-      outcome: "forbidden",
-      status: 403,
-      kind: "blocked",
-      problem: { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "PUT: HTTP 403", reason: "maintenance" },
-      detail: "PUT: HTTP 403",
-    };
+    const blocked = blockedReply("maintenance");
     t.setRegister(() => blocked);
     await expect.poll(() => t.lines.some((l) => l.includes("blocked by an operator: maintenance")), { message: "the block to be seen", timeout: 3_000, interval: 5 }).toBeTruthy();
     const liftedAt = Date.now();
