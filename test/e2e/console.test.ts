@@ -197,7 +197,7 @@ describe("the operator console in a real browser", () => {
     const dialog = other.getByRole("dialog");
     await dialog.getByLabel("Reason").fill("suspected bad disk");
     await dialog.getByRole("button", { name: "Block" }).click();
-    await expect.poll(() => row(other, "n1").locator("td[data-label=State]").textContent()).toContain("blocked");
+    await expect.poll(() => row(other, "n1").locator("td[data-label=State]").textContent(), { timeout: 10_000 }).toContain("blocked");
     expect(await row(other, "n1").locator("td[data-label=State]").textContent()).toContain("suspected bad disk");
     await other.evaluate("document.querySelector('.status').classList.remove('show')"); // the toast, out of the picture
     await shot(other, "3-nodes-blocked");
