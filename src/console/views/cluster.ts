@@ -39,9 +39,41 @@ function stateCell(row: NodeRow): Child {
   return h("div", { class: "state-cell" }, badge, o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null);
 }
 
+function reachCell(r: NodeRow): Child {
+  const { state, failedReporters, okReporters, checkedAt } = r.reachability;
+  const title = `${failedReporters} peers failed to connect, ${okReporters} connected${checkedAt ? `; last report ${checkedAt}` : ""}`;
+  return h(
+    "div",
+    { class: "state-cell" },
+    h("span", { class: `badge reach-${state}`, title }, state),
+    r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
+  );
+}
+
+/** A row's actions: its handout, lifting its override or setting one, and evicting a live lease. */
+function rowActions(ctx: Ctx, cluster: string, r: NodeRow, refresh: () => void): Child {
+  const handout = h(
+    "a",
+    { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
+    "Handout",
+  );
+  const overrides = r.override
+    ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
+    : MARK_ACTIONS.map((action) =>
+        actionButton(ctx, OVERRIDES[action].verb, () => setOverride(ctx, cluster, r.id, action, refresh), {
+          focusKey: `${action}:${r.id}`,
+          accessibleName: `${OVERRIDES[action].verb} ${r.id}`,
+        }),
+      );
+  const liveLease = r.source === "lease" && r.expiresAt !== null;
+  const evictButton = liveLease
+    ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
+    : null;
+  return h("div", { class: "row-actions" }, handout, overrides, evictButton);
+}
+
 /** The node table's columns. A later column (say, reachability) is one more entry here. */
 export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Column<NodeRow>[] {
-  const liveLease = (r: NodeRow) => r.source === "lease" && r.expiresAt !== null;
   return [
     {
       id: "id",
@@ -90,20 +122,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       label: "Reachability",
       sort: (r) => `${r.ready ? 1 : 0}${r.reachability.state}`,
       text: (r) => `${r.reachability.state}${r.ready ? "" : " not ready"}`,
-      cell: (r) =>
-        h(
-          "div",
-          { class: "state-cell" },
-          h(
-            "span",
-            {
-              class: `badge reach-${r.reachability.state}`,
-              title: `${r.reachability.failedReporters} peers failed to connect, ${r.reachability.okReporters} connected${r.reachability.checkedAt ? `; last report ${r.reachability.checkedAt}` : ""}`,
-            },
-            r.reachability.state,
-          ),
-          r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
-        ),
+      cell: reachCell,
     },
     {
       id: "transport",
@@ -119,27 +138,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       id: "actions",
       label: "Actions",
       className: "actions",
-      cell: (r) =>
-        h(
-          "div",
-          { class: "row-actions" },
-          h(
-            "a",
-            { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
-            "Handout",
-          ),
-          r.override
-            ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
-            : MARK_ACTIONS.map((action) =>
-                actionButton(ctx, OVERRIDES[action].verb, () => setOverride(ctx, cluster, r.id, action, refresh), {
-                  focusKey: `${action}:${r.id}`,
-                  accessibleName: `${OVERRIDES[action].verb} ${r.id}`,
-                }),
-              ),
-          liveLease(r)
-            ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
-            : null,
-        ),
+      cell: (r) => rowActions(ctx, cluster, r, refresh),
     },
   ];
 }
@@ -234,24 +233,11 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
 }
 
 /** Live nodes now: leases that have not ended and are not blocked (pins have no lease). */
-const liveCount = (nodes: NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked").length;
+const liveCount = (nodes: readonly NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked").length;
 
-export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
-  fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
-  let detail: ClusterDetail;
-  try {
-    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
-  } catch (err) {
-    if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
-    return;
-  }
-  const live = h("p", { class: "live", role: "status" }, "Connecting…");
-  const health = h("span", {}, degradedBadge(detail.degraded));
-  const settings = h("p", { class: "settings" }, settingsSummary(detail.settings));
-  const chartBox = h("section", { class: "card", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Live nodes over time"), loading("the chart"));
-  let wake = () => {};
-  const refresh = () => wake();
-  const table = new DataTable<NodeRow>({
+/** The node table, empty until the follow loop fills it. */
+function nodeTable(ctx: Ctx, cluster: string, refresh: () => void): DataTable<NodeRow> {
+  return new DataTable<NodeRow>({
     caption: `Nodes of ${cluster}`,
     noun: "nodes",
     one: "node",
@@ -269,6 +255,54 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     ],
     columns: nodeColumns(ctx, cluster, refresh),
   });
+}
+
+/**
+ * Draws the membership chart from the audit log into `box`: at most once per 5 s however fast
+ * the cluster changes, and always once more after the last change.
+ */
+function chartDrawer(ctx: Ctx, cluster: string, box: HTMLElement, nodes: () => readonly NodeView[]): () => Promise<void> {
+  let chartAt = 0;
+  let chartTimer: ReturnType<typeof setTimeout> | undefined;
+  ctx.signal.addEventListener("abort", () => clearTimeout(chartTimer));
+  const draw = async (): Promise<void> => {
+    const wait = chartAt + 5000 - Date.now();
+    if (wait > 0) {
+      chartTimer ??= setTimeout(() => {
+        chartTimer = undefined;
+        void draw();
+      }, wait);
+      return;
+    }
+    chartAt = Date.now();
+    try {
+      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
+      const series = membershipSeries(page.entries, liveCount(nodes()), Date.now());
+      fill(box, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", box.clientWidth - 40));
+    } catch (err) {
+      if (!ctx.signal.aborted) fill(box, h("h2", { id: "chart-title" }, "Live nodes over time"), errorState(ctx, "the audit log for the chart", err));
+    }
+  };
+  return draw;
+}
+
+export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
+  fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
+  let detail: ClusterDetail;
+  try {
+    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
+  } catch (err) {
+    if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
+    return;
+  }
+  const live = h("p", { class: "live", role: "status" }, "Connecting…");
+  const health = h("span", {}, degradedBadge(detail.degraded));
+  const settings = h("p", { class: "settings" }, settingsSummary(detail.settings));
+  const chartBox = h("section", { class: "card", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Live nodes over time"), loading("the chart"));
+  // An action wakes the follow loop at once instead of waiting out its long-poll.
+  let inner: AbortController | null = null;
+  const refresh = () => inner?.abort();
+  const table = nodeTable(ctx, cluster, refresh);
   const toolbar = h(
     "div",
     { class: "toolbar" },
@@ -284,34 +318,8 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     h("section", { class: "card", "aria-labelledby": "nodes-title" }, h("div", { class: "section-head" }, h("h2", { id: "nodes-title" }, "Nodes"), live), table.el),
   );
 
-  // The chart reads the audit log: at most once per 5 s however fast the cluster changes, and
-  // always once more after the last change.
-  let chartAt = 0;
-  let chartTimer: ReturnType<typeof setTimeout> | undefined;
   let latest: NodeList | null = null;
-  const drawChart = async (): Promise<void> => {
-    const wait = chartAt + 5000 - Date.now();
-    if (wait > 0) {
-      chartTimer ??= setTimeout(() => {
-        chartTimer = undefined;
-        void drawChart();
-      }, wait);
-      return;
-    }
-    chartAt = Date.now();
-    try {
-      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
-      const series = membershipSeries(page.entries, liveCount(latest?.nodes ?? []), Date.now());
-      fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", chartBox.clientWidth - 40));
-    } catch (err) {
-      if (!ctx.signal.aborted) fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), errorState(ctx, "the audit log for the chart", err));
-    }
-  };
-  ctx.signal.addEventListener("abort", () => clearTimeout(chartTimer));
-
-  // An action wakes the follow loop at once instead of waiting out its long-poll.
-  let inner: AbortController | null = null;
-  wake = () => inner?.abort();
+  const drawChart = chartDrawer(ctx, cluster, chartBox, () => latest?.nodes ?? []);
   ctx.signal.addEventListener("abort", () => inner?.abort());
   while (!ctx.signal.aborted) {
     inner = new AbortController();
