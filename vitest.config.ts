@@ -26,7 +26,6 @@ export default defineConfig({
             // mid-write) stay out of a passing run; a failing test still reports its error.
             verbose: false,
             miniflare: {
-              // A short renewal checkpoint: evicting an object waits for its pending checkpoint timer.
               // The failed-authentication limit per address is lifted here: many tests send bad tokens
               // from the one address the test runner has. test/e2e/edge-auth.test.ts tests the real one.
               ratelimits: { AUTH_FAILURES: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } } },

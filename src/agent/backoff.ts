@@ -5,6 +5,8 @@
  * agent never trusts a server-supplied delay blindly: a buggy or hostile directory must not be
  * able to make thousands of agents renew in a tight loop or let their leases lapse.
  */
+import { RENEW_FRACTION } from "../contract/lease-policy.js";
+
 export const BACKOFF_MIN_MS = 1_000;
 export const BACKOFF_CAP_MS = 30_000;
 
@@ -34,12 +36,12 @@ export function backoffDelayMs(attempt: number, random: Random = Math.random, ca
 /**
  * The renewal delay in seconds the agent accepts: the server's `renewAfterSeconds` clamped to
  * [1 s, ttl/2], so at least one retry fits inside every lease. A missing or non-numeric value
- * falls back to ttl/3.
+ * falls back to the share of the lease the directory would name (RENEW_FRACTION).
  */
 export function clampRenewAfterSeconds(renewAfterSeconds: unknown, ttlSeconds: number): number {
   const upper = Math.max(Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? ttlSeconds / 2 : 0.5, 0.5);
   const lower = Math.min(1, upper);
-  const wanted = typeof renewAfterSeconds === "number" && Number.isFinite(renewAfterSeconds) ? renewAfterSeconds : ttlSeconds / 3;
+  const wanted = typeof renewAfterSeconds === "number" && Number.isFinite(renewAfterSeconds) ? renewAfterSeconds : ttlSeconds * RENEW_FRACTION;
   return Math.min(Math.max(Number.isFinite(wanted) ? wanted : lower, lower), upper);
 }
 

@@ -4,15 +4,17 @@
  * taken whole from one source, never merged). One table drives parsing, the environment and
  * config-file names, and `--help`, so the help text cannot drift from what is accepted.
  *
- * Everything is validated here, before any network traffic, so a typo fails at start-up with a
+ * Where the raw values come from is config-sources.ts; what they must be is here, one step per
+ * group of settings. Everything is validated before any network traffic, so a typo fails at start-up with a
  * message naming the option instead of as a 400 from the directory minutes later.
  */
 import { readFileSync } from "node:fs";
-import { hostname, homedir } from "node:os";
-import { dirname, resolve } from "node:path";
-import { util } from "./builtins.js";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { ConfigError, defaultStateDir, envName, fromEnv, fromFile, fromFlags, num, parseListen, type Raw, str } from "./config-sources.js";
 import { cidrProblem, MAX_RANGES } from "../contract/cidr.js";
-import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID } from "../contract/names.js";
+import { CLUSTER_DEFAULTS, TTL_BOUNDS_TEXT } from "../contract/lease-policy.js";
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, LABEL_KEY, LABEL_KEY_RULE, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID, NODE_ID_RULE } from "../contract/names.js";
 import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { LONG_POLL_WAIT_SECONDS, TRANSPORT_MODES, type TransportMode } from "./feed/transport.js";
@@ -52,11 +54,9 @@ export interface AgentConfig {
 
 export type ParsedCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; config: AgentConfig };
 
-export class ConfigError extends Error {}
+export type Key = Exclude<keyof AgentConfig, "configFile">;
 
-type Key = Exclude<keyof AgentConfig, "configFile">;
-
-interface OptionSpec {
+export interface OptionSpec {
   flag: string;
   key: Key;
   arg: string;
@@ -90,7 +90,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "An address to advertise, e.g. /ip4/10.0.0.1/tcp/5001/p2p/12D3KooW... Repeatable (1 to 16); in the environment, comma-separated. Required.",
   },
   { flag: "label", key: "labels", arg: "KEY=VALUE", repeatable: true, help: "A label to advertise. Repeatable (up to 16); in the environment, comma-separated." },
-  { flag: "ttl", key: "ttl", arg: "SECONDS", help: "Requested lease length. The directory clamps it (default bounds 10-3600 s). Default: the cluster's default (60 s)." },
+  {
+    flag: "ttl",
+    key: "ttl",
+    arg: "SECONDS",
+    help: `Requested lease length. The directory clamps it (default bounds ${TTL_BOUNDS_TEXT}). Default: the cluster's default (${CLUSTER_DEFAULTS.defaultTtlSeconds} s).`,
+  },
   {
     flag: "poll-interval",
     key: "pollInterval",
@@ -154,10 +159,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-export function envName(flag: string): string {
-  return `PEERDIR_${flag.toUpperCase().replace(/-/g, "_")}`;
-}
-
 /** How an option is written on the command line: `--flag ARG`, or `--flag` for a switch. */
 export function flagUsage(o: OptionSpec): string {
   return o.boolean ? `--${o.flag}` : `--${o.flag} ${o.arg}`;
@@ -195,128 +196,18 @@ export function helpText(): string {
   ].join("\n");
 }
 
-type Raw = Partial<Record<Key, unknown>>;
+/** Names where a setting came from, for messages: its flag, its environment variable or its config file key. */
+type Where = (key: Key) => string;
 
-function splitList(value: string): string[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-}
-
-function parseLabels(items: string[], source: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq < 1) throw new ConfigError(`${source}: label ${JSON.stringify(item)} is not KEY=VALUE`);
-    labels[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return labels;
-}
-
-function fromFlags(argv: string[]): { raw: Raw; help: boolean; version: boolean; config?: string } {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
-    config: { type: "string" },
-    help: { type: "boolean", short: "h" },
-    version: { type: "boolean" },
-  };
-  for (const o of OPTIONS) options[o.flag] = o.boolean ? { type: "boolean" } : { type: "string", ...(o.repeatable ? { multiple: true } : {}) };
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = util.parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message.split("\n")[0]} (see --help)`);
-  }
-  const raw: Raw = {};
-  for (const o of OPTIONS) {
-    const v = values[o.flag];
-    if (v === undefined) continue;
-    raw[o.key] = o.key === "labels" ? parseLabels(v as string[], `--label`) : v;
-  }
-  return { raw, help: values.help === true, version: values.version === true, config: values.config as string | undefined };
-}
-
-function parseSwitch(value: string, source: string): boolean {
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new ConfigError(`${source} must be 1/true/yes or 0/false/no, got ${JSON.stringify(value)}`);
-}
-
-function fromEnv(env: NodeJS.ProcessEnv): Raw {
-  const raw: Raw = {};
-  for (const o of OPTIONS) {
-    const v = env[envName(o.flag)];
-    if (v === undefined || v === "") continue;
-    if (o.boolean) raw[o.key] = parseSwitch(v, envName(o.flag));
-    else if (o.key === "addrs" || o.key === "probeRanges") raw[o.key] = splitList(v);
-    else if (o.key === "labels") raw.labels = parseLabels(splitList(v), envName(o.flag));
-    else raw[o.key] = v;
-  }
-  return raw;
-}
-
-const PATH_KEYS: readonly Key[] = ["joinTokenFile", "stateDir", "peersFile"];
-
-function fromFile(path: string, read: (p: string) => string): Raw {
-  let data: unknown;
-  try {
-    data = JSON.parse(read(path));
-  } catch (err) {
-    throw new ConfigError(`config file ${path}: ${(err as Error).message}`);
-  }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ConfigError(`config file ${path}: not a JSON object`);
-  const known = new Set<string>(OPTIONS.map((o) => o.key));
-  const raw: Raw = {};
-  for (const [k, v] of Object.entries(data)) {
-    if (!known.has(k)) throw new ConfigError(`config file ${path}: unknown key ${JSON.stringify(k)} (known: ${[...known].join(", ")})`);
-    raw[k as Key] = PATH_KEYS.includes(k as Key) && typeof v === "string" ? resolve(dirname(path), v) : v;
-  }
-  return raw;
-}
-
-function defaultStateDir(env: NodeJS.ProcessEnv): string {
-  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(":")[0]!;
-  if (process.getuid?.() === 0) return "/var/lib/peerdir-agent";
-  return resolve(env.XDG_STATE_HOME || resolve(homedir(), ".local", "state"), "peerdir-agent");
-}
-
-function str(raw: Raw, key: Key, what: string): string | undefined {
-  const v = raw[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new ConfigError(`${what} must be a string`);
-  return v;
-}
-
-function num(raw: Raw, key: Key, what: string): number | undefined {
-  const v = raw[key];
-  if (v === undefined || v === null) return undefined;
-  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
-  if (!Number.isFinite(n)) throw new ConfigError(`${what} must be a number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new ConfigError(`--listen ${JSON.stringify(text)} is not HOST:PORT (IPv6 as [::1]:7946)`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-/** Parses argv (without node and script) and env; `read` reads the config file. Throws ConfigError. */
-export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (p) => readFileSync(p, "utf8")): ParsedCommand {
-  const flags = fromFlags(argv);
-  if (flags.help) return { kind: "help" };
-  if (flags.version) return { kind: "version" };
-  const configFile = flags.config ?? (env.PEERDIR_CONFIG || undefined);
-  const file = configFile ? fromFile(resolve(configFile), read) : {};
-  const envRaw = fromEnv(env);
-  const raw: Raw = { ...file, ...envRaw, ...flags.raw };
-  const where = (key: Key) => {
+function sourceNamer(flags: Raw, envRaw: Raw): Where {
+  return (key) => {
     const o = OPTIONS.find((x) => x.key === key)!;
-    const src = key in flags.raw ? `--${o.flag}` : key in envRaw ? envName(o.flag) : `config key "${key}"`;
-    return src;
+    return key in flags ? `--${o.flag}` : key in envRaw ? envName(o.flag) : `config key "${key}"`;
   };
+}
 
+/** The directory's base URL, without a trailing slash. */
+function directoryUrl(raw: Raw, where: Where): string {
   const directory = str(raw, "directory", where("directory"));
   if (!directory) throw new ConfigError("--directory is required (the directory's base URL; see --help)");
   let url: URL;
@@ -326,18 +217,23 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(`${where("directory")} ${JSON.stringify(directory)} is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`${where("directory")} must be an http or https URL`);
+  return url.toString().replace(/\/+$/, "");
+}
 
+/** Which cluster, and which node of it, this agent is. */
+function identity(raw: Raw, where: Where): Pick<AgentConfig, "cluster" | "node"> {
   const cluster = str(raw, "cluster", where("cluster"));
   if (!cluster) throw new ConfigError("--cluster is required (see --help)");
-  if (!CLUSTER_NAME.test(cluster)) throw new ConfigError(`${where("cluster")} ${JSON.stringify(cluster)}: cluster names are 1-63 characters of a-z, 0-9 and '-'`);
-
+  if (!CLUSTER_NAME.test(cluster)) throw new ConfigError(`${where("cluster")} ${JSON.stringify(cluster)}: ${CLUSTER_NAME_RULE}`);
   const node = str(raw, "node", where("node")) ?? hostname();
   if (!NODE_ID.test(node)) {
-    throw new ConfigError(
-      `node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}) must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'; set --node`,
-    );
+    throw new ConfigError(`node id ${JSON.stringify(node)} (${"node" in raw ? where("node") : "the host name"}): ${NODE_ID_RULE}; set --node`);
   }
+  return { cluster, node };
+}
 
+/** What the node registers: its addresses, labels and requested lease length. */
+function registration(raw: Raw, where: Where): Pick<AgentConfig, "addrs" | "labels" | "ttl"> {
   const addrsRaw = raw.addrs;
   if (addrsRaw !== undefined && (!Array.isArray(addrsRaw) || !addrsRaw.every((a) => typeof a === "string"))) {
     throw new ConfigError(`${where("addrs")} must be a list of multiaddr strings`);
@@ -355,27 +251,52 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const labels = labelsRaw as Record<string, unknown>;
   if (Object.keys(labels).length > MAX_LABELS) throw new ConfigError(`at most ${MAX_LABELS} labels`);
   for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_KEY.test(k)) throw new ConfigError(`label key ${JSON.stringify(k)}: 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/', '-'`);
+    if (!LABEL_KEY.test(k)) throw new ConfigError(`${JSON.stringify(k)}: ${LABEL_KEY_RULE}`);
     if (typeof v !== "string" || v.length > MAX_LABEL_VALUE) throw new ConfigError(`label ${k}: the value must be a string of at most ${MAX_LABEL_VALUE} characters`);
   }
 
   const ttl = num(raw, "ttl", where("ttl")) ?? null;
   if (ttl !== null && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw new ConfigError(`${where("ttl")} must be a positive whole number of seconds`);
+  return { addrs, labels: labels as Record<string, string>, ttl };
+}
 
+/** How the agent follows the directory: its transport and polling pace. */
+function following(raw: Raw, where: Where): Pick<AgentConfig, "pollInterval" | "transport" | "maxPeers"> {
   const pollInterval = num(raw, "pollInterval", where("pollInterval")) ?? DEFAULT_POLL_INTERVAL;
   if (pollInterval < MIN_POLL_INTERVAL || pollInterval > 3600) throw new ConfigError(`${where("pollInterval")} must be between ${MIN_POLL_INTERVAL} and 3600 seconds`);
-
   const transport = (str(raw, "transport", where("transport")) ?? "auto") as TransportMode;
   if (!TRANSPORT_MODES.includes(transport)) throw new ConfigError(`${where("transport")} must be one of ${TRANSPORT_MODES.join(", ")}`);
+  const maxPeers = num(raw, "maxPeers", where("maxPeers")) ?? null;
+  if (maxPeers !== null && (!Number.isSafeInteger(maxPeers) || maxPeers < 1 || maxPeers > 99_999))
+    throw new ConfigError(`${where("maxPeers")} must be a whole number from 1 to 99999`);
+  return { pollInterval, transport, maxPeers };
+}
 
-  const listenText = str(raw, "listen", where("listen")) ?? DEFAULT_LISTEN;
-  const listen = parseListen(listenText);
+/** What the agent keeps and serves on this host: its endpoints, files and hook. */
+function local(raw: Raw, where: Where, env: NodeJS.ProcessEnv): Pick<AgentConfig, "listen" | "joinTokenFile" | "stateDir" | "peersFile" | "onChange"> {
+  const listen = parseListen(str(raw, "listen", where("listen")) ?? DEFAULT_LISTEN);
+  const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
+  const peersFile = str(raw, "peersFile", where("peersFile"));
+  const stateDir = str(raw, "stateDir", where("stateDir"));
+  return {
+    listen,
+    joinTokenFile: joinTokenFile ? resolve(joinTokenFile) : null,
+    stateDir: resolve(stateDir || defaultStateDir(env)),
+    peersFile: peersFile ? resolve(peersFile) : null,
+    onChange: str(raw, "onChange", where("onChange")) || null,
+  };
+}
 
+function logging(raw: Raw, where: Where): Pick<AgentConfig, "logFormat" | "logLevel"> {
   const logFormat = (str(raw, "logFormat", where("logFormat")) ?? "text") as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError(`${where("logFormat")} must be one of ${LOG_FORMATS.join(", ")}`);
   const logLevel = (str(raw, "logLevel", where("logLevel")) ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`${where("logLevel")} must be one of ${LOG_LEVELS.join(", ")}`);
+  return { logFormat, logLevel };
+}
 
+/** The self-check of this node's own address and the probes of its peers. */
+function probing(raw: Raw, where: Where): Pick<AgentConfig, "noSelfCheck" | "probeInterval" | "noProbes" | "probeRanges"> {
   const [noSelfCheck, noProbes] = [raw.noSelfCheck ?? false, raw.noProbes ?? false];
   if (typeof noSelfCheck !== "boolean" || typeof noProbes !== "boolean")
     throw new ConfigError(`${where(typeof noProbes !== "boolean" ? "noProbes" : "noSelfCheck")} must be true or false`);
@@ -384,42 +305,43 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const probeRanges = raw.probeRanges ?? [];
   if (!Array.isArray(probeRanges) || probeRanges.length > MAX_RANGES) throw new ConfigError(`${where("probeRanges")} must be a list of at most ${MAX_RANGES} CIDR ranges`);
   for (const range of probeRanges) if (cidrProblem(String(range))) throw new ConfigError(`${where("probeRanges")}: ${cidrProblem(String(range))}`);
+  return { noSelfCheck, probeInterval, noProbes, probeRanges: probeRanges as string[] };
+}
 
-  const maxPeers = num(raw, "maxPeers", where("maxPeers")) ?? null;
-  if (maxPeers !== null && (!Number.isSafeInteger(maxPeers) || maxPeers < 1 || maxPeers > 99_999))
-    throw new ConfigError(`${where("maxPeers")} must be a whole number from 1 to 99999`);
+/** When local consumers count as asking for peers in a loop. */
+function consumerLoops(raw: Raw, where: Where): Pick<AgentConfig, "consumerLoopThreshold"> {
   const consumerLoopThreshold = num(raw, "consumerLoopThreshold", where("consumerLoopThreshold")) ?? DEFAULT_CONSUMER_LOOP_THRESHOLD;
   if (!Number.isSafeInteger(consumerLoopThreshold) || consumerLoopThreshold < 0) {
     throw new ConfigError(`${where("consumerLoopThreshold")} must be a whole number of requests a minute (0 turns detection off)`);
   }
+  return { consumerLoopThreshold };
+}
 
-  const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
-  const peersFile = str(raw, "peersFile", where("peersFile"));
-  const stateDir = str(raw, "stateDir", where("stateDir"));
+/**
+ * Parses argv (without node and script) and env; `read` reads the config file. Throws ConfigError.
+ * Flags win over the environment, which wins over the config file; each group of settings is
+ * then checked by its own step, in the order --help lists them.
+ */
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (p) => readFileSync(p, "utf8")): ParsedCommand {
+  const flags = fromFlags(argv, OPTIONS);
+  if (flags.help) return { kind: "help" };
+  if (flags.version) return { kind: "version" };
+  const configFile = flags.config ?? (env.PEERDIR_CONFIG || undefined);
+  const file = configFile ? fromFile(resolve(configFile), read, OPTIONS) : {};
+  const envRaw = fromEnv(env, OPTIONS);
+  const raw: Raw = { ...file, ...envRaw, ...flags.raw };
+  const where = sourceNamer(flags.raw, envRaw);
   return {
     kind: "run",
     config: {
-      directory: url.toString().replace(/\/+$/, ""),
-      cluster,
-      node,
-      joinTokenFile: joinTokenFile ? resolve(joinTokenFile) : null,
-      addrs,
-      labels: labels as Record<string, string>,
-      ttl,
-      pollInterval,
-      transport,
-      listen,
-      stateDir: resolve(stateDir || defaultStateDir(env)),
-      peersFile: peersFile ? resolve(peersFile) : null,
-      onChange: str(raw, "onChange", where("onChange")) || null,
-      logFormat,
-      logLevel,
-      noSelfCheck,
-      maxPeers,
-      probeInterval,
-      noProbes,
-      probeRanges: probeRanges as string[],
-      consumerLoopThreshold,
+      directory: directoryUrl(raw, where),
+      ...identity(raw, where),
+      ...registration(raw, where),
+      ...following(raw, where),
+      ...local(raw, where, env),
+      ...logging(raw, where),
+      ...probing(raw, where),
+      ...consumerLoops(raw, where),
       configFile: configFile ? resolve(configFile) : null,
     },
   };

@@ -2,15 +2,17 @@
  * Typed calls to the directory's node API (docs/api.md): register/renew, read peers, leave.
  *
  * Each call returns a `Reply` instead of throwing, with the HTTP status folded into a small set
- * of outcomes the lease holder and the feeds decide on (and that /metrics counts). A network failure or timeout
- * is an outcome too: the directory being down is normal operation for an agent, not an error.
+ * of outcomes (what /metrics counts) and a refusal's problem kind (what the lease holder and the
+ * feeds decide on: a block, a credential that is gone, no live lease). A network failure or
+ * timeout is an outcome too: the directory being down is normal operation for an agent, not an error.
  */
+import { kindOfStatus, type ProblemKind, problemKind } from "../contract/problem.js";
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
 import { http, https } from "./builtins.js";
 import { watchUrl } from "./feed/transport.js";
 
-export type Outcome =
+export type ReplyOutcome =
   | "ok"
   | "not_modified"
   | "bad_request"
@@ -24,12 +26,17 @@ export type Outcome =
   | "unexpected";
 
 export interface Reply<T> {
-  outcome: Outcome;
+  outcome: ReplyOutcome;
   /** HTTP status; 0 for network errors. */
   status: number;
   body?: T;
   etag?: string | null;
   problem?: Problem;
+  /**
+   * What a refusal (4xx, 5xx) is, from its problem's `type`; from the status alone when the answer
+   * carries no problem of ours (a proxy's 502, say). Null for success and network errors.
+   */
+  kind?: ProblemKind | null;
   /** From the Retry-After of a 429 or 503, bounded; null when absent. */
   retryAfterMs?: number | null;
   /** Short human description for logs. */
@@ -40,7 +47,7 @@ export interface Reply<T> {
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-function outcomeOf(status: number): Outcome {
+function outcomeOf(status: number): ReplyOutcome {
   if (status === 200 || status === 201 || status === 204) return "ok";
   if (status === 304) return "not_modified";
   if (status === 400 || status === 413 || status === 415) return "bad_request";
@@ -174,7 +181,7 @@ export class DirectoryClient {
   private reply<T>(method: string, url: string, status: number, headers: import("node:http").IncomingHttpHeaders, text: string): Reply<T> {
     const outcome = outcomeOf(status);
     const etag = headers.etag;
-    const reply: Reply<T> = { outcome, status, etag: typeof etag === "string" ? etag : null, detail: `${method} ${url}: HTTP ${status}` };
+    const reply: Reply<T> = { outcome, status, etag: typeof etag === "string" ? etag : null, detail: `${method} ${url}: HTTP ${status}`, kind: kindOfStatus(status) };
     if (status === 429 || status === 503) {
       const retryAfter = headers["retry-after"];
       reply.retryAfterMs = retryAfterMs(typeof retryAfter === "string" ? retryAfter : null);
@@ -190,6 +197,7 @@ export class DirectoryClient {
     else if (parsed && typeof parsed === "object" && "title" in parsed) {
       reply.problem = parsed as Problem;
       const p = reply.problem;
+      reply.kind = problemKind(p.type) ?? reply.kind;
       const fields = p.errors?.map((e) => `${e.pointer}: ${e.detail}`).join("; ");
       reply.detail = `${reply.detail} ${p.title}${p.detail ? `: ${p.detail}` : ""}${fields ? ` (${fields})` : ""}`;
     }

@@ -8,6 +8,8 @@
  * its reason, and retried every renew interval, so lifting it is noticed within one.
  */
 import { readFile } from "node:fs/promises";
+import { CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import type { ProblemKind } from "../contract/problem.js";
 import type { ConsumerReport, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { backoffCapForTtl, clampRenewAfterSeconds, type Random, renewDelayMs } from "./backoff.js";
 import type { AgentConfig } from "./config.js";
@@ -22,15 +24,14 @@ export const SLOW_RETRY_MS = 60_000;
 /** Retry delay while our node id is held by a live lease (it frees up within one TTL). */
 export const CONFLICT_RETRY_MS = 10_000;
 export const LEAVE_TIMEOUT_MS = 2_000;
-/** The cluster's default lease, for the renew interval before any lease was granted. */
-const DEFAULT_TTL_SECONDS = 60;
 
 export type LeaseConfig = Pick<AgentConfig, "cluster" | "node" | "addrs" | "labels" | "ttl" | "joinTokenFile" | "stateDir">;
 
 /** What a renewal carries besides addrs and labels: readiness, probe reports (and up to when), a consumer loop's change. */
-export interface ExtraFields {
+export interface RenewalFields {
   ready?: false;
   reports?: RegisterRequest["reports"];
+  /** Acknowledge with this once the directory took the renewal. */
   upTo: number;
   consumers?: ConsumerReport;
 }
@@ -38,8 +39,8 @@ export interface ExtraFields {
 /** What each registration and renewal carries besides addrs and labels: readiness and probe reports. */
 export interface RenewalExtras {
   /** `changesOnly`: for a renewal on the watch socket, only what changed since the directory last took it. */
-  renewalFields(now: number, changesOnly?: boolean): ExtraFields;
-  acknowledge(fields: ExtraFields): void;
+  renewalFields(now: number, changesOnly?: boolean): RenewalFields;
+  acknowledge(fields: RenewalFields): void;
   /** A socket renewal went unanswered (its socket ended): what it carried is still to tell. */
   unacknowledged(): void;
   /** A new socket: the directory may have restarted and forgotten what it took, so tell it all again. */
@@ -69,11 +70,11 @@ export interface Leased {
   version: number;
 }
 
-/** The blocked-by-an-operator reason in a 403's detail, or null when the 403 is about something else. */
-export function blockReason(detail: string): string | null {
-  const m = /is blocked by an operator(?::\s*(.*))?$/s.exec(detail);
-  return m ? (m[1] ?? "").trim() || "no reason given" : null;
-}
+/** The refusals that say this agent's token is not (or no longer) good. */
+const REJECTIONS: ReadonlySet<ProblemKind> = new Set(["unauthorized", "credential-gone", "forbidden", "blocked"]);
+
+/** Whether a refusal says this agent's token is not (or no longer) good: `rejected` handles it. */
+export const isRejection = (reply: Reply<unknown>): boolean => reply.kind != null && REJECTIONS.has(reply.kind);
 
 export class LeaseHolder {
   credential: string | null;
@@ -87,7 +88,7 @@ export class LeaseHolder {
   /** The readiness the directory last took from a registration or renewal. */
   private reportedReady = true;
   /** A renewal sent on the watch socket, until its answer comes (or the socket ends). */
-  private onSocket: ExtraFields | null = null;
+  private onSocket: RenewalFields | null = null;
   private registeredOnce = false;
   /** Problems already logged in the current episode; cleared by the next lease. */
   private readonly logged = new Set<string>();
@@ -97,7 +98,8 @@ export class LeaseHolder {
     credential: string | null,
   ) {
     this.credential = credential;
-    const ttl = d.config.ttl ?? DEFAULT_TTL_SECONDS;
+    // Before any lease was granted, the renew interval assumes the cluster's default lease.
+    const ttl = d.config.ttl ?? CLUSTER_DEFAULTS.defaultTtlSeconds;
     this.renewAfterMs = clampRenewAfterSeconds(undefined, ttl) * 1000;
     d.failures.backoffCapMs = backoffCapForTtl(ttl);
   }
@@ -240,7 +242,10 @@ export class LeaseHolder {
    */
   rejected(reply: Reply<unknown>, usingJoin: boolean): boolean {
     const { config, log } = this.d;
-    if (!usingJoin && reply.outcome === "unauthorized" && config.joinTokenFile) {
+    // Any 401 to a node credential means the directory no longer takes it ("unauthorized" too:
+    // a directory that does not say credential-gone, or the Worker's check of the token's MAC).
+    const credentialGone = reply.kind === "credential-gone" || reply.kind === "unauthorized";
+    if (!usingJoin && credentialGone && config.joinTokenFile) {
       log.warn(
         "the directory rejected this node's credential (a newer registration of this node id replaced it, an operator evicted the node, or it was forgotten 7 days after the lease ended); registering again with the join token",
         { node: config.node },
@@ -250,8 +255,8 @@ export class LeaseHolder {
       this.d.store.clearCredential().catch((err: Error) => log.warn("could not remove the rejected credential", { error: err.message }));
       return true;
     }
-    const reason = reply.outcome === "forbidden" ? blockReason(reply.problem?.detail ?? reply.detail) : null;
-    if (reason !== null) {
+    if (reply.kind === "blocked") {
+      const reason = reply.problem?.reason?.trim() || "no reason given";
       this.lost();
       // Within one renew interval of the block being lifted, never sooner than 90 % of it.
       const wait = this.renewAfterMs * (0.9 + 0.1 * this.d.random());
@@ -276,7 +281,7 @@ export class LeaseHolder {
   }
 
   /** A registration's body: this node's addrs, labels and TTL, with readiness and reports. */
-  private request(extra: ExtraFields | undefined): RegisterRequest {
+  private request(extra: RenewalFields | undefined): RegisterRequest {
     const { config } = this.d;
     const request: RegisterRequest = { addrs: config.addrs };
     if (Object.keys(config.labels).length > 0) request.labels = config.labels;
@@ -314,12 +319,14 @@ export class LeaseHolder {
   /** A definite refusal of a register or renew (not 401/403 only: 404, 409, 400 too). */
   private refused(reply: Reply<RegisterResponse>, usingJoin: boolean): void {
     const { config, log } = this.d;
-    switch (reply.outcome) {
-      case "unauthorized":
-      case "forbidden":
-        this.rejected(reply, usingJoin);
-        return;
+    if (reply.status === 0 || reply.status >= 500 || reply.kind === "rate-limited") return; // a failure: the policy's backoff holds
+    if (isRejection(reply)) {
+      this.rejected(reply, usingJoin);
+      return;
+    }
+    switch (reply.kind) {
       case "conflict":
+      case "cluster-full":
         this.live = false;
         this.once("conflict", () =>
           log.warn(
@@ -329,22 +336,20 @@ export class LeaseHolder {
         );
         this.d.failures.holdFor(CONFLICT_RETRY_MS);
         return;
-      case "not_found":
+      case "not-found":
+      case "not-registered":
         this.once("no-cluster", () =>
           log.error("the directory does not know this cluster; check --cluster and --directory; retrying every 60 s", { cluster: config.cluster, error: reply.detail }),
         );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
-      case "bad_request":
-      case "unexpected":
-        if (reply.status === 0 || reply.status >= 500) return; // a failure: the policy's backoff holds
+      default:
+        // A bad request, or an answer this agent does not know: only a change of configuration helps.
         this.once("bad-request", () =>
           log.error("the directory rejected this node's registration; fix the configuration (see error); retrying every 60 s", { error: reply.detail }),
         );
         this.d.failures.holdFor(SLOW_RETRY_MS);
         return;
-      default:
-        return; // a failure (5xx, 429, network, time-out): the policy's backoff holds
     }
   }
 

@@ -6,9 +6,11 @@
  * the first request to the directory, so a restarted agent serves its last-known-good peers at
  * once even when the directory is down.
  */
+import type { Server } from "node:http";
 import { VERSION } from "../contract/version.js";
 import { Agent } from "./agent.js";
-import { type AgentConfig, ConfigError, helpText, parseCommand } from "./config.js";
+import { type AgentConfig, helpText, parseCommand } from "./config.js";
+import { ConfigError } from "./config-sources.js";
 import { createLogger, type Logger } from "./log.js";
 import { ConsumerLoops } from "./outputs/consumer-loops.js";
 import { createLocalServer } from "./outputs/local-server.js";
@@ -25,8 +27,8 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function start(config: AgentConfig, version: string): Promise<void> {
-  const log: Logger = createLogger({ format: config.logFormat, level: config.logLevel });
+/** The state dir ready, and the node credential it holds (null: register with the join token). */
+async function openState(config: AgentConfig, log: Logger): Promise<{ store: StateStore; credential: string | null }> {
   const store = new StateStore(config.stateDir, config.cluster, config.node);
   try {
     await store.init();
@@ -42,22 +44,22 @@ async function start(config: AgentConfig, version: string): Promise<void> {
   if (!credential && !config.joinTokenFile) {
     fail(`no node credential in ${store.dir} and no --join-token-file: the first registration needs the cluster's join token`, 2);
   }
+  return { store, credential };
+}
 
-  // The agent is created below; a readiness change before then rides on the first registration anyway.
-  let renewSoon = () => {};
+/** The self-check and the probes; their changes reach the agent and the view through late-bound hooks. */
+function createReachability(config: AgentConfig, log: Logger, hooks: { renewSoon: () => void; refreshView: () => void }): AgentReachability {
   const reachability = new AgentReachability(
     { addrs: config.addrs, selfCheck: !config.noSelfCheck, probeInterval: config.probeInterval, probing: !config.noProbes, probeRanges: config.probeRanges },
     {
       onReadyChange: (ready) => {
         log.info(
           ready ? "self-check: this node's address accepts connections; ready" : "self-check: nothing accepts connections on this node's address; registering as not ready",
-          {
-            addr: reachability.selfCheck.target ? `${reachability.selfCheck.target.host}:${reachability.selfCheck.target.port}` : null,
-          },
+          { addr: selfCheckAddr(reachability) },
         );
-        renewSoon();
+        hooks.renewSoon();
       },
-      onProbeChange: () => view.refresh(),
+      onProbeChange: () => hooks.refreshView(),
       onClusterPolicy: (policy) =>
         log.info(
           !policy
@@ -69,28 +71,84 @@ async function start(config: AgentConfig, version: string): Promise<void> {
         ),
     },
   );
-  // A loop starting or ending goes to the directory at once, as a readiness change does.
-  const consumers = new ConsumerLoops({ threshold: config.consumerLoopThreshold, log, onChange: () => renewSoon() });
-  const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
-  const cached = await store.loadPeers();
-  if (cached) {
-    view.restore(cached);
-    log.info("serving persisted peers until the directory confirms them", { peers: cached.peers.length, syncedAt: cached.syncedAt });
-  }
+  return reachability;
+}
 
-  const onChange = config.onChange
-    ? new OnChangeRunner(
-        config.onChange,
-        () => ({
-          PEERDIR_PEERS_FILE: config.peersFile ?? store.peersPath,
-          PEERDIR_PEERS_COUNT: String(view.peers.length),
-          PEERDIR_PEERS_VERSION: String(view.version ?? ""),
-        }),
-        log,
-      )
-    : null;
+const selfCheckAddr = (reachability: AgentReachability) => {
+  const target = reachability.selfCheck.target;
+  return target ? `${target.host}:${target.port}` : null;
+};
+
+/** Serves the peers persisted by the last run until the directory confirms them; false when there are none. */
+async function restorePeers(store: StateStore, view: PeerView, log: Logger): Promise<boolean> {
+  const cached = await store.loadPeers();
+  if (!cached) return false;
+  view.restore(cached);
+  log.info("serving persisted peers until the directory confirms them", { peers: cached.peers.length, syncedAt: cached.syncedAt });
+  return true;
+}
+
+/** The --on-change command, with the environment it runs in; null without one. */
+function createOnChange(config: AgentConfig, store: StateStore, view: PeerView, log: Logger): OnChangeRunner | null {
+  if (!config.onChange) return null;
+  const env = () => ({
+    PEERDIR_PEERS_FILE: config.peersFile ?? store.peersPath,
+    PEERDIR_PEERS_COUNT: String(view.peers.length),
+    PEERDIR_PEERS_VERSION: String(view.version ?? ""),
+  });
+  return new OnChangeRunner(config.onChange, env, log);
+}
+
+/** Listens on --listen (exiting when it cannot) and returns the bound address as `host:port`. */
+async function listen(server: Server, config: AgentConfig): Promise<string> {
+  await new Promise<void>((resolve) => {
+    server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
+    server.listen(config.listen.port, config.listen.host, resolve);
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+}
+
+/** On SIGTERM or SIGINT: stop every loop, leave the directory, flush the peer files, exit. */
+function stopOnSignals(
+  log: Logger,
+  parts: { agent: Agent; reachability: AgentReachability; consumers: ConsumerLoops; onChange: OnChangeRunner | null; server: Server; running: Promise<void>; files: PeerFiles },
+): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    parts.agent.stop();
+    parts.reachability.stop();
+    parts.consumers.stop();
+    parts.onChange?.stop();
+    parts.server.close();
+    parts.server.closeAllConnections();
+    await parts.running;
+    await parts.agent.leave();
+    await parts.files.flushed();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function start(config: AgentConfig, version: string): Promise<void> {
+  const log: Logger = createLogger({ format: config.logFormat, level: config.logLevel });
+  const { store, credential } = await openState(config, log);
+
+  // The agent and the view are created below; a readiness change before then rides on the first registration anyway.
+  const hooks = { renewSoon: () => {}, refreshView: () => {} };
+  const reachability = createReachability(config, log, hooks);
+  // A loop starting or ending goes to the directory at once, as a readiness change does.
+  const consumers = new ConsumerLoops({ threshold: config.consumerLoopThreshold, log, onChange: () => hooks.renewSoon() });
+  const view = new PeerView(config.node, config.labels.zone ?? null, (id) => reachability.result(id));
+  hooks.refreshView = () => view.refresh();
+  const restored = await restorePeers(store, view, log);
+  const onChange = createOnChange(config, store, view, log);
   const files = new PeerFiles(view, store, config.peersFile, onChange, log);
-  if (cached) files.restored();
+  if (restored) files.restored();
 
   const agent = new Agent({
     config,
@@ -106,7 +164,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     },
     onConfirmed: () => files.confirmed(),
   });
-  renewSoon = () => agent.renewSoon();
+  hooks.renewSoon = () => agent.renewSoon();
 
   const server = createLocalServer({
     view,
@@ -122,12 +180,7 @@ async function start(config: AgentConfig, version: string): Promise<void> {
       }),
     consumers,
   });
-  await new Promise<void>((resolve) => {
-    server.once("error", (err: NodeJS.ErrnoException) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.message} (set --listen)`, 1));
-    server.listen(config.listen.port, config.listen.host, resolve);
-  });
-  const address = server.address();
-  const bound = typeof address === "object" && address ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  const bound = await listen(server, config);
   log.info("peerdir-agent started", {
     version,
     directory: config.directory,
@@ -138,35 +191,17 @@ async function start(config: AgentConfig, version: string): Promise<void> {
     transport: agent.scheduler.transport,
   });
 
-  if (cached) reachability.probes.setPeers(view.peers);
+  if (restored) reachability.probes.setPeers(view.peers);
   if (!(await reachability.start())) {
     log.warn("self-check: nothing accepts connections on this node's address; registering as not ready (peers get it after every ready node) until something does", {
-      addr: `${reachability.selfCheck.target!.host}:${reachability.selfCheck.target!.port}`,
+      addr: selfCheckAddr(reachability),
     });
   }
   const running = agent.run().catch((err: Error) => {
     log.error("internal error in the directory loop; exiting", { error: err.stack ?? err.message });
     process.exit(1);
   });
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("stopping", { signal });
-    agent.stop();
-    reachability.stop();
-    consumers.stop();
-    onChange?.stop();
-    server.close();
-    server.closeAllConnections();
-    await running;
-    await agent.leave();
-    await files.flushed();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(log, { agent, reachability, consumers, onChange, server, running, files });
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import { type Cidr, inAnyRange, parseCidr } from "../contract/cidr.js";
 import type { RegisterResponse, Reports } from "../contract/schemas.js";
+import type { RenewalFields } from "./lease.js";
 import { type ProbeDeps, type ProbePermit, type ProbeResult, ProbeScheduler } from "./probes.js";
 import { SELF_CHECK_INTERVAL_MS, SelfCheck } from "./self-check.js";
 
@@ -56,13 +57,6 @@ export interface ReachabilityHooks {
   onProbeChange: () => void;
   /** The cluster's probe settings changed what this agent probes (its first answer included when it restricts). */
   onClusterPolicy?: (policy: ClusterProbePolicy) => void;
-}
-
-export interface RenewalFields {
-  ready?: false;
-  reports?: Reports;
-  /** Acknowledge with this once the directory took the renewal. */
-  upTo: number;
 }
 
 export class AgentReachability {

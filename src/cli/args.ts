@@ -7,7 +7,7 @@
  * can be found without knowing which command's options take values.
  */
 import { parseArgs } from "node:util";
-import { CLUSTER_NAME, NODE_ID } from "../contract/names.js";
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, NODE_ID, NODE_ID_RULE } from "../contract/names.js";
 import { ADMIN_TOKEN_NAME } from "../contract/tokens.js";
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, groups, type OptionSpec } from "./spec.js";
 
@@ -48,10 +48,10 @@ function toParseArgs(specs: readonly OptionSpec[]): ParseArgsOptions {
 const GLOBAL_PARSE = { ...toParseArgs(GLOBAL_OPTIONS), help: { type: "boolean", short: "h" } } satisfies ParseArgsOptions;
 
 const VALIDATE: Record<string, { pattern: RegExp; what: string }> = {
-  NAME: { pattern: CLUSTER_NAME, what: "a cluster name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
-  CLUSTER: { pattern: CLUSTER_NAME, what: "a cluster name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
-  TOKEN_NAME: { pattern: ADMIN_TOKEN_NAME, what: "a token name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit" },
-  NODE: { pattern: NODE_ID, what: "a node id is 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit" },
+  NAME: { pattern: CLUSTER_NAME, what: CLUSTER_NAME_RULE },
+  CLUSTER: { pattern: CLUSTER_NAME, what: CLUSTER_NAME_RULE },
+  TOKEN_NAME: { pattern: ADMIN_TOKEN_NAME, what: CLUSTER_NAME_RULE.replace("cluster names", "token names") },
+  NODE: { pattern: NODE_ID, what: NODE_ID_RULE },
 };
 
 /** Levenshtein distance, for "did you mean": the words compared are a few characters long. */

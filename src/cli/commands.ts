@@ -3,7 +3,8 @@
  * more only for `audit --all`) and print either the human view or, with --json, the answer as the
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
-import type { AuditEntry, ClusterSettingsPatch } from "../contract/admin.js";
+import type { AuditEntry, ClusterSettingsPatch, OverrideRequest } from "../contract/admin.js";
+import { carriesPeer, OVERRIDE_ACTIONS, type OverrideAction } from "../contract/overrides.js";
 import { addressPolicy, probing, rangesOrAny, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
 import type { CommandId } from "./spec.js";
@@ -148,20 +149,17 @@ const credentialRevoke: Command = async (ctx, { args }) => {
   done(ctx, `Revoked the credential of ${args.NODE} in cluster ${args.CLUSTER}; it must register again with a join token.`);
 };
 
-const pin: Command = async (ctx, { args, options }) => {
-  const labels = labelPairs(list(options.label));
-  const request = { action: "pin" as const, addrs: list(options.addr) ?? [], ...(labels ? { labels } : {}), reason: str(options.reason) ?? "", ...withExpiry(options) };
-  const body = await ctx.client.setOverride(args.CLUSTER, args.NODE, request);
-  print(ctx, body, () => view.overrideView(args.CLUSTER, body));
-};
-
-const blockOrDrain =
-  (action: "block" | "drain"): Command =>
+const setOverride =
+  (action: OverrideAction): Command =>
   async (ctx, { args, options }) => {
-    const request = { action, reason: str(options.reason) ?? "", ...withExpiry(options) };
+    const common = { reason: str(options.reason) ?? "", ...withExpiry(options) };
+    const labels = labelPairs(list(options.label));
+    const request: OverrideRequest = carriesPeer(action) ? { action, addrs: list(options.addr) ?? [], ...(labels ? { labels } : {}), ...common } : { action, ...common };
     const body = await ctx.client.setOverride(args.CLUSTER, args.NODE, request);
     print(ctx, body, () => view.overrideView(args.CLUSTER, body));
   };
+
+const overrideCommands = Object.fromEntries(OVERRIDE_ACTIONS.map((action) => [action, setOverride(action)])) as Record<OverrideAction, Command>;
 
 const unset: Command = async (ctx, { args }) => {
   await ctx.client.liftOverride(args.CLUSTER, args.NODE);
@@ -222,9 +220,7 @@ export const RUN: Record<CommandId, Command> = {
   "node list": nodeList,
   "override list": overrideList,
   "credential revoke": credentialRevoke,
-  pin,
-  block: blockOrDrain("block"),
-  drain: blockOrDrain("drain"),
+  ...overrideCommands,
   unset,
   evict,
   handout,

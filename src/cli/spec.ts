@@ -3,6 +3,9 @@
  * table. The parser (args.ts) and the help (help.ts) both read it, so what `--help` documents is
  * exactly what is accepted.
  */
+import { CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import { CLUSTER_NAME_RULE } from "../contract/names.js";
+import { actionsInWords, carriesPeer, OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 
 export interface OptionSpec {
   /** Long flag without the dashes. */
@@ -30,9 +33,7 @@ export type CommandId =
   | "node list"
   | "override list"
   | "credential revoke"
-  | "pin"
-  | "block"
-  | "drain"
+  | OverrideAction
   | "unset"
   | "evict"
   | "handout"
@@ -64,13 +65,33 @@ const expiresAt: OptionSpec = {
   help: "Lift it automatically at this time, ISO 8601 with a zone, e.g. 2030-01-01T00:00:00Z. Default: never.",
 };
 
+const peerOptions: OptionSpec[] = [
+  { flag: "addr", arg: "MULTIADDR", repeatable: true, required: true, help: "An address to hand out for NODE. Repeatable (1 to 16); required." },
+  { flag: "label", arg: "KEY=VALUE", repeatable: true, help: "A label to hand out with it. Repeatable." },
+];
+
+/** One command per override action, from the action's facts: `peerdir <action> CLUSTER NODE`. */
+function overrideCommand(action: OverrideAction): CommandSpec {
+  const facts = OVERRIDES[action];
+  const peer = carriesPeer(action);
+  const [node, extra] = peer ? ["seed-1", " --addr /ip4/127.0.0.9/tcp/5001 --label role=seed"] : ["node-b", ""];
+  return {
+    id: action,
+    args: ["CLUSTER", "NODE"],
+    options: [...(peer ? peerOptions : []), reason, expiresAt],
+    summary: `${facts.verb} a node: ${facts.effect}`,
+    details: "Replaces any earlier override of NODE.",
+    examples: [`peerdir ${action} demo ${node}${extra} --reason "${facts.typicalReason}"`],
+  };
+}
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     id: "cluster create",
     args: ["NAME"],
     options: [],
     summary: "Create a cluster and print its first join token (shown only once).",
-    details: "NAME is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.",
+    details: `NAME: ${CLUSTER_NAME_RULE}.`,
     examples: ["peerdir cluster create demo"],
   },
   { id: "cluster list", args: [], options: [], summary: "List clusters with their node counts and versions.", examples: ["peerdir cluster list"] },
@@ -79,16 +100,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: "cluster set",
     args: ["NAME"],
     options: [
-      { flag: "min-ttl", arg: "S", help: "Shortest lease a node may ask for, in seconds (default 10)." },
-      { flag: "default-ttl", arg: "S", help: "Lease length when a node asks for none (default 60)." },
-      { flag: "max-ttl", arg: "S", help: "Longest lease (default 3600). The result must keep min <= default <= max." },
-      { flag: "max-nodes", arg: "N", help: "Most live leases; a registration beyond it gets 409 (default 10000)." },
-      { flag: "min-interval", arg: "S", help: "Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default 1)." },
+      { flag: "min-ttl", arg: "S", help: `Shortest lease a node may ask for, in seconds (default ${CLUSTER_DEFAULTS.minTtlSeconds}).` },
+      { flag: "default-ttl", arg: "S", help: `Lease length when a node asks for none (default ${CLUSTER_DEFAULTS.defaultTtlSeconds}).` },
+      { flag: "max-ttl", arg: "S", help: `Longest lease (default ${CLUSTER_DEFAULTS.maxTtlSeconds}). The result must keep min <= default <= max.` },
+      { flag: "max-nodes", arg: "N", help: `Most live leases; a registration beyond it gets 409 (default ${CLUSTER_DEFAULTS.maxNodes}).` },
+      {
+        flag: "min-interval",
+        arg: "S",
+        help: `Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default ${CLUSTER_DEFAULTS.minIntervalSeconds}).`,
+      },
       { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default 64: every peer up to 65 nodes)." },
       {
         flag: "address-policy",
         arg: "any|observed-ip",
-        help: "observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default any).",
+        help: `observed-ip: a node may advertise only /ip4 or /ip6 addresses equal to the client IP the directory sees; others get 403 (default ${CLUSTER_DEFAULTS.addressPolicy}).`,
       },
       { flag: "probing", arg: "on|off", help: "off: the cluster's agents probe no peer (reachability stays unknown); they learn it from their next renewal (default on)." },
       {
@@ -192,7 +217,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: "override list",
     args: ["CLUSTER"],
     options: [],
-    summary: "List a cluster's overrides (pins, blocks, drains) with their reasons.",
+    summary: "List a cluster's overrides with their reasons.",
     examples: ["peerdir override list demo"],
   },
   {
@@ -202,36 +227,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Revoke a node's credential; its lease ends and it must register again with a join token.",
     examples: ["peerdir credential revoke demo node-a"],
   },
-  {
-    id: "pin",
-    args: ["CLUSTER", "NODE"],
-    options: [
-      { flag: "addr", arg: "MULTIADDR", repeatable: true, required: true, help: "An address to hand out for NODE. Repeatable (1 to 16); required." },
-      { flag: "label", arg: "KEY=VALUE", repeatable: true, help: "A label to hand out with it. Repeatable." },
-      reason,
-      expiresAt,
-    ],
-    summary: "Pin a static peer: handed out like a live node, with no lease.",
-    details: "If NODE also holds a lease, the pinned addresses and labels are what others receive. Replaces any earlier override of NODE.",
-    examples: [`peerdir pin demo seed-1 --addr /ip4/127.0.0.9/tcp/5001 --label role=seed --reason "static seed"`],
-  },
-  {
-    id: "block",
-    args: ["CLUSTER", "NODE"],
-    options: [reason, expiresAt],
-    summary: "Block a node: never handed out; its register, renew and peers requests get 403 with the reason. A live lease ends at once.",
-    details: "Replaces any earlier override of NODE.",
-    examples: [`peerdir block demo node-b --reason "compromised host"`],
-  },
-  {
-    id: "drain",
-    args: ["CLUSTER", "NODE"],
-    options: [reason, expiresAt],
-    summary: "Drain a node: it keeps its lease and still receives peers, but is not handed out to others.",
-    details: "Replaces any earlier override of NODE.",
-    examples: [`peerdir drain demo node-a --reason "kernel upgrade" --expires-at 2030-01-01T00:00:00Z`],
-  },
-  { id: "unset", args: ["CLUSTER", "NODE"], options: [], summary: "Lift a node's override (pin, block or drain).", examples: ["peerdir unset demo node-b"] },
+  ...OVERRIDE_ACTIONS.map(overrideCommand),
+  { id: "unset", args: ["CLUSTER", "NODE"], options: [], summary: `Lift a node's override (${actionsInWords("or")}).`, examples: ["peerdir unset demo node-b"] },
   {
     id: "evict",
     args: ["CLUSTER", "NODE"],

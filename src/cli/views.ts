@@ -5,6 +5,7 @@
 import type { AuditEntry, ClusterDetail, ClusterSummary, CreatedJoinToken, Handout, JoinTokenInfo, NodeView, Override } from "../contract/admin.js";
 import type { AdminTokenInfo, CreatedAdminToken } from "../contract/admin-tokens.js";
 import type { CreateClusterResponse } from "../contract/schemas.js";
+import { OVERRIDES } from "../contract/overrides.js";
 import { type Cell, renderFields, renderTable } from "./table.js";
 
 const orNever = (iso: string | null) => iso ?? "never";
@@ -155,8 +156,6 @@ export function overridesView(overrides: readonly Override[]): string {
   );
 }
 
-const VERB: Record<Override["action"], string> = { pin: "Pinned", block: "Blocked", drain: "Draining" };
-
 export function overrideView(cluster: string, o: Override): string {
   const fields: [string, Cell][] = [
     ["node", o.node],
@@ -165,7 +164,8 @@ export function overrideView(cluster: string, o: Override): string {
   if (o.addrs) fields.push(["addrs", o.addrs]);
   if (o.labels && Object.keys(o.labels).length > 0) fields.push(["labels", labelLines(o.labels)]);
   fields.push(["reason", o.reason], ["created", o.createdAt], ["expires", orNever(o.expiresAt)]);
-  return [`${VERB[o.action] ?? o.action} ${o.node} in cluster ${cluster}.`, renderFields(fields)].join("\n");
+  const done = OVERRIDES[o.action].done;
+  return [`${done[0].toUpperCase()}${done.slice(1)} ${o.node} in cluster ${cluster}.`, renderFields(fields)].join("\n");
 }
 
 export function handoutView(node: string, h: Handout): string {

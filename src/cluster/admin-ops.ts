@@ -2,8 +2,10 @@
  * What operators do: create the cluster, change its settings, issue and revoke join tokens,
  * evict nodes, revoke credentials, and set or lift overrides. Every change is audited.
  */
+import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
 import { endLease, expireDue } from "./expiry.js";
+import { isoOrNull } from "./present.js";
 import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
 import type { ReachState } from "../contract/reachability.js";
 import { reachabilityCounts } from "./reachability-ops.js";
@@ -37,8 +39,6 @@ export interface ClusterSummary {
   settings: ClusterSettings;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 function pastExpiry(expiresAt: number | null, now: number): Result<never> | null {
   return expiresAt === null || expiresAt > now ? null : refuse({ kind: "expiry-in-past" });
 }
@@ -52,7 +52,7 @@ export function createCluster(u: ClusterUnits, name: string, now: number, joinTo
     u.meta = meta;
     u.limits.setInterval(meta.settings.minIntervalSeconds);
     change.audit(actor, "cluster.create", null, null, null, { name, settings: meta.settings });
-    change.audit(actor, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: iso(joinToken.expiresAt) });
+    change.audit(actor, "join-token.create", null, null, null, { id: joinToken.id, expiresAt: isoOrNull(joinToken.expiresAt) });
   });
   return done(meta);
 }
@@ -64,7 +64,7 @@ export function summary(u: ClusterUnits): Result<ClusterSummary> {
     name: meta.name,
     nodes: u.leases.liveCount,
     version: meta.version,
-    createdAt: iso(meta.createdAt)!,
+    createdAt: isoOrNull(meta.createdAt)!,
     degraded: u.clock.degraded,
     reachability: reachabilityCounts(u),
     consumerLoops: loopingCount(u.leases.live()),
@@ -104,14 +104,14 @@ export function createJoinToken(u: ClusterUnits, req: AdminRequest, token: JoinT
   if (past) return past;
   u.changes.record(req.now, (change) => {
     u.credentials.addJoinToken(token);
-    change.audit(req.actor, "join-token.create", null, null, null, { id: token.id, expiresAt: iso(token.expiresAt) });
+    change.audit(req.actor, "join-token.create", null, null, null, { id: token.id, expiresAt: isoOrNull(token.expiresAt) });
   });
   return done(token);
 }
 
 export function listJoinTokens(u: ClusterUnits): Result<{ id: string; createdAt: string; expiresAt: string | null }[]> {
   if (!u.meta) return refuse({ kind: "no-cluster" });
-  return done(u.credentials.joinTokens().map((t) => ({ id: t.id, createdAt: iso(t.createdAt)!, expiresAt: iso(t.expiresAt) })));
+  return done(u.credentials.joinTokens().map((t) => ({ id: t.id, createdAt: isoOrNull(t.createdAt)!, expiresAt: isoOrNull(t.expiresAt) })));
 }
 
 export function revokeJoinToken(u: ClusterUnits, req: AdminRequest, id: string): Result<null> {
@@ -119,7 +119,7 @@ export function revokeJoinToken(u: ClusterUnits, req: AdminRequest, id: string):
   return u.changes.record(req.now, (change) => {
     const token = u.credentials.revokeJoinToken(id);
     if (!token) return refuse({ kind: "no-join-token", id });
-    change.audit(req.actor, "join-token.revoke", null, null, { id, expiresAt: iso(token.expiresAt) }, null);
+    change.audit(req.actor, "join-token.revoke", null, null, { id, expiresAt: isoOrNull(token.expiresAt) }, null);
     return done(null);
   });
 }
@@ -158,8 +158,8 @@ export function setOverride(u: ClusterUnits, req: AdminRequest, node: string, in
   const record: OverrideRecord = {
     node,
     action: input.action,
-    addrs: input.action === "pin" ? (input.addrs ?? []) : null,
-    labels: input.action === "pin" ? sortedLabels(input.labels) : null,
+    addrs: carriesPeer(input.action) ? (input.addrs ?? []) : null,
+    labels: carriesPeer(input.action) ? sortedLabels(input.labels) : null,
     reason: input.reason,
     createdAt: req.now,
     expiresAt: input.expiresAt,
@@ -168,7 +168,7 @@ export function setOverride(u: ClusterUnits, req: AdminRequest, node: string, in
     const previous = u.overrides.get(node);
     u.overrides.set(change, record);
     const state = u.leases.get(node);
-    if (record.action === "block" && state && state.endedAt === null) endLease(u, change, state, req.now);
+    if (OVERRIDES[record.action].refuses && state && state.endedAt === null) endLease(u, change, state, req.now);
     if (record.expiresAt !== null) u.clock.lower(record.expiresAt);
     change.audit(req.actor, "override.set", node, input.reason, previous ? overrideSnapshot(previous) : null, overrideSnapshot(record));
   });

@@ -2,6 +2,8 @@
  * The audit trail: what an entry records about the thing it changed, its numbering, and its
  * retention. Entries are appended only through a change (changes.ts), after the version moved.
  */
+import { carriesPeer } from "../contract/overrides.js";
+import { isoOrNull } from "./present.js";
 import type { AuditRecord, NodeRecord, OverrideRecord } from "./records.js";
 import type { AuditFilter, DirectoryStore } from "./store.js";
 
@@ -14,7 +16,7 @@ export function nodeSnapshot(node: NodeRecord) {
   return {
     addrs: node.addrs,
     labels: node.labels,
-    expiresAt: node.endedAt === null ? new Date(node.expiresAt).toISOString() : null,
+    expiresAt: node.endedAt === null ? isoOrNull(node.expiresAt) : null,
     observedIp: node.observedIp,
   };
 }
@@ -22,9 +24,9 @@ export function nodeSnapshot(node: NodeRecord) {
 export function overrideSnapshot(override: OverrideRecord) {
   return {
     action: override.action,
-    ...(override.action === "pin" ? { addrs: override.addrs, labels: override.labels } : {}),
+    ...(carriesPeer(override.action) ? { addrs: override.addrs, labels: override.labels } : {}),
     reason: override.reason,
-    expiresAt: override.expiresAt === null ? null : new Date(override.expiresAt).toISOString(),
+    expiresAt: isoOrNull(override.expiresAt),
   };
 }
 

@@ -12,6 +12,7 @@
  * watch socket is not even seen (lease-holds.ts), and a handout whose ETag matches is answered
  * from memory without SQL or serialisation (handouts.ts).
  */
+import { type OverrideAction, perAction } from "../contract/overrides.js";
 import * as admin from "./admin-ops.js";
 import { type ExpireOptions, expireDue } from "./expiry.js";
 import type { Watch } from "./fanout.js";
@@ -207,8 +208,8 @@ export class ClusterCore {
   }
 
   /** Gauges for the metrics: nodes by lease state and overrides by kind, counted from memory. */
-  metricsState(): { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> } {
-    const overrides = { pin: 0, block: 0, drain: 0 };
+  metricsState(): { live: number; ended: number; overrides: Record<OverrideAction, number> } {
+    const overrides = perAction();
     for (const override of this.#u.overrides.values()) overrides[override.action]++;
     return { live: this.#u.leases.liveCount, ended: this.#u.leases.size - this.#u.leases.liveCount, overrides };
   }

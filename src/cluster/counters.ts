@@ -1,6 +1,6 @@
 /**
  * A cluster's event counters for its metrics: joins, leaves, expiries, evictions, renewals by
- * transport, handouts answered in full or `304`, and requests refused. Memory only: a counter
+ * transport, and handouts answered in full or as unchanged. Memory only: a counter
  * bump is an integer add, never a storage write, so the hot paths cost the same with metrics
  * as without. They start at zero when the object starts, as Prometheus counters may (a reset
  * is read as one by `rate()`).
@@ -24,9 +24,8 @@ export class ClusterCounters {
   evictions = 0;
   readonly renewals: Record<RenewalTransport, number> = { watch: 0, "long-poll": 0, poll: 0, unknown: 0 };
   handouts = 0;
-  notModified = 0;
-  /** Refused node requests by HTTP status (401, 403, 404, 409, 429, …). */
-  readonly refused = new Map<number, number>();
+  /** Handouts answered as unchanged since the version the node holds: no body sent. */
+  unchanged = 0;
 
   /** Every audited event passes here (the core's `onAudit`); membership events are counted. */
   audited(action: string): void {
@@ -38,12 +37,8 @@ export class ClusterCounters {
     this.renewals[transport]++;
   }
 
-  handout(status: 200 | 304): void {
-    if (status === 304) this.notModified++;
+  handout(answer: "full" | "unchanged"): void {
+    if (answer === "unchanged") this.unchanged++;
     this.handouts++;
-  }
-
-  refusedWith(status: number): void {
-    this.refused.set(status, (this.refused.get(status) ?? 0) + 1);
   }
 }

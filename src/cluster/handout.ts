@@ -25,12 +25,13 @@ const byId = (a: Candidate, b: Candidate) => (a.id < b.id ? -1 : a.id > b.id ? 1
 
 /**
  * Every peer any node may receive, sorted by id: live leases that are not drained or blocked,
- * with a pinned id's pinned addresses instead of its lease's, and pins without a lease.
+ * with a pinned id's pinned addresses instead of its lease's, and pins without a lease (an
+ * override carries an entry exactly when its action carries a peer).
  */
 export function handoutPool(leases: Iterable<HandoutEntry>, overrides: ReadonlyMap<string, OverrideRecord & { entry?: HandoutEntry }>): HandoutEntry[] {
   const pool: HandoutEntry[] = [];
   for (const lease of leases) if (!overrides.has(lease.id)) pool.push(lease);
-  for (const override of overrides.values()) if (override.action === "pin" && override.entry) pool.push(override.entry);
+  for (const override of overrides.values()) if (override.entry) pool.push(override.entry);
   return pool.sort(byId);
 }
 

@@ -1,13 +1,13 @@
 /**
  * Lease arithmetic: TTL clamping and the renewal hint. Pure functions of their inputs.
  */
+import { RENEW_FRACTION } from "../contract/lease-policy.js";
+
 export interface TtlBounds {
   minTtlSeconds: number;
   defaultTtlSeconds: number;
   maxTtlSeconds: number;
 }
-
-export const DEFAULT_TTL_BOUNDS: TtlBounds = { minTtlSeconds: 10, defaultTtlSeconds: 60, maxTtlSeconds: 3600 };
 
 /** The lease length granted for a request: the default when none is asked for, else clamped. */
 export function grantTtl(requested: number | undefined, bounds: TtlBounds): number {
@@ -22,5 +22,5 @@ export function grantTtl(requested: number | undefined, bounds: TtlBounds): numb
  */
 export function renewAfterSeconds(ttlSeconds: number, random: () => number): number {
   const jitter = 0.9 + 0.2 * random();
-  return Math.max(1, Math.round((ttlSeconds / 3) * jitter));
+  return Math.max(1, Math.round(ttlSeconds * RENEW_FRACTION * jitter));
 }

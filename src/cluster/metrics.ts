@@ -1,14 +1,16 @@
 /**
- * What a cluster's `/metrics` says, as metric families: gauges read from the core's memory at
- * scrape time (nodes, overrides, degraded, watchers) and the object's event counters. Nothing
- * here touches storage; the object adds the `cluster` label to every series when it writes them.
+ * What a cluster's `/metrics` says about the cluster, as metric families: gauges read from the
+ * core's memory at scrape time (nodes, overrides, degraded, watchers) and its event counters.
+ * Nothing here touches storage; the object adds the `cluster` label to every series when it
+ * writes them, and the families of its refusals by HTTP status, which only it knows.
  */
+import { OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 import type { Family } from "../contract/prometheus.js";
 import type { ClusterCounters } from "./counters.js";
 
 export interface ClusterMetricsInput {
   counters: ClusterCounters;
-  state: { live: number; ended: number; overrides: Record<"pin" | "block" | "drain", number> };
+  state: { live: number; ended: number; overrides: Record<OverrideAction, number> };
   degraded: boolean;
   /** Live nodes by the reachability state handouts show, and how many say they are not ready. */
   reachability: Record<"reachable" | "unknown" | "unreachable" | "notReady", number>;
@@ -35,7 +37,7 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       samples: [
         { labels: { state: "live" }, value: m.state.live },
         { labels: { state: "expired" }, value: m.state.ended },
-        { labels: { state: "blocked" }, value: m.state.overrides.block },
+        { labels: { state: "blocked" }, value: OVERRIDE_ACTIONS.filter((a) => OVERRIDES[a].refuses).reduce((sum, a) => sum + m.state.overrides[a], 0) },
       ],
     },
     {
@@ -63,23 +65,16 @@ export function clusterFamilies(m: ClusterMetricsInput): Family[] {
       type: "counter",
       samples: (["watch", "long-poll", "poll", "unknown"] as const).map((transport) => ({ labels: { transport }, value: c.renewals[transport] })),
     },
-    counter("peerdir_handouts_total", "Handout (peers) requests answered, 200 or 304.", c.handouts),
-    counter("peerdir_handouts_not_modified_total", "Handout requests answered 304 Not Modified (the share of handouts_total that cost no body).", c.notModified),
+    counter("peerdir_handouts_total", "Handout (peers) requests answered, in full or as unchanged.", c.handouts),
+    counter("peerdir_handouts_not_modified_total", "Handout requests answered as unchanged since the node's version (the share of handouts_total that cost no body).", c.unchanged),
     { name: "peerdir_watchers", help: "Open watch sockets.", type: "gauge", samples: [{ value: m.watchers }] },
     { name: "peerdir_degraded", help: "1 while self-preservation holds back a mass expiry.", type: "gauge", samples: [{ value: m.degraded ? 1 : 0 }] },
     {
       name: "peerdir_overrides",
       help: "Operator overrides in force, by kind.",
       type: "gauge",
-      samples: (["pin", "block", "drain"] as const).map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
+      samples: OVERRIDE_ACTIONS.map((kind) => ({ labels: { kind }, value: m.state.overrides[kind] })),
     },
-    {
-      name: "peerdir_requests_refused_total",
-      help: "Node requests the cluster's object refused, by HTTP status (429: rate-limited).",
-      type: "counter",
-      samples: [...c.refused.entries()].sort(([a], [b]) => a - b).map(([status, value]) => ({ labels: { status: String(status) }, value })),
-    },
-    counter("peerdir_requests_rate_limited_total", "Node requests refused 429 by the per-node rate limit.", c.refused.get(429) ?? 0),
     { name: "peerdir_cluster_version", help: "The cluster's version (moves on every change to any handout).", type: "gauge", samples: [{ value: m.version }] },
     {
       name: "peerdir_counters_start_time_seconds",

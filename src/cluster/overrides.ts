@@ -2,18 +2,19 @@
  * Operator overrides, one per node id at most: pin (hand out fixed addresses), block (refuse the
  * node and end its lease), drain (keep its lease but stop handing it out). Each may expire.
  */
+import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
 import type { Change } from "./changes.js";
 import { type HandoutEntry, zoneOf } from "./handout.js";
 import { type OverrideRecord, peerJson } from "./records.js";
 import type { DirectoryStore } from "./store.js";
 
 export interface OverrideState extends OverrideRecord {
-  /** For pins: the pinned peer as a handout entry. */
+  /** For an action that carries a peer: that peer as a handout entry. */
   entry?: HandoutEntry;
 }
 
 function toOverrideState(record: OverrideRecord): OverrideState {
-  if (record.action !== "pin") return { ...record };
+  if (!carriesPeer(record.action)) return { ...record };
   const pinned = { id: record.node, addrs: record.addrs ?? [], labels: record.labels ?? {} };
   return { ...record, entry: { id: record.node, json: peerJson(pinned), zone: zoneOf(pinned.labels) } };
 }
@@ -41,10 +42,10 @@ export class Overrides {
     return this.#byNode.values();
   }
 
-  /** The reason `node` is blocked, or null when it is not. */
+  /** The reason `node` is refused (blocked), or null when it is not. */
   blockReason(node: string): string | null {
     const override = this.#byNode.get(node);
-    return override?.action === "block" ? override.reason : null;
+    return override && OVERRIDES[override.action].refuses ? override.reason : null;
   }
 
   set(change: Change, record: OverrideRecord): void {

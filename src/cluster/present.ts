@@ -3,6 +3,7 @@
  */
 import type { AuditEntry, NodeView, Override } from "../contract/admin.js";
 import type { ConsumerLoopRecord } from "./consumer-loops.js";
+import { carriesPeer, nodeState, OVERRIDES } from "../contract/overrides.js";
 import type { LeaseTable } from "./lease-table.js";
 import type { Overrides } from "./overrides.js";
 import type { AuditRecord, OverrideRecord } from "./records.js";
@@ -13,7 +14,7 @@ export function presentOverride(o: OverrideRecord): Override {
   return {
     node: o.node,
     action: o.action,
-    ...(o.action === "pin" ? { addrs: o.addrs ?? [], labels: o.labels ?? {} } : {}),
+    ...(carriesPeer(o.action) ? { addrs: o.addrs ?? [], labels: o.labels ?? {} } : {}),
     reason: o.reason,
     createdAt: new Date(o.createdAt).toISOString(),
     expiresAt: isoOrNull(o.expiresAt),
@@ -42,7 +43,7 @@ export function presentConsumers(record: ConsumerLoopRecord | undefined): NodeVi
     : NO_CONSUMER_LOOP;
 }
 
-/** The admin nodes view: every live lease and blocked id with its state, and every pin, by id. */
+/** The admin nodes view: every live lease and refused (blocked) id with its state, and every pinned peer, by id. */
 export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability: (id: string) => NodeView["reachability"]): Omit<NodeView, "transport">[] {
   const rows: Omit<NodeView, "transport">[] = [];
   const unknown = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null } as const;
@@ -50,13 +51,14 @@ export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability
   for (const state of leases.all()) {
     const override = overrides.get(state.id);
     const live = state.endedAt === null;
-    if (!live && override?.action !== "block") continue;
+    const refused = override !== undefined && OVERRIDES[override.action].refuses;
+    if (!live && !refused) continue;
     rows.push({
       id: state.id,
       addrs: state.addrs,
       labels: state.labels,
       source: "lease",
-      state: override?.action === "block" ? "blocked" : override?.action === "drain" ? "draining" : "active",
+      state: nodeState(override?.action),
       expiresAt: live ? isoOrNull(state.expiresAt) : null,
       registeredAt: isoOrNull(state.registeredAt),
       lastRenewedAt: isoOrNull(state.lastRenewedAt),
@@ -68,10 +70,11 @@ export function nodeViews(leases: LeaseTable, overrides: Overrides, reachability
     });
   }
   for (const override of overrides.values()) {
-    if (override.action === "pin") {
-      rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: "pin", state: "active", ...none, reason: override.reason });
-    } else if (override.action === "block" && !leases.has(override.node)) {
-      rows.push({ id: override.node, addrs: [], labels: {}, source: "lease", state: "blocked", ...none, reason: override.reason });
+    const { action } = override;
+    if (carriesPeer(action)) {
+      rows.push({ id: override.node, addrs: override.addrs ?? [], labels: override.labels ?? {}, source: action, state: nodeState(undefined), ...none, reason: override.reason });
+    } else if (OVERRIDES[action].refuses && !leases.has(override.node)) {
+      rows.push({ id: override.node, addrs: [], labels: {}, source: "lease", state: nodeState(action), ...none, reason: override.reason });
     }
   }
   rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source < b.source ? -1 : 1));

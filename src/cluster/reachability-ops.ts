@@ -42,7 +42,7 @@ function handoutMembership(u: ClusterUnits, reporter: string): (target: string) 
     return (target) => {
       if (target === reporter) return false;
       const override = u.overrides.get(target);
-      return override ? override.action === "pin" : u.leases.get(target)?.endedAt === null;
+      return override ? override.entry !== undefined : u.leases.get(target)?.endedAt === null;
     };
   }
   const ids = new Set(selectPeers(u.handouts.pool(), reporter, zone, limit).map((e) => e.id));

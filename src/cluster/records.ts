@@ -1,8 +1,10 @@
 /**
  * The records a cluster holds, as the Durable Object keeps them in memory and in SQLite.
  */
+import type { OverrideAction } from "../contract/overrides.js";
 import type { ReachState } from "../contract/reachability.js";
-import { DEFAULT_TTL_BOUNDS, type TtlBounds } from "./leases.js";
+import { type AddressPolicy, CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import type { TtlBounds } from "./leases.js";
 
 export interface ClusterSettings extends TtlBounds {
   maxNodes: number;
@@ -18,25 +20,9 @@ export interface ClusterSettings extends TtlBounds {
   probeRanges: string[];
 }
 
-export type AddressPolicy = "any" | "observed-ip";
+export type { AddressPolicy };
 
-/**
- * The handout size of a new cluster: every peer up to 65 nodes, the 64 best by rendezvous beyond.
- * Consumers use a few (spegel's HTTP bootstrapper takes the first 3; a libp2p node dials a
- * handful to join the DHT; a k3s-style endpoint list needs enough to survive failures), and
- * with a bound a change reaches about 64 watchers instead of all of them (docs/COST.md).
- */
-export const DEFAULT_HANDOUT_LIMIT = 64;
-
-export const DEFAULT_SETTINGS: ClusterSettings = {
-  ...DEFAULT_TTL_BOUNDS,
-  maxNodes: 10_000,
-  minIntervalSeconds: 1,
-  defaultLimit: DEFAULT_HANDOUT_LIMIT,
-  addressPolicy: "any",
-  probing: "on",
-  probeRanges: [],
-};
+export const DEFAULT_SETTINGS: ClusterSettings = { ...CLUSTER_DEFAULTS, probeRanges: [] };
 
 export interface ClusterMeta {
   name: string;
@@ -69,12 +55,12 @@ export interface NodeRecord {
   behind?: boolean;
 }
 
-export type OverrideAction = "pin" | "block" | "drain";
+export type { OverrideAction };
 
 export interface OverrideRecord {
   node: string;
   action: OverrideAction;
-  /** Only for pins. */
+  /** Only for actions that carry a peer (see OVERRIDES). */
   addrs: string[] | null;
   labels: Record<string, string> | null;
   reason: string;

@@ -61,7 +61,7 @@ export class ClusterUnits {
   #handoutState(id: string): HandoutState {
     const override = this.overrides.get(id);
     const node = this.leases.get(id);
-    const wasPresent = override ? override.action === "pin" : node?.endedAt === null;
+    const wasPresent = override ? override.entry !== undefined : node?.endedAt === null;
     return { wasPresent, wasZone: override?.entry ? override.entry.zone : (node?.zone ?? null) };
   }
 

@@ -5,14 +5,16 @@
  */
 import { z } from "@hono/zod-openapi";
 import { cidrProblem, MAX_RANGES } from "./cidr.js";
+import { ADDRESS_POLICIES } from "./lease-policy.js";
 import { MAX_ADDRS } from "./names.js";
+import { MARK_ACTIONS, NODE_VIEW_STATES, OVERRIDE_ACTIONS, PEER_ACTIONS } from "./overrides.js";
 import { REACH_STATES } from "./reachability.js";
 import { JOIN_TOKEN_ID } from "./tokens.js";
-import { ClusterName, Labels, Multiaddr, NodeId, Peer, WaitSeconds } from "./schemas.js";
+import { ClusterName, Labels, Multiaddr, NodeId, Peer, QueryNumber, WaitSeconds } from "./schemas.js";
 
 const Seconds = (what: string) => z.number().int(`${what} must be a whole number of seconds`).positive(`${what} must be positive`).max(Number.MAX_SAFE_INTEGER);
 
-export const AddressPolicy = z.enum(["any", "observed-ip"]).openapi({
+export const AddressPolicy = z.enum(ADDRESS_POLICIES).openapi({
   description:
     "`observed-ip`: every advertised address must be an /ip4 or /ip6 address equal to the client IP the directory sees (CF-Connecting-IP), so a node cannot advertise someone else's address.",
 });
@@ -108,8 +110,9 @@ export const CreatedJoinToken = JoinTokenInfo.extend({
 
 export const JoinTokenList = z.object({ joinTokens: z.array(JoinTokenInfo) }).openapi("JoinTokenList");
 
-export const NodeSource = z.enum(["lease", "pin"]);
-export const NodeState = z.enum(["active", "draining", "blocked"]);
+/** Where a nodes-view row comes from: a lease, or an override that carries its own peer. */
+export const NodeSource = z.enum(["lease", ...PEER_ACTIONS]);
+export const NodeViewState = z.enum(NODE_VIEW_STATES);
 
 export const Reachability = z
   .object({
@@ -145,7 +148,7 @@ export const NodeView = z
     addrs: z.array(z.string()),
     labels: z.record(z.string(), z.string()),
     source: NodeSource,
-    state: NodeState,
+    state: NodeViewState,
     expiresAt: z.iso.datetime().nullable(),
     registeredAt: z.iso.datetime().nullable(),
     lastRenewedAt: z.iso.datetime().nullable(),
@@ -166,10 +169,7 @@ export const NodeList = z
 
 export const NodesQuery = z.object({
   wait: WaitSeconds("With `since`: hold the answer until the cluster's version differs from `since`, or this many seconds pass; then answer the current view (200 either way)."),
-  since: z
-    .string()
-    .regex(/^[0-9]{1,16}$/, "since must be a version from an earlier answer")
-    .optional(),
+  since: QueryNumber(/^[0-9]{1,16}$/, "since must be a version from an earlier answer").optional(),
 });
 
 const Reason = z.string().trim().min(1, "say why: a reason is required").max(1024);
@@ -177,21 +177,20 @@ const Reason = z.string().trim().min(1, "say why: a reason is required").max(102
 export const OverrideRequest = z
   .discriminatedUnion("action", [
     z.strictObject({
-      action: z.literal("pin"),
+      action: z.enum(PEER_ACTIONS),
       addrs: z.array(Multiaddr).min(1).max(MAX_ADDRS),
       labels: Labels.optional(),
       reason: Reason,
       expiresAt: FutureTime.optional(),
     }),
-    z.strictObject({ action: z.literal("block"), reason: Reason, expiresAt: FutureTime.optional() }),
-    z.strictObject({ action: z.literal("drain"), reason: Reason, expiresAt: FutureTime.optional() }),
+    z.strictObject({ action: z.enum(MARK_ACTIONS), reason: Reason, expiresAt: FutureTime.optional() }),
   ])
   .openapi("OverrideRequest");
 
 export const Override = z
   .object({
     node: NodeId,
-    action: z.enum(["pin", "block", "drain"]),
+    action: z.enum(OVERRIDE_ACTIONS),
     addrs: z.array(z.string()).optional(),
     labels: z.record(z.string(), z.string()).optional(),
     reason: z.string(),
@@ -234,14 +233,8 @@ export const AuditPage = z
   .openapi("AuditPage");
 
 export const AuditQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999")
-    .optional(),
-  cursor: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page")
-    .optional(),
+  limit: QueryNumber(/^[1-9][0-9]{0,3}$/, "limit must be a whole number from 1 to 9999").optional(),
+  cursor: QueryNumber(/^[1-9][0-9]{0,15}$/, "cursor must be a value of `next` from an earlier page").optional(),
   action: z
     .string()
     .regex(/^[a-z][a-z.-]{0,63}$/, "action must be an audit action such as node.join")

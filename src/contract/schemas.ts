@@ -8,23 +8,25 @@
 import { z } from "@hono/zod-openapi";
 import { checkAddr, MAX_ADDR_LENGTH } from "./addresses.js";
 import { CONSUMER_ENDPOINTS } from "./consumers.js";
-import { CLUSTER_NAME, LABEL_KEY, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID } from "./names.js";
+import { TTL_BOUNDS_TEXT } from "./lease-policy.js";
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, LABEL_KEY, LABEL_KEY_RULE, MAX_ADDRS, MAX_LABEL_VALUE, MAX_LABELS, NODE_ID, NODE_ID_RULE } from "./names.js";
 import { PROBE_RESULTS, REACH_STATES } from "./reachability.js";
 
-export const ClusterName = z.string().regex(CLUSTER_NAME, "cluster names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit").openapi({ example: "prod-eu" });
+export const ClusterName = z.string().regex(CLUSTER_NAME, CLUSTER_NAME_RULE).openapi({ example: "prod-eu" });
 
-export const NodeId = z.string().regex(NODE_ID, "node ids are 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit").openapi({ example: "node-a" });
+export const NodeId = z.string().regex(NODE_ID, NODE_ID_RULE).openapi({ example: "node-a" });
 
+/** An advertised address; validation yields its canonical form, the one stored and handed out. */
 export const Multiaddr = z
   .string()
   .max(MAX_ADDR_LENGTH)
-  .superRefine((value, ctx) => {
+  .transform((value, ctx) => {
     const verdict = checkAddr(value);
-    if (!verdict.ok) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)}: ${verdict.reason}` });
+    if (verdict.ok) return verdict.canonical;
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)}: ${verdict.reason}` });
+    return z.NEVER;
   })
   .openapi({ example: "/ip4/10.0.0.1/tcp/5001/p2p/12D3KooWQYYD1DDK4HCYgXHiVaPLVBVpUMpZzDXjHZTJsU9rZPGR" });
-
-const LABEL_KEY_RULE = "label keys are 1-63 characters of A-Z, a-z, 0-9, '.', '_', '/' and '-', starting with a letter or digit";
 
 /**
  * zod's record skips an own `__proto__` key (JSON.parse makes one) without a word, so a label
@@ -54,7 +56,7 @@ export const TtlSeconds = z
   .int("ttlSeconds must be a whole number of seconds")
   .positive("ttlSeconds must be positive")
   .max(Number.MAX_SAFE_INTEGER, "ttlSeconds must be a safe integer")
-  .openapi({ example: 60, description: "Requested lease length; clamped to the cluster's bounds (default 10-3600 s)." });
+  .openapi({ example: 60, description: `Requested lease length; clamped to the cluster's bounds (default ${TTL_BOUNDS_TEXT}).` });
 
 /** At most this many peers per report: the largest handout a node can get. */
 export const MAX_REPORTS = 1000;
@@ -157,15 +159,14 @@ export const PeersDelta = z
   })
   .openapi("PeersDelta");
 
-const Limit = z
-  .string()
-  .regex(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
+/** A whole number in a query string, checked as text (so "1e3" or " 7" are refused) and given to routes as a number. */
+export const QueryNumber = (pattern: RegExp, message: string) => z.string().regex(pattern, message).transform(Number);
+
+const Limit = QueryNumber(/^[1-9][0-9]{0,4}$/, "limit must be a whole number from 1 to 99999")
   .optional()
   .openapi({ description: "Hand out at most this many peers, a stable rendezvous-hashed subset (same-zone peers first).", example: "3" });
 
-const Since = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
+const Since = QueryNumber(/^(0|[1-9][0-9]{0,15})$/, "since must be a version: a whole number from 0")
   .optional()
   .openapi({
     description: "Answer with only what changed since this version: `{version, upserts, removes}`, or the full handout with `snapshot: true` when that is no longer kept.",
@@ -175,10 +176,8 @@ export const MAX_WAIT_SECONDS = 60;
 
 /** A long-poll's `wait` query parameter: whole seconds, 0 to MAX_WAIT_SECONDS. */
 export const WaitSeconds = (description: string) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
-    .refine((v) => Number(v) <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
+  QueryNumber(/^[0-9]{1,2}$/, `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .refine((v) => v <= MAX_WAIT_SECONDS, `wait must be at most ${MAX_WAIT_SECONDS} seconds`)
     .optional()
     .openapi({ description });
 
@@ -208,8 +207,9 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    reason: z.string().optional().openapi({ description: "With `urn:peerdir:problem:blocked`: the operator's reason for the block." }),
   })
-  .openapi("Problem");
+  .openapi("Problem", { description: "RFC 9457 problem details. Branch on `type` (see the API docs' list of problem types), never on `detail`." });
 
 export const ClusterParams = z.object({ cluster: ClusterName });
 export const NodeParams = z.object({ cluster: ClusterName, node: NodeId });

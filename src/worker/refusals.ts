@@ -1,7 +1,8 @@
 /**
  * The cluster's refusals in the API's words: each typed refusal becomes a problem with its
  * status, its detail (naming the routes to use instead) and its headers (WWW-Authenticate,
- * Retry-After). The one place the cluster's outcomes meet HTTP.
+ * Retry-After), and a problem becomes a response. The one place the cluster's outcomes meet
+ * HTTP, for the routes and the object alike.
  */
 import { type ProblemInit, problem, UNAUTHORIZED_HEADERS } from "../contract/problem.js";
 import type { Refusal } from "../cluster/refusals.js";
@@ -18,7 +19,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
       return problem("unauthorized", "this join token has expired; ask an operator for a new one", { headers: UNAUTHORIZED_HEADERS });
     case "unknown-token":
       return problem(
-        "unauthorized",
+        "credential-gone",
         `the token is not a join token or node credential of cluster "${cluster}" (it may have been replaced, revoked or forgotten); register again with the cluster's join token`,
         { headers: UNAUTHORIZED_HEADERS },
       );
@@ -27,7 +28,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
     case "join-token-cannot-renew":
       return problem("forbidden", "a join token can only register a node (PUT); use the node credential that registration returned");
     case "blocked":
-      return problem("forbidden", `node "${refusal.node}" is blocked by an operator: ${refusal.reason}`);
+      return problem("blocked", `node "${refusal.node}" is blocked by an operator: ${refusal.reason}`, { reason: refusal.reason });
     case "rate-limited":
       return problem(
         "rate-limited",
@@ -43,7 +44,7 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
           `Renew with the node's credential, have the node leave, or wait until the lease expires at ${new Date(refusal.expiresAt).toISOString()}.`,
       );
     case "not-registered":
-      return problem("not-found", `node "${refusal.node}" has no live lease in cluster "${cluster}"; register it again with PUT`);
+      return problem("not-registered", `node "${refusal.node}" has no live lease in cluster "${cluster}"; register it again with PUT`);
     case "no-live-lease":
       return problem("not-found", `node "${refusal.node}" has no live lease in cluster "${cluster}"`);
     case "no-credential":
@@ -61,4 +62,13 @@ export function refusalProblem(refusal: Refusal, cluster: string): ProblemInit {
         { errors: [{ pointer: "/defaultTtlSeconds", detail: "must lie between minTtlSeconds and maxTtlSeconds" }] },
       );
   }
+}
+
+/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
+export function problemResponse(p: ProblemInit): Response {
+  const { headers, ...body } = p;
+  return new Response(JSON.stringify(body), {
+    status: p.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+  });
 }

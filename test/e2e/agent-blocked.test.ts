@@ -24,15 +24,6 @@ afterAll(async () => {
   await directory?.stop();
 });
 
-async function until(what: string, check: () => boolean, ms: number): Promise<number> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - start;
-}
-
 describe("a blocked node", () => {
   it("is told it is blocked and why, and is back within one renew interval of the block being lifted", async () => {
     directory = await startDirectory();
@@ -64,7 +55,7 @@ describe("a blocked node", () => {
     agent = new Agent({ config: parsed.config, store, log: createLogger({ format: "text", level: "info", write: (l) => lines.push(l) }), credential: null });
     running = agent.run();
     const a = agent;
-    await until("the first sync", () => a.view.syncedThisRun && a.lease.live, 10_000);
+    await expect.poll(() => a.view.syncedThisRun && a.lease.live, { message: "the first sync", timeout: 10_000, interval: 50 }).toBeTruthy();
 
     const admin = { authorization: `Bearer ${directory.adminToken}`, "content-type": "application/json" };
     const put = await fetch(`${directory.url}/v1/admin/clusters/lab/overrides/node-3`, {
@@ -73,14 +64,14 @@ describe("a blocked node", () => {
       body: JSON.stringify({ action: "block", reason: "compromised host" }),
     });
     expect(put.status).toBe(200);
-    await until("the block to be logged", () => lines.some((l) => l.includes("blocked by an operator")), 15_000);
+    await expect.poll(() => lines.some((l) => l.includes("blocked by an operator")), { message: "the block to be logged", timeout: 15_000, interval: 50 }).toBeTruthy();
 
     const del = await fetch(`${directory.url}/v1/admin/clusters/lab/overrides/node-3`, { method: "DELETE", headers: admin });
     expect(del.status).toBe(204);
     const liftedAt = Date.now();
-    await until("the lease back", () => a.lease.live, 15_000);
+    await expect.poll(() => a.lease.live, { message: "the lease back", timeout: 15_000, interval: 50 }).toBeTruthy();
     const back = Date.now() - liftedAt;
-    await until("a sync after the block", () => (a.view.syncedAt?.getTime() ?? 0) >= liftedAt, 5_000);
+    await expect.poll(() => (a.view.syncedAt?.getTime() ?? 0) >= liftedAt, { message: "a sync after the block", timeout: 5_000, interval: 50 }).toBeTruthy();
 
     const said = lines.filter((l) => l.includes("blocked by an operator"));
     expect(said).toHaveLength(1);

@@ -53,15 +53,6 @@ function attempts(m: Member): number {
   return [...m.agent.requests.counts.values()].reduce((a, b) => a + b, 0);
 }
 
-async function until(what: string, check: () => boolean, ms: number): Promise<number> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - start;
-}
-
 async function startFleet(name: string, proxy: FaultProxy, joinToken: string): Promise<Member[]> {
   const tokenFile = join(work, `${name}.token`);
   writeFileSync(tokenFile, joinToken);
@@ -127,7 +118,7 @@ interface FaultReport {
 }
 
 async function runFault(plan: FaultPlan, members: Member[]): Promise<FaultReport> {
-  await until(`${plan.name}: every agent synced with every peer`, fullySynced(members), 30_000);
+  await expect.poll(fullySynced(members), { message: `${plan.name}: every agent synced with every peer`, timeout: 30_000, interval: 100 }).toBe(true);
   const before = new Map(members.map((m) => [m.node, new Set(m.agent.view.peers.map((p) => p.id))]));
   // The joins before the fault are still gathered into a "peers changed" line (one per 10 s): it
   // belongs to the time before the fault, so it is written now, not counted as the fault's.
@@ -146,7 +137,9 @@ async function runFault(plan: FaultPlan, members: Member[]): Promise<FaultReport
   const returnAt = Date.now();
   await plan.proxy.set("pass");
   const syncedAfterReturn = () => members.every((m) => m.agent.lease.live && (m.agent.view.syncedAt?.getTime() ?? 0) > returnAt && !m.agent.stale);
-  const recoveryMs = await until(`${plan.name}: every agent synced after the return`, syncedAfterReturn, RECOVERY_LIMIT_MS + 5_000);
+  const passedAt = Date.now();
+  await expect.poll(syncedAfterReturn, { message: `${plan.name}: every agent synced after the return`, timeout: RECOVERY_LIMIT_MS + 5_000, interval: 100 }).toBe(true);
+  const recoveryMs = Date.now() - passedAt;
   // Let the last lines of the recovery (a registration after the sync) land before counting.
   await new Promise((r) => setTimeout(r, 2_000));
   const faultLines = members.map((m) => m.lines.slice(lineMark.get(m.node)!));

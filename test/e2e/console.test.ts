@@ -66,7 +66,7 @@ async function signIn(p: Page, token: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  directory = await startDirectory({ persistDir: join(work, "directory"), vars: { ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN, RENEWAL_CHECKPOINT_MS: "1000" } });
+  directory = await startDirectory({ persistDir: join(work, "directory"), vars: { ADMIN_READ_TOKEN: TEST_ADMIN_READ_TOKEN } });
   const { joinToken } = await createCluster(directory.url, directory.adminToken, CLUSTER);
   writeFileSync(join(work, "join-token"), `${joinToken}\n`, { mode: 0o600 });
   browser = await launchBrowser();

@@ -33,17 +33,6 @@ function npmStart(cwd: string, args: string[]): Started {
   return { child, out: () => out, err: () => err, exit };
 }
 
-async function until(what: string, check: () => boolean, exited: Promise<unknown>, timeoutMs = 60_000): Promise<void> {
-  let done = false;
-  void exited.then(() => (done = true));
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (done) throw new Error(`npm start exited before ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("npm start", () => {
   let cwd: string;
   beforeAll(() => {
@@ -57,7 +46,10 @@ describe("npm start", () => {
     const run = npmStart(cwd, ["--port", String(port)]);
     try {
       const url = `http://127.0.0.1:${port}`;
-      await until("the ready line", () => run.out().includes(`peerdir: directory at ${url}`), run.exit);
+      // Polled as a state, so an early exit shows in the failure as what happened instead.
+      let state = "starting";
+      void run.exit.then((code) => (state = `exited (${code}) before the ready line`));
+      await expect.poll(() => (run.out().includes(`peerdir: directory at ${url}`) ? "ready" : state), { message: "the ready line", timeout: 60_000, interval: 100 }).toBe("ready");
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       // The console is built and served by wrangler dev too (wrangler.toml [build]).
       expect((await fetch(`${url}/console`)).headers.get("Content-Security-Policy")).toMatch(/^default-src 'self'/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type AgentConfig, ConfigError, helpText, OPTIONS, envName, flagUsage, parseCommand } from "../../src/agent/config.js";
+import { type AgentConfig, helpText, OPTIONS, flagUsage, parseCommand } from "../../src/agent/config.js";
+import { ConfigError, envName } from "../../src/agent/config-sources.js";
 
 const ADDR = "/ip4/10.0.0.1/tcp/5001";
 const base = ["--directory", "http://127.0.0.1:8787", "--cluster", "prod", "--addr", ADDR, "--join-token-file", "/tmp/token"];

@@ -18,12 +18,10 @@ import type { WatchHandlers } from "../../src/agent/feed/watch-session.js";
 const peer = (id: string): Peer => ({ id, addrs: [`/ip4/10.0.0.1/tcp/5001`], labels: {} });
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, ms = 3_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await tick(5);
-  }
+/** A block as the directory answers it. Its detail does not hold the reason, so only the kind and `reason` can tell the agent. */
+function blockedReply(reason: string): Reply<unknown> {
+  const problem = { type: "urn:peerdir:problem:blocked", title: "Blocked by an operator", status: 403, detail: "prose for people, which the agent must not parse", reason };
+  return { outcome: "forbidden", status: 403, kind: "blocked", problem, detail: "HTTP 403" };
 }
 
 interface Opened {
@@ -131,7 +129,7 @@ afterEach(async () => {
 describe("the agent on the watch", () => {
   it("renews by ping: it pings more often than it would renew, and each pong holds the lease with no request", async () => {
     const t = started(setup());
-    await until("a watch", () => t.watches.length === 1);
+    await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     const watch = t.watches[0]!;
     // renewAfterSeconds 20: a ping every 16 s, under the 30 s keep-alive.
     expect(watch.keepaliveMs).toBe(16_000);
@@ -149,7 +147,7 @@ describe("the agent on the watch", () => {
 
   it("takes the snapshot, applies deltas, resumes with since, and re-registers with the join token on 4001", async () => {
     const t = started(setup());
-    await until("a watch", () => t.watches.length === 1);
+    await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     const first = t.watches[0]!;
     expect(first.url).toBe("ws://dir/watch"); // first of the run: a snapshot, no since
     expect(first.credential).toBe("pdn_1");
@@ -171,13 +169,13 @@ describe("the agent on the watch", () => {
 
     // Cut: the next watch resumes after version 4.
     first.handlers.onEnd({ opened: true, code: 1006, reason: "gone", lifetimeMs: 40_000 });
-    await until("a second watch", () => t.watches.length === 2, 2_000);
+    await expect.poll(() => t.watches.length === 2, { message: "a second watch", timeout: 2_000, interval: 5 }).toBeTruthy();
     expect(t.watches[1]!.url).toBe("ws://dir/watch?since=4");
     t.watches[1]!.handlers.onOpen();
 
     // 4001: the credential is gone; register again with the join token, then watch with the new one.
     t.watches[1]!.handlers.onEnd({ opened: true, code: 4001, reason: "revoked", lifetimeMs: 1_000 });
-    await until("a third watch", () => t.watches.length === 3);
+    await expect.poll(() => t.watches.length === 3, { message: "a third watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     expect(t.calls.filter((c) => c.kind === "register").map((c) => c.token)).toEqual(["pdj_join", "pdj_join"]);
     expect(t.watches[2]!.credential).toBe("pdn_2");
     expect(t.lines.filter((l) => l.includes("rejected this node's credential"))).toHaveLength(1);
@@ -187,14 +185,20 @@ describe("the agent on the watch", () => {
 
   it("steps down to long-poll after two failed upgrades while plain HTTP works, and long-polls with since", async () => {
     const t = started(setup());
-    await until("a watch", () => t.watches.length === 1);
+    await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     t.watches[0]!.handlers.onEnd({ opened: false, code: 1006, reason: "no 101", lifetimeMs: 0 });
-    await until("the check over HTTP", () => t.calls.filter((c) => c.kind === "peers").length === 1);
+    await expect.poll(() => t.calls.filter((c) => c.kind === "peers").length === 1, { message: "the check over HTTP", timeout: 3_000, interval: 5 }).toBeTruthy();
     expect(t.view.peers.map((p) => p.id)).toEqual(["p"]); // and the peers are fresh meanwhile
-    await until("a second watch", () => t.watches.length === 2, 3_000);
+    await expect.poll(() => t.watches.length === 2, { message: "a second watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     t.setPeers(() => ({ outcome: "not_modified", status: 304, etag: '"7"', detail: "GET" }));
     t.watches[1]!.handlers.onEnd({ opened: false, code: 1006, reason: "no 101", lifetimeMs: 0 });
-    await until("a long-poll", () => t.calls.some((c) => c.kind === "peers" && (c.query as { waitSeconds?: number } | undefined)?.waitSeconds === 30));
+    await expect
+      .poll(() => t.calls.some((c) => c.kind === "peers" && (c.query as { waitSeconds?: number } | undefined)?.waitSeconds === 30), {
+        message: "a long-poll",
+        timeout: 3_000,
+        interval: 5,
+      })
+      .toBeTruthy();
     expect(t.lines).toContain("transport: watch → long-poll (the WebSocket upgrade failed 2 times while plain HTTP works)");
     expect(t.agent.scheduler.transport).toBe("long-poll");
     expect(t.calls.find((c) => (c.query as { waitSeconds?: number } | undefined)?.waitSeconds)!.query).toEqual({ waitSeconds: 30, since: 7 });
@@ -203,18 +207,13 @@ describe("the agent on the watch", () => {
 
   it("on close code 4003 asks why, and names the block and its reason once", async () => {
     const t = started(setup());
-    await until("a watch", () => t.watches.length === 1);
+    await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     t.watches[0]!.handlers.onOpen();
-    const blocked: Reply<unknown> = {
-      outcome: "forbidden",
-      status: 403,
-      problem: { type: "urn:peerdir:problem:forbidden", title: "Forbidden", status: 403, detail: 'node "self" is blocked by an operator: compromised host' },
-      detail: "GET: HTTP 403",
-    };
+    const blocked = blockedReply("compromised host");
     t.setPeers(() => blocked);
     t.setRegister(() => blocked);
     t.watches[0]!.handlers.onEnd({ opened: true, code: 4003, reason: "the node is blocked by an operator", lifetimeMs: 5_000 });
-    await until("the check over HTTP", () => t.calls.some((c) => c.kind === "peers"));
+    await expect.poll(() => t.calls.some((c) => c.kind === "peers"), { message: "the check over HTTP", timeout: 3_000, interval: 5 }).toBeTruthy();
     await tick(300);
     expect(t.watches).toHaveLength(1); // waits a renew interval before trying again
     const said = t.lines.filter((l) => l.includes("blocked by an operator"));
@@ -227,13 +226,13 @@ describe("the agent on the watch", () => {
 describe("the agent's failure policy in its loops", () => {
   it("notices a lifted block within one renew interval", async () => {
     const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
-    await until("the first poll", () => t.calls.some((c) => c.kind === "peers"));
-    const blocked: Reply<unknown> = { outcome: "forbidden", status: 403, detail: 'PUT: HTTP 403 Forbidden: node "self" is blocked by an operator: maintenance' };
+    await expect.poll(() => t.calls.some((c) => c.kind === "peers"), { message: "the first poll", timeout: 3_000, interval: 5 }).toBeTruthy();
+    const blocked = blockedReply("maintenance");
     t.setRegister(() => blocked);
-    await until("the block to be seen", () => t.lines.some((l) => l.includes("blocked by an operator: maintenance")), 3_000);
+    await expect.poll(() => t.lines.some((l) => l.includes("blocked by an operator: maintenance")), { message: "the block to be seen", timeout: 3_000, interval: 5 }).toBeTruthy();
     const liftedAt = Date.now();
     t.setRegister(null);
-    await until("the lease back", () => t.agent.lease.live, 3_000);
+    await expect.poll(() => t.agent.lease.live, { message: "the lease back", timeout: 3_000, interval: 5 }).toBeTruthy();
     // The renew interval is 1 s here (renewAfterSeconds); the next attempt comes within it.
     expect(Date.now() - liftedAt).toBeLessThanOrEqual(1_200);
     expect(t.lines.filter((l) => l.includes("blocked by an operator"))).toHaveLength(1);
@@ -241,7 +240,7 @@ describe("the agent's failure policy in its loops", () => {
 
   it("shares one backoff between renewals and the feed, and logs an outage once, with its end", async () => {
     const t = started(setup({ transport: "poll", renewAfterSeconds: 1 }));
-    await until("the first poll", () => t.calls.some((c) => c.kind === "peers"));
+    await expect.poll(() => t.calls.some((c) => c.kind === "peers"), { message: "the first poll", timeout: 3_000, interval: 5 }).toBeTruthy();
     const down: Reply<unknown> = { outcome: "server_error", status: 503, detail: "HTTP 503" };
     t.setRegister(() => down);
     t.setPeers(() => down);
@@ -255,16 +254,16 @@ describe("the agent's failure policy in its loops", () => {
     t.setRegister(null);
     const returnedAt = Date.now();
     t.setPeers(() => ({ outcome: "not_modified", status: 304, etag: '"7"', detail: "GET" }));
-    await until("the outage to end", () => t.agent.failures.up === true, 3_000);
+    await expect.poll(() => t.agent.failures.up === true, { message: "the outage to end", timeout: 3_000, interval: 5 }).toBeTruthy();
     // The 304 (or the renewal at the same version) confirmed the unchanged list: syncedAt moved.
-    await until("syncedAt to move", () => (t.view.syncedAt?.getTime() ?? 0) >= returnedAt, 3_000);
+    await expect.poll(() => (t.view.syncedAt?.getTime() ?? 0) >= returnedAt, { message: "syncedAt to move", timeout: 3_000, interval: 5 }).toBeTruthy();
     expect(t.lines.filter((l) => l.includes("directory unreachable"))).toHaveLength(1);
     expect(t.lines.filter((l) => l.includes("directory reachable again"))).toHaveLength(1);
   });
 
   it("moves syncedAt on every confirmation: a 304 and a live watch", async () => {
     const t = started(setup());
-    await until("a watch", () => t.watches.length === 1);
+    await expect.poll(() => t.watches.length === 1, { message: "a watch", timeout: 3_000, interval: 5 }).toBeTruthy();
     const w = t.watches[0]!;
     w.handlers.onOpen();
     w.handlers.onMessage(JSON.stringify({ type: "snapshot", version: 3, peers: [peer("a")] }));
@@ -283,7 +282,7 @@ describe("stopping", () => {
   it("keeps the credential of a registration answered after stop(), so leaving removes that lease", async () => {
     let answer!: (value?: unknown) => void;
     const t = setup({ registerGate: new Promise((resolve) => (answer = resolve)) });
-    await until("a registration in flight", () => t.calls.some((c) => c.kind === "register"));
+    await expect.poll(() => t.calls.some((c) => c.kind === "register"), { message: "a registration in flight", timeout: 3_000, interval: 5 }).toBeTruthy();
     t.agent.stop();
     answer();
     await t.running;

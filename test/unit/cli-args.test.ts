@@ -87,7 +87,7 @@ describe("arguments and options", () => {
   });
 
   it("checks cluster names and node ids locally, so a typo is never sent", () => {
-    expect(usage(["cluster", "show", "Prod"]).message).toMatch(/^"Prod" is not a valid NAME: a cluster name is 1-63 characters/);
+    expect(usage(["cluster", "show", "Prod"]).message).toMatch(/^"Prod" is not a valid NAME: cluster names are 1-63 characters/);
     expect(usage(["handout", "prod", "../x"]).message).toMatch(/^"\.\.\/x" is not a valid NODE/);
     expect(run(["handout", "prod", "Node_1.a"]).args.NODE).toBe("Node_1.a");
   });

@@ -1,6 +1,7 @@
 // Lease arithmetic and the per-node token bucket as plain modules.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TTL_BOUNDS, grantTtl, renewAfterSeconds } from "../../src/cluster/leases.js";
+import { CLUSTER_DEFAULTS as DEFAULT_TTL_BOUNDS } from "../../src/contract/lease-policy.js";
+import { grantTtl, renewAfterSeconds } from "../../src/cluster/leases.js";
 import { TokenBuckets } from "../../src/cluster/rate-limit.js";
 
 describe("grantTtl", () => {

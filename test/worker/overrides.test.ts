@@ -41,6 +41,8 @@ describe("overrides", () => {
       await call("GET", "/v1/clusters/block/nodes/bad/peers", { token: bad.credential }),
     ]) {
       const problem = await expectProblem(res, 403);
+      // The type and reason are what clients act on; the detail is for people.
+      expect(problem).toMatchObject({ type: "urn:peerdir:problem:blocked", reason: "compromised host" });
       expect(problem.detail).toContain("compromised host");
     }
     const view = await admin<NodeList>("GET", "/v1/admin/clusters/block/nodes");

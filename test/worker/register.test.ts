@@ -50,7 +50,7 @@ describe("register and renew", async () => {
     expect((await call("DELETE", "/v1/clusters/reg/nodes/n4", { token: first.credential })).status).toBe(204);
     const second = await join("reg", joinToken, "n4");
     expect(second.credential).not.toBe(first.credential);
-    await expectProblem(await put("n4", first.credential, { addrs: [addr(4)] }), 401);
+    expect(await expectProblem(await put("n4", first.credential, { addrs: [addr(4)] }), 401)).toMatchObject({ type: "urn:peerdir:problem:credential-gone" });
   });
 
   it("starts a new lease with the credential after leaving (201, no new credential)", async () => {

@@ -9,7 +9,7 @@
 import type { Random } from "../backoff.js";
 import type { DirectoryClient, Reply } from "../directory-client.js";
 import type { FailurePolicy } from "../failure-policy.js";
-import { type LeaseHolder, SLOW_RETRY_MS } from "../lease.js";
+import { isRejection, type LeaseHolder, SLOW_RETRY_MS } from "../lease.js";
 import type { Logger } from "../log.js";
 import type { RequestCounter } from "../outputs/metrics.js";
 import type { Sync } from "../sync.js";
@@ -75,14 +75,16 @@ export function takeHandout(host: FeedHost, reply: Reply<unknown>): FeedOutcome 
     return "not_modified";
   }
   if (verdict === "failed") return "failed";
-  switch (reply.outcome) {
-    case "not_found":
+  if (isRejection(reply)) {
+    if (host.lease.rejected(reply, false)) host.credentialDropped();
+    return "refused";
+  }
+  switch (reply.kind) {
+    case "not-registered":
+    case "not-found":
+      // Registering again says why when it cannot (the cluster is gone, say).
       host.lease.lost();
       host.log.warn("lease lost (the directory has no live lease for this node); registering again", { node: host.node });
-      return "refused";
-    case "unauthorized":
-    case "forbidden":
-      if (host.lease.rejected(reply, false)) host.credentialDropped();
       return "refused";
     default:
       // A refusal this agent cannot act on: at most one line and one request a minute.

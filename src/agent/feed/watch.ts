@@ -168,17 +168,16 @@ export class WatchFeed implements Feed {
     if (host.stopped() || credential !== host.lease.credential) return;
     const now = Date.now();
     const detail = `watch closed (${end.code}): ${end.reason}`;
-    if (end.code === CLOSE_CREDENTIAL_GONE || end.code === CLOSE_BLOCKED) {
-      const unauthorized = end.code === CLOSE_CREDENTIAL_GONE;
-      host.requests.add("watch", unauthorized ? "unauthorized" : "forbidden");
-      const reply = { outcome: unauthorized ? "unauthorized" : "forbidden", status: unauthorized ? 401 : 403, detail } as const;
+    if (end.code === CLOSE_BLOCKED) {
+      host.requests.add("watch", "forbidden");
       // A block's reason comes with the 403 of the next request: ask at once (it holds the feed back by the slow retry).
-      if (!unauthorized) {
-        host.sync.feedAt = now;
-        this.upgradeFailed = true;
-        return;
-      }
-      if (host.lease.rejected(reply, false)) host.credentialDropped();
+      host.sync.feedAt = now;
+      this.upgradeFailed = true;
+      return;
+    }
+    if (end.code === CLOSE_CREDENTIAL_GONE) {
+      host.requests.add("watch", "unauthorized");
+      if (host.lease.rejected({ outcome: "unauthorized", status: 401, kind: "credential-gone", detail }, false)) host.credentialDropped();
       return;
     }
     host.log.debug("watch closed; reopening", { code: end.code, reason: end.reason, openSeconds: Math.round(end.lifetimeMs / 1000) });

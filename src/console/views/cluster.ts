@@ -5,6 +5,7 @@
  */
 import type { AuditPage, ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override, OverrideList } from "../../contract/admin.js";
 import { clusterPath, nodePath, overridePath } from "../api.js";
+import { MARK_ACTIONS, type MarkAction, OVERRIDES, PEER_ACTIONS, type PeerAction } from "../../contract/overrides.js";
 import { membershipChart } from "../chart.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, errorState, loading } from "../context.js";
@@ -28,7 +29,7 @@ function overrideBadge(row: NodeRow): Child {
   const o = row.override;
   if (!o) return null;
   const until = o.expiresAt ? ` until ${new Date(o.expiresAt).toLocaleString()}` : "";
-  const label = o.action === "pin" ? "pinned" : o.action === "block" ? "blocked" : "drained";
+  const label = OVERRIDES[o.action].done;
   return h("span", { class: `badge ${o.action}`, title: `${label}: ${o.reason}${until}${o.expiresAt ? ` (${o.expiresAt})` : ""}` }, label);
 }
 
@@ -53,9 +54,41 @@ function stateCell(row: NodeRow): Child {
   return h("div", { class: "state-cell" }, badge, o ? h("div", { class: "override-note" }, h("span", {}, o.reason), o.expiresAt ? [" · until ", when(o.expiresAt)] : null) : null);
 }
 
+function reachCell(r: NodeRow): Child {
+  const { state, failedReporters, okReporters, checkedAt } = r.reachability;
+  const title = `${failedReporters} peers failed to connect, ${okReporters} connected${checkedAt ? `; last report ${checkedAt}` : ""}`;
+  return h(
+    "div",
+    { class: "state-cell" },
+    h("span", { class: `badge reach-${state}`, title }, state),
+    r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
+  );
+}
+
+/** A row's actions: its handout, lifting its override or setting one, and evicting a live lease. */
+function rowActions(ctx: Ctx, cluster: string, r: NodeRow, refresh: () => void): Child {
+  const handout = h(
+    "a",
+    { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
+    "Handout",
+  );
+  const overrides = r.override
+    ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
+    : MARK_ACTIONS.map((action) =>
+        actionButton(ctx, OVERRIDES[action].verb, () => setOverride(ctx, cluster, r.id, action, refresh), {
+          focusKey: `${action}:${r.id}`,
+          accessibleName: `${OVERRIDES[action].verb} ${r.id}`,
+        }),
+      );
+  const liveLease = r.source === "lease" && r.expiresAt !== null;
+  const evictButton = liveLease
+    ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
+    : null;
+  return h("div", { class: "row-actions" }, handout, overrides, evictButton);
+}
+
 /** The node table's columns. A later column (say, reachability) is one more entry here. */
 export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Column<NodeRow>[] {
-  const liveLease = (r: NodeRow) => r.source === "lease" && r.expiresAt !== null;
   return [
     {
       id: "id",
@@ -97,7 +130,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       id: "lease",
       label: "Lease left",
       sort: (r) => (r.expiresAt ? Date.parse(r.expiresAt) : Number.MAX_SAFE_INTEGER),
-      cell: (r) => (r.source === "pin" ? h("span", { class: "muted" }, "pinned, no lease") : countdown(r.expiresAt)),
+      cell: (r) => (r.source === "lease" ? countdown(r.expiresAt) : h("span", { class: "muted" }, `${OVERRIDES[r.source].done}, no lease`)),
     },
     { id: "renewed", label: "Last renewal", sort: (r) => r.lastRenewedAt ?? "", cell: (r) => ago(r.lastRenewedAt) },
     {
@@ -105,20 +138,7 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       label: "Reachability",
       sort: (r) => `${r.ready ? 1 : 0}${r.reachability.state}`,
       text: (r) => `${r.reachability.state}${r.ready ? "" : " not ready"}`,
-      cell: (r) =>
-        h(
-          "div",
-          { class: "state-cell" },
-          h(
-            "span",
-            {
-              class: `badge reach-${r.reachability.state}`,
-              title: `${r.reachability.failedReporters} peers failed to connect, ${r.reachability.okReporters} connected${r.reachability.checkedAt ? `; last report ${r.reachability.checkedAt}` : ""}`,
-            },
-            r.reachability.state,
-          ),
-          r.ready ? null : h("span", { class: "badge warn", title: "Its agent's self-check says its own address does not accept connections" }, "not ready"),
-        ),
+      cell: reachCell,
     },
     {
       id: "transport",
@@ -134,45 +154,22 @@ export function nodeColumns(ctx: Ctx, cluster: string, refresh: () => void): Col
       id: "actions",
       label: "Actions",
       className: "actions",
-      cell: (r) =>
-        h(
-          "div",
-          { class: "row-actions" },
-          h(
-            "a",
-            { href: `#/c/${encodeURIComponent(cluster)}/handout?node=${encodeURIComponent(r.id)}`, class: "small link-button", "aria-label": `Handout of ${r.id}` },
-            "Handout",
-          ),
-          r.override
-            ? actionButton(ctx, "Lift", () => lift(ctx, cluster, r, refresh), { focusKey: `lift:${r.id}`, accessibleName: `Lift ${r.override.action} of ${r.id}` })
-            : [
-                actionButton(ctx, "Block", () => setOverride(ctx, cluster, r.id, "block", refresh), { focusKey: `block:${r.id}`, accessibleName: `Block ${r.id}` }),
-                actionButton(ctx, "Drain", () => setOverride(ctx, cluster, r.id, "drain", refresh), { focusKey: `drain:${r.id}`, accessibleName: `Drain ${r.id}` }),
-              ],
-          liveLease(r)
-            ? actionButton(ctx, "Evict", () => evict(ctx, cluster, r.id, refresh), { class: "small danger-outline", focusKey: `evict:${r.id}`, accessibleName: `Evict ${r.id}` })
-            : null,
-        ),
+      cell: (r) => rowActions(ctx, cluster, r, refresh),
     },
   ];
 }
 
-async function setOverride(ctx: Ctx, cluster: string, node: string, action: "block" | "drain", refresh: () => void): Promise<void> {
-  const body =
-    action === "block"
-      ? h("p", {}, "Block ", h("strong", {}, node), ": it is never handed out, its lease ends now, and its register, renew and peers requests are refused with the reason.")
-      : h("p", {}, "Drain ", h("strong", {}, node), ": it keeps its lease and still receives peers, but is no longer handed out to others.");
+async function setOverride(ctx: Ctx, cluster: string, node: string, action: MarkAction, refresh: () => void): Promise<void> {
+  const { verb, effect, done, refuses } = OVERRIDES[action];
   const values = await confirmAction({
-    title: `${action === "block" ? "Block" : "Drain"} ${node}?`,
-    body,
+    title: `${verb} ${node}?`,
+    body: h("p", {}, `${verb} `, h("strong", {}, node), `: ${effect}`),
     fields: [REASON_FIELD, EXPIRY_FIELD],
-    confirm: action === "block" ? "Block" : "Drain",
-    danger: action === "block",
+    confirm: verb,
+    danger: refuses,
   });
   if (!values) return;
-  await act(ctx, `${node} ${action === "block" ? "blocked" : "drained"}.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
-  );
+  await act(ctx, `${node} ${done}.`, () => ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }));
   refresh();
 }
 
@@ -201,22 +198,23 @@ async function evict(ctx: Ctx, cluster: string, node: string, refresh: () => voi
   refresh();
 }
 
-async function pin(ctx: Ctx, cluster: string, refresh: () => void): Promise<void> {
+async function setPeer(ctx: Ctx, cluster: string, action: PeerAction, refresh: () => void): Promise<void> {
+  const { verb, effect, done } = OVERRIDES[action];
   const values = await confirmAction({
-    title: "Pin a static peer",
-    body: h("p", {}, "A pinned peer is handed out like a live node, without a lease. If the id also holds a lease, the pinned addresses are what others receive."),
+    title: `${verb} a static peer`,
+    body: h("p", {}, `${verb} a node id: ${effect}`),
     fields: [
       { name: "node", label: "Node id", required: true },
       { name: "addrs", label: "Addresses", type: "textarea", required: true, hint: "Multiaddrs, one per line, e.g. /ip4/10.0.0.5/tcp/5001" },
       REASON_FIELD,
       EXPIRY_FIELD,
     ],
-    confirm: "Pin",
+    confirm: verb,
   });
   if (!values) return;
   const addrs = values.addrs.split(/\s+/).filter(Boolean);
-  await act(ctx, `${values.node} pinned.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+  await act(ctx, `${values.node} ${done}.`, () =>
+    ctx.api.send("PUT", overridePath(cluster, values.node), { action, addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
   );
   refresh();
 }
@@ -259,25 +257,12 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
 }
 
 /** Live nodes now: leases that have not ended and are not blocked (pins have no lease). */
-const liveNodes = (nodes: NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked");
-const liveCount = (nodes: NodeView[]) => liveNodes(nodes).length;
+const liveNodes = (nodes: readonly NodeView[]) => nodes.filter((n) => n.source === "lease" && n.expiresAt !== null && n.state !== "blocked");
+const liveCount = (nodes: readonly NodeView[]) => liveNodes(nodes).length;
 
-export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
-  fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
-  let detail: ClusterDetail;
-  try {
-    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
-  } catch (err) {
-    if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
-    return;
-  }
-  const live = h("p", { class: "live", role: "status" }, "Connecting…");
-  const health = h("span", {}, degradedBadge(detail.degraded));
-  const settings = h("p", { class: "settings" }, settingsSummary(detail.settings));
-  const chartBox = h("section", { class: "card", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Live nodes over time"), loading("the chart"));
-  let wake = () => {};
-  const refresh = () => wake();
-  const table = new DataTable<NodeRow>({
+/** The node table, empty until the follow loop fills it. */
+function nodeTable(ctx: Ctx, cluster: string, refresh: () => void): DataTable<NodeRow> {
+  return new DataTable<NodeRow>({
     caption: `Nodes of ${cluster}`,
     noun: "nodes",
     one: "node",
@@ -295,10 +280,58 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     ],
     columns: nodeColumns(ctx, cluster, refresh),
   });
+}
+
+/**
+ * Draws the membership chart from the audit log into `box`: at most once per 5 s however fast
+ * the cluster changes, and always once more after the last change.
+ */
+function chartDrawer(ctx: Ctx, cluster: string, box: HTMLElement, nodes: () => readonly NodeView[]): () => Promise<void> {
+  let chartAt = 0;
+  let chartTimer: ReturnType<typeof setTimeout> | undefined;
+  ctx.signal.addEventListener("abort", () => clearTimeout(chartTimer));
+  const draw = async (): Promise<void> => {
+    const wait = chartAt + 5000 - Date.now();
+    if (wait > 0) {
+      chartTimer ??= setTimeout(() => {
+        chartTimer = undefined;
+        void draw();
+      }, wait);
+      return;
+    }
+    chartAt = Date.now();
+    try {
+      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
+      const series = membershipSeries(page.entries, liveCount(nodes()), Date.now());
+      fill(box, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", box.clientWidth - 40));
+    } catch (err) {
+      if (!ctx.signal.aborted) fill(box, h("h2", { id: "chart-title" }, "Live nodes over time"), errorState(ctx, "the audit log for the chart", err));
+    }
+  };
+  return draw;
+}
+
+export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string): Promise<void> {
+  fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
+  let detail: ClusterDetail;
+  try {
+    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
+  } catch (err) {
+    if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
+    return;
+  }
+  const live = h("p", { class: "live", role: "status" }, "Connecting…");
+  const health = h("span", {}, degradedBadge(detail.degraded));
+  const settings = h("p", { class: "settings" }, settingsSummary(detail.settings));
+  const chartBox = h("section", { class: "card", "aria-labelledby": "chart-title" }, h("h2", { id: "chart-title" }, "Live nodes over time"), loading("the chart"));
+  // An action wakes the follow loop at once instead of waiting out its long-poll.
+  let inner: AbortController | null = null;
+  const refresh = () => inner?.abort();
+  const table = nodeTable(ctx, cluster, refresh);
   const toolbar = h(
     "div",
     { class: "toolbar" },
-    actionButton(ctx, "Pin a peer…", () => pin(ctx, cluster, refresh), { class: "secondary" }),
+    ...PEER_ACTIONS.map((action) => actionButton(ctx, `${OVERRIDES[action].verb} a peer…`, () => setPeer(ctx, cluster, action, refresh), { class: "secondary" })),
     actionButton(ctx, "Settings…", () => editSettings(ctx, cluster, detail.settings, refresh), { class: "secondary" }),
   );
   fill(
@@ -310,34 +343,8 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     h("section", { class: "card", "aria-labelledby": "nodes-title" }, h("div", { class: "section-head" }, h("h2", { id: "nodes-title" }, "Nodes"), live), table.el),
   );
 
-  // The chart reads the audit log: at most once per 5 s however fast the cluster changes, and
-  // always once more after the last change.
-  let chartAt = 0;
-  let chartTimer: ReturnType<typeof setTimeout> | undefined;
   let latest: NodeList | null = null;
-  const drawChart = async (): Promise<void> => {
-    const wait = chartAt + 5000 - Date.now();
-    if (wait > 0) {
-      chartTimer ??= setTimeout(() => {
-        chartTimer = undefined;
-        void drawChart();
-      }, wait);
-      return;
-    }
-    chartAt = Date.now();
-    try {
-      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
-      const series = membershipSeries(page.entries, liveCount(latest?.nodes ?? []), Date.now());
-      fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", chartBox.clientWidth - 40));
-    } catch (err) {
-      if (!ctx.signal.aborted) fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), errorState(ctx, "the audit log for the chart", err));
-    }
-  };
-  ctx.signal.addEventListener("abort", () => clearTimeout(chartTimer));
-
-  // An action wakes the follow loop at once instead of waiting out its long-poll.
-  let inner: AbortController | null = null;
-  wake = () => inner?.abort();
+  const drawChart = chartDrawer(ctx, cluster, chartBox, () => latest?.nodes ?? []);
   ctx.signal.addEventListener("abort", () => inner?.abort());
   while (!ctx.signal.aborted) {
     inner = new AbortController();

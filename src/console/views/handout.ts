@@ -8,9 +8,8 @@ import { fill, h } from "../dom.js";
 import { DataTable } from "../table.js";
 import { clusterTabs, follow, labelsColumn } from "./common.js";
 
-export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, params: URLSearchParams): Promise<void> {
-  const chosen = params.get("node") ?? "";
-  const limit = params.get("limit") ?? "";
+/** The node and limit picker; submitting it moves to that node's preview. */
+function pickerForm(cluster: string, limit: string): { form: HTMLFormElement; select: HTMLSelectElement } {
   const select = h("select", { id: "handout-node", name: "node" }, h("option", { value: "" }, "Choose a node…"));
   const limitInput = h("input", { id: "handout-limit", name: "limit", type: "number", min: 1, value: limit, placeholder: "default", class: "narrow" });
   const form = h(
@@ -27,9 +26,12 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
     if (limitInput.value) q.set("limit", limitInput.value);
     location.hash = `#/c/${encodeURIComponent(cluster)}/handout?${q}`;
   });
-  const live = h("p", { class: "live", role: "status" }, "Connecting…");
-  const result = h("section", { class: "card", "aria-labelledby": "handout-title" });
-  const table = new DataTable<Peer>({
+  return { form, select };
+}
+
+/** The table of the peers handed to `chosen`, numbered by their place in the handout (`order`). */
+function peersTable(chosen: string, order: ReadonlyMap<string, number>): DataTable<Peer> {
+  return new DataTable<Peer>({
     caption: `Peers handed to ${chosen}`,
     noun: "peers",
     one: "peer",
@@ -53,7 +55,16 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
       labelsColumn((p) => p.labels),
     ],
   });
+}
+
+export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, params: URLSearchParams): Promise<void> {
+  const chosen = params.get("node") ?? "";
+  const limit = params.get("limit") ?? "";
+  const { form, select } = pickerForm(cluster, limit);
+  const live = h("p", { class: "live", role: "status" }, "Connecting…");
+  const result = h("section", { class: "card", "aria-labelledby": "handout-title" });
   const order = new Map<string, number>();
+  const table = peersTable(chosen, order);
   fill(
     root,
     h("div", { class: "view-head" }, h("h1", {}, cluster)),

@@ -4,7 +4,8 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { problemResponse, raise, renderError } from "./errors.js";
+import { problemResponse } from "../refusals.js";
+import { raise, renderError } from "./errors.js";
 import { adminApiTokenRoutes } from "./routes/admin-api-tokens.js";
 import { adminAuditRoutes } from "./routes/admin-audit.js";
 import { adminClusterRoutes } from "./routes/admin-clusters.js";

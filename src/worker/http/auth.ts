@@ -10,7 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { CLUSTER_NAME, NODE_ID } from "../../contract/names.js";
-import { UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
+import { problem, UNAUTHORIZED_HEADERS } from "../../contract/problem.js";
 import { ADMIN_TOKEN_PREFIX, JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseToken, scopeCovers } from "../../contract/tokens.js";
 import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
 import { type AdminPrincipal, adminSecret, isRevokedAdmin, resolveAdmin } from "../admin-principal.js";
@@ -142,7 +142,7 @@ export function adminAuth(access: AdminAccess = {}): MiddlewareHandler<AppEnv> {
 /**
  * Node routes: a join token or node credential of the cluster in the path, minted by this
  * directory (its MAC verifies). Whether the token is still current (not revoked, replaced or
- * blocked) and whose node it is, the cluster's Durable Object decides, as it always has.
+ * blocked) and whose node it is, the cluster's Durable Object decides: only it holds the hashes.
  * A malformed path is left to the route's validation (400): it never reaches an object either.
  * `{ websocket: true }` also takes the token from the `bearer.<token>` subprotocol.
  */
@@ -177,7 +177,8 @@ export function nodeAuth(options: { websocket?: boolean } = {}): MiddlewareHandl
     // revocation list has them (within a minute), so they stop waking their cluster's object.
     // A stale copy is fine here: the object checks the hash anyway.
     if (await isRevoked(verified.hash, c.env, { staleIsFine: true })) {
-      return refuse(c, `the token is no longer honoured by cluster "${cluster}" (it was revoked, replaced or retired); register again with the cluster's join token`);
+      const gone = `the token is no longer honoured by cluster "${cluster}" (it was revoked, replaced or retired); register again with the cluster's join token`;
+      return refuse(c, new ProblemError(problem("credential-gone", gone, { headers: UNAUTHORIZED_HEADERS })));
     }
     c.set("tokenHash", verified.hash);
     return next();

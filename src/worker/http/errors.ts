@@ -4,17 +4,9 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type FieldError, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
+import { type FieldError, kindOfStatus, problem, type ProblemInit, type ProblemKind } from "../../contract/problem.js";
+import { problemResponse } from "../refusals.js";
 import { TokenKeyError } from "../token-mac.js";
-
-/** A problem as an `application/problem+json` response; its headers go on the response, not in the body. */
-export function problemResponse(p: ProblemInit): Response {
-  const { headers, ...body } = p;
-  return new Response(JSON.stringify(body), {
-    status: p.status,
-    headers: { "Content-Type": "application/problem+json", ...headers },
-  });
-}
 
 export class ProblemError extends Error {
   constructor(readonly problem: ProblemInit) {
@@ -26,17 +18,6 @@ export class ProblemError extends Error {
 export function raise(kind: ProblemKind, detail: string, extra?: Pick<ProblemInit, "errors" | "headers">): never {
   throw new ProblemError(problem(kind, detail, extra));
 }
-
-const HTTP_EXCEPTION_KINDS: Record<number, ProblemKind> = {
-  400: "bad-request",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not-found",
-  405: "method-not-allowed",
-  413: "payload-too-large",
-  415: "unsupported-media-type",
-  426: "upgrade-required",
-};
 
 /** Seconds an overloaded directory asks clients to wait; agents spread their return over up to as long again. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 10;
@@ -51,9 +32,10 @@ export function renderError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse(err.problem);
   // A deployment without TOKEN_KEY: say what to set (the message names only the binding).
   if (err instanceof TokenKeyError) return problemResponse(problem("internal", err.message));
-  if (err instanceof HTTPException && HTTP_EXCEPTION_KINDS[err.status]) {
+  const kind = err instanceof HTTPException && err.status < 500 ? kindOfStatus(err.status) : null;
+  if (kind && err instanceof HTTPException) {
     const detail = err.status === 415 ? "send the body as JSON with Content-Type: application/json" : err.message || `request rejected with status ${err.status}`;
-    return problemResponse(problem(HTTP_EXCEPTION_KINDS[err.status], detail));
+    return problemResponse(problem(kind, detail));
   }
   if (isOverloaded(err)) {
     return problemResponse(

@@ -20,13 +20,13 @@ export type PeersCall = Omit<PeersInput, "now" | "countRequest" | "holds"> & { i
 export type PeersResult = { status: 304; etag: string } | { status: 200; etag: string; body: string };
 
 /** A refusal crossing the RPC boundary: the route throws it as a problem. */
-export type Refusal = { ok: false; problem: ProblemInit };
+export type RefusedCall = { ok: false; problem: ProblemInit };
 
 /** A registration's answer: the JSON body of a 200 (a renewal), or a new lease's 201, or a refusal. */
-export type RegisterReply = string | { ok: true; value: { status: 201; body: string } } | Refusal;
+export type RegisterReply = string | { ok: true; value: { status: 201; body: string } } | RefusedCall;
 
 /** A handout answer: the ETag alone for 304, else the ETag, a newline and the JSON body (ETags hold no newline). */
-export type PeersReply = string | Refusal;
+export type PeersReply = string | RefusedCall;
 
 export const peersReply = (result: PeersResult): string => (result.status === 304 ? result.etag : `${result.etag}\n${result.body}`);
 

@@ -30,11 +30,11 @@ import {
   type RegisterInput,
   type Result,
 } from "../../cluster/cluster-core.js";
+import { isoOrNull } from "../../cluster/present.js";
 import { adminActor } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
-import { problemResponse } from "../http/errors.js";
 import { etagMatches, etagOf } from "../etag.js";
-import { refusalProblem } from "../refusals.js";
+import { problemResponse, refusalProblem } from "../refusals.js";
 import { newTokenId, sha256Hex } from "../secrets.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
@@ -56,7 +56,6 @@ const ALARM_REARM_MS = 30_000;
 
 /** An admin operation at `now` by the admin token named `by` (the audit's actor; `root` for the ADMIN_TOKEN). */
 const admin = (now: number, by: string) => ({ now, actor: adminActor(by) });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const NO_WATCHERS: ReadonlySet<string> = new Set();
 
@@ -320,7 +319,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const token = { id, hash: await sha256Hex(secret) };
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now, by), { ...token, createdAt: now, expiresAt });
-      return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: iso(expiresAt) }) : created;
+      return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: isoOrNull(expiresAt) }) : created;
     });
   }
 

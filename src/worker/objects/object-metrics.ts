@@ -1,13 +1,14 @@
 /**
- * One cluster object's metrics: the event counters, how each node last read its handout, and
- * the Prometheus exposition of both with the core's gauges. Memory only, kept across core
- * reloads; the object counts each outcome on its way out.
+ * One cluster object's metrics: the cluster's event counters, the node requests it refused by
+ * HTTP status, how each node last read its handout, and the Prometheus exposition of all of them
+ * with the core's gauges. Memory only, kept across core reloads; the object counts each outcome
+ * on its way out.
  */
 import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.js";
 import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import type { ClusterCore, ClusterSummary } from "../../cluster/cluster-core.js";
 import type { Outcome } from "../../contract/problem.js";
-import { exposition } from "../../contract/prometheus.js";
+import { exposition, type Family } from "../../contract/prometheus.js";
 import { VERSION } from "../../contract/version.js";
 import type { PeersResult } from "./calls.js";
 import { NodeTransports } from "./transports.js";
@@ -17,9 +18,11 @@ export class ObjectMetrics {
   /** How each node last read its handout, for the nodes view and the renewals metric. */
   readonly transports = new NodeTransports();
   readonly #startedAt = Date.now();
+  /** Refused node requests by HTTP status (401, 403, 404, 409, 429, …). */
+  readonly #refusedByStatus = new Map<number, number>();
 
   refused<T>(outcome: Outcome<T>): Outcome<T> {
-    if (!outcome.ok) this.counters.refusedWith(outcome.problem.status);
+    if (!outcome.ok) this.#refusedByStatus.set(outcome.problem.status, (this.#refusedByStatus.get(outcome.problem.status) ?? 0) + 1);
     return outcome;
   }
 
@@ -29,7 +32,7 @@ export class ObjectMetrics {
   }
 
   handout(outcome: Outcome<PeersResult>): Outcome<PeersResult> {
-    if (outcome.ok) this.counters.handout(outcome.value.status);
+    if (outcome.ok) this.counters.handout(outcome.value.status === 304 ? "unchanged" : "full");
     return this.refused(outcome);
   }
 
@@ -45,6 +48,24 @@ export class ObjectMetrics {
       watchers,
       startedAt: this.#startedAt,
     });
-    return exposition([...families, buildInfo(VERSION)], { cluster });
+    return exposition([...families, ...this.#refusalFamilies(), buildInfo(VERSION)], { cluster });
+  }
+
+  #refusalFamilies(): Family[] {
+    const refused = [...this.#refusedByStatus.entries()].sort(([a], [b]) => a - b);
+    return [
+      {
+        name: "peerdir_requests_refused_total",
+        help: "Node requests the cluster's object refused, by HTTP status (429: rate-limited).",
+        type: "counter",
+        samples: refused.map(([status, value]) => ({ labels: { status: String(status) }, value })),
+      },
+      {
+        name: "peerdir_requests_rate_limited_total",
+        help: "Node requests refused 429 by the per-node rate limit.",
+        type: "counter",
+        samples: [{ value: this.#refusedByStatus.get(429) ?? 0 }],
+      },
+    ];
   }
 }

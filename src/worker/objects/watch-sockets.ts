@@ -9,7 +9,7 @@
  * The open sockets and their attachments are read from the runtime once per instance (after a
  * start or a wake from hibernation) and kept in memory from then on: reading them back
  * (`getWebSockets`, `deserializeAttachment`) costs a wrapper and a structured clone per socket,
- * which a change pushed to a thousand watchers paid a thousand times. Sockets are added as they
+ * which a change pushed to a thousand watchers would pay a thousand times. Sockets are added as they
  * are accepted and dropped as they end; every attachment write still goes to the runtime too.
  * A pass sends each watcher its message and nothing else, and writes nothing: the core's
  * index (cluster/fanout.ts) names the watches a change reaches, watchers of full lists share

@@ -27,6 +27,6 @@ export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validatio
   const { cluster } = c.req.valid("param");
   const { limit, cursor, action, node, actor } = c.req.valid("query");
   // RPC typing cannot carry the entries' free-form before/after; they are AuditPage by construction.
-  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ? Number(limit) : DEFAULT_PAGE, cursor ? Number(cursor) : null, { action, node, actor })) as AuditPage;
+  const page = unwrap(await c.env.CLUSTER.getByName(cluster).auditPage(limit ?? DEFAULT_PAGE, cursor ?? null, { action, node, actor })) as AuditPage;
   return c.json(page, 200);
 });

@@ -1,8 +1,8 @@
-/** Admin: the nodes view, overrides (pin, block, drain), eviction and the handout preview. */
+/** Admin: the nodes view, overrides (see contract/overrides.ts), eviction and the handout preview. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { EvictRequest, Handout, NodeList, NodesQuery, Override, OverrideList, OverrideRequest } from "../../../contract/admin.js";
+import { actionsInWords } from "../../../contract/overrides.js";
 import { ClusterParams, NodeParams, PeersQuery } from "../../../contract/schemas.js";
-import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
@@ -52,7 +52,7 @@ const setOverride = createRoute({
   method: "put",
   path: "/v1/admin/clusters/{cluster}/overrides/{node}",
   tags,
-  summary: "Pin, block or drain a node",
+  summary: `Set a node's override: ${actionsInWords("or")}`,
   security: bearerSecurity,
   middleware: [limitBody, adminAuth()] as const,
   request: { params: NodeParams, body: { required: true, ...json(OverrideRequest) } },
@@ -85,7 +85,7 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
   .openapi(nodes, async (c) => {
     const { cluster } = c.req.valid("param");
     const { wait, since } = c.req.valid("query");
-    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).nodesView(wait ? Number(wait) : 0, since === undefined ? null : Number(since))), 200);
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).nodesView(wait ?? 0, since ?? null)), 200);
   })
   .openapi(evict, async (c) => {
     const { cluster, node } = c.req.valid("param");
@@ -95,25 +95,13 @@ export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
   .openapi(handout, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit } = c.req.valid("query");
-    const body = unwrap(await c.env.CLUSTER.getByName(cluster).handoutPreview(node, limit === undefined ? undefined : Number(limit)));
+    const body = unwrap(await c.env.CLUSTER.getByName(cluster).handoutPreview(node, limit));
     return preserializedJson<Handout>(body);
   })
   .openapi(setOverride, async (c) => {
     const { cluster, node } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const override = unwrap(
-      await c.env.CLUSTER.getByName(cluster).setOverride(
-        node,
-        {
-          action: body.action,
-          addrs: body.action === "pin" ? body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical) : undefined,
-          labels: body.action === "pin" ? body.labels : undefined,
-          reason: body.reason,
-          expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
-        },
-        c.get("admin").name,
-      ),
-    );
+    const { expiresAt, ...body } = c.req.valid("json");
+    const override = unwrap(await c.env.CLUSTER.getByName(cluster).setOverride(node, { ...body, expiresAt: expiresAt ? Date.parse(expiresAt) : null }, c.get("admin").name));
     return c.json(override, 200);
   })
   .openapi(liftOverride, async (c) => {

@@ -3,7 +3,6 @@
  * the contract, hands it to the cluster's Durable Object, and renders the outcome.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
 import { readPeersReply } from "../../objects/calls.js";
@@ -87,8 +86,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   .openapi(register, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
-    // The validated body is passed as it is (zod leaves absent fields out), addresses canonical.
-    body.addrs = body.addrs.map(canonicalAddr);
+    // The validated body is passed as it is: zod leaves absent fields out and gives addresses in canonical form.
     const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), c.req.header("CF-Connecting-IP") ?? null, body);
     if (typeof reply === "string") return preserializedJson<RegisterResponse>(reply);
     return preserializedJson<RegisterResponse, 201>(unwrap(reply).body, {}, 201);
@@ -101,14 +99,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   .openapi(peers, async (c) => {
     const { cluster, node } = c.req.valid("param");
     const { limit, since, wait } = c.req.valid("query");
-    const reply = await c.env.CLUSTER.getByName(cluster).peers(
-      node,
-      c.get("tokenHash"),
-      c.req.header("If-None-Match") ?? null,
-      limit === undefined ? undefined : Number(limit),
-      since === undefined ? undefined : Number(since),
-      wait === undefined ? undefined : Number(wait),
-    );
+    const reply = await c.env.CLUSTER.getByName(cluster).peers(node, c.get("tokenHash"), c.req.header("If-None-Match") ?? null, limit, since, wait);
     const { etag, body } = readPeersReply(typeof reply === "string" ? reply : unwrap(reply));
     const headers = { ETag: etag, "Cache-Control": "private, no-cache" };
     if (body === null) return c.body(null, 304, headers);
@@ -123,8 +114,8 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const { cluster, node } = c.req.valid("param");
     const { limit, since } = c.req.valid("query");
     const target = new URL("https://cluster.peerdir.internal/watch");
-    if (limit !== undefined) target.searchParams.set("limit", limit);
-    if (since !== undefined) target.searchParams.set("since", since);
+    if (limit !== undefined) target.searchParams.set("limit", String(limit));
+    if (since !== undefined) target.searchParams.set("since", String(since));
     const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
     const observedIp = c.req.header("CF-Connecting-IP");
     if (observedIp) headers.set(WATCH_HEADERS.observedIp, observedIp);
@@ -133,9 +124,3 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     // The object's fetch only ever serves this upgrade; it is not reachable from outside.
     return c.env.CLUSTER.getByName(cluster).fetch(new Request(target, { headers })) as unknown as ReturnType<typeof c.body>;
   });
-
-/** Addresses are stored and handed out in canonical form (validation has already passed). */
-function canonicalAddr(addr: string): string {
-  const verdict = checkAddr(addr);
-  return verdict.ok ? verdict.canonical : addr;
-}

@@ -106,19 +106,12 @@ describe("reachability", () => {
     const messages: Record<string, unknown>[] = [];
     ws.addEventListener("message", (e) => messages.push(JSON.parse(String(e.data))));
     ws.accept();
-    const until = async (what: (m: Record<string, unknown>) => boolean) => {
-      for (let i = 0; i < 100; i++) {
-        const found = messages.find(what);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no such message in ${JSON.stringify(messages)}`);
-    };
-    await until((m) => m.type === "snapshot");
+    const received = (type: string) => () => messages.find((m) => m.type === type);
+    await expect.poll(received("snapshot")).toBeDefined();
     await renew("reach7", n1, { reports: { n2: failed } }, 1);
     ws.send(JSON.stringify({ type: "renew", addrs: [addr(0)], reports: { n2: failed } }));
-    await until((m) => m.type === "renewed");
-    expect(await until((m) => m.type === "delta")).toMatchObject({ upserts: [{ id: "n2", reachability: "unreachable" }], removes: [] });
+    await expect.poll(received("renewed")).toBeDefined();
+    await expect.poll(received("delta")).toMatchObject({ upserts: [{ id: "n2", reachability: "unreachable" }], removes: [] });
     ws.close(1000, "done");
   });
 });
