@@ -7,6 +7,7 @@ import { checkAddr } from "../../../contract/addresses.js";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
 import { readPeersReply } from "../../objects/calls.js";
+import { clientAddress } from "../../host.js";
 import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
@@ -89,7 +90,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const body = c.req.valid("json");
     // The validated body is passed as it is (zod leaves absent fields out), addresses canonical.
     body.addrs = body.addrs.map(canonicalAddr);
-    const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), c.req.header("CF-Connecting-IP") ?? null, body);
+    const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), clientAddress(c.req), body);
     if (typeof reply === "string") return preserializedJson<RegisterResponse>(reply);
     return preserializedJson<RegisterResponse, 201>(unwrap(reply).body, {}, 201);
   })
@@ -126,7 +127,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     if (limit !== undefined) target.searchParams.set("limit", limit);
     if (since !== undefined) target.searchParams.set("since", since);
     const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
-    const observedIp = c.req.header("CF-Connecting-IP");
+    const observedIp = clientAddress(c.req);
     if (observedIp) headers.set(WATCH_HEADERS.observedIp, observedIp);
     const protocols = c.req.header("Sec-WebSocket-Protocol");
     if (protocols) headers.set("Sec-WebSocket-Protocol", protocols);
