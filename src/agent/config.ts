@@ -21,6 +21,8 @@ export interface AgentConfig {
   cluster: string;
   node: string;
   joinTokenFile: string | null;
+  /** PEM file of CAs trusted for an https directory besides the system's. */
+  caFile: string | null;
   addrs: string[];
   labels: Record<string, string>;
   /** Requested lease length; null lets the cluster's default apply. */
@@ -71,6 +73,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "joinTokenFile",
     arg: "PATH",
     help: "File holding the cluster's join token (pdj_...). Needed for the first registration; afterwards the node credential in the state dir is used.",
+  },
+  {
+    flag: "ca-file",
+    key: "caFile",
+    arg: "PATH",
+    help: "PEM file of the CA that signed an https directory's certificate (a self-hosted directory's private CA), trusted besides the system's CAs. NODE_EXTRA_CA_CERTS works too.",
   },
   {
     flag: "addr",
@@ -352,6 +360,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (probeInterval < 1 || probeInterval > 3600) throw new ConfigError(`${where("probeInterval")} must be between 1 and 3600 seconds`);
 
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
+  const caFile = str(raw, "caFile", where("caFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
   const stateDir = str(raw, "stateDir", where("stateDir"));
   return {
@@ -361,6 +370,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       cluster,
       node,
       joinTokenFile: joinTokenFile ? resolve(joinTokenFile) : null,
+      caFile: caFile ? resolve(caFile) : null,
       addrs,
       labels: labels as Record<string, string>,
       ttl,

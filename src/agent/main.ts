@@ -6,8 +6,10 @@
  * the first request to the directory, so a restarted agent serves its last-known-good peers at
  * once even when the directory is down.
  */
+import { readFileSync } from "node:fs";
 import { VERSION } from "../contract/version.js";
 import { Agent } from "./agent.js";
+import { trustCertificates } from "./builtins.js";
 import { type AgentConfig, ConfigError, helpText, parseCommand } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { createLocalServer } from "./outputs/local-server.js";
@@ -25,6 +27,13 @@ function fail(message: string, code: number): never {
 
 async function start(config: AgentConfig, version: string): Promise<void> {
   const log: Logger = createLogger({ format: config.logFormat, level: config.logLevel });
+  if (config.caFile) {
+    try {
+      trustCertificates(readFileSync(config.caFile, "utf8"));
+    } catch (err) {
+      fail(`cannot use --ca-file ${config.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+    }
+  }
   const store = new StateStore(config.stateDir, config.cluster, config.node);
   try {
     await store.init();

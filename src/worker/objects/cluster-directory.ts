@@ -17,7 +17,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
-import { fail, ok, type Outcome } from "../../contract/problem.js";
+import type { ClusterExport, ImportResult } from "../../contract/export.js";
+import { fail, ok, type Outcome, problem } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import {
   type AuditFilter,
@@ -36,6 +37,7 @@ import { problemResponse } from "../http/errors.js";
 import { etagMatches, etagOf } from "../etag.js";
 import { refusalProblem } from "../refusals.js";
 import { newTokenId, sha256Hex } from "../secrets.js";
+import { exportCluster, holdsState, importCluster } from "../storage/cluster-export.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
 import { mintToken } from "../token-mac.js";
@@ -289,6 +291,31 @@ export class ClusterDirectory extends DurableObject<Env> {
     this.#load();
     await this.#alarm.load();
     return ok(null);
+  }
+
+  /** The cluster as an export document (contract/export.ts); whatever is due expires first. */
+  async exportCluster(): Promise<Outcome<ClusterExport>> {
+    const exists = await this.summary();
+    return exists.ok ? ok(exportCluster(this.ctx.storage.sql, Date.now()) as ClusterExport) : exists;
+  }
+
+  /** Loads an export into this object, which holds no cluster, or one without nodes or overrides. */
+  async importCluster(doc: ClusterExport): Promise<Outcome<ImportResult>> {
+    this.#reloadIfNeeded();
+    const refusal = `cluster "${this.#name}" already has nodes or overrides; import into an empty cluster (delete it first)`;
+    if (this.#core.exists && holdsState(this.ctx.storage.sql)) return fail(problem("conflict", refusal));
+    await this.ctx.storage.deleteAll();
+    applyMigrations(this.ctx.storage);
+    try {
+      const result = this.ctx.storage.transactionSync(() => importCluster(this.ctx.storage.sql, doc));
+      this.#load();
+      this.#changed();
+      await this.#syncAlarm();
+      return ok(result);
+    } catch (err) {
+      this.#load();
+      return fail(problem("bad-request", `the export could not be loaded: ${(err as Error).message}`));
+    }
   }
 
   async createJoinToken(expiresAt: number | null): Promise<Outcome<CreatedJoinToken>> {
