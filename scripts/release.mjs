@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -25,10 +25,12 @@ export function releaseName() {
   return `peerdir-directory-${version}-${process.platform}-${process.arch}`;
 }
 
-function main() {
-  if (!process.argv.includes("--no-build")) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+/**
+ * Packs dist/directory (scripts/build.mjs must have run) and workerd into `out`/<name>.tar.gz.
+ * Returns the tarball's path, its size, the unpacked size, and whether workerd was stripped.
+ */
+export function packRelease(out = join(root, "release")) {
   const name = releaseName();
-  const out = join(root, "release");
   const stage = join(out, name);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -47,8 +49,14 @@ function main() {
   execFileSync("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", tarball, "-C", out, name]);
   const unpacked = Number(execFileSync("du", ["-sb", stage], { encoding: "utf8" }).split("\t")[0]);
   rmSync(stage, { recursive: true, force: true });
-  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-  console.log(`release: ${tarball}: ${mib(statSync(tarball).size)} (${mib(unpacked)} unpacked${stripped ? "" : "; workerd not stripped: no `strip` on PATH"})`);
+  return { tarball, bytes: statSync(tarball).size, unpacked, stripped };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+function main() {
+  if (!process.argv.includes("--no-build")) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+  const { tarball, bytes, unpacked, stripped } = packRelease();
+  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`release: ${tarball}: ${mib(bytes)} (${mib(unpacked)} unpacked${stripped ? "" : "; workerd not stripped: no `strip` on PATH"})`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) main();

@@ -19,7 +19,8 @@ Runs the peerdir directory on this host.
   --secrets-file FILE  KEY=value lines; overrides the environment. Keys: ADMIN_TOKEN (required),
                        TOKEN_KEY (required, >= 32 characters), ADMIN_READ_TOKEN, TOKEN_KEY_PREVIOUS
   --version, --help
-Logs one line \"$prog: ready at URL\" once it serves; SIGTERM stops it cleanly."
+Logs one line \"$prog: ready at URL\" once it serves. SIGTERM stops it: requests in flight
+are answered, and connections still open after PEERDIR_STOP_GRACE_SECONDS (5) are closed."
 
 fail() {
   printf '%s: %s\n' "$prog" "$1" >&2
@@ -135,12 +136,19 @@ mkfifo "$run/control" || fail "cannot create a control pipe in $run"
 # workerd reports on the control pipe once its socket listens, with the port it got.
 "$workerd" serve "$run/$config" --socket-addr "http=$listen" --directory-path "data=$data" --control-fd 3 3>"$run/control" </dev/null &
 pid=$!
-forward() {
-  kill "-$1" "$pid" 2>/dev/null
+# A stop: workerd stops accepting and drains what is in flight, but a watch socket or a
+# long-poll would hold it for minutes. Every acknowledged write is already in SQLite, so after
+# the grace period the rest is cut (agents re-attach when the directory is back).
+grace=${PEERDIR_STOP_GRACE_SECONDS:-5}
+stopping=""
+stop() {
+  [ -z "$stopping" ] || return 0
+  stopping=1
+  kill -TERM "$pid" 2>/dev/null
+  (sleep "$grace" && kill -KILL "$pid" 2>/dev/null && printf '%s: connections still open after %s s were closed\n' "$prog" "$grace" >&2) &
+  killer=$!
 }
-trap 'forward TERM' TERM
-trap 'forward INT' INT
-trap 'forward HUP' HUP
+trap stop TERM INT HUP
 exec 4<"$run/control"
 ready=""
 while IFS= read -r event <&4; do
@@ -165,4 +173,9 @@ while kill -0 "$pid" 2>/dev/null; do
   status=$?
 done
 exec 4<&-
+if [ -n "$stopping" ]; then
+  kill "$killer" 2>/dev/null
+  printf '%s: stopped\n' "$prog" >&2
+  exit 0
+fi
 exit "$status"
