@@ -103,7 +103,9 @@ fi
 mkdir -p "$data" 2>/dev/null || fail "cannot create the data directory $data"
 data=$(readlink -f "$data")
 probe="$data/.peerdir-write-check.$$"
-{ : >"$probe"; } 2>/dev/null && rm -f "$probe" || fail "the data directory $data is not writable by $(id -un 2>/dev/null || id -u)"
+# (A subshell: a failed redirection would end the shell itself, with no word.)
+(: >"$probe") 2>/dev/null || fail "the data directory $data is not writable by $(id -un 2>/dev/null || id -u)"
+rm -f "$probe"
 
 # The port: refused if something on this host already listens on it (any address; /proc/net).
 if [ "$port" -ne 0 ]; then

@@ -46,6 +46,8 @@ export interface LauncherOptions {
   tmp: string;
   tls?: { cert: string; key: string };
   secrets: Record<string, string>;
+  /** More launcher options, e.g. --secrets-file. */
+  extra?: string[];
 }
 
 export interface RunningLauncher {
@@ -61,7 +63,7 @@ export interface RunningLauncher {
 
 /** Starts bin/peerdir-directory; resolves once it logs its ready line. */
 export async function startLauncher(o: LauncherOptions): Promise<RunningLauncher> {
-  const args = ["--listen", o.listen, "--data", o.data, ...(o.tls ? ["--tls-cert", o.tls.cert, "--tls-key", o.tls.key] : [])];
+  const args = ["--listen", o.listen, "--data", o.data, ...(o.tls ? ["--tls-cert", o.tls.cert, "--tls-key", o.tls.key] : []), ...(o.extra ?? [])];
   const child = spawn(join(o.home, "bin/peerdir-directory"), args, {
     env: { PATH: o.pathDir, TMPDIR: o.tmp, ...o.secrets },
     stdio: ["ignore", "pipe", "pipe"],
