@@ -144,8 +144,8 @@ describe("deploy/systemd/peerdir-directory.service", () => {
   it("runs the tarball's launcher on its state directory, with secrets and TLS key as credentials, as a dynamic user", () => {
     const exec = service.get("ExecStart")?.[0] ?? "";
     expect(exec.startsWith("/bin/sh /opt/peerdir-directory/bin/peerdir-directory ")).toBe(true);
-    expect(exec).toContain("--data ${STATE_DIRECTORY}");
-    expect(exec).toContain("--secrets-file ${CREDENTIALS_DIRECTORY}/secrets.env");
+    expect(exec).toContain(["--data", "$" + "{STATE_DIRECTORY}"].join(" "));
+    expect(exec).toContain(["--secrets-file", "$" + "{CREDENTIALS_DIRECTORY}/secrets.env"].join(" "));
     for (const [, flag] of exec.matchAll(/ --([a-z-]+)/g)) expect(launcherHelp, `--${flag}`).toContain(`--${flag} `);
     expect(service.get("LoadCredential")).toEqual([
       "secrets.env:/etc/peerdir-directory/secrets.env",
