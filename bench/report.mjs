@@ -580,7 +580,7 @@ ${table(
   ],
 )}
 
-Throughput, the HTTP rows of [the Worker against etcd](#throughput) (bench/throughput.mjs, ${h.throughput.seconds} s per row), against the
+Throughput, the HTTP rows of [the Worker against etcd](#directory-vs-etcd) (bench/throughput.mjs, ${h.throughput.seconds} s per row), against the
 tarball and against the bench's Cloudflare-local workerd (the same bundle and config generator, the client address from
 CF-Connecting-IP); goal: the tarball within 10 %:
 
