@@ -8,12 +8,13 @@
  * older `since` values get a full handout) and what lives only in memory (reachability reports,
  * counters), which the agents rebuild within a probe interval.
  */
+import type { ActorKind } from "../../cluster/records.js";
 import { type ClusterExport, EXPORT_AUDIT_TAIL, EXPORT_FORMAT, EXPORT_VERSION, type ImportResult } from "../../contract/export.js";
+import { SqlStore } from "./sql-store.js";
 
 type Row = Record<string, SqlStorageValue>;
 
 const parse = <T>(text: SqlStorageValue): T | null => (text === null ? null : (JSON.parse(String(text)) as T));
-const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /** The export document of the cluster in `sql`, or null when it holds none. */
 export function exportCluster(sql: SqlStorage, now: number): ClusterExport | null {
@@ -85,71 +86,20 @@ export function holdsState(sql: SqlStorage): boolean {
 }
 
 /**
- * Writes `doc` into freshly migrated storage (no cluster row yet); the caller runs it in one
- * transaction. The change log starts at the imported version.
+ * Writes `doc` into freshly migrated storage (no cluster row yet) with the store's own writes;
+ * the caller runs it in one transaction. The change log starts at the imported version.
  */
 export function importCluster(sql: SqlStorage, doc: ClusterExport): ImportResult {
-  const s = doc.settings;
-  sql.exec(
-    `INSERT INTO cluster (id, name, created_at, version, min_ttl_seconds, default_ttl_seconds, max_ttl_seconds, max_nodes,
-       min_interval_seconds, default_limit, changelog_floor, degraded, address_policy)
-     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    doc.cluster,
-    s.createdAt,
-    s.version,
-    s.minTtlSeconds,
-    s.defaultTtlSeconds,
-    s.maxTtlSeconds,
-    s.maxNodes,
-    s.minIntervalSeconds,
-    s.defaultLimit,
-    s.version,
-    s.degraded ? 1 : 0,
-    s.addressPolicy,
-  );
-  for (const n of doc.nodes) {
-    sql.exec(
-      `INSERT INTO nodes (id, credential_hash, addrs, labels, ttl_seconds, registered_at, last_renewed_at, expires_at, ended_at, observed_ip, behind)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      n.id,
-      n.credentialHash,
-      JSON.stringify(n.addrs),
-      JSON.stringify(n.labels),
-      n.ttlSeconds,
-      n.registeredAt,
-      n.lastRenewedAt,
-      n.expiresAt,
-      n.endedAt,
-      n.observedIp,
-      n.behind ? 1 : 0,
-    );
-  }
-  for (const t of doc.joinTokens) sql.exec("INSERT INTO join_tokens (id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)", t.id, t.tokenHash, t.createdAt, t.expiresAt);
-  for (const o of doc.overrides) {
-    sql.exec(
-      "INSERT INTO overrides (node, action, addrs, labels, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      o.node,
-      o.action,
-      json(o.addrs),
-      json(o.labels),
-      o.reason,
-      o.createdAt,
-      o.expiresAt,
-    );
-  }
+  const store = new SqlStore(sql);
+  const { createdAt, version, degraded, ...settings } = doc.settings;
+  store.insertCluster({ name: doc.cluster, createdAt, version, settings });
+  sql.exec("UPDATE cluster SET changelog_floor = ?, degraded = ? WHERE id = 1", version, degraded ? 1 : 0);
+  for (const node of doc.nodes) store.saveNode(node);
+  for (const t of doc.joinTokens) store.insertJoinToken({ id: t.id, hash: t.tokenHash, createdAt: t.createdAt, expiresAt: t.expiresAt });
+  for (const override of doc.overrides) store.saveOverride(override);
   for (const a of doc.audit) {
-    sql.exec(
-      "INSERT INTO audit_log (seq, at, actor_kind, actor_id, action, node, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      a.seq,
-      a.at,
-      a.actorKind,
-      a.actorId,
-      a.action,
-      a.node,
-      a.reason,
-      a.before,
-      a.after,
-    );
+    const { actorKind, actorId, before, after, ...entry } = a;
+    store.insertAudit({ ...entry, actor: { kind: actorKind as ActorKind, id: actorId }, before: parse(before), after: parse(after) });
   }
   return { cluster: doc.cluster, nodes: doc.nodes.length, joinTokens: doc.joinTokens.length, overrides: doc.overrides.length, audit: doc.audit.length };
 }
