@@ -142,12 +142,13 @@ npm run bench:scale        # the scale benchmark only (10,000 nodes, 100 watcher
 npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
 npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
 node bench/probes.mjs      # reachability probes: one agent, 100 peers (-- --seconds S per run, default 60)
+node bench/self-hosted.mjs # the release tarball: cold start, idle RSS, throughput beside the bench's workerd, SIGKILL mid-burst
 node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
 
 Each run rebuilds \`dist/\` from the sources (\`scripts/build.mjs\`) and starts the real Worker bundle
 (\`dist/worker/index.js\`) in the workerd binary on 127.0.0.1, from a workerd config generated from
-\`wrangler.toml\` (\`bench/lib/directory.mjs\`): **the socket goes straight to the Worker**, with neither
+\`wrangler.toml\` (\`bench/lib/directory.mjs\`, with the self-hosted directory's generator, \`scripts/directory/config.mjs\`): **the socket goes straight to the Worker**, with neither
 \`wrangler dev\`'s proxy nor Miniflare's entry Worker in front. (Runs before 2026-11-26 went through Miniflare,
 whose entry Worker adds a JavaScript hop to every request, so their throughput is not comparable with these.)
 Durable Object state goes to a temporary directory. etcd, when

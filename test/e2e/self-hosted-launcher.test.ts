@@ -2,7 +2,8 @@
 // dist/directory on npm's workerd): it refuses to start half-configured, with one line and a
 // non-zero exit; the AUTH_FAILURES limiter really limits on workerd (and a forged
 // CF-Connecting-IP does not escape it); and an upgrade keeps the data of the previous release.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -146,5 +147,28 @@ describe("bin/peerdir-directory runs", () => {
     db.close();
     const latest = Math.max(...readdirSync(join(root, "migrations")).flatMap((f) => (/^(\d{4})_.*\.sql$/.exec(f) ? [Number(f.slice(0, 4))] : [])));
     expect(version).toBe(latest);
+  });
+});
+
+describe("peerdir serve", () => {
+  it("runs the same launcher on npm's workerd: the ready line, then a clean stop on SIGTERM", async () => {
+    const child = spawn(process.execPath, [join(root, "bin/peerdir.mjs"), "serve", "--listen", "127.0.0.1:0", "--data", join(work, "serve")], {
+      env: { PATH: process.env.PATH, TMPDIR: join(work, "tmp"), TOKEN_KEY: TEST_TOKEN_KEY, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = once(child, "exit");
+    let output = "";
+    child.stderr.on("data", (d) => (output += d));
+    await expect.poll(() => /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], { timeout: 20_000 }).toBeTruthy();
+    const url = /ready at (\S+)/.exec(output)![1];
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect((await exited)[0]).toBe(0);
+  });
+
+  it("refuses to start without --data, naming it (exit 2, nothing started)", () => {
+    const result = spawnSync(process.execPath, [join(root, "bin/peerdir.mjs"), "serve", "--listen", "127.0.0.1:0"], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("peerdir serve needs --data DIR");
   });
 });

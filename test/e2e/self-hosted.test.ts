@@ -105,7 +105,7 @@ describe("the self-hosted directory (release tarball)", () => {
     writeFileSync(join(work, "join-token"), (created.body as { joinToken: string }).joinToken, { mode: 0o600 });
     for (const node of NODES) startAgent(node, first.url, true);
     await allWatching();
-  });
+  }, 90_000);
 
   it("loses no acknowledged write to a SIGKILL mid-burst, and the agents re-attach after the restart", async () => {
     const acknowledged: string[] = [];
@@ -129,7 +129,7 @@ describe("the self-hosted directory (release tarball)", () => {
     expect(acknowledged.filter((node) => !kept.has(node))).toEqual([]);
     const { ms } = await allWatching();
     expect(ms).toBeLessThan(30_000);
-  });
+  }, 90_000);
 
   it("moves the cluster to a second instance by export and import; the agents carry on without registering again", async () => {
     const second = await launch("data-b", "127.0.0.1:0");
@@ -157,5 +157,5 @@ describe("the self-hosted directory (release tarball)", () => {
         .map((n) => n.id)
         .sort(),
     ).toEqual(NODES);
-  });
+  }, 90_000);
 });
