@@ -145,12 +145,13 @@ npm run bench -- --only scale   # 10,000 nodes renewing, 100 watchers
 npm run bench -- --only throughput,fanout   # a subset; the other sections keep their previous results
 npm run bench -- --only outage      # 1,000 in-process agents through a 60 s directory outage
 node bench/probes.mjs      # reachability probes: one agent, 100 peers (-- --seconds S per run, default 60)
+node bench/self-hosted.mjs # the release tarball: cold start, idle RSS, throughput beside the bench's workerd, SIGKILL mid-burst
 node bench/report.mjs      # re-render this page from bench/results/latest.json
 \`\`\`
 
 Each run rebuilds \`dist/\` from the sources (\`scripts/build.mjs\`) and starts the real Worker bundle
 (\`dist/worker/index.js\`) in the workerd binary on 127.0.0.1, from a workerd config generated from
-\`wrangler.toml\` (\`bench/lib/directory.mjs\`): **the socket goes straight to the Worker**, with neither
+\`wrangler.toml\` (\`bench/lib/directory.mjs\`, with the self-hosted directory's generator, \`scripts/directory/config.mjs\`): **the socket goes straight to the Worker**, with neither
 \`wrangler dev\`'s proxy nor Miniflare's entry Worker in front. (Runs before 2026-11-26 went through Miniflare,
 whose entry Worker adds a JavaScript hop to every request, so their throughput is not comparable with these.)
 Durable Object state goes to a temporary directory. etcd, when
@@ -555,6 +556,69 @@ requests per minute do not move with probing.${
 probes add about ${n((((pr.results.stress.cpuPercent - pr.results.baseline.cpuPercent) / pr.results.stress.probesPerMinute) * 100) / 1.125, 3)} % of a core at 100 peers: below what this machine can tell from the baseline.`
         : ""
     }
+`);
+  }
+
+  const selfHostedPath = join(root, "bench/results/self-hosted.json");
+  if (existsSync(selfHostedPath)) {
+    const h = JSON.parse(readFileSync(selfHostedPath, "utf8"));
+    const goal = (ok) => (ok ? "met" : "**missed**");
+    parts.push(`## Self-hosted: \`node bench/self-hosted.mjs\`
+
+${h.date}${h.quick ? " (quick)" : ""}, ${h.machine}: the release tarball (${n(h.tarball.compressedMiB)} MiB, ${n(h.tarball.unpackedMiB)} MiB unpacked) as
+operators run it, its \`bin/peerdir-directory\` on a local data directory ([deploy.md](deploy.md#self-hosted)). One run;
+this machine is shared, so the throughput rows of both sides come from the same minutes, one side after the other.
+
+${table(
+  ["goal", "measured", "target", ""],
+  [
+    [
+      "cold start to a 200 from /healthz, empty data directory (median / max)",
+      `${n(h.coldStart.empty.medianMs, 0)} / ${n(h.coldStart.empty.maxMs, 0)} ms`,
+      "≤ 2,000 ms",
+      goal(h.coldStart.empty.maxMs <= 2000),
+    ],
+    [
+      "cold start with 10 clusters (median / max)",
+      `${n(h.coldStart.tenClusters.medianMs, 0)} / ${n(h.coldStart.tenClusters.maxMs, 0)} ms`,
+      "≤ 2,000 ms",
+      goal(h.coldStart.tenClusters.maxMs <= 2000),
+    ],
+    [
+      `idle RSS, ${h.idle.clusters} clusters of ${h.idle.nodesPerCluster} nodes, objects loaded (workerd + launcher)`,
+      `${n(h.idle.workerdMiB)} + ${n(h.idle.launcherMiB)} MiB`,
+      "≤ 100 MiB",
+      goal(h.idle.totalMiB <= 100),
+    ],
+    [
+      `SIGKILL after ${n(h.sigkill.acknowledged, 0)} of ${n(h.sigkill.writes, 0)} writes acknowledged: acknowledged writes lost`,
+      n(h.sigkill.lost, 0),
+      "0",
+      goal(h.sigkill.lost === 0),
+    ],
+    [
+      `all ${h.sigkill.agents} agents back on their watch sockets, from the kill (restart took ${n(h.sigkill.restartMs / 1000, 1)} s)`,
+      `${n(h.sigkill.reattachAfterKillMs / 1000, 1)} s`,
+      "≤ 30 s",
+      goal(h.sigkill.reattachAfterKillMs <= 30_000),
+    ],
+  ],
+)}
+
+Throughput, the HTTP rows of [the Worker against etcd](#directory-vs-etcd) (bench/throughput.mjs, ${h.throughput.seconds} s per row), against the
+tarball and against the bench's Cloudflare-local workerd (the same bundle and config generator, the client address from
+CF-Connecting-IP); goal: the tarball within 10 %:
+
+${table(
+  ["operation", "connections", "Cloudflare-local ops/s (p50 ms)", "self-hosted ops/s (p50 ms)", "self-hosted / local"],
+  h.throughput.rows.map((r) => [
+    r.op,
+    r.connections,
+    `${n(r.cloudflareLocal.opsPerSec, 0)} (${n(r.cloudflareLocal.p50Ms, 2)})`,
+    `${n(r.selfHosted.opsPerSec, 0)} (${n(r.selfHosted.p50Ms, 2)})`,
+    `${n(r.ratio, 2)}×`,
+  ]),
+)}
 `);
   }
 

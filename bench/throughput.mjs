@@ -120,14 +120,18 @@ async function setUpEtcd(etcd) {
   };
 }
 
-/** `only`: run just these HTTP operations (and the floor's HTTP rows), no socket operations. */
-export async function runThroughput({ quick, only, log = console.error }) {
-  const seconds = quick ? 1.5 : 5;
+/**
+ * `only`: run just these HTTP operations (and the floor's HTTP rows), no socket operations.
+ * `start`: the directory to measure (default the bench's workerd standing in for Cloudflare;
+ * bench/self-hosted.mjs passes the release tarball's). `etcd`, `floor`: false leaves them out.
+ */
+export async function runThroughput({ quick, only, log = console.error, start = startDirectory, etcd: withEtcd = true, floor: withFloor = true, seconds: fixedSeconds }) {
+  const seconds = fixedSeconds ?? (quick ? 1.5 : 5);
   const concurrencies = quick ? [20] : [20, 64];
   const ops = ["renew", "unchanged", "handout100", "refuseForged"].filter((op) => !only || only.includes(op));
-  const etcdWanted = ops.some((op) => op !== "refuseForged");
+  const etcdWanted = withEtcd && ops.some((op) => op !== "refuseForged");
   const etcdBin = etcdWanted ? findEtcd() : null;
-  const dir = await startDirectory();
+  const dir = await start();
   const peerdir = await setUpPeerdir(dir);
   let etcd = null;
   let etcdSide = null;
@@ -171,7 +175,7 @@ export async function runThroughput({ quick, only, log = console.error }) {
     await dir.stop();
     if (etcd) await etcd.stop();
   }
-  const floor = await measureFloor({ concurrencies, seconds, log, sockets: !only });
+  const floor = withFloor ? await measureFloor({ concurrencies, seconds, log, sockets: !only }) : [];
   return { rows, floor, seconds, concurrencies, etcdVersion: etcdBin ? etcdVersion(etcdBin) : null, skipped, handoutBytes: peerdir.handoutBytes };
 }
 

@@ -3,13 +3,17 @@
 // admin CLI (into dist/) as single plain-JS files (so `npx peerdir-agent` starts fast and needs
 // nothing at run time but Node 20+), the operator console's page, script and styles as one module
 // the Worker imports (dist/console/assets.js), and the Worker bundle that Node-side tests and
-// benchmarks load into workerd through miniflare.
+// benchmarks load into workerd through miniflare, and the self-hosted directory (dist/directory:
+// that bundle, the in-process limiter, the workerd configs and the launcher; scripts/directory/),
+// which `peerdir serve` runs and scripts/release.mjs packs.
 // Runs as `prepare`, so a fresh `npm install` leaves working bins; wrangler runs
 // `node scripts/build.mjs --console` before it bundles the Worker (wrangler.toml [build]).
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { stageDirectory } from "./directory/config.mjs";
+import { wranglerSettings } from "./wrangler-settings.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -78,7 +82,7 @@ await Promise.all([
   nodeProgram("cli", "src/cli/main.ts", "src/cli", "dist"),
   build({
     ...common,
-    entryPoints: { index: "src/worker/index.ts" },
+    entryPoints: { index: "src/worker/index.ts", "self-hosted-limiter": "src/worker/self-hosted-limiter.ts" },
     outdir: "dist/worker",
     platform: "neutral",
     target: "es2024",
@@ -89,3 +93,9 @@ await Promise.all([
     define: { __PEERDIR_VERSION__: JSON.stringify(version) },
   }),
 ]);
+
+stageDirectory(`${root}dist/directory`, {
+  settings: wranglerSettings(root),
+  version,
+  files: { bundle: `${root}dist/worker/index.js`, limiter: `${root}dist/worker/self-hosted-limiter.js`, launcher: `${root}scripts/directory/launcher.sh` },
+});

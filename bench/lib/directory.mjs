@@ -1,9 +1,11 @@
 /**
  * Starts the real directory Worker for benchmarks: the esbuild bundle dist/worker/index.js
- * (built by scripts/build.mjs) in the workerd binary itself, from a generated workerd config
- * that mirrors wrangler.toml (compatibility date and flags, [vars], the Durable Object classes
- * on SQLite storage). The socket goes straight to the Worker: no wrangler dev proxy and no
- * Miniflare entry Worker in front, which would add a JavaScript hop to every request.
+ * (built by scripts/build.mjs) in the workerd binary itself, from the workerd config that the
+ * self-hosted directory uses too (scripts/directory/config.mjs: wrangler.toml's compatibility
+ * date and flags, [vars], the Durable Object classes on SQLite storage), standing in for
+ * Cloudflare's edge (the client address from CF-Connecting-IP). The socket goes straight to the
+ * Worker: no wrangler dev proxy and no Miniflare entry Worker in front, which would add a
+ * JavaScript hop to every request.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +13,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerdConfig } from "../../scripts/directory/config.mjs";
 import { wranglerSettings } from "../../scripts/wrangler-settings.mjs";
 import { freePort } from "./ports.mjs";
 import { sleep } from "./proc.mjs";
@@ -24,37 +27,6 @@ function workerdBinary() {
   const bin = join(root, "node_modules/workerd/bin/workerd");
   if (existsSync(bin)) return bin;
   return createRequire(join(root, "package.json")).resolve("workerd/bin/workerd");
-}
-
-const capnpString = (s) => JSON.stringify(String(s));
-
-/** A workerd config (capnp text) serving dist/worker/index.js on `port`. */
-function workerdConfig({ port, storageDir, settings, bindings, wrapped }) {
-  const textBindings = Object.entries(bindings).map(([name, value]) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`);
-  const doBindings = settings.durableObjects.map((d) => `(name = ${capnpString(d.binding)}, durableObjectNamespace = ${capnpString(d.className)})`);
-  const limiters = settings.ratelimits.map(
-    (r) =>
-      `(name = ${capnpString(r.name)}, wrapped = (moduleName = "peerdir-bench:ratelimit", innerBindings = [(name = "name", json = ${capnpString(JSON.stringify(r.name))}), (name = "limit", json = ${capnpString(r.limit)}), (name = "period", json = ${capnpString(r.period)})]))`,
-  );
-  const namespaces = settings.durableObjects.map((d) => `(className = ${capnpString(d.className)}, uniqueKey = ${capnpString(`peerdir-bench-${d.className}`)}, enableSql = true)`);
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "peerdir", worker = .peerdir),
-    (name = "do-storage", disk = (path = ${capnpString(storageDir)}, writable = true)),
-  ],
-  sockets = [(name = "http", address = ${capnpString(`127.0.0.1:${port}`)}, http = (), service = "peerdir")],
-  extensions = [(modules = [(name = "peerdir-bench:ratelimit", esModule = embed "ratelimit.js", internal = true)])],
-);
-const peerdir :Workerd.Worker = (
-  modules = [(name = "index.js", esModule = embed "index.js")${wrapped ? `, (name = "peerdir.js", esModule = embed "peerdir.js")` : ""}],
-  compatibilityDate = ${capnpString(settings.compatibilityDate)},
-  compatibilityFlags = [${settings.compatibilityFlags.map(capnpString).join(", ")}],
-  bindings = [${[...textBindings, ...doBindings, ...limiters].join(", ")}],
-  durableObjectNamespaces = [${namespaces.join(", ")}],
-  durableObjectStorage = (localDisk = "do-storage"),
-);
-`;
 }
 
 export async function startDirectory(options = {}) {
@@ -77,16 +49,21 @@ export async function startDirectory(options = {}) {
     copyFileSync(dist, join(work, "peerdir.js"));
     copyFileSync(options.wrap, join(work, "index.js"));
   } else copyFileSync(dist, join(work, "index.js"));
-  copyFileSync(join(root, "bench/lib/ratelimit-binding.js"), join(work, "ratelimit.js"));
+  // Another checkout (bench/compare.mjs) may predate the limiter module: then this one's.
+  const limiter = join(tree, "dist/worker/self-hosted-limiter.js");
+  copyFileSync(existsSync(limiter) ? limiter : join(root, "dist/worker/self-hosted-limiter.js"), join(work, "limiter.js"));
   const configPath = join(work, "peerdir.capnp");
   writeFileSync(
     configPath,
     workerdConfig({
-      port,
-      storageDir,
       settings,
-      bindings: { ...settings.vars, ...options.vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN, TOKEN_KEY: BENCH_TOKEN_KEY },
-      wrapped: Boolean(options.wrap),
+      edge: "cloudflare",
+      worker: "index.js",
+      address: `127.0.0.1:${port}`,
+      dataDir: storageDir,
+      vars: options.vars,
+      secrets: { ADMIN_TOKEN: BENCH_ADMIN_TOKEN, TOKEN_KEY: BENCH_TOKEN_KEY },
+      extraModules: options.wrap ? ["peerdir.js"] : [],
     }),
   );
   const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
@@ -122,7 +99,8 @@ export async function startDirectory(options = {}) {
   };
 }
 
-function adminClient(url) {
+/** Admin calls with the bench admin token, for a directory at `url`. */
+export function adminClient(url) {
   async function call(method, path, body) {
     const res = await fetch(`${url}${path}`, {
       method,

@@ -19,6 +19,26 @@ export function https(): typeof import("node:https") {
   return require("node:https");
 }
 
+let trusted: string[] | undefined;
+
+/**
+ * Trusts the CA certificates in `pem` (--ca-file) for every https request and wss socket, besides
+ * the CAs Node trusts by default (its bundled roots and NODE_EXTRA_CA_CERTS). Throws when `pem`
+ * holds no certificate.
+ */
+export function trustCertificates(pem: string): void {
+  const certificates = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!certificates) throw new Error("it holds no PEM certificate");
+  const tls: typeof import("node:tls") = require("node:tls");
+  const defaults = typeof tls.getCACertificates === "function" ? tls.getCACertificates("default") : [...tls.rootCertificates];
+  trusted = [...defaults, ...certificates];
+}
+
+/** The TLS options of every https request: the trusted CAs when --ca-file was given. */
+export function tlsOptions(): { ca?: string[] } {
+  return trusted ? { ca: trusted } : {};
+}
+
 /** `node:child_process`, loaded on the first `--on-change` run (most agents never run one). */
 export function childProcess(): typeof import("node:child_process") {
   return require("node:child_process");

@@ -24,6 +24,8 @@ export interface AgentConfig {
   cluster: string;
   node: string;
   joinTokenFile: string | null;
+  /** PEM file of CAs trusted for an https directory besides the system's. */
+  caFile: string | null;
   addrs: string[];
   labels: Record<string, string>;
   /** Requested lease length; null lets the cluster's default apply. */
@@ -81,6 +83,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "joinTokenFile",
     arg: "PATH",
     help: "File holding the cluster's join token (pdj_...). Needed for the first registration; afterwards the node credential in the state dir is used.",
+  },
+  {
+    flag: "ca-file",
+    key: "caFile",
+    arg: "PATH",
+    help: "PEM file of the CA that signed an https directory's certificate (a self-hosted directory's private CA), trusted besides the system's CAs. NODE_EXTRA_CA_CERTS works too.",
   },
   {
     flag: "addr",
@@ -273,14 +281,16 @@ function following(raw: Raw, where: Where): Pick<AgentConfig, "pollInterval" | "
 }
 
 /** What the agent keeps and serves on this host: its endpoints, files and hook. */
-function local(raw: Raw, where: Where, env: NodeJS.ProcessEnv): Pick<AgentConfig, "listen" | "joinTokenFile" | "stateDir" | "peersFile" | "onChange"> {
+function local(raw: Raw, where: Where, env: NodeJS.ProcessEnv): Pick<AgentConfig, "listen" | "joinTokenFile" | "caFile" | "stateDir" | "peersFile" | "onChange"> {
   const listen = parseListen(str(raw, "listen", where("listen")) ?? DEFAULT_LISTEN);
   const joinTokenFile = str(raw, "joinTokenFile", where("joinTokenFile"));
+  const caFile = str(raw, "caFile", where("caFile"));
   const peersFile = str(raw, "peersFile", where("peersFile"));
   const stateDir = str(raw, "stateDir", where("stateDir"));
   return {
     listen,
     joinTokenFile: joinTokenFile ? resolve(joinTokenFile) : null,
+    caFile: caFile ? resolve(caFile) : null,
     stateDir: resolve(stateDir || defaultStateDir(env)),
     peersFile: peersFile ? resolve(peersFile) : null,
     onChange: str(raw, "onChange", where("onChange")) || null,

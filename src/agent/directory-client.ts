@@ -9,7 +9,7 @@
 import { kindOfStatus, type ProblemKind, problemKind } from "../contract/problem.js";
 import type { PeersResponse, Problem, RegisterRequest, RegisterResponse } from "../contract/schemas.js";
 import { retryAfterMs } from "./backoff.js";
-import { http, https } from "./builtins.js";
+import { http, https, tlsOptions } from "./builtins.js";
 import { watchUrl } from "./feed/transport.js";
 
 export type ReplyOutcome =
@@ -174,7 +174,7 @@ export class DirectoryClient {
   }
 
   private agent(secure: boolean): import("node:http").Agent {
-    if (secure) return (this.httpsAgent ??= new (https().Agent)({ keepAlive: true }));
+    if (secure) return (this.httpsAgent ??= new (https().Agent)({ keepAlive: true, ...tlsOptions() }));
     return (this.httpAgent ??= new http.Agent({ keepAlive: true }));
   }
 

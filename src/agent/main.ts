@@ -6,9 +6,11 @@
  * the first request to the directory, so a restarted agent serves its last-known-good peers at
  * once even when the directory is down.
  */
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { VERSION } from "../contract/version.js";
 import { Agent } from "./agent.js";
+import { trustCertificates } from "./builtins.js";
 import { type AgentConfig, helpText, parseCommand } from "./config.js";
 import { ConfigError } from "./config-sources.js";
 import { createLogger, type Logger } from "./log.js";
@@ -25,6 +27,16 @@ import { StateStore } from "./state-store.js";
 function fail(message: string, code: number): never {
   process.stderr.write(`peerdir-agent: ${message}\n`);
   process.exit(code);
+}
+
+/** Adds --ca-file's certificates to those the agent trusts for https: and wss:, or exits. */
+function trustCaFile(config: AgentConfig): void {
+  if (!config.caFile) return;
+  try {
+    trustCertificates(readFileSync(config.caFile, "utf8"));
+  } catch (err) {
+    fail(`cannot use --ca-file ${config.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  }
 }
 
 /** The state dir ready, and the node credential it holds (null: register with the join token). */
@@ -136,6 +148,7 @@ function stopOnSignals(
 
 async function start(config: AgentConfig, version: string): Promise<void> {
   const log: Logger = createLogger({ format: config.logFormat, level: config.logLevel });
+  trustCaFile(config);
   const { store, credential } = await openState(config, log);
 
   // The agent and the view are created below; a readiness change before then rides on the first registration anyway.

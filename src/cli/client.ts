@@ -19,6 +19,7 @@ import type {
   OverrideRequest,
 } from "../contract/admin.js";
 import type { AdminTokenList, CreateAdminTokenRequest, CreatedAdminToken } from "../contract/admin-tokens.js";
+import type { ClusterExport, ImportResult } from "../contract/export.js";
 import type { CreateClusterResponse, Problem } from "../contract/schemas.js";
 import type { Connection } from "./connection.js";
 
@@ -120,6 +121,12 @@ export class AdminClient {
   }
   deleteCluster(cluster: string) {
     return this.call<void>("DELETE", `/clusters/${seg(cluster)}`);
+  }
+  exportCluster(cluster: string) {
+    return this.call<ClusterExport>("GET", `/clusters/${seg(cluster)}/export`);
+  }
+  importCluster(cluster: string, doc: unknown) {
+    return this.call<ImportResult>("POST", `/clusters/${seg(cluster)}/import`, doc);
   }
   forceExpire(cluster: string) {
     return this.call<ForceExpireResult>("POST", `/clusters/${seg(cluster)}/expire`);

@@ -3,10 +3,12 @@
  * more only for `audit --all`) and print either the human view or, with --json, the answer as the
  * directory sent it. Mutations without a body (204) print a confirmation line, or nothing with --json.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import type { AuditEntry, ClusterSettingsPatch, OverrideRequest } from "../contract/admin.js";
 import { carriesPeer, OVERRIDE_ACTIONS, type OverrideAction } from "../contract/overrides.js";
 import { addressPolicy, probing, rangesOrAny, decimalNumber, isoTimeWithZone, labelPairs, limitOrNone, type OptionValues, UsageError, wholeNumber } from "./args.js";
 import type { AdminClient } from "./client.js";
+import { serve } from "./serve.js";
 import type { CommandId } from "./spec.js";
 import * as view from "./views.js";
 
@@ -26,7 +28,8 @@ export interface Invocation {
   options: OptionValues;
 }
 
-type Command = (ctx: Context, inv: Invocation) => Promise<void>;
+/** Runs the command; a number is its exit code (serve passes the directory's on). */
+type Command = (ctx: Context, inv: Invocation) => Promise<number | undefined>;
 
 const str = (v: OptionValues[string]) => (typeof v === "string" ? v : undefined);
 const list = (v: OptionValues[string]) => (Array.isArray(v) ? v : undefined);
@@ -88,6 +91,34 @@ const clusterDelete: Command = async (ctx, { args, options }) => {
   }
   await ctx.client.deleteCluster(args.NAME);
   done(ctx, `Deleted cluster ${args.NAME}.`);
+};
+
+const clusterExport: Command = async (ctx, { args, options }) => {
+  const text = `${JSON.stringify(await ctx.client.exportCluster(args.NAME), null, 2)}\n`;
+  const output = str(options.output);
+  if (output === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  writeFileSync(output, text, { mode: 0o600 });
+  ctx.note(`Exported cluster ${args.NAME} to ${output}.`);
+};
+
+const clusterImport: Command = async (ctx, { args, options }) => {
+  const input = str(options.input) as string;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(input === "-" ? 0 : input, "utf8"));
+  } catch (err) {
+    throw new UsageError(`cannot read the export ${input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "cluster import");
+  }
+  const result = await ctx.client.importCluster(args.NAME, doc);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  print(
+    ctx,
+    result,
+    () => `Imported cluster ${result.cluster}: ${plural(result.nodes, "node")}, ${plural(result.joinTokens, "join token")}, ${plural(result.overrides, "override")}.`,
+  );
 };
 
 const clusterExpire: Command = async (ctx, { args }) => {
@@ -211,6 +242,8 @@ export const RUN: Record<CommandId, Command> = {
   "cluster set": clusterSet,
   "cluster delete": clusterDelete,
   "cluster expire": clusterExpire,
+  "cluster export": clusterExport,
+  "cluster import": clusterImport,
   "join-token create": joinTokenCreate,
   "join-token list": joinTokenList,
   "join-token revoke": joinTokenRevoke,
@@ -225,4 +258,5 @@ export const RUN: Record<CommandId, Command> = {
   evict,
   handout,
   audit,
+  serve: (_ctx, { options }) => serve(options),
 };

@@ -45,8 +45,7 @@ async function main(argv: string[]): Promise<number> {
       note: err,
       now: Date.now,
     };
-    await RUN[parsed.command.id](ctx, { args: parsed.args, options: parsed.options });
-    return 0;
+    return (await RUN[parsed.command.id](ctx, { args: parsed.args, options: parsed.options })) ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
       const topic = e instanceof ConfigError ? undefined : (e.command ?? command);

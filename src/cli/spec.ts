@@ -24,6 +24,8 @@ export type CommandId =
   | "cluster set"
   | "cluster delete"
   | "cluster expire"
+  | "cluster export"
+  | "cluster import"
   | "join-token create"
   | "join-token list"
   | "join-token revoke"
@@ -37,7 +39,8 @@ export type CommandId =
   | "unset"
   | "evict"
   | "handout"
-  | "audit";
+  | "audit"
+  | "serve";
 
 export interface CommandSpec {
   id: CommandId;
@@ -148,6 +151,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["peerdir cluster expire demo"],
   },
   {
+    id: "cluster export",
+    args: ["NAME"],
+    options: [{ flag: "output", arg: "FILE", help: "Write the document to FILE (mode 0600) instead of stdout." }],
+    summary: "Export a cluster: settings, nodes with leases, credential and join-token hashes, overrides, the audit tail.",
+    details: "The document is versioned JSON for `cluster import` on another directory. It holds hashes, never secrets, but keep it private. Needs a write token covering the cluster.",
+    examples: ["peerdir cluster export demo --output demo.json"],
+  },
+  {
+    id: "cluster import",
+    args: ["NAME"],
+    options: [{ flag: "input", arg: "FILE", required: true, help: "The `cluster export` document; - reads stdin (required)." }],
+    summary: "Import an exported cluster into a directory where it does not exist yet (or has no nodes).",
+    details:
+      "With the same TOKEN_KEY on both directories, every node credential and join token keeps working: point the agents' --directory at the new URL and restart them; none registers again.",
+    examples: ["peerdir --url https://new.example.com cluster import demo --input demo.json"],
+  },
+  {
     id: "join-token create",
     args: ["CLUSTER"],
     options: [{ flag: "expires-at", arg: "ISO", help: "The token stops working at this time, ISO 8601 with a zone. Default: never." }],
@@ -255,6 +275,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show a cluster's audit log, newest first.",
     details: "Without --all, a note on stderr gives the command for the next, older page.",
     examples: ["peerdir audit demo", "peerdir audit demo --limit 5", "peerdir audit demo --actor ci-deploy", "peerdir audit demo --all --json"],
+  },
+  {
+    id: "serve",
+    args: [],
+    options: [
+      { flag: "listen", arg: "HOST:PORT", required: true, help: "Address to serve on (port 0: any free port; the ready line says which)." },
+      { flag: "data", arg: "DIR", required: true, help: "Where the clusters are stored (created if missing)." },
+      { flag: "tls-cert", arg: "FILE", help: "PEM certificate chain: serve HTTPS and WSS (with --tls-key)." },
+      { flag: "tls-key", arg: "FILE", help: "PEM private key." },
+      { flag: "secrets-file", arg: "FILE", help: "KEY=value lines (ADMIN_TOKEN, TOKEN_KEY, ADMIN_READ_TOKEN, TOKEN_KEY_PREVIOUS); else the environment." },
+    ],
+    summary: "Run a directory on this host, self-hosted, on the workerd that npm installed (as the release tarball does).",
+    details:
+      'The same launcher as the release tarball\'s bin/peerdir-directory (docs/deploy.md, "Self-hosted"): TOKEN_KEY (>= 32 characters) and ADMIN_TOKEN come from the environment or --secrets-file. Logs one ready line with the URL; stops on SIGTERM or Ctrl-C. --url and --token-file do not apply.',
+    examples: ["TOKEN_KEY=... ADMIN_TOKEN=... peerdir serve --listen 127.0.0.1:8787 --data ./peerdir-data"],
   },
 ];
 

@@ -81,3 +81,16 @@ export function noteRevoked(key: string, expiresAt: number): void {
 export function revokedCount(): number {
   return entries.size;
 }
+
+/**
+ * Puts node tokens a cluster stopped honouring on the catalog's revocation list, so every Worker
+ * isolate refuses them within a window without waking the cluster's object. If that fails, the
+ * object still refuses them itself.
+ */
+export async function reportRetired(env: Env, hashes: string[]): Promise<void> {
+  try {
+    await env.CATALOG.getByName(CATALOG_NAME).revokeNodeTokens(hashes);
+  } catch (err) {
+    console.error(`ClusterDirectory could not list ${hashes.length} retired token(s) for the edge (it still refuses them):`, err);
+  }
+}

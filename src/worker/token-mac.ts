@@ -8,7 +8,7 @@
  * hash, so revoked, replaced and blocked tokens stay refused.
  */
 import { type AdminClaims, adminTokenPayload, type TokenClaims, tokenPayload } from "../contract/tokens.js";
-import { base64url, randomSecret } from "./secrets.js";
+import { base64url, newTokenId, randomSecret, sha256Hex } from "./secrets.js";
 
 /** The bindings this module reads. */
 export interface TokenKeys {
@@ -52,6 +52,19 @@ export function mintToken(claims: TokenClaims, keys: TokenKeys): Promise<string>
 }
 
 /** A new named admin token for `claims`, MACed under TOKEN_KEY like the node tokens. */
+/** A new join token of `cluster`: its id and the hash a cluster keeps, and the secret shown once. */
+export async function mintJoinToken(cluster: string, keys: TokenKeys): Promise<{ token: { id: string; hash: string }; secret: string }> {
+  const id = newTokenId();
+  const secret = await mintToken({ kind: "join", cluster, subject: id }, keys);
+  return { token: { id, hash: await sha256Hex(secret) }, secret };
+}
+
+/** A node's credential in `cluster`, and the hash the cluster keeps of it. */
+export async function mintNodeCredential(cluster: string, node: string, keys: TokenKeys): Promise<{ credential: string; hash: string }> {
+  const credential = await mintToken({ kind: "node", cluster, subject: node }, keys);
+  return { credential, hash: await sha256Hex(credential) };
+}
+
 export function mintAdminToken(claims: AdminClaims, keys: TokenKeys): Promise<string> {
   return signed(adminTokenPayload(claims, randomSecret()), keys);
 }

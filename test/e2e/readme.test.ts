@@ -48,6 +48,10 @@ describe("README first screen", () => {
     expect(firstScreen).toMatch(/embedded-registry[\s\S]*run standalone spegel/);
   });
 
+  it("says peerdir runs on Cloudflare or self-hosted, each with one link", () => {
+    expect(firstScreen).toMatch(/runs on Cloudflare \(\[docs\/deploy\.md\]\(docs\/deploy\.md\)\) or self-hosted[^\n]*\n[^\n]*\(docs\/deploy\.md#self-hosted\)/);
+  });
+
   it("states no test count that could go stale", () => {
     expect(readme).not.toMatch(/\b\d[\d,]* tests\b/);
   });

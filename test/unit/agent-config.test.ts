@@ -137,6 +137,20 @@ describe("docs/agent.md", () => {
   });
 });
 
+describe("--ca-file", () => {
+  const base = ["--directory", "https://peerdir.internal:8443", "--cluster", "c", "--node", "n", "--addr", "/ip4/10.0.0.1/tcp/5001"];
+  it("is off by default, and resolves the path from the flag or PEERDIR_CA_FILE", () => {
+    const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const parsed = parseCommand(argv, env);
+      if (parsed.kind !== "run") throw new Error("not a run");
+      return parsed.config.caFile;
+    };
+    expect(run(base)).toBeNull();
+    expect(run([...base, "--ca-file", "/etc/peerdir/ca.pem"])).toBe("/etc/peerdir/ca.pem");
+    expect(run(base, { PEERDIR_CA_FILE: "ca.pem" })).toBe(`${process.cwd()}/ca.pem`);
+  });
+});
+
 describe("reachability options", () => {
   const base = ["--directory", "http://127.0.0.1:8787", "--cluster", "c", "--node", "n", "--addr", "/ip4/10.0.0.1/tcp/5001"];
   const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {

@@ -52,7 +52,7 @@ describe("finding the command", () => {
     expect(usage(["clusters"]).message).toBe('unknown command "clusters"; did you mean "peerdir cluster"?');
     expect(usage(["frobnicate"]).message).toBe('unknown command "frobnicate"');
     expect(usage(["cluster", "lst"]).message).toBe('unknown command "peerdir cluster lst"; did you mean "peerdir cluster list"?');
-    expect(usage(["cluster", "zap"]).message).toBe('unknown command "peerdir cluster zap"; cluster has create, list, show, set, delete, expire');
+    expect(usage(["cluster", "zap"]).message).toBe('unknown command "peerdir cluster zap"; cluster has create, list, show, set, delete, expire, export, import');
     expect(usage(["token"]).message).toBe("token needs a subcommand: create, list, revoke");
   });
 

@@ -127,3 +127,50 @@ describe("docs/agent.md", () => {
     });
   }
 });
+
+describe("deploy/systemd/peerdir-directory.service", () => {
+  const path = `${root}deploy/systemd/peerdir-directory.service`;
+  const unit = unitFile(read("deploy/systemd/peerdir-directory.service"));
+  const service = unit.get("Service")!;
+  const launcherHelp = execFileSync("sh", [`${root}scripts/directory/launcher.sh`, "--help"], { encoding: "utf8" });
+
+  it("passes systemd-analyze verify", () => {
+    const verify = spawnSync("systemd-analyze", ["verify", path], { encoding: "utf8" });
+    expect(verify.error, "systemd-analyze is missing: install Debian's systemd package (.ci/run does)").toBeUndefined();
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stderr.trim()).toBe("");
+  });
+
+  it("runs the tarball's launcher on its state directory, with secrets and TLS key as credentials, as a dynamic user", () => {
+    const exec = service.get("ExecStart")?.[0] ?? "";
+    expect(exec.startsWith("/bin/sh /opt/peerdir-directory/bin/peerdir-directory ")).toBe(true);
+    expect(exec).toContain(["--data", "$" + "{STATE_DIRECTORY}"].join(" "));
+    expect(exec).toContain(["--secrets-file", "$" + "{CREDENTIALS_DIRECTORY}/secrets.env"].join(" "));
+    for (const [, flag] of exec.matchAll(/ --([a-z-]+)/g)) expect(launcherHelp, `--${flag}`).toContain(`--${flag} `);
+    expect(service.get("LoadCredential")).toEqual([
+      "secrets.env:/etc/peerdir-directory/secrets.env",
+      "tls.crt:/etc/peerdir-directory/tls.crt",
+      "tls.key:/etc/peerdir-directory/tls.key",
+    ]);
+    expect(service.get("DynamicUser")).toEqual(["yes"]);
+    expect(service.get("StateDirectory")).toEqual(["peerdir-directory"]);
+    expect(service.get("StateDirectoryMode")).toEqual(["0700"]);
+    expect(service.get("Restart")).toEqual(["on-failure"]);
+    // The launcher closes sockets still open 5 s after SIGTERM; systemd must wait longer.
+    expect(Number(service.get("TimeoutStopSec")?.[0])).toBeGreaterThan(5);
+  });
+
+  it("is sandboxed", () => {
+    for (const [key, value] of Object.entries({
+      NoNewPrivileges: "yes",
+      ProtectSystem: "strict",
+      ProtectHome: "yes",
+      PrivateTmp: "yes",
+      PrivateDevices: "yes",
+      CapabilityBoundingSet: "",
+      RestrictAddressFamilies: "AF_INET AF_INET6 AF_UNIX",
+    })) {
+      expect(service.get(key), key).toEqual([value]);
+    }
+  });
+});

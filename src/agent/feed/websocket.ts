@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { crypto, http, https } from "../builtins.js";
+import { crypto, http, https, tlsOptions } from "../builtins.js";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Messages larger than this end the socket (a handout of thousands of peers is well below). */
@@ -40,8 +40,9 @@ export class WebSocketClient {
   ) {
     const target = new URL(url.replace(/^ws/, "http"));
     const key = crypto.randomBytes(16).toString("base64");
-    const client = target.protocol === "https:" ? https() : http;
-    this.request = client.request(target, {
+    const secure = target.protocol === "https:";
+    this.request = (secure ? https() : http).request(target, {
+      ...(secure ? tlsOptions() : {}),
       headers: {
         ...headers,
         connection: "Upgrade",

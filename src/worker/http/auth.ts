@@ -15,6 +15,7 @@ import { ADMIN_TOKEN_PREFIX, JOIN_TOKEN_PREFIX, NODE_CREDENTIAL_PREFIX, parseTok
 import { BEARER_SUBPROTOCOL_PREFIX } from "../../contract/watch.js";
 import { type AdminPrincipal, adminSecret, isRevokedAdmin, resolveAdmin } from "../admin-principal.js";
 import { isRevoked } from "../revocations.js";
+import { clientAddress } from "../host.js";
 import { rememberedToken, verifyAndRemember } from "../verified-tokens.js";
 import { ProblemError, raise } from "./errors.js";
 import type { AppEnv } from "./types.js";
@@ -28,10 +29,10 @@ export const AUTH_FAILURE_RETRY_AFTER = "60";
 
 /**
  * Refuses the request with 401, having counted the failure against the client IP; past the
- * limit, with 429 and Retry-After instead. Cloudflare sets CF-Connecting-IP on every request.
+ * limit, with 429 and Retry-After instead. The client IP is the host's (host.ts).
  */
 async function refuse(c: Context<AppEnv>, failure: ProblemError | string): Promise<never> {
-  const { success } = await c.env.AUTH_FAILURES.limit({ key: c.req.header("CF-Connecting-IP") ?? "unknown" });
+  const { success } = await c.env.AUTH_FAILURES.limit({ key: clientAddress(c.req) ?? "unknown" });
   if (!success) {
     raise("rate-limited", "too many requests from this address failed authentication; wait before retrying", {
       headers: { "Retry-After": AUTH_FAILURE_RETRY_AFTER },

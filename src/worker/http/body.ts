@@ -8,3 +8,11 @@ export const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => raise("payload-too-large", `request bodies are limited to ${MAX_BODY_BYTES} bytes (16 KiB)`),
 });
+
+/** An import carries a whole cluster: up to this many bytes (some 30,000 nodes). */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+
+export const limitImportBody = bodyLimit({
+  maxSize: MAX_IMPORT_BYTES,
+  onError: () => raise("payload-too-large", `cluster imports are limited to ${MAX_IMPORT_BYTES} bytes (32 MiB)`),
+});

@@ -17,7 +17,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AuditPage, ClusterSettingsPatch, CreatedJoinToken, NodeList, Override } from "../../contract/admin.js";
-import { fail, ok, type Outcome } from "../../contract/problem.js";
+import type { ClusterExport, ImportResult } from "../../contract/export.js";
+import { fail, ok, type Outcome, problem } from "../../contract/problem.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import {
   type AuditFilter,
@@ -35,11 +36,11 @@ import { adminActor } from "../../cluster/records.js";
 import { done } from "../../cluster/refusals.js";
 import { etagMatches, etagOf } from "../etag.js";
 import { problemResponse, refusalProblem } from "../refusals.js";
-import { newTokenId, sha256Hex } from "../secrets.js";
+import { reportRetired } from "../revocations.js";
+import { exportCluster, holdsState, replaceWithImport } from "../storage/cluster-export.js";
 import { applyMigrations, hasSchema } from "../storage/migrations.js";
 import { SqlStore } from "../storage/sql-store.js";
-import { mintToken } from "../token-mac.js";
-import { CATALOG_NAME } from "./cluster-catalog.js";
+import { mintJoinToken, mintNodeCredential } from "../token-mac.js";
 import { asResponse, coreOptions, type NodeCall, type PeersCall, type PeersReply, type PeersResult, peersReply, type RegisterFields, type RegisterReply } from "./calls.js";
 import { LongPolls } from "./long-polls.js";
 import { ObjectMetrics } from "./object-metrics.js";
@@ -141,7 +142,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     if (reads && this.#core.wakeAt !== null && now >= this.#core.wakeAt) this.#atomically(() => this.#core.expireDue(now));
     const result = reads ? operation(now) : this.#atomically(() => operation(now));
     if (this.#core.version !== version) this.#changed();
-    if (this.#retired.length > 0) await this.#reportRetired(this.#retired.splice(0));
+    if (this.#retired.length > 0) await reportRetired(this.env, this.#retired.splice(0));
     await this.#syncAlarm();
     return result.ok ? result : fail(refusalProblem(result.refusal, this.#name));
   }
@@ -172,19 +173,6 @@ export class ClusterDirectory extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Puts tokens this cluster stopped honouring on the catalog's revocation list, so every Worker
-   * isolate refuses them within a minute without waking this object. If that fails, this object
-   * still refuses them itself.
-   */
-  async #reportRetired(hashes: string[]): Promise<void> {
-    try {
-      await this.env.CATALOG.getByName(CATALOG_NAME).revokeNodeTokens(hashes);
-    } catch (err) {
-      console.error(`ClusterDirectory could not list ${hashes.length} retired token(s) for the edge (it still refuses them):`, err);
-    }
-  }
-
   #changed(): void {
     this.#longPolls.wakeAll();
     this.#sockets.changed();
@@ -194,11 +182,7 @@ export class ClusterDirectory extends DurableObject<Env> {
 
   /** A registration or renewal; `observedIp` is the client's address as the edge saw it. */
   async register(node: string, tokenHash: string, observedIp: string | null, fields: RegisterFields): Promise<RegisterReply> {
-    let fresh: RegisterInput["fresh"];
-    if (this.#core.isJoinToken(tokenHash)) {
-      const credential = await mintToken({ kind: "node", cluster: this.#name, subject: node }, this.env);
-      fresh = { credential, hash: await sha256Hex(credential) };
-    }
+    const fresh: RegisterInput["fresh"] = this.#core.isJoinToken(tokenHash) ? await mintNodeCredential(this.#name, node, this.env) : undefined;
     const outcome = await this.#gate((now) => this.#core.register({ ...fields, node, tokenHash, observedIp, now, fresh }));
     const counted = this.#metrics.registered(outcome, this.#metrics.transports.of(node, NO_WATCHERS) ?? "unknown");
     if (!counted.ok) return counted;
@@ -275,9 +259,7 @@ export class ClusterDirectory extends DurableObject<Env> {
   // ---- admin API -------------------------------------------------------------------------
 
   async createCluster(by: string): Promise<Outcome<CreateClusterResponse>> {
-    const id = newTokenId();
-    const joinToken = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
-    const token = { id, hash: await sha256Hex(joinToken) };
+    const { token, secret: joinToken } = await mintJoinToken(this.#name, this.env);
     return this.#gate(
       (now) => {
         const created = this.#core.createCluster(this.#name, now, { ...token, createdAt: now, expiresAt: null }, adminActor(by));
@@ -305,7 +287,7 @@ export class ClusterDirectory extends DurableObject<Env> {
     const exists = await this.#gate(() => this.#core.summary(), { reads: true });
     if (!exists.ok) return exists;
     const snapshot = this.#store.load();
-    await this.#reportRetired([...snapshot.joinTokens.map((t) => t.hash), ...snapshot.nodes.map((n) => n.credentialHash)]);
+    await reportRetired(this.env, [...snapshot.joinTokens.map((t) => t.hash), ...snapshot.nodes.map((n) => n.credentialHash)]);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.#load();
@@ -313,10 +295,28 @@ export class ClusterDirectory extends DurableObject<Env> {
     return ok(null);
   }
 
+  /** The cluster as an export document (contract/export.ts); whatever is due expires first. */
+  async exportCluster(): Promise<Outcome<ClusterExport>> {
+    const exists = await this.summary();
+    return exists.ok ? ok(exportCluster(this.ctx.storage.sql, Date.now()) as ClusterExport) : exists;
+  }
+
+  /** Loads an export into this object, which holds no cluster, or one without nodes or overrides. */
+  async importCluster(doc: ClusterExport): Promise<Outcome<ImportResult>> {
+    this.#reloadIfNeeded();
+    if (this.#core.exists && holdsState(this.ctx.storage.sql)) {
+      return fail(problem("conflict", `cluster "${this.#name}" already has nodes or overrides; import into an empty cluster (delete it first)`));
+    }
+    const loaded = await replaceWithImport(this.ctx.storage, doc);
+    this.#load();
+    if (typeof loaded === "string") return fail(problem("bad-request", `the export could not be loaded: ${loaded}`));
+    this.#changed();
+    await this.#syncAlarm();
+    return ok(loaded);
+  }
+
   async createJoinToken(expiresAt: number | null, by: string): Promise<Outcome<CreatedJoinToken>> {
-    const id = newTokenId();
-    const secret = await mintToken({ kind: "join", cluster: this.#name, subject: id }, this.env);
-    const token = { id, hash: await sha256Hex(secret) };
+    const { token, secret } = await mintJoinToken(this.#name, this.env);
     return this.#gate((now) => {
       const created = this.#core.createJoinToken(admin(now, by), { ...token, createdAt: now, expiresAt });
       return created.ok ? done({ id: token.id, token: secret, createdAt: new Date(now).toISOString(), expiresAt: isoOrNull(expiresAt) }) : created;

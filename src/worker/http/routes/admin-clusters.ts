@@ -1,10 +1,12 @@
-/** Admin: clusters — create, list, show, change settings, delete. */
+/** Admin: clusters — create, list, show, change settings, delete, export and import. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ClusterDetail, ClusterList, ClusterSettingsPatch, ForceExpireResult } from "../../../contract/admin.js";
+import { ClusterExport, ImportResult } from "../../../contract/export.js";
 import { ClusterParams, CreateClusterRequest, CreateClusterResponse } from "../../../contract/schemas.js";
 import { scopeCovers } from "../../../contract/tokens.js";
 import { adminAuth } from "../auth.js";
-import { limitBody } from "../body.js";
+import { limitBody, limitImportBody } from "../body.js";
+import { raise } from "../errors.js";
 import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
@@ -84,6 +86,32 @@ const remove = createRoute({
   responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404) },
 });
 
+const exportCluster = createRoute({
+  method: "get",
+  path: "/v1/admin/clusters/{cluster}/export",
+  tags,
+  summary: "Export a cluster",
+  description:
+    "The cluster's whole state as a versioned document (no secrets: token and credential hashes only), for `POST /v1/admin/clusters/{cluster}/import` on another directory. Needs a write token covering the cluster (the ADMIN_TOKEN, or a named write token): a read token may not take the credential hashes.",
+  security: bearerSecurity,
+  middleware: [adminAuth({ need: "write" })] as const,
+  request: { params: ClusterParams },
+  responses: { 200: { description: "The export document", ...json(ClusterExport) }, ...problemResponses(400, 401, 403, 404) },
+});
+
+const importCluster = createRoute({
+  method: "post",
+  path: "/v1/admin/clusters/{cluster}/import",
+  tags,
+  summary: "Import a cluster",
+  description:
+    "Loads an export into a cluster that does not exist yet, or one with no nodes and no overrides, under the same name. With the same TOKEN_KEY as the exporting directory, every node credential and join token keeps working. Creates a cluster, so it needs the ADMIN_TOKEN or a write token scoped to every cluster.",
+  security: bearerSecurity,
+  middleware: [limitImportBody, adminAuth({ scope: "all" })] as const,
+  request: { params: ClusterParams, body: { required: true, ...json(ClusterExport) } },
+  responses: { 201: { description: "Imported", ...json(ImportResult) }, ...problemResponses(400, 401, 403, 409, 413, 415) },
+});
+
 export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(list, async (c) => {
     const catalog = c.env.CATALOG.getByName(CATALOG_NAME);
@@ -116,6 +144,20 @@ export const adminClusterRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validat
   .openapi(forceExpire, async (c) => {
     const { cluster } = c.req.valid("param");
     return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).forceExpire(c.get("admin").name)), 200);
+  })
+  .openapi(exportCluster, async (c) => {
+    const { cluster } = c.req.valid("param");
+    return c.json(unwrap(await c.env.CLUSTER.getByName(cluster).exportCluster()), 200);
+  })
+  .openapi(importCluster, async (c) => {
+    const { cluster } = c.req.valid("param");
+    const doc = c.req.valid("json");
+    if (doc.cluster !== cluster) {
+      raise("bad-request", `the document is cluster "${doc.cluster}"'s; import it under that name (its node credentials name their cluster)`);
+    }
+    const result = unwrap(await c.env.CLUSTER.getByName(cluster).importCluster(doc));
+    await c.env.CATALOG.getByName(CATALOG_NAME).add(cluster, doc.settings.createdAt);
+    return c.json(result, 201);
   })
   .openapi(remove, async (c) => {
     const { cluster } = c.req.valid("param");

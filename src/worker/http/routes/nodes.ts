@@ -6,6 +6,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
 import { readPeersReply } from "../../objects/calls.js";
+import { clientAddress } from "../../host.js";
 import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
@@ -87,7 +88,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     const { cluster, node } = c.req.valid("param");
     const body = c.req.valid("json");
     // The validated body is passed as it is: zod leaves absent fields out and gives addresses in canonical form.
-    const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), c.req.header("CF-Connecting-IP") ?? null, body);
+    const reply = await c.env.CLUSTER.getByName(cluster).register(node, c.get("tokenHash"), clientAddress(c.req), body);
     if (typeof reply === "string") return preserializedJson<RegisterResponse>(reply);
     return preserializedJson<RegisterResponse, 201>(unwrap(reply).body, {}, 201);
   })
@@ -117,7 +118,7 @@ export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     if (limit !== undefined) target.searchParams.set("limit", String(limit));
     if (since !== undefined) target.searchParams.set("since", String(since));
     const headers = new Headers({ Upgrade: "websocket", [WATCH_HEADERS.node]: node, [WATCH_HEADERS.tokenHash]: c.get("tokenHash") });
-    const observedIp = c.req.header("CF-Connecting-IP");
+    const observedIp = clientAddress(c.req);
     if (observedIp) headers.set(WATCH_HEADERS.observedIp, observedIp);
     const protocols = c.req.header("Sec-WebSocket-Protocol");
     if (protocols) headers.set("Sec-WebSocket-Protocol", protocols);

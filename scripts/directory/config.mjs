@@ -1,0 +1,114 @@
+// The self-hosted directory's files: the workerd configs (capnp text) and the layout that the
+// release tarball (scripts/release.mjs), `peerdir serve` (dist/directory, built by
+// scripts/build.mjs) and the benchmarks share. One generator, so the three cannot drift.
+//
+// Layout of a staged directory (the tarball adds libexec/workerd):
+//   bin/peerdir-directory   the POSIX-sh launcher (scripts/directory/launcher.sh)
+//   lib/peerdir.js          the Worker bundle (dist/worker/index.js)
+//   lib/limiter.js          the in-process AUTH_FAILURES limiter (src/worker/self-hosted-limiter.ts)
+//   lib/http.capnp          the config for plain HTTP
+//   lib/https.capnp         the config for HTTPS; it embeds tls-cert.pem and tls-key.pem, which
+//                           the launcher links beside it in a private run directory
+//   VERSION
+//
+// What the configs leave to the command line: the listen address (`--socket-addr
+// http=HOST:PORT`), the data directory (`--directory-path data=DIR`), and the secrets, which are
+// `fromEnvironment` bindings: workerd reads them from its own environment, so they are never
+// written to a file by the launcher.
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The secrets the Worker reads, each from the environment variable of the same name. */
+export const SECRETS = ["ADMIN_TOKEN", "ADMIN_READ_TOKEN", "TOKEN_KEY", "TOKEN_KEY_PREVIOUS"];
+
+/** The Durable Object storage keys: stable across releases, since they name the SQLite files. */
+const uniqueKey = (className) => `peerdir-${className}`;
+
+const capnp = (s) => JSON.stringify(String(s));
+
+/**
+ * wrangler.toml's compatibility flags, less nodejs_compat, which is the default from 2026-08-04
+ * on and about which workerd would otherwise print a warning at every start.
+ */
+const runtimeFlags = (settings) => settings.compatibilityFlags.filter((f) => !(f === "nodejs_compat" && settings.compatibilityDate >= "2026-08-04"));
+
+/**
+ * A workerd config serving `worker` (the bundle's module name beside the config) with the
+ * settings of wrangler.toml (scripts/wrangler-settings.mjs).
+ * - tls: embed tls-key.pem and tls-cert.pem (files beside the config) and serve HTTPS and WSS.
+ * - secrets: "environment" (fromEnvironment bindings, the product) or an object of values (the
+ *   benchmarks, which pass fixed test secrets).
+ * - limiter: the module name of the in-process rate limiter beside the config.
+ * - address, dataDir: defaults that the command line overrides.
+ * - extraModules: more modules beside the config (the soak's instrumented wrapper).
+ * - edge: "self-hosted" (the product) takes the client's address from the connection; "cloudflare"
+ *   (the benchmarks' stand-in for Cloudflare's edge) takes it from CF-Connecting-IP, as
+ *   Cloudflare sets it, so a load generator can speak for many addresses.
+ */
+export function workerdConfig({
+  settings,
+  tls = false,
+  secrets = "environment",
+  vars = {},
+  worker = "peerdir.js",
+  limiter = "limiter.js",
+  address = "127.0.0.1:8787",
+  dataDir = "data",
+  extraModules = [],
+  edge = "self-hosted",
+}) {
+  const text = Object.entries({ ...settings.vars, ...vars }).map(([name, value]) => `(name = ${capnp(name)}, text = ${capnp(value)})`);
+  const secretBindings =
+    secrets === "environment"
+      ? SECRETS.map((name) => `(name = ${capnp(name)}, fromEnvironment = ${capnp(name)})`)
+      : Object.entries(secrets).map(([name, value]) => `(name = ${capnp(name)}, text = ${capnp(value)})`);
+  const objects = settings.durableObjects.map((d) => `(name = ${capnp(d.binding)}, durableObjectNamespace = ${capnp(d.className)})`);
+  const limiters = settings.ratelimits.map(
+    (r) =>
+      `(name = ${capnp(r.name)}, wrapped = (moduleName = "peerdir-host:limiter", innerBindings = [(name = "name", json = ${capnp(JSON.stringify(r.name))}), (name = "limit", json = ${capnp(r.limit)}), (name = "period", json = ${capnp(r.period)})]))`,
+  );
+  const namespaces = settings.durableObjects.map((d) => `(className = ${capnp(d.className)}, uniqueKey = ${capnp(uniqueKey(d.className))}, enableSql = true)`);
+  // A client must not choose its own address: the Worker takes workerd's peer address
+  // (request.cf.clientIp; src/worker/host.ts), and a forged CF-Connecting-IP is dropped.
+  // With a cfBlobHeader that no client sends, request.cf is null and the Worker falls back to the
+  // header, as on Cloudflare.
+  const http = edge === "cloudflare" ? `(cfBlobHeader = "x-peerdir-cf-blob")` : `(injectRequestHeaders = [(name = "CF-Connecting-IP")])`;
+  const protocol = tls ? `https = (options = ${http}, tlsOptions = (keypair = (privateKey = embed "tls-key.pem", certificateChain = embed "tls-cert.pem")))` : `http = ${http}`;
+  const modules = [worker, ...extraModules].map((name) => `(name = ${capnp(name)}, esModule = embed ${capnp(name)})`);
+  return `# peerdir directory on workerd: generated by scripts/directory/config.mjs.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "peerdir", worker = .peerdir),
+    (name = "data", disk = (path = ${capnp(dataDir)}, writable = true)),
+  ],
+  sockets = [(name = "http", address = ${capnp(address)}, ${protocol}, service = "peerdir")],
+  extensions = [(modules = [(name = "peerdir-host:limiter", esModule = embed ${capnp(limiter)}, internal = true)])],
+);
+const peerdir :Workerd.Worker = (
+  modules = [${modules.join(", ")}],
+  compatibilityDate = ${capnp(settings.compatibilityDate)},
+  compatibilityFlags = [${runtimeFlags(settings).map(capnp).join(", ")}],
+  bindings = [${[...text, ...secretBindings, ...objects, ...limiters].join(", ")}],
+  durableObjectNamespaces = [${namespaces.join(", ")}],
+  durableObjectStorage = (localDisk = "data"),
+);
+`;
+}
+
+/**
+ * Writes the staged directory into `out` (replacing it): the launcher, the bundle, the limiter
+ * and both configs. `files` gives the built inputs: { bundle, limiter, launcher }.
+ */
+export function stageDirectory(out, { settings, version, files }) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, "bin"), { recursive: true });
+  mkdirSync(join(out, "lib"), { recursive: true });
+  copyFileSync(files.launcher, join(out, "bin/peerdir-directory"));
+  chmodSync(join(out, "bin/peerdir-directory"), 0o755);
+  copyFileSync(files.bundle, join(out, "lib/peerdir.js"));
+  copyFileSync(files.limiter, join(out, "lib/limiter.js"));
+  writeFileSync(join(out, "lib/http.capnp"), workerdConfig({ settings }));
+  writeFileSync(join(out, "lib/https.capnp"), workerdConfig({ settings, tls: true }));
+  writeFileSync(join(out, "VERSION"), `${version}\n`);
+}
