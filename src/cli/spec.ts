@@ -155,7 +155,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: ["NAME"],
     options: [{ flag: "output", arg: "FILE", help: "Write the document to FILE (mode 0600) instead of stdout." }],
     summary: "Export a cluster: settings, nodes with leases, credential and join-token hashes, overrides, the audit tail.",
-    details: "The document is versioned JSON for `cluster import` on another directory. It holds hashes, never secrets, but keep it private. Needs a write token covering the cluster.",
+    details:
+      "The document is versioned JSON for `cluster import` on another directory. It holds hashes, never secrets, but keep it private. Needs a write token covering the cluster.",
     examples: ["peerdir cluster export demo --output demo.json"],
   },
   {
