@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AdminSession, AdminTokenList, CreatedAdminToken } from "../../src/contract/admin-tokens.js";
 import type { AuditPage, ClusterList } from "../../src/contract/admin.js";
+import { type ClusterExport, EXPORT_FORMAT, EXPORT_VERSION } from "../../src/contract/export.js";
+import { CLUSTER_DEFAULTS } from "../../src/contract/lease-policy.js";
 import { mintAdminToken } from "../../src/worker/token-mac.js";
 import { ADMIN, ADMIN_READ, addr, admin, call, countingEnv, createCluster, expectProblem, join } from "./helpers.js";
 
@@ -41,6 +43,8 @@ interface Route {
   /** The path for a cluster (ignored by directory-wide routes). */
   path: (cluster: string, i: number) => string;
   scope: "cluster" | "all" | "any";
+  /** A GET that still needs a write token (the export hands out credential hashes). */
+  need?: "write";
   ok: number;
   body?: (i: number) => object;
   /** Run (with the root token) before the call, so a successful call has something to act on. */
@@ -118,14 +122,22 @@ const ROUTES: Route[] = [
   },
   { method: "GET", path: (c) => `/v1/admin/clusters/${c}/audit`, scope: "cluster", ok: 200 },
   { method: "GET", path: (c) => `/v1/admin/clusters/${c}/metrics`, scope: "cluster", ok: 200 },
+  { method: "GET", path: (c) => `/v1/admin/clusters/${c}/export`, scope: "cluster", need: "write", ok: 200 },
+  { method: "POST", path: (_c, i) => `/v1/admin/clusters/imported-${i}/import`, scope: "all", ok: 201, body: (i) => emptyExport(`imported-${i}`) },
 ];
+
+/** The export document of a cluster with nothing in it yet. */
+function emptyExport(cluster: string): ClusterExport {
+  const settings = { createdAt: Date.now(), version: 1, ...CLUSTER_DEFAULTS, probeRanges: [], degraded: false };
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, cluster, exportedAt: new Date().toISOString(), settings, nodes: [], joinTokens: [], overrides: [], audit: [] };
+}
 const revocable = new Map<number, string>();
 const joinTokens = new Map<string, string>();
 
 /** The status a principal gets on a route for a cluster. */
 function expected(route: Route, p: Principal, cluster: string): number {
   if (p.dead === "always") return 401;
-  if (write(route.method) && p.role === "read") return 403;
+  if ((write(route.method) || route.need === "write") && p.role === "read") return 403;
   if (route.scope === "all" && p.clusters !== "*") return 403;
   if (route.scope === "cluster" && p.clusters !== "*" && !p.clusters.includes(cluster)) return 403;
   return p.dead === "after-checks" ? 401 : route.ok;
