@@ -19,7 +19,7 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   storedExpiresAt: number;
   /** Storage knows the stored expiry may be behind (lease-holds.ts). */
   behind: boolean;
-  /** What the node said in its latest registration or renewal (memory only: a restart assumes ready until the next renewal). */
+  /** What the node said in its latest registration or renewal (stored as a node fact while false, reach-facts.ts). */
   ready: boolean;
   /** The reachability state handouts show, as the reachability book last settled it. */
   reach: ReachState;
@@ -136,7 +136,7 @@ export class LeaseTable {
     state.storedExpiresAt = state.expiresAt;
   }
 
-  /** Readiness and reachability are soft state: they move the handout order, not the stored row. */
+  /** Readiness and reachability move the handout order, not the stored row (they are node facts). */
   setMarks(change: Change, state: NodeState, marks: { ready?: boolean; reach?: ReachState }): void {
     const ready = marks.ready ?? state.ready;
     const reach = marks.reach ?? state.reach;
@@ -144,6 +144,13 @@ export class LeaseTable {
     change.touch(state.id);
     state.ready = ready;
     state.reach = reach;
+    refreshEntry(state);
+  }
+
+  /** Marks as storage had them, at load: the version does not move, since nothing changed. */
+  restoreMarks(state: NodeState, marks: { ready: boolean; reach: ReachState }): void {
+    state.ready = marks.ready;
+    state.reach = marks.reach;
     refreshEntry(state);
   }
 

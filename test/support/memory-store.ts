@@ -4,6 +4,7 @@
  */
 import type { ChangeRecord } from "../../src/cluster/changelog.js";
 import type { AuditFilter, DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
+import type { NodeFactRecord } from "../../src/cluster/node-facts.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/cluster/records.js";
 
 export class MemoryStore implements DirectoryStore {
@@ -15,6 +16,8 @@ export class MemoryStore implements DirectoryStore {
   changes: ChangeRecord[] = [];
   floor = 0;
   degraded = false;
+  /** node → name → fact */
+  facts = new Map<string, Map<string, NodeFactRecord>>();
 
   insertCluster(meta: ClusterMeta) {
     this.meta = structuredClone(meta);
@@ -76,6 +79,16 @@ export class MemoryStore implements DirectoryStore {
   saveDegraded(degraded: boolean) {
     this.degraded = degraded;
   }
+  saveNodeFact(f: NodeFactRecord) {
+    if (!this.facts.has(f.node)) this.facts.set(f.node, new Map());
+    this.facts.get(f.node)!.set(f.name, { ...f });
+  }
+  deleteNodeFact(node: string, name: string) {
+    this.facts.get(node)?.delete(name);
+  }
+  deleteNodeFacts(node: string) {
+    this.facts.delete(node);
+  }
 
   snapshot(): Snapshot {
     return {
@@ -87,6 +100,7 @@ export class MemoryStore implements DirectoryStore {
       changes: this.changes.map((c) => ({ ...c })),
       changelogFloor: this.floor,
       degraded: this.degraded,
+      facts: [...this.facts.values()].flatMap((m) => [...m.values()].map((f) => ({ ...f }))),
     };
   }
 }

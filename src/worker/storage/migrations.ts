@@ -13,6 +13,7 @@ import changelog from "../../../migrations/0004_changelog.sql";
 import addressPolicy from "../../../migrations/0005_address_policy.sql";
 import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
 import leaseBehind from "../../../migrations/0007_lease_behind.sql";
+import nodeFacts from "../../../migrations/0008_node_facts.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
 
 export interface Migration {
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "0005_address_policy", sql: addressPolicy },
   { version: 6, name: "0006_renewal_checkpoint", sql: renewalCheckpoint },
   { version: 7, name: "0007_lease_behind", sql: leaseBehind },
+  { version: 8, name: "0008_node_facts", sql: nodeFacts },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */
