@@ -84,7 +84,6 @@ export function expireIfDue(u: ClusterUnits, now: number): void {
 export function endLease(u: ClusterUnits, change: Parameters<typeof u.leases.end>[0], state: NodeState, now: number): void {
   u.leases.end(change, state, now);
   clearReachability(u, state.id);
-  u.facts.forget(state.id);
   u.clock.lower(now + u.options.credentialRetentionMs);
 }
 

@@ -6,6 +6,7 @@
 import { handoutTier, type ReachState } from "../contract/reachability.js";
 import type { Change } from "./changes.js";
 import { type HandoutEntry, zoneOf } from "./handout.js";
+import { type NodeFactRecord, NodeFacts } from "./node-facts.js";
 import { type NodeRecord, peerJson } from "./records.js";
 import type { DirectoryStore } from "./store.js";
 
@@ -58,11 +59,18 @@ export type LeaseFields = Pick<NodeRecord, "id" | "credentialHash" | "addrs" | "
 export class LeaseTable {
   readonly #nodes = new Map<string, NodeState>();
   #liveCount = 0;
+  /**
+   * What nodes said about themselves and each other, stored only as it changes (node-facts.ts):
+   * readiness, reachability evidence. A lease's facts go with it, and a new one starts with none.
+   */
+  readonly facts: NodeFacts;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode">,
+    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode" | "saveNodeFact" | "deleteNodeFact" | "deleteNodeFacts">,
     records: readonly NodeRecord[],
+    facts: readonly NodeFactRecord[] = [],
   ) {
+    this.facts = new NodeFacts(store, facts);
     for (const record of records) {
       this.#nodes.set(record.id, toState(record));
       if (record.endedAt === null) this.#liveCount++;
@@ -99,6 +107,7 @@ export class LeaseTable {
   start(change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
     const state = toState({ ...fields, registeredAt: now, lastRenewedAt: now, endedAt: null }, ready);
     change.touch(fields.id);
+    this.facts.forget(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
     this.#saveNode(state);
@@ -159,6 +168,7 @@ export class LeaseTable {
     state.endedAt = now;
     this.#liveCount--;
     this.store.saveLeaseEnd(state.id, now);
+    this.facts.forget(state.id);
   }
 
   /** Drops the row entirely (its lease must have ended). */

@@ -147,7 +147,7 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
     // Readiness moves the handout order; it is stored as a node fact, only when it flips.
     if (ready !== existing.ready) {
       u.changes.record(now, (change) => u.leases.setMarks(change, existing, { ready }));
-      saveReadiness(u.facts, existing.id, ready, now);
+      saveReadiness(u.leases.facts, existing.id, ready, now);
     }
     return;
   }
@@ -157,17 +157,16 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
     clearReachability(u, existing.id);
     u.leases.replaceContent(change, existing, lease.addrs, lease.labels, contentKey);
     u.leases.setMarks(change, existing, { ready });
-    saveReadiness(u.facts, existing.id, ready, now);
+    saveReadiness(u.leases.facts, existing.id, ready, now);
     change.audit({ kind: "node", id: existing.id }, "node.update", existing.id, null, before, nodeSnapshot(existing));
   });
 }
 
 export function startLease(u: ClusterUnits, change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
-  // A new lease starts from nothing known: no evidence, and readiness as it says now.
-  u.facts.forget(fields.id);
+  // A new lease starts from nothing known: no evidence (its facts go in start), and readiness as it says now.
   clearReachability(u, fields.id);
-  saveReadiness(u.facts, fields.id, ready, now);
   const state = u.leases.start(change, fields, now, ready);
+  saveReadiness(u.leases.facts, fields.id, ready, now);
   u.credentials.bind(fields.credentialHash, fields.id);
   return state;
 }

@@ -28,7 +28,7 @@ export function ingestReports(u: ClusterUnits, reporter: string, reports: Report
   const isLive = (id: string) => u.leases.get(id)?.endedAt === null;
   const changed = u.reach.ingest(reporter, items, now, handoutMembership(u, reporter), clusterSize, isLive);
   changed.push(...u.reach.sweepIfDue(now, clusterSize, isLive));
-  saveEvidence(u.facts, u.reach);
+  saveEvidence(u.leases.facts, u.reach);
   const moved = changed.map((id) => u.leases.get(id)).filter((state) => state !== undefined && state.endedAt === null && state.reach !== u.reach.state(state.id));
   if (moved.length === 0) return;
   u.changes.record(now, (change) => {
@@ -54,7 +54,7 @@ function handoutMembership(u: ClusterUnits, reporter: string): (target: string) 
 /** Forgets what was known of a node's reachability (it left, or its addresses changed), in memory and in storage. */
 export function clearReachability(u: ClusterUnits, id: string): void {
   u.reach.clear(id);
-  saveEvidence(u.facts, u.reach);
+  saveEvidence(u.leases.facts, u.reach);
 }
 
 export function reachabilityView(u: ClusterUnits, id: string): NodeView["reachability"] {

@@ -10,7 +10,6 @@ import { Credentials } from "./credentials.js";
 import { ExpiryClock } from "./expiry-clock.js";
 import { Handouts } from "./handouts.js";
 import { LeaseTable, type NodeState } from "./lease-table.js";
-import { NodeFacts } from "./node-facts.js";
 import { storedEvidence, storedReadiness } from "./reach-facts.js";
 import { Overrides } from "./overrides.js";
 import { NodeRateLimits } from "./rate-limit.js";
@@ -30,10 +29,8 @@ export class ClusterUnits {
   readonly audit: AuditLog;
   readonly holds: LeaseHolds;
   readonly clock: ExpiryClock;
-  /** Reachability evidence from the nodes' reports (its changes stored as node facts, reach-facts.ts). */
+  /** Reachability evidence from the nodes' reports (its changes stored as node facts of the leases, reach-facts.ts). */
   readonly reach: ReachabilityBook;
-  /** Readiness and reachability evidence as stored, written only as they change. */
-  readonly facts: NodeFacts;
 
   constructor(
     store: DirectoryStore,
@@ -42,13 +39,12 @@ export class ClusterUnits {
     load: CoreLoad = {},
   ) {
     this.meta = snapshot.meta;
-    this.leases = new LeaseTable(store, snapshot.nodes);
+    this.leases = new LeaseTable(store, snapshot.nodes, snapshot.facts);
     this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes);
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
     this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
-    this.facts = new NodeFacts(store, snapshot.facts);
     this.#restoreMarks(snapshot);
     this.changes = new ChangeLog(
       store,
@@ -66,9 +62,9 @@ export class ClusterUnits {
   /** Readiness and reachability as stored: what a node and its reporters last said survives the restart or wake. */
   #restoreMarks(snapshot: Snapshot): void {
     this.reach.restore(storedEvidence(snapshot.facts), this.leases.liveCount);
-    for (const id of this.facts.nodes()) {
+    for (const id of this.leases.facts.nodes()) {
       const state = this.leases.get(id);
-      if (state?.endedAt === null) this.leases.restoreMarks(state, { ready: storedReadiness(this.facts, id), reach: this.reach.state(id) });
+      if (state?.endedAt === null) this.leases.restoreMarks(state, { ready: storedReadiness(this.leases.facts, id), reach: this.reach.state(id) });
     }
   }
 
