@@ -14,7 +14,7 @@
  * A pass sends each watcher its message and nothing else: watchers of full lists share one
  * message (the core's handouts build it once), so the same string goes to every socket.
  */
-import { PING, PONG } from "../../contract/watch.js";
+import { PING, PONG, reconnectWindowSeconds } from "../../contract/watch.js";
 import type { ClusterCore } from "../../cluster/cluster-core.js";
 import { closeIfStanding, type SocketRenewal, socketLastSeen, socketRenewal, upgradeResponse, type WatchAttachment } from "./watchers.js";
 
@@ -62,7 +62,8 @@ export class WatchSockets {
     this.#sockets().set(server, attachment);
     server.serializeAttachment(attachment);
     if (first) server.send(first.message);
-    return upgradeResponse(request, client);
+    // A deploy cuts every socket at once: the advised window spreads the cluster's reconnects under the object's limits.
+    return upgradeResponse(request, client, reconnectWindowSeconds(core.liveCount));
   }
 
   /**
