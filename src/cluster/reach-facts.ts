@@ -3,12 +3,14 @@
  * knows outlasts hibernation and restarts, at the cost of a row per change and none per report.
  *
  * - Readiness: the fact `ready` = "false" while a node says it is not ready; no row while ready.
- * - Reachability: on the target, one fact `reach:<reporter>` = "failed" | "ok" per reporter
- *   whose result counts. Every failed reporter is kept (up to the book's cap), since
- *   `unreachable` needs two of them; of the ok reporters only `OK_REPORTERS_STORED`, since one
- *   is enough for `reachable` and a healthy cluster's every reporter saying "ok" about every
- *   peer would otherwise be a row each. Ok reporters already stored are kept in preference, so a
- *   restated "ok" (an agent's new socket restates everything) writes nothing.
+ * - Reachability: on the target, one fact `reach:<reporter>` = "failed" | "ok" for a bounded
+ *   number of the reporters whose result counts: `FAILED_REPORTERS_STORED` failed ones (two make
+ *   `unreachable`; one more survives one of them leaving) and `OK_REPORTERS_STORED` ok ones (one
+ *   makes `reachable`). Storing every reporter would cost a row per holder of the peer for each
+ *   of its flips: thousands in a large cluster of full lists. Reporters already stored are kept
+ *   in preference, so a restated result (an agent's new socket restates everything) or one more
+ *   reporter saying the same writes nothing. After a restart the admin view counts the stored
+ *   reporters until the next reports add the rest back.
  *
  * Runtime-free: it works on the book and the facts, both plain.
  */
@@ -19,6 +21,8 @@ export const READY_FACT = "ready";
 const REACH_PREFIX = "reach:";
 /** Ok reporters stored per target: one makes `reachable`; two survive one of them leaving. */
 export const OK_REPORTERS_STORED = 2;
+/** Failed reporters stored per target: two make `unreachable`; three survive one of them leaving. */
+export const FAILED_REPORTERS_STORED = 3;
 
 /** Stores a node's readiness: a row only when it flips. */
 export function saveReadiness(facts: NodeFacts, node: string, ready: boolean, now: number): void {
@@ -40,13 +44,15 @@ function saveTarget(facts: NodeFacts, book: ReachabilityBook, target: string): v
   const reporters = book.reporters(target);
   const want = new Map<string, { value: string; at: number }>();
   if (reporters) {
-    for (const [reporter, at] of reporters.failed) want.set(reporter, { value: "failed", at });
-    // Ok reporters already stored first (no write), then the newest others, up to the bound.
     const stored = facts.of(target);
-    const ok = [...reporters.ok].sort(
-      ([a, atA], [b, atB]) => Number(stored.get(REACH_PREFIX + b)?.value === "ok") - Number(stored.get(REACH_PREFIX + a)?.value === "ok") || atB - atA,
-    );
-    for (const [reporter, at] of ok.slice(0, OK_REPORTERS_STORED)) want.set(reporter, { value: "ok", at });
+    // Of each kind, reporters already stored as such first (no write), then the newest others, up to the bound.
+    const pick = (kind: "ok" | "failed", from: ReadonlyMap<string, number>, bound: number) => {
+      const storedAs = (reporter: string) => Number(stored.get(REACH_PREFIX + reporter)?.value === kind);
+      const chosen = [...from].sort(([a, atA], [b, atB]) => storedAs(b) - storedAs(a) || atB - atA).slice(0, bound);
+      for (const [reporter, at] of chosen) want.set(reporter, { value: kind, at });
+    };
+    pick("failed", reporters.failed, FAILED_REPORTERS_STORED);
+    pick("ok", reporters.ok, OK_REPORTERS_STORED);
   }
   for (const [name] of [...facts.of(target)]) {
     if (name.startsWith(REACH_PREFIX) && !want.has(name.slice(REACH_PREFIX.length))) facts.delete(target, name);

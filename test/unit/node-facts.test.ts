@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ClusterCore, EMPTY_SNAPSHOT } from "../../src/cluster/cluster-core.js";
 import { NodeFacts, type NodeFactRecord } from "../../src/cluster/node-facts.js";
-import { OK_REPORTERS_STORED } from "../../src/cluster/reach-facts.js";
+import { FAILED_REPORTERS_STORED, OK_REPORTERS_STORED } from "../../src/cluster/reach-facts.js";
 import { MemoryStore } from "../support/memory-store.js";
 
 const T0 = 1_800_000_000_000;
@@ -130,6 +130,20 @@ describe("readiness and reachability outlast a restart", () => {
     expect(c.view("a").reachability.okReporters).toBe(5);
     c.restart();
     expect(c.view("a").reachability).toMatchObject({ state: "reachable", okReporters: OK_REPORTERS_STORED });
+  });
+
+  it("stores a bounded number of failed reporters: more saying the same write nothing", () => {
+    const nodes = ["a", "b", "c", "d", "e", "f", "g"];
+    const c = cluster(nodes);
+    c.store.factWrites = 0;
+    for (const r of nodes.slice(1)) c.renew(r, T0 + 1_000, { reports: { a: { result: "failed", ageSeconds: 0 } } });
+    expect(c.store.factWrites).toBe(FAILED_REPORTERS_STORED);
+    expect(c.view("a").reachability).toMatchObject({ state: "unreachable", failedReporters: 6 });
+    c.restart();
+    expect(c.view("a").reachability).toMatchObject({ state: "unreachable", failedReporters: FAILED_REPORTERS_STORED });
+    // The stored ones restating, after the restart: nothing written.
+    for (const r of nodes.slice(1)) c.renew(r, T0 + 70_000, { reports: { a: { result: "failed", ageSeconds: 0 } } });
+    expect(c.store.factWrites).toBe(FAILED_REPORTERS_STORED);
   });
 
   it("a node's facts go with its lease", () => {
