@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { softStateSection } from "./lib/soft-state-cost.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PRICING = "https://developers.cloudflare.com/durable-objects/platform/pricing/";
@@ -206,6 +207,7 @@ On this machine the runtime answered ${n(m.heartbeatOps)} heartbeats/s (${n(m.he
 is ${n(m.heartbeatOps * RENEW_S)} nodes pinging every ${RENEW_S} s: the socket count, not the heartbeat, bounds a cluster on the watch
 transport. The request limit bounds the HTTP transports; a cluster larger than these needs splitting.
 
+${softStateSection(root, PRICES, LIMITS)}
 ## Sources
 
 ${table(
