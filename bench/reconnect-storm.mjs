@@ -34,7 +34,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { importSources } from "./lib/bundle.mjs";
 import { root, startDirectory } from "./lib/directory.mjs";
 import { percentile, round, sleep } from "./lib/proc.mjs";
 
@@ -43,30 +43,14 @@ const TTL = 60;
 const resultsPath = (quick) => join(root, `bench/results/reconnect-storm${quick ? "-quick" : ""}.json`);
 
 /** The agent's WebSocket client and reconnect policy as one ES module, built from the sources. */
-async function loadAgentCode(dir) {
-  const outfile = join(dir, "storm-agent.mjs");
-  await build({
-    absWorkingDir: root,
-    stdin: {
-      contents: [
-        'export { WebSocketClient } from "./src/agent/feed/websocket.ts";',
-        'export { advisedWindowMs, reconnectDelayMs, RECONNECT_SPREAD_MS } from "./src/agent/feed/reconnect.ts";',
-        'export { backoffDelayMs, renewDelayMs } from "./src/agent/backoff.ts";',
-        'export { KEEPALIVE_MS } from "./src/agent/feed/transport.ts";',
-        'export { RECONNECT_WINDOW_HEADER, WATCH_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, PING } from "./src/contract/watch.ts";',
-      ].join("\n"),
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    logLevel: "warning",
-  });
-  return import(pathToFileURL(outfile).href);
-}
+const loadAgentCode = (dir) =>
+  importSources(dir, "storm-agent", [
+    'export { WebSocketClient } from "./src/agent/feed/websocket.ts";',
+    'export { advisedWindowMs, reconnectDelayMs, RECONNECT_SPREAD_MS } from "./src/agent/feed/reconnect.ts";',
+    'export { backoffDelayMs, renewDelayMs } from "./src/agent/backoff.ts";',
+    'export { KEEPALIVE_MS } from "./src/agent/feed/transport.ts";',
+    'export { RECONNECT_WINDOW_HEADER, WATCH_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, PING } from "./src/contract/watch.ts";',
+  ]);
 
 /** Loopback addresses only: node i advertises 127.a.b.c. */
 const addrOf = (i) => `/ip4/127.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff || 1}/tcp/4001`;
