@@ -40,6 +40,7 @@ import { percentile, round, sleep } from "./lib/proc.mjs";
 
 const CLUSTER = "storm";
 const TTL = 60;
+const HANDOUT_LIMIT = 64;
 const resultsPath = (quick) => join(root, `bench/results/reconnect-storm${quick ? "-quick" : ""}.json`);
 
 /** The agent's WebSocket client and reconnect policy as one ES module, built from the sources. */
@@ -128,25 +129,33 @@ function fleet({ code, url, send, count, counters }) {
     attempts: 0,
     reconnectTimer: null,
     ping: null,
+    /** The handout's version and peer ids, from the snapshot (deltas move the version only: the storm does not change handouts). */
+    version: null,
+    peers: null,
   }));
-  const state = { stopping: false, followAdvice: true, lost: new Set(), upgradeFailures: 0, attached: 0 };
+  const state = { stopping: false, followAdvice: true, lost: new Set(), upgradeFailures: 0, failureReasons: {}, attached: 0 };
 
-  /** What the agent restates on every new socket: its readiness and its probe results. */
+  /**
+   * What the agent restates on every new socket: its readiness and its probe results, about the
+   * peers of its own handout (the directory takes reports about those only). Every hundredth node
+   * (n0, n100, …) does not answer: whoever holds it reports it failed; the first other peer, ok.
+   */
+  const down = (id) => Number(id.slice(1)) % 100 === 0;
   const restatement = (node) => {
     const body = { type: "renew", addrs: [addrOf(node.i)], ttlSeconds: TTL };
     if (node.i % 100 === 50) body.ready = false;
-    const next = (node.i + 1) % count;
-    // An ok about a peer the others find down would clear their failures (a success clears older failures).
-    const reports = next % 100 === 0 ? {} : { [`n${next}`]: { result: "ok", ageSeconds: 5 } };
-    // Nodes 100k+1 and 100k+2 cannot reach node 100k: two reporters, so it is unreachable.
-    if (node.i % 100 === 1 || node.i % 100 === 2) reports[`n${node.i - (node.i % 100)}`] = { result: "failed", ageSeconds: 5 };
+    const reports = {};
+    for (const id of node.peers) if (down(id)) reports[id] = { result: "failed", ageSeconds: 5 };
+    const up = node.peers.find((id) => !down(id));
+    if (up) reports[up] = { result: "ok", ageSeconds: 5 };
     body.reports = reports;
     return JSON.stringify(body);
   };
 
   function openWatch(node) {
     node.reconnectTimer = null;
-    const path = `/v1/clusters/${CLUSTER}/nodes/${node.id}/watch`;
+    // Resumed, as the agent does: nothing is sent when nothing was missed.
+    const path = `/v1/clusters/${CLUSTER}/nodes/${node.id}/watch${node.version === null ? "" : `?since=${node.version}`}`;
     const startedAt = Date.now();
     counters.asked.add(startedAt);
     const socket = new code.WebSocketClient(`${wsBase}${path}`, [code.WATCH_SUBPROTOCOL, `${code.BEARER_SUBPROTOCOL_PREFIX}${node.credential}`], {
@@ -158,12 +167,23 @@ function fleet({ code, url, send, count, counters }) {
         counters.upgrades.add(node.openedAt);
         if (counters.upgrades.t0 !== null) counters.latencies.push(node.openedAt - startedAt);
         state.attached++;
-        socket.send(restatement(node));
+        // A first socket restates once its handout (the snapshot) says who its peers are.
+        if (node.peers) socket.send(restatement(node));
         // The agent pings a little more often than it would renew; each pong holds the lease.
         node.ping = setInterval(() => socket.readyState === 1 && socket.send(code.PING), Math.min(code.KEEPALIVE_MS, node.renewAfter * 800));
       },
       onMessage: (text) => {
-        if (text === "pong") node.renewAt = Date.now() + code.renewDelayMs(node.renewAfter, TTL);
+        if (text === "pong") {
+          node.renewAt = Date.now() + code.renewDelayMs(node.renewAfter, TTL);
+          return;
+        }
+        const message = JSON.parse(text);
+        if (message.type !== "snapshot" && message.type !== "delta") return;
+        node.version = message.version;
+        if (message.type !== "snapshot") return;
+        const first = node.peers === null;
+        node.peers = message.peers.map((p) => p.id);
+        if (first) socket.send(restatement(node));
       },
       onClose: (status, _reason, opened) => {
         clearInterval(node.ping);
@@ -184,6 +204,7 @@ function fleet({ code, url, send, count, counters }) {
           node.reconnectTimer = setTimeout(() => openWatch(node), delay);
         } else {
           state.upgradeFailures++;
+          state.failureReasons[_reason] = (state.failureReasons[_reason] ?? 0) + 1;
           if (/HTTP 404/.test(_reason)) state.lost.add(node.id);
           node.reconnectTimer = setTimeout(() => openWatch(node), code.backoffDelayMs(node.attempts++, Math.random));
         }
@@ -212,7 +233,7 @@ function fleet({ code, url, send, count, counters }) {
     nodes,
     state,
     async register(joinToken) {
-      await pool(nodes, 32, async (node) => {
+      await pool(nodes, 64, async (node) => {
         for (let attempt = 0; ; attempt++) {
           const r = await send("PUT", `/v1/clusters/${CLUSTER}/nodes/${node.id}`, joinToken, { addrs: [addrOf(node.i)], ttlSeconds: TTL });
           if (r.status === 201) {
@@ -233,9 +254,9 @@ function fleet({ code, url, send, count, counters }) {
         for (const node of nodes.slice(i, i + perSecond / 10)) openWatch(node);
         await sleep(100);
       }
-      const deadline = Date.now() + 120_000;
-      while (state.attached < nodes.length) {
-        if (Date.now() > deadline) throw new Error(`only ${state.attached} of ${nodes.length} watches opened`);
+      const deadline = Date.now() + 300_000;
+      while (state.attached < nodes.length || nodes.some((node) => node.peers === null)) {
+        if (Date.now() > deadline) throw new Error(`only ${state.attached} of ${nodes.length} watches opened: ${JSON.stringify(state.failureReasons)}`);
         await sleep(200);
       }
     },
@@ -274,6 +295,7 @@ async function storm({ dir, f, counters, count, log, label }) {
   const rowsBefore = rowsOf(tallyBefore);
   f.state.lost.clear();
   f.state.upgradeFailures = 0;
+  f.state.failureReasons = {};
   const t0 = Date.now();
   counters.upgrades.start(t0);
   counters.asked.start(t0);
@@ -306,6 +328,7 @@ async function storm({ dir, f, counters, count, log, label }) {
     allReattachedSeconds: round(allBackMs / 1000, 1),
     reattached: ups.total,
     upgradeFailures: f.state.upgradeFailures,
+    upgradeFailureReasons: f.state.failureReasons,
     httpRenewals: counters.renewals.total,
     peakHttpRenewalsPerSecond: counters.renewals.peak,
     leasesLost: Math.max(f.state.lost.size, liveBefore !== null && after.nodes !== undefined ? liveBefore - after.nodes : 0),
@@ -331,7 +354,8 @@ export async function runReconnectStorm({ quick = false, log = console.error, no
   const counters = { upgrades: new PerSecond(), asked: new PerSecond(), renewals: new PerSecond(), latencies: [] };
   const f = fleet({ code, url: dir.url, send, count, counters });
   try {
-    const created = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0, maxNodes: Math.max(count + 10, 10_000) });
+    // Bounded handouts, as a cluster this size uses (a full list of 10,000 is about 1 MB per snapshot per node).
+    const created = await dir.admin.createCluster(CLUSTER, { minIntervalSeconds: 0, maxNodes: Math.max(count + 10, 10_000), defaultLimit: HANDOUT_LIMIT });
     log(`reconnect-storm: registering ${count} nodes …`);
     await f.register(created.joinToken);
     log("reconnect-storm: opening their watches …");
@@ -365,6 +389,7 @@ export async function runReconnectStorm({ quick = false, log = console.error, no
       mode: quick ? "quick" : "full",
       nodes: count,
       ttlSeconds: TTL,
+      handoutLimit: HANDOUT_LIMIT,
       steady,
       storms: [advised, fixed],
       notRun: count < 30_000 ? "30,000 nodes: not on this box (20,000 open files per process, the hard limit here; workerd would hold 30,000 sockets)" : null,
@@ -404,7 +429,8 @@ ${r.at} (${r.mode}): one cluster of ${n(r.nodes, 0)} nodes on the real Worker in
 agent's own WebSocket client and reconnect policy (\`src/agent/feed/reconnect.ts\`), with socket-held leases (TTL ${r.ttlSeconds} s).
 The cluster's object is restarted as a deploy does (\`ctx.abort()\`: memory gone, every socket cut at once) and every
 node comes back by the policy: spread uniformly over the window the directory advised on its last 101
-(\`Peerdir-Reconnect-Window\`: live nodes / 500 per second, 10 s to 5 min), and renewing over HTTP meanwhile when its
+(\`Peerdir-Reconnect-Window\`: live nodes / 500 per second, 10 s to 5 min), resuming with \`?since\` (bounded handouts
+of ${r.handoutLimit ?? 64} peers, restated probe results about those), and renewing over HTTP meanwhile when its
 renewal falls due. *Asked* counts the upgrade requests sent per second (what reaches the object, the rate the policy
 sets); *101s* counts the answers received per second (when the object is slow to answer, they bunch up behind it).
 The second row is the same storm with the 10 s window agents used before the directory advised one.

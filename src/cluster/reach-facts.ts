@@ -24,6 +24,11 @@ export const OK_REPORTERS_STORED = 2;
 /** Failed reporters stored per target: two make `unreachable`; three survive one of them leaving. */
 export const FAILED_REPORTERS_STORED = 3;
 
+/** Whether `reporter`'s result about `target` is stored. */
+export function isStoredReporter(facts: NodeFacts, target: string, reporter: string): boolean {
+  return facts.get(target, REACH_PREFIX + reporter) !== undefined;
+}
+
 /** Stores a node's readiness: a row only when it flips. */
 export function saveReadiness(facts: NodeFacts, node: string, ready: boolean, now: number): void {
   if (ready) facts.delete(node, READY_FACT);

@@ -31,10 +31,12 @@ export interface ReachabilityOptions {
   windowMs: number;
   /** Reporters kept per target, each kind (failed, ok). */
   maxReporters: number;
+  /** Whether a reporter's result about a target is stored (reach-facts.ts): beyond `maxReporters`, those go last. */
+  kept: (target: string, reporter: string) => boolean;
 }
 
 export const REACHABILITY_WINDOW_MS = 180_000;
-export const DEFAULT_REACHABILITY_OPTIONS: ReachabilityOptions = { windowMs: REACHABILITY_WINDOW_MS, maxReporters: 32 };
+export const DEFAULT_REACHABILITY_OPTIONS: ReachabilityOptions = { windowMs: REACHABILITY_WINDOW_MS, maxReporters: 32, kept: () => false };
 
 export interface ReachabilityView {
   state: ReachState;
@@ -69,17 +71,23 @@ interface Evidence {
 
 const UNKNOWN_VIEW: ReachabilityView = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null };
 
-/** Inserts or moves `key` to the newest end, dropping the oldest beyond `max`. */
-function put(map: Map<string, number>, key: string, at: number, max: number): void {
+/**
+ * Inserts or moves `key` to the newest end, dropping the oldest beyond `max`; entries `kept`
+ * (stored ones, whose eviction would cost writes) go last.
+ */
+function put(map: Map<string, number>, key: string, at: number, max: number, kept: (reporter: string) => boolean): void {
   map.delete(key);
   map.set(key, at);
   if (map.size > max) {
     let oldestKey = "";
     let oldestAt = Number.POSITIVE_INFINITY;
+    let oldestKept = true;
     for (const [k, v] of map) {
-      if (v < oldestAt) {
+      const isKept = kept(k);
+      if ((oldestKept && !isKept) || (isKept === oldestKept && v < oldestAt)) {
         oldestAt = v;
         oldestKey = k;
+        oldestKept = isKept;
       }
     }
     map.delete(oldestKey);
@@ -146,14 +154,14 @@ export class ReachabilityBook {
           evidence.failed.delete(k);
           this.#touched.add(report.target);
         }
-        put(evidence.ok, reporter, at, this.#options.maxReporters);
+        put(evidence.ok, reporter, at, this.#options.maxReporters, (r) => this.#options.kept(report.target, r));
         if (at > evidence.newestOk) evidence.newestOk = at;
       } else {
         if (at <= evidence.newestOk || at <= (evidence.failed.get(reporter) ?? Number.NEGATIVE_INFINITY)) continue;
         if (!evidence.failed.has(reporter)) this.#touched.add(report.target);
         // One reporter counts once: its failure replaces its own earlier success.
         evidence.ok.delete(reporter);
-        put(evidence.failed, reporter, at, this.#options.maxReporters);
+        put(evidence.failed, reporter, at, this.#options.maxReporters, (r) => this.#options.kept(report.target, r));
       }
       if (evidence.checkedAt === null || at > evidence.checkedAt) evidence.checkedAt = at;
       if (this.#settle(report.target, evidence, now, clusterSize, isLive)) changed.push(report.target);

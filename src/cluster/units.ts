@@ -10,7 +10,7 @@ import { Credentials } from "./credentials.js";
 import { ExpiryClock } from "./expiry-clock.js";
 import { Handouts } from "./handouts.js";
 import { LeaseTable, type NodeState } from "./lease-table.js";
-import { storedEvidence, storedReadiness } from "./reach-facts.js";
+import { isStoredReporter, storedEvidence, storedReadiness } from "./reach-facts.js";
 import { Overrides } from "./overrides.js";
 import { NodeRateLimits } from "./rate-limit.js";
 import { type ClusterMeta, DEFAULT_SETTINGS } from "./records.js";
@@ -44,7 +44,11 @@ export class ClusterUnits {
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
-    this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
+    this.reach = new ReachabilityBook({
+      windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS,
+      // Past the cap, stored reporters are dropped from memory last: dropping one costs writes.
+      kept: (target, reporter) => isStoredReporter(this.leases.facts, target, reporter),
+    });
     this.#restoreMarks(snapshot);
     this.changes = new ChangeLog(
       store,

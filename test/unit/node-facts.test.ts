@@ -146,6 +146,21 @@ describe("readiness and reachability outlast a restart", () => {
     expect(c.store.factWrites).toBe(FAILED_REPORTERS_STORED);
   });
 
+  it("past the memory's cap of reporters, the stored ones stay: a restatement by many writes nothing", () => {
+    const reporters = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    const c = cluster(["a", ...reporters]);
+    for (const r of reporters) c.renew(r, T0 + 1_000, { reports: { a: { result: "failed", ageSeconds: 0 } } });
+    c.restart();
+    c.store.factWrites = 0;
+    // The stored reporters come back last: by then more than the cap have restated.
+    const stored = new Set(c.store.snapshot().facts.map((f) => f.name.slice("reach:".length)));
+    expect(stored.size).toBe(FAILED_REPORTERS_STORED);
+    const order = [...reporters.filter((r) => !stored.has(r)), ...stored];
+    for (const r of order) c.renew(r, T0 + 70_000, { reports: { a: { result: "failed", ageSeconds: 0 } } });
+    expect(c.store.factWrites).toBe(0);
+    expect(c.view("a").reachability).toMatchObject({ state: "unreachable", failedReporters: 32 });
+  });
+
   it("a node's facts go with its lease", () => {
     const c = cluster(["a", "b", "c"]);
     c.renew("a", T0 + 1_000, { ready: false });
