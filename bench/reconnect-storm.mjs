@@ -362,7 +362,7 @@ async function storm({ dir, f, counters, count, log, label }) {
   return result;
 }
 
-export async function runReconnectStorm({ quick = false, log = console.error, nodes: count = quick ? 1_000 : 10_000, steadySeconds = quick ? 40 : 120 } = {}) {
+export async function runReconnectStorm({ quick = false, log = console.error, nodes: count = quick ? 1_000 : 10_000, steadySeconds = quick ? 40 : 90 } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), "peerdir-bench-storm-"));
   const code = await loadAgentCode(tmp);
   const dir = await startDirectory({ wrap: join(root, "bench/lib/counting-worker.js") });
