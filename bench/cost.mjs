@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { softStateSection } from "./lib/soft-state-cost.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PRICING = "https://developers.cloudflare.com/durable-objects/platform/pricing/";
@@ -277,6 +278,7 @@ is ${n(m.heartbeatOps * RENEW_S)} nodes pinging every ${RENEW_S} s: the socket c
 transport. The request limit bounds the HTTP transports; a cluster larger than these needs splitting.
 
 ${fanOutSection(latest.changes)}
+${softStateSection(root, PRICES, LIMITS)}
 ## Sources
 
 ${table(

@@ -12,37 +12,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
-import { root, startDirectory, nodeAddr } from "./lib/directory.mjs";
+import { importSources } from "./lib/bundle.mjs";
+import { startDirectory, nodeAddr } from "./lib/directory.mjs";
 import { percentile, round, sleep } from "./lib/proc.mjs";
 
 /** The agent and the fault proxy as one ES module, built from the sources the tests use. */
-async function loadFleetCode(dir) {
-  const outfile = join(dir, "fleet.mjs");
-  await build({
-    absWorkingDir: root,
-    stdin: {
-      contents: [
-        'export { Agent } from "./src/agent/agent.ts";',
-        'export { parseCommand } from "./src/agent/config.ts";',
-        'export { createLogger } from "./src/agent/log.ts";',
-        'export { StateStore } from "./src/agent/state-store.ts";',
-        'export { FaultProxy } from "./test/support/fault-proxy.ts";',
-      ].join("\n"),
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    logLevel: "warning",
-    define: { __PEERDIR_VERSION__: '"bench"' },
-  });
-  return import(pathToFileURL(outfile).href);
-}
+const loadFleetCode = (dir) =>
+  importSources(dir, "fleet", [
+    'export { Agent } from "./src/agent/agent.ts";',
+    'export { parseCommand } from "./src/agent/config.ts";',
+    'export { createLogger } from "./src/agent/log.ts";',
+    'export { StateStore } from "./src/agent/state-store.ts";',
+    'export { FaultProxy } from "./test/support/fault-proxy.ts";',
+  ]);
 
 const stats = (perSecond) => {
   const sorted = [...perSecond].sort((a, b) => a - b);

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./lib/directory.mjs";
 import { barChart } from "./lib/svg.mjs";
+import { reconnectStormSection } from "./reconnect-storm.mjs";
 
 const n = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "n/a" : Number(v).toLocaleString("en-US", { maximumFractionDigits: d }));
 const table = (head, rows) => [`| ${head.join(" | ")} |`, `|${head.map((_h, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -530,6 +531,8 @@ ${chart}
 
   const changes = changesSection(r.changes);
   if (changes) parts.push(changes);
+  const storm = reconnectStormSection();
+  if (storm) parts.push(storm);
 
   const probesPath = join(root, "bench/results/probes.json");
   if (existsSync(probesPath)) {

@@ -124,6 +124,9 @@ await step("scale", async () => {
   const { runScale } = await import("./scale.mjs");
   out.scale = { ...stamp(), ...(await runScale({ quick, log })) };
   writeFileSync(join(resultsDir, `scale${quick ? "-quick" : ""}.json`), `${JSON.stringify(out.scale, null, 2)}\n`);
+  // Its own results file (bench/results/reconnect-storm.json), read by the report.
+  const { runReconnectStorm } = await import("./reconnect-storm.mjs");
+  await runReconnectStorm({ quick, log });
 });
 await step("changes", async () => {
   const { fits, runChanges } = await import("./changes.mjs");

@@ -67,7 +67,9 @@ export async function startDirectory(options = {}) {
     }),
   );
   const args = ["serve", configPath, ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [])];
-  const child = spawn(workerdBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+  // Through a shell that lifts the open-files limit to its hard limit: a cluster of thousands of
+  // watchers holds a socket each, past the usual soft limit of 1,024.
+  const child = spawn("/bin/sh", ["-c", 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', workerdBinary(), ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;

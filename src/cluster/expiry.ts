@@ -5,6 +5,7 @@
  */
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
 import type { NodeState } from "./lease-table.js";
+import { clearReachability } from "./reachability-ops.js";
 import { type Actor, ALARM_ACTOR } from "./records.js";
 import type { ClusterUnits } from "./units.js";
 
@@ -82,7 +83,7 @@ export function expireIfDue(u: ClusterUnits, now: number): void {
 /** Ends a live lease; its credential stays until its retention ends. */
 export function endLease(u: ClusterUnits, change: Parameters<typeof u.leases.end>[0], state: NodeState, now: number): void {
   u.leases.end(change, state, now);
-  u.reach.clear(state.id);
+  clearReachability(u, state.id);
   u.clock.lower(now + u.options.credentialRetentionMs);
 }
 

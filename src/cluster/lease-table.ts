@@ -6,6 +6,7 @@
 import { handoutTier, type ReachState } from "../contract/reachability.js";
 import type { Change } from "./changes.js";
 import { type HandoutEntry, zoneOf } from "./handout.js";
+import { type NodeFactRecord, NodeFacts } from "./node-facts.js";
 import { type NodeRecord, peerJson } from "./records.js";
 import type { ConsumerLoopRecord, DirectoryStore } from "./store.js";
 
@@ -19,7 +20,7 @@ export interface NodeState extends NodeRecord, HandoutEntry {
   storedExpiresAt: number;
   /** Storage knows the stored expiry may be behind (lease-holds.ts). */
   behind: boolean;
-  /** What the node said in its latest registration or renewal (memory only: a restart assumes ready until the next renewal). */
+  /** What the node said in its latest registration or renewal (stored as a node fact while false, reach-facts.ts). */
   ready: boolean;
   /** The reachability state handouts show, as the reachability book last settled it. */
   reach: ReachState;
@@ -60,12 +61,22 @@ export type LeaseFields = Pick<NodeRecord, "id" | "credentialHash" | "addrs" | "
 export class LeaseTable {
   readonly #nodes = new Map<string, NodeState>();
   #liveCount = 0;
+  /**
+   * What nodes said about themselves and each other, stored only as it changes (node-facts.ts):
+   * readiness, reachability evidence. A lease's facts go with it, and a new one starts with none.
+   */
+  readonly facts: NodeFacts;
 
   constructor(
-    private readonly store: Pick<DirectoryStore, "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode" | "saveConsumerLoop" | "deleteConsumerLoop">,
+    private readonly store: Pick<
+      DirectoryStore,
+      "saveNode" | "saveRenewal" | "saveBehind" | "saveLeaseEnd" | "deleteNode" | "saveConsumerLoop" | "deleteConsumerLoop" | "saveNodeFact" | "deleteNodeFact" | "deleteNodeFacts"
+    >,
     records: readonly NodeRecord[],
+    facts: readonly NodeFactRecord[] = [],
     consumerLoops: readonly ConsumerLoopRecord[] = [],
   ) {
+    this.facts = new NodeFacts(store, facts);
     for (const record of records) {
       this.#nodes.set(record.id, toState(record));
       if (record.endedAt === null) this.#liveCount++;
@@ -108,6 +119,7 @@ export class LeaseTable {
     const consumers = this.#nodes.get(fields.id)?.consumers;
     if (consumers) state.consumers = consumers;
     change.touch(fields.id);
+    this.facts.forget(fields.id);
     this.#nodes.set(fields.id, state);
     this.#liveCount++;
     this.#saveNode(state);
@@ -145,7 +157,7 @@ export class LeaseTable {
     state.storedExpiresAt = state.expiresAt;
   }
 
-  /** Readiness and reachability are soft state: they move the handout order, not the stored row. */
+  /** Readiness and reachability move the handout order, not the stored row (they are node facts). */
   setMarks(change: Change, state: NodeState, marks: { ready?: boolean; reach?: ReachState }): void {
     const ready = marks.ready ?? state.ready;
     const reach = marks.reach ?? state.reach;
@@ -153,6 +165,13 @@ export class LeaseTable {
     change.touch(state.id);
     state.ready = ready;
     state.reach = reach;
+    refreshEntry(state);
+  }
+
+  /** Marks as storage had them, at load: the version does not move, since nothing changed. */
+  restoreMarks(state: NodeState, marks: { ready: boolean; reach: ReachState }): void {
+    state.ready = marks.ready;
+    state.reach = marks.reach;
     refreshEntry(state);
   }
 
@@ -167,6 +186,7 @@ export class LeaseTable {
     state.endedAt = now;
     this.#liveCount--;
     this.store.saveLeaseEnd(state.id, now);
+    this.facts.forget(state.id);
   }
 
   /** Drops the row entirely (its lease must have ended). */

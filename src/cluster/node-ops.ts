@@ -12,7 +12,8 @@ import { endLease, expireIfDue } from "./expiry.js";
 import { contentKeyOf, type LeaseFields, type NodeState } from "./lease-table.js";
 import { grantTtl, renewAfterSeconds } from "./leases.js";
 import { sortedLabels } from "./records.js";
-import { ingestReports } from "./reachability-ops.js";
+import { clearReachability, ingestReports } from "./reachability-ops.js";
+import { saveReadiness } from "./reach-facts.js";
 import { done, refuse, type Result } from "./refusals.js";
 import type { ClusterUnits } from "./units.js";
 
@@ -154,23 +155,29 @@ function renew(u: ClusterUnits, existing: NodeState, lease: Omit<LeaseFields, "c
   if (contentKey === existing.contentKey) {
     if (plain) u.holds.renewedInMemory(existing);
     else u.leases.saveRenewal(existing);
-    // Readiness is soft state: it moves the handout order, not the stored row.
-    if (ready !== existing.ready) u.changes.record(now, (change) => u.leases.setMarks(change, existing, { ready }));
+    // Readiness moves the handout order; it is stored as a node fact, only when it flips.
+    if (ready !== existing.ready) {
+      u.changes.record(now, (change) => u.leases.setMarks(change, existing, { ready }));
+      saveReadiness(u.leases.facts, existing.id, ready, now);
+    }
     return;
   }
   u.changes.record(now, (change) => {
     const before = nodeSnapshot(existing);
     // Evidence about the old addresses says nothing about the new ones.
-    u.reach.clear(existing.id);
+    clearReachability(u, existing.id);
     u.leases.replaceContent(change, existing, lease.addrs, lease.labels, contentKey);
     u.leases.setMarks(change, existing, { ready });
+    saveReadiness(u.leases.facts, existing.id, ready, now);
     change.audit({ kind: "node", id: existing.id }, "node.update", existing.id, null, before, nodeSnapshot(existing));
   });
 }
 
 export function startLease(u: ClusterUnits, change: Change, fields: LeaseFields, now: number, ready = true): NodeState {
-  u.reach.clear(fields.id);
+  // A new lease starts from nothing known: no evidence (its facts go in start), and readiness as it says now.
+  clearReachability(u, fields.id);
   const state = u.leases.start(change, fields, now, ready);
+  saveReadiness(u.leases.facts, fields.id, ready, now);
   u.credentials.bind(fields.credentialHash, fields.id);
   return state;
 }

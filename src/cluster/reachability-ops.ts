@@ -8,13 +8,14 @@ import type { ReachState } from "../contract/reachability.js";
 import type { Reports } from "../contract/schemas.js";
 import { selectPeers } from "./handout.js";
 import type { ReachReport } from "./reachability.js";
+import { saveEvidence } from "./reach-facts.js";
 import type { ClusterUnits } from "./units.js";
 
 /**
  * Takes a node's reports. Reports about anyone outside its handout, or itself, are dropped;
  * evidence older than the window from reporters that left is dropped on a report at most every
- * sixth of the window (a live reporter's latest result stands: it reports changes only). No
- * state change, no write: steady-state reports cost memory only.
+ * sixth of the window (a live reporter's latest result stands: it reports changes only). A
+ * change of who reported what is stored (reach-facts.ts); a repeated result writes nothing.
  */
 export function ingestReports(u: ClusterUnits, reporter: string, reports: Reports, now: number): void {
   const items: ReachReport[] = [];
@@ -27,6 +28,7 @@ export function ingestReports(u: ClusterUnits, reporter: string, reports: Report
   const isLive = (id: string) => u.leases.get(id)?.endedAt === null;
   const changed = u.reach.ingest(reporter, items, now, handoutMembership(u, reporter), clusterSize, isLive);
   changed.push(...u.reach.sweepIfDue(now, clusterSize, isLive));
+  saveEvidence(u.leases.facts, u.reach);
   const moved = changed.map((id) => u.leases.get(id)).filter((state) => state !== undefined && state.endedAt === null && state.reach !== u.reach.state(state.id));
   if (moved.length === 0) return;
   u.changes.record(now, (change) => {
@@ -47,6 +49,12 @@ function handoutMembership(u: ClusterUnits, reporter: string): (target: string) 
   }
   const ids = new Set(selectPeers(u.handouts.pool(), reporter, zone, limit).map((e) => e.id));
   return (target) => ids.has(target);
+}
+
+/** Forgets what was known of a node's reachability (it left, or its addresses changed), in memory and in storage. */
+export function clearReachability(u: ClusterUnits, id: string): void {
+  u.reach.clear(id);
+  saveEvidence(u.leases.facts, u.reach);
 }
 
 export function reachabilityView(u: ClusterUnits, id: string): NodeView["reachability"] {

@@ -17,7 +17,10 @@
  * - memory is bounded: evidence of reporters gone for longer than the window is dropped, at most
  *   `maxReporters` reporters are kept per target (the oldest go first), and the caller forgets
  *   targets that leave the cluster;
- * - changed addresses clear a target's evidence (the caller calls `clear`).
+ * - changed addresses clear a target's evidence (the caller calls `clear`);
+ * - what storage must follow is told apart from what it need not: `takeTouched` names the
+ *   targets whose reporters changed (a new reporter, a flip, one dropped), never one whose
+ *   reporter only repeated its result (reach-facts.ts writes those, and only those).
  *
  * Runtime-free and synchronous: time is passed in, so unit tests drive it with a fake clock.
  */
@@ -28,10 +31,12 @@ export interface ReachabilityOptions {
   windowMs: number;
   /** Reporters kept per target, each kind (failed, ok). */
   maxReporters: number;
+  /** Whether a reporter's result about a target is stored (reach-facts.ts): beyond `maxReporters`, those go last. */
+  kept: (target: string, reporter: string) => boolean;
 }
 
 export const REACHABILITY_WINDOW_MS = 180_000;
-export const DEFAULT_REACHABILITY_OPTIONS: ReachabilityOptions = { windowMs: REACHABILITY_WINDOW_MS, maxReporters: 32 };
+export const DEFAULT_REACHABILITY_OPTIONS: ReachabilityOptions = { windowMs: REACHABILITY_WINDOW_MS, maxReporters: 32, kept: () => false };
 
 export interface ReachabilityView {
   state: ReachState;
@@ -66,25 +71,39 @@ interface Evidence {
 
 const UNKNOWN_VIEW: ReachabilityView = { state: "unknown", failedReporters: 0, okReporters: 0, checkedAt: null };
 
-/** Inserts or moves `key` to the newest end, dropping the oldest beyond `max`. */
-function put(map: Map<string, number>, key: string, at: number, max: number): void {
+/**
+ * Inserts or moves `key` to the newest end, dropping the oldest beyond `max`; entries `kept`
+ * (stored ones, whose eviction would cost writes) go last.
+ */
+function put(map: Map<string, number>, key: string, at: number, max: number, kept: (reporter: string) => boolean): void {
   map.delete(key);
   map.set(key, at);
   if (map.size > max) {
     let oldestKey = "";
     let oldestAt = Number.POSITIVE_INFINITY;
+    let oldestKept = true;
     for (const [k, v] of map) {
-      if (v < oldestAt) {
+      const isKept = kept(k);
+      if ((oldestKept && !isKept) || (isKept === oldestKept && v < oldestAt)) {
         oldestAt = v;
         oldestKey = k;
+        oldestKept = isKept;
       }
     }
     map.delete(oldestKey);
   }
 }
 
-function prune(map: Map<string, number>, notBefore: number, isLive: IsLive): void {
-  for (const [k, v] of map) if (v < notBefore && !isLive(k)) map.delete(k);
+/** Drops entries older than `notBefore` of reporters no longer live; true when any went. */
+function prune(map: Map<string, number>, notBefore: number, isLive: IsLive): boolean {
+  let dropped = false;
+  for (const [k, v] of map) {
+    if (v < notBefore && !isLive(k)) {
+      map.delete(k);
+      dropped = true;
+    }
+  }
+  return dropped;
 }
 
 export class ReachabilityBook {
@@ -92,6 +111,8 @@ export class ReachabilityBook {
   readonly #options: ReachabilityOptions;
   /** When evidence older than the window is next dropped (on the next report after it). */
   #nextSweep = 0;
+  /** Targets whose reporters changed (who, or which result) since `takeTouched`: what storage must follow. */
+  readonly #touched = new Set<string>();
 
   constructor(options: Partial<ReachabilityOptions> = {}) {
     this.#options = { ...DEFAULT_REACHABILITY_OPTIONS, ...options };
@@ -126,15 +147,21 @@ export class ReachabilityBook {
       }
       if (report.result === "ok") {
         if (at <= (evidence.ok.get(reporter) ?? Number.NEGATIVE_INFINITY)) continue;
+        if (!evidence.ok.has(reporter)) this.#touched.add(report.target);
         // A success clears every failure made before it, by anyone.
-        for (const [k, v] of evidence.failed) if (v <= at) evidence.failed.delete(k);
-        put(evidence.ok, reporter, at, this.#options.maxReporters);
+        for (const [k, v] of evidence.failed) {
+          if (v > at) continue;
+          evidence.failed.delete(k);
+          this.#touched.add(report.target);
+        }
+        put(evidence.ok, reporter, at, this.#options.maxReporters, (r) => this.#options.kept(report.target, r));
         if (at > evidence.newestOk) evidence.newestOk = at;
       } else {
         if (at <= evidence.newestOk || at <= (evidence.failed.get(reporter) ?? Number.NEGATIVE_INFINITY)) continue;
+        if (!evidence.failed.has(reporter)) this.#touched.add(report.target);
         // One reporter counts once: its failure replaces its own earlier success.
         evidence.ok.delete(reporter);
-        put(evidence.failed, reporter, at, this.#options.maxReporters);
+        put(evidence.failed, reporter, at, this.#options.maxReporters, (r) => this.#options.kept(report.target, r));
       }
       if (evidence.checkedAt === null || at > evidence.checkedAt) evidence.checkedAt = at;
       if (this.#settle(report.target, evidence, now, clusterSize, isLive)) changed.push(report.target);
@@ -160,7 +187,42 @@ export class ReachabilityBook {
   clear(target: string): boolean {
     const evidence = this.#targets.get(target);
     this.#targets.delete(target);
+    if (evidence) this.#touched.add(target);
     return evidence !== undefined && evidence.state !== "unknown";
+  }
+
+  /**
+   * Takes evidence back from storage after a restart or a wake: each reporter's result about a
+   * target and when it was made. States are settled from it at once, without dropping anything
+   * (the next sweep does, by the usual rules, since the clock of the restore may not be known).
+   */
+  restore(reports: Iterable<{ target: string; reporter: string; result: "ok" | "failed"; at: number }>, clusterSize: number): void {
+    const touched = new Set<Evidence>();
+    for (const r of reports) {
+      let evidence = this.#targets.get(r.target);
+      if (!evidence) {
+        evidence = { failed: new Map(), ok: new Map(), newestOk: Number.NEGATIVE_INFINITY, checkedAt: null, state: "unknown" };
+        this.#targets.set(r.target, evidence);
+      }
+      (r.result === "ok" ? evidence.ok : evidence.failed).set(r.reporter, r.at);
+      if (r.result === "ok" && r.at > evidence.newestOk) evidence.newestOk = r.at;
+      if (evidence.checkedAt === null || r.at > evidence.checkedAt) evidence.checkedAt = r.at;
+      touched.add(evidence);
+    }
+    for (const evidence of touched) evidence.state = stateOf(evidence.failed.size, evidence.ok.size, clusterSize);
+  }
+
+  /** The reporters behind a target's state: who failed and who succeeded, and when (for storage). */
+  reporters(target: string): { failed: ReadonlyMap<string, number>; ok: ReadonlyMap<string, number> } | null {
+    const evidence = this.#targets.get(target);
+    return evidence ? { failed: evidence.failed, ok: evidence.ok } : null;
+  }
+
+  /** The targets whose reporters changed since the last call (a repeated result changes nothing). */
+  takeTouched(): string[] {
+    const touched = [...this.#touched];
+    this.#touched.clear();
+    return touched;
   }
 
   /** The state last settled for `target` (what handouts show; moves only in ingest, sweep and clear). */
@@ -188,8 +250,9 @@ export class ReachabilityBook {
   /** Prunes `evidence` to the window and recomputes its state; true when the state changed. */
   #settle(target: string, evidence: Evidence, now: number, clusterSize: number, isLive: IsLive): boolean {
     const notBefore = now - this.#options.windowMs;
-    prune(evidence.failed, notBefore, isLive);
-    prune(evidence.ok, notBefore, isLive);
+    const droppedFailed = prune(evidence.failed, notBefore, isLive);
+    const droppedOk = prune(evidence.ok, notBefore, isLive);
+    if (droppedFailed || droppedOk) this.#touched.add(target);
     const state = stateOf(evidence.failed.size, evidence.ok.size, clusterSize);
     const changed = state !== evidence.state;
     evidence.state = state;

@@ -4,6 +4,7 @@
  * the snapshot a restarted object loads.
  */
 import type { ChangeRecord } from "./changelog.js";
+import type { NodeFactRecord } from "./node-facts.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "./records.js";
 
 /** Persistence of every change the core makes; each call is one statement in the same turn. */
@@ -31,6 +32,11 @@ export interface DirectoryStore {
   /** Forgets the change log up to and including `upToVersion`, which becomes the floor. */
   pruneChanges(upToVersion: number): void;
   saveDegraded(degraded: boolean): void;
+  /** Insert or replace one node fact (node-facts.ts). */
+  saveNodeFact(fact: NodeFactRecord): void;
+  deleteNodeFact(node: string, name: string): void;
+  /** Every fact of one node. */
+  deleteNodeFacts(node: string): void;
   /** Insert or replace a node's consumer-loop state (consumer-loops.ts). */
   saveConsumerLoop(record: ConsumerLoopRecord): void;
   deleteConsumerLoop(node: string): void;
@@ -55,6 +61,8 @@ export interface Snapshot {
   /** Deltas can be computed from any version at or above this one. */
   changelogFloor: number;
   degraded: boolean;
+  /** Readiness, reachability evidence and the like, stored only as they change (node-facts.ts). */
+  facts: NodeFactRecord[];
   consumerLoops: ConsumerLoopRecord[];
 }
 
@@ -67,6 +75,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   changes: [],
   changelogFloor: 0,
   degraded: false,
+  facts: [],
   consumerLoops: [],
 };
 

@@ -10,6 +10,7 @@ import { Credentials } from "./credentials.js";
 import { ExpiryClock } from "./expiry-clock.js";
 import { Handouts } from "./handouts.js";
 import { LeaseTable, type NodeState } from "./lease-table.js";
+import { isStoredReporter, storedEvidence, storedReadiness } from "./reach-facts.js";
 import { Overrides } from "./overrides.js";
 import { NodeRateLimits } from "./rate-limit.js";
 import { type ClusterMeta, DEFAULT_SETTINGS } from "./records.js";
@@ -28,7 +29,7 @@ export class ClusterUnits {
   readonly audit: AuditLog;
   readonly holds: LeaseHolds;
   readonly clock: ExpiryClock;
-  /** Reachability evidence from the nodes' reports (memory only). */
+  /** Reachability evidence from the nodes' reports (its changes stored as node facts of the leases, reach-facts.ts). */
   readonly reach: ReachabilityBook;
 
   constructor(
@@ -38,12 +39,17 @@ export class ClusterUnits {
     load: CoreLoad = {},
   ) {
     this.meta = snapshot.meta;
-    this.leases = new LeaseTable(store, snapshot.nodes, snapshot.consumerLoops);
+    this.leases = new LeaseTable(store, snapshot.nodes, snapshot.facts, snapshot.consumerLoops);
     this.credentials = new Credentials(store, snapshot.joinTokens, snapshot.nodes, options.onTokenRetired);
     this.overrides = new Overrides(store, snapshot.overrides);
     this.audit = new AuditLog(store, snapshot.lastAuditSeq, options.onAudit);
     this.clock = new ExpiryClock(store, snapshot.degraded);
-    this.reach = new ReachabilityBook({ windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS });
+    this.reach = new ReachabilityBook({
+      windowMs: options.reachabilityWindowMs ?? REACHABILITY_WINDOW_MS,
+      // Past the cap, stored reporters are dropped from memory last: dropping one costs writes.
+      kept: (target, reporter) => isStoredReporter(this.leases.facts, target, reporter),
+    });
+    this.#restoreMarks(snapshot);
     this.changes = new ChangeLog(
       store,
       this.audit,
@@ -55,6 +61,15 @@ export class ClusterUnits {
     this.limits = new NodeRateLimits(options.rateBurst, this.meta?.settings.minIntervalSeconds ?? DEFAULT_SETTINGS.minIntervalSeconds);
     this.holds = new LeaseHolds(this.leases, load);
     this.clock.recompute(this.leases, this.overrides, options.credentialRetentionMs);
+  }
+
+  /** Readiness and reachability as stored: what a node and its reporters last said survives the restart or wake. */
+  #restoreMarks(snapshot: Snapshot): void {
+    this.reach.restore(storedEvidence(snapshot.facts), this.leases.liveCount);
+    for (const id of this.leases.facts.nodes()) {
+      const state = this.leases.get(id);
+      if (state?.endedAt === null) this.leases.restoreMarks(state, { ready: storedReadiness(this.leases.facts, id), reach: this.reach.state(id) });
+    }
   }
 
   /** Whether `id` is in the handout pool now (a live, unoverridden lease, or a pin), and its zone there. */

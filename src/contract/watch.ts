@@ -25,6 +25,23 @@ export const CLOSE_CREDENTIAL_GONE = 4001;
 export const CLOSE_BLOCKED = 4003;
 
 /**
+ * The reconnect window the directory advises on every accepted watch (a header of the 101): how
+ * many seconds a watcher whose socket was cut should spread its reconnect over, uniformly. A
+ * deploy restarts the cluster's object and cuts every socket at once; spread over this window,
+ * the cluster's nodes come back at about RECONNECT_UPGRADES_PER_SECOND, half the object's soft
+ * limit of about a thousand requests a second, so the peak second stays under it.
+ */
+export const RECONNECT_WINDOW_HEADER = "Peerdir-Reconnect-Window";
+export const RECONNECT_UPGRADES_PER_SECOND = 500;
+/** The window's bounds: the agent's own spread at least, and at most five minutes (a lease renews over HTTP meanwhile). */
+export const RECONNECT_WINDOW_MIN_SECONDS = 10;
+export const RECONNECT_WINDOW_MAX_SECONDS = 300;
+
+/** The window for a cluster of `nodes` live nodes, in whole seconds. */
+export function reconnectWindowSeconds(nodes: number): number {
+  return Math.min(RECONNECT_WINDOW_MAX_SECONDS, Math.max(RECONNECT_WINDOW_MIN_SECONDS, Math.ceil(nodes / RECONNECT_UPGRADES_PER_SECOND)));
+}
+
  * What a watcher sends besides PING: a renewal, with the body of a registration. It goes when
  * something it carries changed: readiness, probe results, or a local consumer loop starting or
  * ending (`consumers`); a steady state sends none.

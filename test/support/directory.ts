@@ -13,6 +13,9 @@ import { wranglerSettings } from "../../scripts/wrangler-settings.mjs";
 import { TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from "./constants.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+const WORKER_NAME = "peerdir";
+/** The cluster object's class (wrangler.toml's binding CLUSTER). */
+const DIRECTORY_CLASS = "ClusterDirectory";
 
 export interface DirectoryOptions {
   persistDir?: string;
@@ -32,6 +35,12 @@ export interface RunningDirectory {
   port: number;
   adminToken: string;
   persistDir: string;
+  /**
+   * Makes a cluster's object lose its memory the way hibernation does: workerd evicts it and
+   * keeps its hibernatable sockets open, so the next event starts a fresh instance from storage
+   * (what a cluster quiet for a minute or so meets in production).
+   */
+  hibernate(cluster: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +63,7 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
   // Miniflare 5 (the one wrangler runs) still takes the familiar single-Worker options through this converter.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
+      name: WORKER_NAME,
       modules: true,
       scriptPath: join(root, "dist/worker/index.js"),
       compatibilityDate: settings.compatibilityDate,
@@ -73,6 +83,7 @@ export async function startDirectory(options: DirectoryOptions = {}): Promise<Ru
     port: Number(new URL(url).port),
     adminToken,
     persistDir,
+    hibernate: (cluster) => mf.unsafeEvictDurableObject(WORKER_NAME, DIRECTORY_CLASS, { name: cluster, webSockets: "hibernate" }),
     stop: () => mf.dispose(),
   };
 }

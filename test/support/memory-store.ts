@@ -5,6 +5,7 @@
 import type { ChangeRecord } from "../../src/cluster/changelog.js";
 import type { AuditFilter, DirectoryStore, Snapshot } from "../../src/cluster/cluster-core.js";
 import type { ConsumerLoopRecord } from "../../src/cluster/store.js";
+import type { NodeFactRecord } from "../../src/cluster/node-facts.js";
 import type { AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideRecord } from "../../src/cluster/records.js";
 
 export class MemoryStore implements DirectoryStore {
@@ -17,6 +18,8 @@ export class MemoryStore implements DirectoryStore {
   floor = 0;
   degraded = false;
   consumerLoops = new Map<string, ConsumerLoopRecord>();
+  /** node → name → fact */
+  facts = new Map<string, Map<string, NodeFactRecord>>();
 
   insertCluster(meta: ClusterMeta) {
     this.meta = structuredClone(meta);
@@ -84,6 +87,16 @@ export class MemoryStore implements DirectoryStore {
   saveDegraded(degraded: boolean) {
     this.degraded = degraded;
   }
+  saveNodeFact(f: NodeFactRecord) {
+    if (!this.facts.has(f.node)) this.facts.set(f.node, new Map());
+    this.facts.get(f.node)!.set(f.name, { ...f });
+  }
+  deleteNodeFact(node: string, name: string) {
+    this.facts.get(node)?.delete(name);
+  }
+  deleteNodeFacts(node: string) {
+    this.facts.delete(node);
+  }
 
   saveConsumerLoop(record: ConsumerLoopRecord) {
     this.consumerLoops.set(record.node, { ...record });
@@ -103,6 +116,7 @@ export class MemoryStore implements DirectoryStore {
       changelogFloor: this.floor,
       degraded: this.degraded,
       consumerLoops: [...this.consumerLoops.values()].map((r) => ({ ...r })),
+      facts: [...this.facts.values()].flatMap((m) => [...m.values()].map((f) => ({ ...f }))),
     };
   }
 }

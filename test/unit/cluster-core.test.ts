@@ -46,6 +46,15 @@ class RecordingStore implements DirectoryStore {
   deleteNode() {
     this.writes.push("deleteNode");
   }
+  saveNodeFact() {
+    this.writes.push("saveNodeFact");
+  }
+  deleteNodeFact() {
+    this.writes.push("deleteNodeFact");
+  }
+  deleteNodeFacts() {
+    this.writes.push("deleteNodeFacts");
+  }
   saveOverride() {
     this.writes.push("saveOverride");
   }

@@ -12,7 +12,8 @@
  * `onEnd` fires exactly once, whether the handshake failed, the directory closed, or the
  * session gave up; after that the session calls nothing.
  */
-import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_KEEPALIVE_TIMEOUT, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
+import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_KEEPALIVE_TIMEOUT, PING, RECONNECT_WINDOW_HEADER, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
+import { advisedWindowMs } from "./reconnect.js";
 import { KEEPALIVE_MISSES, KEEPALIVE_MS, WATCH_HANDSHAKE_TIMEOUT_MS } from "./transport.js";
 import { WebSocketClient } from "./websocket.js";
 
@@ -27,7 +28,8 @@ export interface WatchEnd {
 }
 
 export interface WatchHandlers {
-  onOpen(): void;
+  /** `reconnectWindowMs`: the window the directory advised for a reconnect (reconnect.ts), null without one. */
+  onOpen(reconnectWindowMs?: number | null): void;
   onMessage(text: string): void;
   onEnd(end: WatchEnd): void;
 }
@@ -63,14 +65,14 @@ export class WatchSession implements WatchLike {
     private readonly timing: Timing = { keepaliveMs: KEEPALIVE_MS, misses: KEEPALIVE_MISSES, handshakeTimeoutMs: WATCH_HANDSHAKE_TIMEOUT_MS },
   ) {
     this.ws = new WebSocketClient(url, [WATCH_SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${credential}`], {
-      onOpen: () => {
+      onOpen: (headers) => {
         if (this.ended) return;
         this.opened = true;
         this.openedAt = this.lastHeard = Date.now();
         this.clearHandshake();
         this.keepalive = setInterval(() => this.tick(), timing.keepaliveMs);
         this.keepalive.unref?.();
-        this.handlers.onOpen();
+        this.handlers.onOpen(advisedWindowMs(headers[RECONNECT_WINDOW_HEADER.toLowerCase()]));
       },
       onMessage: (text) => {
         if (this.ended) return;

@@ -8,19 +8,18 @@
  *
  * A failed upgrade gives no status, so the next turn asks a plain poll why (a refusal, an
  * outage, or a proxy that strips upgrades); during an outage that poll is the only probe. A
- * watch that lived a while and then closed reopens after a random delay of up to
- * RECONNECT_SPREAD_MS, so a directory restart is not met by every agent in the same second; one
- * that keeps dying backs off.
+ * watch that lived a while and then closed reopens after a random delay within a window sized to
+ * the cluster (reconnect.ts: what the directory advised, at least 10 s), so a deploy that cuts
+ * every socket at once is not met by every agent in the same second; one that keeps dying backs
+ * off.
  */
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE } from "../../contract/watch.js";
-import { BACKOFF_MIN_MS, backoffDelayMs } from "../backoff.js";
+import { backoffDelayMs } from "../backoff.js";
 import { type Feed, type FeedHost, feedCredential } from "./feed.js";
 import type { PollFeed } from "./poll.js";
+import { reconnectDelayMs } from "./reconnect.js";
 import { KEEPALIVE_MS, parseWatchMessage } from "./transport.js";
 import { openWatchSession, type OpenWatch, type WatchEnd, type WatchHandlers, type WatchLike } from "./watch-session.js";
-
-/** A watch that lived KEEPALIVE_MS or more reopens within this long (uniformly spread). */
-export const RECONNECT_SPREAD_MS = 10 * BACKOFF_MIN_MS;
 
 /** The answers to a renewal on the socket, counted by name in /metrics. */
 const SOCKET_ANSWERS = new Set(["renewed", "error"]);
@@ -36,6 +35,8 @@ export class WatchFeed implements Feed {
   private attempts = 0;
   /** The last upgrade failed; the next turn finds out why. */
   private upgradeFailed = false;
+  /** The reconnect window the directory advised on the last socket that opened (reconnect.ts). */
+  private advisedWindowMs: number | null = null;
 
   constructor(
     private readonly host: FeedHost,
@@ -99,9 +100,10 @@ export class WatchFeed implements Feed {
     this.running = true;
     let session: WatchLike | null = null;
     const handlers: WatchHandlers = {
-      onOpen: () => {
+      onOpen: (reconnectWindowMs) => {
         if (session !== this.watch) return;
         this.open = true;
+        this.advisedWindowMs = reconnectWindowMs ?? this.advisedWindowMs;
         host.requests.add("watch", "ok");
         host.failures.record({ status: 101, detail: "watch open" });
         this.send(host.lease.socketOpened(Date.now()));
@@ -187,9 +189,10 @@ export class WatchFeed implements Feed {
       host.sync.feedAt = now;
       return;
     }
-    // A watch cut after it lived a while reopens within RECONNECT_SPREAD_MS (a directory restart
+    // A watch cut after it lived a while reopens within the cluster's reconnect window (a deploy
     // cuts every agent's watch at once); watches that keep dying young back off (jittered too).
-    host.sync.feedAt = now + (end.lifetimeMs >= KEEPALIVE_MS ? host.random() * RECONNECT_SPREAD_MS : backoffDelayMs(this.attempts++, host.random));
+    host.sync.feedAt =
+      now + (end.lifetimeMs >= KEEPALIVE_MS ? reconnectDelayMs(this.advisedWindowMs, host.sync.view.peers.length, host.random) : backoffDelayMs(this.attempts++, host.random));
   }
 }
 

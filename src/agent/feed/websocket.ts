@@ -16,7 +16,8 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface WebSocketHandlers {
-  onOpen(): void;
+  /** The upgrade succeeded; `headers` are the 101's. */
+  onOpen(headers: IncomingMessage["headers"]): void;
   onMessage(text: string): void;
   /** Fires once: the upgrade failed (`opened` false), or the socket closed or broke. */
   onClose(code: number, reason: string, opened: boolean): void;
@@ -67,7 +68,7 @@ export class WebSocketClient {
       socket.on("data", (chunk: Buffer) => this.read(chunk));
       socket.on("close", () => this.finish(1006, "the connection ended"));
       socket.on("error", () => socket.destroy());
-      this.handlers.onOpen();
+      this.handlers.onOpen(res.headers);
       if (head.length > 0) this.read(head);
     });
     // Any answer but 101: no upgrade (refused, or a proxy that does not pass upgrades).

@@ -17,7 +17,7 @@
  * with the core as a watch; after a wake or a reload of the core, every open socket is
  * registered again, as a watch whose handout is at the version the last pass reached.
  */
-import { PING, PONG } from "../../contract/watch.js";
+import { PING, PONG, reconnectWindowSeconds } from "../../contract/watch.js";
 import type { ClusterCore, PassSink, Watch } from "../../cluster/cluster-core.js";
 import { watchKey } from "../../cluster/fanout.js";
 import { closeIfStanding, type SocketRenewal, socketLastSeen, socketRenewal, upgradeResponse, type WatchAttachment } from "./watchers.js";
@@ -81,7 +81,8 @@ export class WatchSockets {
     this.#recent.set(server, attachment);
     server.serializeAttachment(attachment);
     if (first) server.send(first.message);
-    return upgradeResponse(request, client);
+    // A deploy cuts every socket at once: the advised window spreads the cluster's reconnects under the object's limits.
+    return upgradeResponse(request, client, reconnectWindowSeconds(core.liveCount));
   }
 
   /**

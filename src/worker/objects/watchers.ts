@@ -8,7 +8,7 @@ import { RegisterRequest } from "../../contract/schemas.js";
 import type { RegisterInput } from "../../cluster/cluster-core.js";
 import { checkAddr } from "../../contract/addresses.js";
 import type { Outcome } from "../../contract/problem.js";
-import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
+import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, RECONNECT_WINDOW_HEADER, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 
 /** Request headers the Worker uses to hand a validated watch upgrade to the object. */
 export const WATCH_HEADERS = { node: "x-peerdir-node", tokenHash: "x-peerdir-token-hash", observedIp: "x-peerdir-observed-ip" } as const;
@@ -95,14 +95,15 @@ export function watchRequest(request: Request): { watch: WatchAttachment; since:
 }
 
 /** The 101 answer: the client's end of the socket, and the subprotocol when the client offered it. */
-export function upgradeResponse(request: Request, client: WebSocket): Response {
+export function upgradeResponse(request: Request, client: WebSocket, reconnectWindowSeconds: number): Response {
   const offered =
     request.headers
       .get("Sec-WebSocket-Protocol")
       ?.split(",")
       .map((p) => p.trim()) ?? [];
-  const protocol = offered.includes(WATCH_SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": WATCH_SUBPROTOCOL } : undefined;
-  return new Response(null, { status: 101, webSocket: client, headers: protocol });
+  const headers: Record<string, string> = { [RECONNECT_WINDOW_HEADER]: String(reconnectWindowSeconds) };
+  if (offered.includes(WATCH_SUBPROTOCOL)) headers["Sec-WebSocket-Protocol"] = WATCH_SUBPROTOCOL;
+  return new Response(null, { status: 101, webSocket: client, headers });
 }
 
 /** A renewal's answer on the socket: the registration's body, or the problem's status and detail. */

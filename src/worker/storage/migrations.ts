@@ -15,6 +15,7 @@ import renewalCheckpoint from "../../../migrations/0006_renewal_checkpoint.sql";
 import leaseBehind from "../../../migrations/0007_lease_behind.sql";
 import probePolicy from "../../../migrations/0008_probe_policy.sql";
 import consumerLoops from "../../../migrations/0009_consumer_loops.sql";
+import nodeFacts from "../../../migrations/0010_node_facts.sql";
 import catalog from "../../../migrations/catalog/0001_catalog.sql";
 import catalogAdminTokens from "../../../migrations/catalog/0002_admin_tokens.sql";
 
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "0007_lease_behind", sql: leaseBehind },
   { version: 8, name: "0008_probe_policy", sql: probePolicy },
   { version: 9, name: "0009_consumer_loops", sql: consumerLoops },
+  { version: 10, name: "0010_node_facts", sql: nodeFacts },
 ];
 
 /** The cluster catalog object's own schema (migrations/catalog/). */

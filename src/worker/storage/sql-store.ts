@@ -7,6 +7,7 @@
 import type { ChangeRecord } from "../../cluster/changelog.js";
 import type { AuditFilter, DirectoryStore, Snapshot } from "../../cluster/cluster-core.js";
 import type { ConsumerLoopRecord } from "../../cluster/store.js";
+import type { NodeFactRecord } from "../../cluster/node-facts.js";
 import type { ActorKind, AddressPolicy, AuditRecord, ClusterMeta, ClusterSettings, JoinTokenRecord, NodeRecord, OverrideAction, OverrideRecord } from "../../cluster/records.js";
 
 interface ClusterRow {
@@ -100,6 +101,14 @@ interface ConsumerLoopRow {
   [key: string]: SqlStorageValue;
 }
 
+interface NodeFactRow {
+  node: string;
+  name: string;
+  value: string;
+  at: number;
+  [key: string]: SqlStorageValue;
+}
+
 interface JoinTokenRow {
   id: string;
   token_hash: string;
@@ -190,9 +199,14 @@ export class SqlStore implements DirectoryStore {
       .exec<ChangeRow>("SELECT * FROM changelog ORDER BY version, node")
       .toArray()
       .map((row) => ({ version: row.version, node: row.node, wasPresent: row.was_present === 1, wasZone: row.was_zone, at: row.at }));
+    const facts: NodeFactRecord[] = this.sql
+      .exec<NodeFactRow>("SELECT node, name, value, at FROM node_facts")
+      .toArray()
+      .map((row) => ({ node: row.node, name: row.name, value: row.value, at: row.at }));
     return {
       meta,
       nodes,
+      facts,
       joinTokens,
       overrides,
       lastAuditSeq,
@@ -366,5 +380,17 @@ export class SqlStore implements DirectoryStore {
 
   deleteNode(id: string): void {
     this.#write("DELETE FROM nodes WHERE id = ?", id);
+  }
+
+  saveNodeFact(f: NodeFactRecord): void {
+    this.#write("INSERT OR REPLACE INTO node_facts (node, name, value, at) VALUES (?, ?, ?, ?)", f.node, f.name, f.value, f.at);
+  }
+
+  deleteNodeFact(node: string, name: string): void {
+    this.#write("DELETE FROM node_facts WHERE node = ? AND name = ?", node, name);
+  }
+
+  deleteNodeFacts(node: string): void {
+    this.#write("DELETE FROM node_facts WHERE node = ?", node);
   }
 }

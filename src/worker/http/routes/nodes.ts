@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { NodeParams, PeersDelta, PeersQuery, PeersResponse, RegisterRequest, RegisterResponse, WatchQuery } from "../../../contract/schemas.js";
 import { readPeersReply } from "../../objects/calls.js";
 import { clientAddress } from "../../host.js";
+import { RECONNECT_WINDOW_HEADER } from "../../../contract/watch.js";
 import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
@@ -80,7 +81,18 @@ const watch = createRoute({
   security: bearerSecurity,
   middleware: [nodeAuth({ websocket: true })] as const,
   request: { params: NodeParams, query: WatchQuery },
-  responses: { 101: { description: "Switching protocols: the watch is open" }, ...problemResponses(400, 401, 403, 404, 426, 429) },
+  responses: {
+    101: {
+      description: "Switching protocols: the watch is open",
+      headers: {
+        [RECONNECT_WINDOW_HEADER]: {
+          description: "Seconds to spread a reconnect over, uniformly, when the socket is cut (a deploy cuts every socket at once): the cluster's live nodes / 500, 10 to 300.",
+          schema: { type: "integer", minimum: 10, maximum: 300 },
+        },
+      },
+    },
+    ...problemResponses(400, 401, 403, 404, 426, 429),
+  },
 });
 
 export const nodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
