@@ -42,6 +42,7 @@ export function reconnectWindowSeconds(nodes: number): number {
   return Math.min(RECONNECT_WINDOW_MAX_SECONDS, Math.max(RECONNECT_WINDOW_MIN_SECONDS, Math.ceil(nodes / RECONNECT_UPGRADES_PER_SECOND)));
 }
 
+/**
  * What a watcher sends besides PING: a renewal, with the body of a registration. It goes when
  * something it carries changed: readiness, probe results, or a local consumer loop starting or
  * ending (`consumers`); a steady state sends none.
