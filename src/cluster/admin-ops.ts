@@ -4,7 +4,7 @@
  */
 import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
 import { nodeSnapshot, overrideSnapshot } from "./audit.js";
-import { endLease, expireDue } from "./expiry.js";
+import { endLease, expireDue } from "./expire-due.js";
 import { isoOrNull } from "./present.js";
 import { type Actor, type ClusterMeta, type ClusterSettings, DEFAULT_SETTINGS, type JoinTokenRecord, type OverrideRecord, sortedLabels } from "./records.js";
 import type { ReachState } from "../contract/reachability.js";

@@ -1,6 +1,6 @@
 /**
  * The audit trail: what an entry records about the thing it changed, its numbering, and its
- * retention. Entries are appended only through a change (changes.ts), after the version moved.
+ * retention. Entries are appended only through a change (change-recorder.ts), after the version moved.
  */
 import { carriesPeer } from "../contract/overrides.js";
 import { isoOrNull } from "./present.js";

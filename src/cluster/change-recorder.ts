@@ -41,7 +41,7 @@ export interface ChangeHooks {
   versionMoved(): void;
 }
 
-export class ChangeLog implements Change {
+export class ChangeRecorder implements Change {
   readonly #log: ChangeRecord[];
   #floor: number;
   readonly #pending = new Map<string, HandoutState>();

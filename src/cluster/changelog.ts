@@ -6,7 +6,7 @@
  * Kept for at least 1,000 versions and at least the cluster's max TTL, so a node that was away
  * for up to one lease still catches up with a delta; older versions get a full handout instead.
  */
-import { type Candidate, type HandoutEntry, selectPeers } from "./handout.js";
+import { type Candidate, type HandoutEntry, selectPeers } from "./selection.js";
 
 export interface ChangeRecord {
   version: number;
@@ -101,7 +101,7 @@ function findById(pool: readonly HandoutEntry[], id: string): HandoutEntry | und
  * Without a limit, a handout is the whole pool but the requester, so only the changed ids can
  * differ: O(changes) lookups, which matters when every change is pushed to many watchers of a
  * large cluster. A requester that is not among the changed ids only decides the order (its zone
- * first), so every such requester of one zone gets the same delta (handouts.ts shares it).
+ * first), so every such requester of one zone gets the same delta (handout-bodies.ts shares it).
  */
 export function unlimitedDelta(
   earliest: ReadonlyMap<string, ChangeRecord>,

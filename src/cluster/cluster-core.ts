@@ -1,6 +1,6 @@
 /**
  * One cluster's directory as a plain state machine: the façade over its units (units.ts) and
- * the operations on them (node-ops.ts, admin-ops.ts, expiry.ts).
+ * the operations on them (node-ops.ts, admin-ops.ts, expire-due.ts).
  *
  * Everything here is synchronous and runtime-free, so unit tests drive it with a fake clock and
  * an in-memory store, and the Durable Object stays a thin adapter. State lives in memory (the
@@ -10,13 +10,13 @@
  *
  * Hot paths are cheap on purpose: a plain renewal touches memory only and a heartbeat on a
  * watch socket is not even seen (lease-holds.ts), and a handout whose ETag matches is answered
- * from memory without SQL or serialisation (handouts.ts).
+ * from memory without SQL or serialisation (handout-bodies.ts).
  */
 import { type OverrideAction, perAction } from "../contract/overrides.js";
 import * as admin from "./admin-ops.js";
-import { type ExpireOptions, expireDue } from "./expiry.js";
+import { type ExpireOptions, expireDue } from "./expire-due.js";
 import type { Watch } from "./fanout.js";
-import type { PassSink, WatchUpdate } from "./handouts.js";
+import type { PassSink, WatchUpdate } from "./handout-bodies.js";
 import type { CoreLoad } from "./lease-holds.js";
 import * as nodes from "./node-ops.js";
 import { nodeViews, presentAudit, presentOverride } from "./present.js";
@@ -29,10 +29,10 @@ import { ClusterUnits } from "./units.js";
 import type { AuditPage, NodeView, Override } from "../contract/admin.js";
 
 export type { AdminRequest, ClusterSummary, OverrideInput } from "./admin-ops.js";
-export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expiry.js";
+export { DEGRADED_RECHECK_MS, SELF_PRESERVATION_MIN_NODES } from "./expire-due.js";
 export { type CoreLoad, type LeaseSignals, NO_SIGNALS } from "./lease-holds.js";
 export type { Watch } from "./fanout.js";
-export type { PassSink, WatchUpdate } from "./handouts.js";
+export type { PassSink, WatchUpdate } from "./handout-bodies.js";
 export type { NodeState } from "./lease-table.js";
 export type { NodeRequest, PeersAnswer, PeersInput, RegisterInput, RegisterResult } from "./node-ops.js";
 export type { Refusal, Result } from "./refusals.js";
@@ -54,7 +54,7 @@ export class ClusterCore {
     return this.#u.meta?.version ?? 0;
   }
 
-  /** Self-preservation is holding back expiry (see expiry.ts). */
+  /** Self-preservation is holding back expiry (see expire-due.ts). */
   get degraded(): boolean {
     return this.#u.clock.degraded;
   }
@@ -125,7 +125,7 @@ export class ClusterCore {
     this.#u.handouts.fanOut.remove(key);
   }
 
-  /** Brings every watch from `since` to the current version, through `sink` (handouts.ts `pass`). */
+  /** Brings every watch from `since` to the current version, through `sink` (handout-bodies.ts `pass`). */
   watchPass(since: number, sink: PassSink): void {
     if (this.#u.meta) this.#u.handouts.pass(since, sink);
   }

@@ -12,13 +12,13 @@
  *   its holders, each taking its replacement from its reserve.
  * - A peer whose content changes in place (addresses, labels, readiness or reachability tier)
  *   reaches only the watchers whose handout holds it.
- * - Watchers of full lists all see every change: they share one message per zone (handouts.ts).
+ * - Watchers of full lists all see every change: they share one message per zone (handout-bodies.ts).
  *
  * The result of a pass is, per watcher, the difference of its handout before and after, so it
  * equals what a full recompute (changelog.ts `deltaSince`) gives; the unit tests check that.
  */
 import type { ChangeRecord, PeerDelta } from "./changelog.js";
-import type { Candidate, HandoutEntry } from "./handout.js";
+import type { Candidate, HandoutEntry } from "./selection.js";
 import { Ranking } from "./ranking.js";
 
 export interface FanOutSource {

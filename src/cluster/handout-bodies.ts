@@ -4,10 +4,10 @@
  * (bounded at BODY_CACHE_CHARS of text), so an unchanged handout costs no serialisation.
  */
 import { orderByTier } from "../contract/reachability.js";
-import type { ChangeLog } from "./changes.js";
+import type { ChangeRecorder } from "./change-recorder.js";
 import { type ChangeRecord, changedSince, deltaSince, type PeerDelta, unlimitedDelta } from "./changelog.js";
 import { FanOut, type FanOutSource, type Watch } from "./fanout.js";
-import { type Candidate, handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./handout.js";
+import { type Candidate, handoutBody, type HandoutEntry, handoutPool, selectPeers } from "./selection.js";
 import type { LeaseTable } from "./lease-table.js";
 import type { Overrides } from "./overrides.js";
 import type { ClusterMeta } from "./records.js";
@@ -34,7 +34,7 @@ export interface HandoutSources {
   meta(): ClusterMeta;
   leases: LeaseTable;
   overrides: Overrides;
-  changes: ChangeLog;
+  changes: ChangeRecorder;
   degraded(): boolean;
 }
 

@@ -1,11 +1,11 @@
 /**
  * The cluster's node rows in memory: each id's lease (live while `endedAt` is null) and the
  * credential it holds, with the live count the cluster's size limit needs. Every change to a
- * row goes through a `Change` (changes.ts), so the change log hears of it before it happens.
+ * row goes through a `Change` (change-recorder.ts), so the change log hears of it before it happens.
  */
 import { handoutTier, type ReachState } from "../contract/reachability.js";
-import type { Change } from "./changes.js";
-import { type HandoutEntry, zoneOf } from "./handout.js";
+import type { Change } from "./change-recorder.js";
+import { type HandoutEntry, zoneOf } from "./selection.js";
 import { type NodeFactRecord, NodeFacts } from "./node-facts.js";
 import { type NodeRecord, peerJson } from "./records.js";
 import type { ConsumerLoopRecord, DirectoryStore } from "./store.js";

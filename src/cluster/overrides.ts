@@ -3,8 +3,8 @@
  * node and end its lease), drain (keep its lease but stop handing it out). Each may expire.
  */
 import { carriesPeer, OVERRIDES } from "../contract/overrides.js";
-import type { Change } from "./changes.js";
-import { type HandoutEntry, zoneOf } from "./handout.js";
+import type { Change } from "./change-recorder.js";
+import { type HandoutEntry, zoneOf } from "./selection.js";
 import { type OverrideRecord, peerJson } from "./records.js";
 import type { DirectoryStore } from "./store.js";
 

@@ -15,7 +15,7 @@
  * peer's key is its weight and any other's is its weight minus 2^53 (still exact), so every
  * same-zone key is above every other key.
  */
-import type { Candidate } from "./handout.js";
+import type { Candidate } from "./selection.js";
 import { type RequesterSeed, requesterSeed, weightFrom } from "./rendezvous.js";
 
 const ZONE_OFFSET = 2 ** 53;

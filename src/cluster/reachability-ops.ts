@@ -6,7 +6,7 @@
 import type { NodeView } from "../contract/admin.js";
 import type { ReachState } from "../contract/reachability.js";
 import type { Reports } from "../contract/schemas.js";
-import { selectPeers } from "./handout.js";
+import { selectPeers } from "./selection.js";
 import type { ReachReport } from "./reachability.js";
 import { saveEvidence } from "./reach-facts.js";
 import type { ClusterUnits } from "./units.js";

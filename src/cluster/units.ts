@@ -1,14 +1,14 @@
 /**
  * The units one cluster is made of, built from a snapshot and wired together. Operations
- * (node-ops.ts, admin-ops.ts, expiry.ts) work on them; the façade (cluster-core.ts) exposes the
+ * (node-ops.ts, admin-ops.ts, expire-due.ts) work on them; the façade (cluster-core.ts) exposes the
  * operations. A new concern becomes one more unit here, with its own store calls, and takes part
  * in changes through `changes.record`.
  */
 import { AuditLog } from "./audit.js";
-import { ChangeLog, type HandoutState } from "./changes.js";
+import { ChangeRecorder, type HandoutState } from "./change-recorder.js";
 import { Credentials } from "./credentials.js";
 import { ExpiryClock } from "./expiry-clock.js";
-import { Handouts } from "./handouts.js";
+import { Handouts } from "./handout-bodies.js";
 import { LeaseTable, type NodeState } from "./lease-table.js";
 import { isStoredReporter, storedEvidence, storedReadiness } from "./reach-facts.js";
 import { Overrides } from "./overrides.js";
@@ -23,7 +23,7 @@ export class ClusterUnits {
   readonly leases: LeaseTable;
   readonly credentials: Credentials;
   readonly overrides: Overrides;
-  readonly changes: ChangeLog;
+  readonly changes: ChangeRecorder;
   readonly handouts: Handouts;
   readonly limits: NodeRateLimits;
   readonly audit: AuditLog;
@@ -50,7 +50,7 @@ export class ClusterUnits {
       kept: (target, reporter) => isStoredReporter(this.leases.facts, target, reporter),
     });
     this.#restoreMarks(snapshot);
-    this.changes = new ChangeLog(
+    this.changes = new ChangeRecorder(
       store,
       this.audit,
       { meta: () => this.meta, handoutState: (id) => this.#handoutState(id), versionMoved: () => this.handouts.invalidate() },

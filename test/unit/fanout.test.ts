@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ClusterCore, type PassSink, type Watch } from "../../src/cluster/cluster-core.js";
 import { FanOut } from "../../src/cluster/fanout.js";
 import { Ranking } from "../../src/cluster/ranking.js";
-import { selectPeers } from "../../src/cluster/handout.js";
+import { selectPeers } from "../../src/cluster/selection.js";
 import { MemoryStore } from "../support/memory-store.js";
 
 const T0 = 1_800_000_000_000;

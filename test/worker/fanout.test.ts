@@ -3,7 +3,7 @@
 // those that held the peer, and every other socket receives nothing; full-list watchers all get
 // the one shared message.
 import { describe, expect, it } from "vitest";
-import { selectPeers } from "../../src/cluster/handout.js";
+import { selectPeers } from "../../src/cluster/selection.js";
 import { addr, admin, call, createCluster, join, type Registered } from "./helpers.js";
 import { openWatch, type Watch } from "./watch-client.js";
 
