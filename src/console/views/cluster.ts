@@ -3,8 +3,9 @@
  * countdowns, last renewal, transport and override badges, plus every action on a node (each
  * confirmed first). The table follows the cluster through `follow` (long-polls), not reloads.
  */
-import type { AuditPage, ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override, OverrideList } from "../../contract/admin.js";
-import { clusterPath, nodePath, overridePath } from "../api.js";
+import type { ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override } from "../../contract/admin.js";
+import { abortOn } from "../api.js";
+import { bodyOf, clusterParam, nodeParam } from "../../contract/admin-client.js";
 import { membershipChart } from "../chart.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, errorState, loading } from "../context.js";
@@ -171,7 +172,9 @@ async function setOverride(ctx: Ctx, cluster: string, node: string, action: "blo
   });
   if (!values) return;
   await act(ctx, `${node} ${action === "block" ? "blocked" : "drained"}.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+    bodyOf(
+      ctx.api.clusters[":cluster"].overrides[":node"].$put({ param: nodeParam(cluster, node), json: { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) } }),
+    ),
   );
   refresh();
 }
@@ -184,7 +187,7 @@ async function lift(ctx: Ctx, cluster: string, row: NodeRow, refresh: () => void
     confirm: "Lift",
   });
   if (!values) return;
-  await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => ctx.api.send("DELETE", overridePath(cluster, row.id)));
+  await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => bodyOf(ctx.api.clusters[":cluster"].overrides[":node"].$delete({ param: nodeParam(cluster, row.id) })));
   refresh();
 }
 
@@ -197,7 +200,7 @@ async function evict(ctx: Ctx, cluster: string, node: string, refresh: () => voi
     danger: true,
   });
   if (!values) return;
-  await act(ctx, `${node} evicted.`, () => ctx.api.send("POST", nodePath(cluster, node, "/evict"), { reason: values.reason }));
+  await act(ctx, `${node} evicted.`, () => bodyOf(ctx.api.clusters[":cluster"].nodes[":node"].evict.$post({ param: nodeParam(cluster, node), json: { reason: values.reason } })));
   refresh();
 }
 
@@ -216,7 +219,12 @@ async function pin(ctx: Ctx, cluster: string, refresh: () => void): Promise<void
   if (!values) return;
   const addrs = values.addrs.split(/\s+/).filter(Boolean);
   await act(ctx, `${values.node} pinned.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, values.node), { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+    bodyOf(
+      ctx.api.clusters[":cluster"].overrides[":node"].$put({
+        param: nodeParam(cluster, values.node),
+        json: { action: "pin", addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) },
+      }),
+    ),
   );
   refresh();
 }
@@ -254,7 +262,7 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
     .filter((r) => r !== "");
   if (ranges.join(",") !== current.probeRanges.join(",")) patch.probeRanges = ranges;
   if (Object.keys(patch).length === 0) return ctx.notify("Nothing changed.");
-  await act(ctx, "Settings saved.", () => ctx.api.send("PATCH", clusterPath(cluster), patch as ClusterSettingsPatch));
+  await act(ctx, "Settings saved.", () => bodyOf(ctx.api.clusters[":cluster"].$patch({ param: clusterParam(cluster), json: patch as ClusterSettingsPatch })));
   refresh();
 }
 
@@ -266,7 +274,7 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
   fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
   let detail: ClusterDetail;
   try {
-    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
+    detail = await bodyOf(ctx.api.clusters[":cluster"].$get({ param: clusterParam(cluster) }, abortOn(ctx.signal)));
   } catch (err) {
     if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
     return;
@@ -326,7 +334,7 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     }
     chartAt = Date.now();
     try {
-      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
+      const page = await bodyOf(ctx.api.clusters[":cluster"].audit.$get({ param: clusterParam(cluster), query: { limit: "1000" } }, abortOn(ctx.signal)));
       const series = membershipSeries(page.entries, liveCount(latest?.nodes ?? []), Date.now());
       fill(chartBox, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", chartBox.clientWidth - 40));
     } catch (err) {
@@ -344,8 +352,8 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     const both = AbortSignal.any([ctx.signal, inner.signal]);
     await follow({ ...ctx, signal: both }, cluster, live, async (view, changed) => {
       const [{ overrides }, fresh] = await Promise.all([
-        ctx.api.get<OverrideList>(clusterPath(cluster, "/overrides"), {}, both),
-        changed ? ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, both) : Promise.resolve(detail),
+        bodyOf(ctx.api.clusters[":cluster"].overrides.$get({ param: clusterParam(cluster) }, abortOn(both))),
+        changed ? bodyOf(ctx.api.clusters[":cluster"].$get({ param: clusterParam(cluster) }, abortOn(both))) : Promise.resolve(detail),
       ]);
       detail = fresh;
       // Loops do not move the version: counted from the view itself, which every follow brings.

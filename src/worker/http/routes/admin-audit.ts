@@ -1,7 +1,7 @@
 /** Admin: the cluster's audit log, newest first, paged by cursor. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import * as routes from "../../../contract/admin-routes.js";
-import { AuditPage } from "../../../contract/admin.js";
+import type { AuditPage } from "../../../contract/admin.js";
 import { adminAuth } from "../auth.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";

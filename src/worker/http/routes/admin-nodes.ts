@@ -1,7 +1,7 @@
 /** Admin: the nodes view, overrides (pin, block, drain), eviction and the handout preview. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import * as routes from "../../../contract/admin-routes.js";
-import { Handout } from "../../../contract/admin.js";
+import type { Handout } from "../../../contract/admin.js";
 import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
