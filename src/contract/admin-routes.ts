@@ -5,8 +5,8 @@
  * `hc<AdminAppType>` (hono/client), so a path or body shape changed here changes, and type-checks,
  * every client at once. The clients import this module as types only, so zod stays out of them.
  */
-import { createRoute, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
-import type { Env, Hono } from "hono";
+import { createRoute, type RouteConfig, type RouteConfigToTypedResponse, type z } from "@hono/zod-openapi";
+import type { Env, Hono, ToSchema } from "hono";
 import {
   AuditPage,
   AuditQuery,
@@ -269,9 +269,12 @@ export const adminTokens = {
 type Table = { clusters: typeof clusters; joinTokens: typeof joinTokens; nodes: typeof nodes; audit: typeof audit; session: typeof session; adminTokens: typeof adminTokens };
 type Route = { [G in keyof Table]: Table[G][keyof Table[G]] }[keyof Table];
 
-/** What `OpenAPIHono.openapi(route, …)` adds to an app's schema: the same types the Worker's app carries. */
-declare const app: OpenAPIHono;
-type SchemaOf<R extends RouteConfig> = ReturnType<typeof app.openapi<R>> extends OpenAPIHono<infer _E, infer S> ? S : never;
+/** A route's input as hono's client takes it (what `OpenAPIHono.openapi` derives, without its handler types). */
+type Part<R, K extends string, Target extends string> = R extends { request: { [k in K]: infer T } } ? { [t in Target]: z.input<T> } : {};
+type JsonBody<R> = R extends { request: { body: { content: { "application/json": { schema: infer T } } } } } ? { json: z.input<T> } : {};
+type InputOf<R> = Part<R, "params", "param"> & Part<R, "query", "query"> & JsonBody<R>;
+type ConvertPath<T extends string> = T extends `${infer Start}/{${infer Param}}${infer Rest}` ? `${Start}/:${Param}${ConvertPath<Rest>}` : T;
+type SchemaOf<R extends RouteConfig> = ToSchema<R["method"], ConvertPath<R["path"]>, { in: InputOf<R>; out: {} }, RouteConfigToTypedResponse<R>>;
 type EachSchema<R> = R extends RouteConfig ? SchemaOf<R> : never;
 type Merged<U> = (U extends unknown ? (u: U) => void : never) extends (m: infer M) => void ? M : never;
 
