@@ -270,11 +270,12 @@ type Table = { clusters: typeof clusters; joinTokens: typeof joinTokens; nodes: 
 type Route = { [G in keyof Table]: Table[G][keyof Table[G]] }[keyof Table];
 
 /** A route's input as hono's client takes it (what `OpenAPIHono.openapi` derives, without its handler types). */
-type Part<R, K extends string, Target extends string> = R extends { request: { [k in K]: infer T } } ? { [t in Target]: z.input<T> } : {};
-type JsonBody<R> = R extends { request: { body: { content: { "application/json": { schema: infer T } } } } } ? { json: z.input<T> } : {};
+type None = Record<never, never>;
+type Part<R, K extends string, Target extends string> = R extends { request: { [k in K]: infer T } } ? { [t in Target]: z.input<T> } : None;
+type JsonBody<R> = R extends { request: { body: { content: { "application/json": { schema: infer T } } } } } ? { json: z.input<T> } : None;
 type InputOf<R> = Part<R, "params", "param"> & Part<R, "query", "query"> & JsonBody<R>;
 type ConvertPath<T extends string> = T extends `${infer Start}/{${infer Param}}${infer Rest}` ? `${Start}/:${Param}${ConvertPath<Rest>}` : T;
-type SchemaOf<R extends RouteConfig> = ToSchema<R["method"], ConvertPath<R["path"]>, { in: InputOf<R>; out: {} }, RouteConfigToTypedResponse<R>>;
+type SchemaOf<R extends RouteConfig> = ToSchema<R["method"], ConvertPath<R["path"]>, { in: InputOf<R> }, RouteConfigToTypedResponse<R>>;
 type EachSchema<R> = R extends RouteConfig ? SchemaOf<R> : never;
 type Merged<U> = (U extends unknown ? (u: U) => void : never) extends (m: infer M) => void ? M : never;
 
