@@ -8,7 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine, UsageError } from "./args.js";
-import { AdminClient, ApiError, ConnectionError } from "./client.js";
+import { AdminApiError } from "../contract/admin-client.js";
+import { AdminClient, ConnectionError } from "./client.js";
 import { type Context, RUN } from "./commands.js";
 import { resolveConnection } from "./connection.js";
 import { commandHelp, mainHelp } from "./help.js";
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       err(topic ? `Run \`peerdir ${topic} --help\` for usage.` : "Run `peerdir --help` for usage.");
       return 2;
     }
-    if (e instanceof ApiError) {
+    if (e instanceof AdminApiError) {
       err(formatProblem(e.problem));
       return 1;
     }

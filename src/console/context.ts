@@ -1,6 +1,6 @@
 /** What every view is handed: the API client, what the token may do, and the page's status line. */
 import type { Api } from "./api.js";
-import { ApiError } from "./api.js";
+import { AdminApiError } from "../contract/admin-client.js";
 import { type Child, fill, h } from "./dom.js";
 
 export interface Ctx {
@@ -56,13 +56,13 @@ export async function act(ctx: Ctx, done: string, run: () => Promise<unknown>): 
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof AdminApiError) return err.problem.detail;
   return (err as Error).message ?? String(err);
 }
 
 /** An error state that says what to do: retry, or (for 404) go back to the cluster list. */
 export function errorState(ctx: Ctx, what: string, err: unknown): HTMLElement {
-  const status = err instanceof ApiError ? err.status : 0;
+  const status = err instanceof AdminApiError ? err.status : 0;
   const advice =
     status === 404
       ? h("p", {}, "It may have been deleted. ", h("a", { href: "#/" }, "Back to all clusters"), ".")

@@ -3,7 +3,8 @@
  * lives in sessionStorage only (gone when the tab closes) and is sent only in the Authorization
  * header; the page itself is static and same-origin.
  */
-import { Api, ApiError } from "./api.js";
+import { AdminApiError, bodyOf } from "../contract/admin-client.js";
+import { type Api, consoleApi } from "./api.js";
 import type { AdminSession } from "../contract/admin-tokens.js";
 import { type Ctx, READ_ONLY_REASON } from "./context.js";
 import { fill, h } from "./dom.js";
@@ -69,7 +70,7 @@ function signInForm(message?: string): void {
       start(session);
     } catch (err) {
       error.textContent =
-        err instanceof ApiError && (err.status === 401 || err.status === 403)
+        err instanceof AdminApiError && (err.status === 401 || err.status === 403)
           ? "That is not an admin token of this directory. Check it and try again."
           : `Could not sign in: ${(err as Error).message}`;
       button.disabled = false;
@@ -81,8 +82,8 @@ function signInForm(message?: string): void {
 }
 
 async function open(token: string): Promise<Session> {
-  const api = new Api(token);
-  return { api, ...(await api.get<AdminSession>("/v1/admin/session")) };
+  const api = consoleApi(token);
+  return { api, ...(await bodyOf(api.session.$get())) };
 }
 
 function signOut(): void {
@@ -173,7 +174,7 @@ const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) {
   open(saved).then(start, (err) => {
     sessionStorage.removeItem(TOKEN_KEY);
-    signInForm(err instanceof ApiError && err.status === 401 ? "Your session's token is no longer accepted. Sign in again." : undefined);
+    signInForm(err instanceof AdminApiError && err.status === 401 ? "Your session's token is no longer accepted. Sign in again." : undefined);
   });
 } else {
   signInForm();

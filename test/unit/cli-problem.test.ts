@@ -1,7 +1,7 @@
 // How the `peerdir` CLI reports a refusal: one line from the problem+json, whatever the
 // directory (or something in front of it) answered.
 import { describe, expect, it } from "vitest";
-import { problemFrom } from "../../src/cli/client.js";
+import { problemFrom } from "../../src/contract/admin-client.js";
 import { formatProblem } from "../../src/cli/problem.js";
 
 describe("formatProblem", () => {

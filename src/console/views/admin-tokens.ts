@@ -1,8 +1,10 @@
 /** Named admin tokens: who may use the admin API, with what role and scope; revoke for those who may manage. */
-import type { AdminTokenInfo, AdminTokenList } from "../../contract/admin-tokens.js";
+import type { AdminTokenInfo } from "../../contract/admin-tokens.js";
 import type { Ctx } from "../context.js";
 import { errorState, loading } from "../context.js";
 import { fill, h } from "../dom.js";
+import { abortOn } from "../api.js";
+import { bodyOf, idParam } from "../../contract/admin-client.js";
 import { DataTable } from "../table.js";
 import { when } from "../time.js";
 import { revokeButton } from "./common.js";
@@ -35,7 +37,7 @@ export async function adminTokensView(ctx: Ctx, root: HTMLElement): Promise<void
             label: t.name,
             key: t.id,
             consequence: "It is refused at once here and by every instance of the directory within a minute. Its name may then be used again.",
-            path: `/v1/admin/tokens/${encodeURIComponent(t.id)}`,
+            revoke: () => bodyOf(ctx.api.tokens[":id"].$delete({ param: idParam(t.id) })),
             needs: "manage",
           }),
       },
@@ -43,7 +45,7 @@ export async function adminTokensView(ctx: Ctx, root: HTMLElement): Promise<void
   });
   fill(root, h("div", { class: "view-head" }, h("h1", {}, "Admin tokens")), loading("admin tokens"));
   try {
-    const { tokens } = await ctx.api.get<AdminTokenList>("/v1/admin/tokens", {}, ctx.signal);
+    const { tokens } = await bodyOf(ctx.api.tokens.$get(undefined, abortOn(ctx.signal)));
     table.setRows(tokens);
     root.replaceChild(
       h(

@@ -1,6 +1,7 @@
 /** The audit log: newest first, filtered by action, node and actor, paged by the API's cursor. */
-import type { AuditEntry, AuditPage } from "../../contract/admin.js";
-import { clusterPath } from "../api.js";
+import type { AuditEntry } from "../../contract/admin.js";
+import { abortOn } from "../api.js";
+import { bodyOf, clusterParam } from "../../contract/admin-client.js";
 import type { Ctx } from "../context.js";
 import { errorState, loading } from "../context.js";
 import { fill, h } from "../dom.js";
@@ -98,10 +99,14 @@ export async function auditView(ctx: Ctx, root: HTMLElement, cluster: string, pa
   );
   const card = root.lastChild as HTMLElement;
   try {
-    const page = await ctx.api.get<AuditPage>(
-      clusterPath(cluster, "/audit"),
-      { limit: PAGE, cursor: cursor || undefined, action: action || undefined, node: node || undefined, actor: actor || undefined },
-      ctx.signal,
+    const page = await bodyOf(
+      ctx.api.clusters[":cluster"].audit.$get(
+        {
+          param: clusterParam(cluster),
+          query: { limit: String(PAGE), cursor: cursor || undefined, action: action || undefined, node: node || undefined, actor: actor || undefined },
+        },
+        abortOn(ctx.signal),
+      ),
     );
     table.setRows(page.entries);
     fill(

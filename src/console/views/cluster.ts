@@ -3,8 +3,9 @@
  * countdowns, last renewal, transport and override badges, plus every action on a node (each
  * confirmed first). The table follows the cluster through `follow` (long-polls), not reloads.
  */
-import type { AuditPage, ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override, OverrideList } from "../../contract/admin.js";
-import { clusterPath, nodePath, overridePath } from "../api.js";
+import type { ClusterDetail, ClusterSettingsPatch, NodeList, NodeView, Override } from "../../contract/admin.js";
+import { abortOn } from "../api.js";
+import { bodyOf, clusterParam, nodeParam } from "../../contract/admin-client.js";
 import { MARK_ACTIONS, type MarkAction, OVERRIDES, PEER_ACTIONS, type PeerAction } from "../../contract/overrides.js";
 import { membershipChart } from "../chart.js";
 import type { Ctx } from "../context.js";
@@ -169,7 +170,11 @@ async function setOverride(ctx: Ctx, cluster: string, node: string, action: Mark
     danger: refuses,
   });
   if (!values) return;
-  await act(ctx, `${node} ${done}.`, () => ctx.api.send("PUT", overridePath(cluster, node), { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }));
+  await act(ctx, `${node} ${done}.`, () =>
+    bodyOf(
+      ctx.api.clusters[":cluster"].overrides[":node"].$put({ param: nodeParam(cluster, node), json: { action, reason: values.reason, expiresAt: expiryIso(values.expiresAt) } }),
+    ),
+  );
   refresh();
 }
 
@@ -181,7 +186,7 @@ async function lift(ctx: Ctx, cluster: string, row: NodeRow, refresh: () => void
     confirm: "Lift",
   });
   if (!values) return;
-  await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => ctx.api.send("DELETE", overridePath(cluster, row.id)));
+  await act(ctx, `Lifted the ${o.action} of ${row.id}.`, () => bodyOf(ctx.api.clusters[":cluster"].overrides[":node"].$delete({ param: nodeParam(cluster, row.id) })));
   refresh();
 }
 
@@ -194,7 +199,7 @@ async function evict(ctx: Ctx, cluster: string, node: string, refresh: () => voi
     danger: true,
   });
   if (!values) return;
-  await act(ctx, `${node} evicted.`, () => ctx.api.send("POST", nodePath(cluster, node, "/evict"), { reason: values.reason }));
+  await act(ctx, `${node} evicted.`, () => bodyOf(ctx.api.clusters[":cluster"].nodes[":node"].evict.$post({ param: nodeParam(cluster, node), json: { reason: values.reason } })));
   refresh();
 }
 
@@ -214,7 +219,12 @@ async function setPeer(ctx: Ctx, cluster: string, action: PeerAction, refresh: (
   if (!values) return;
   const addrs = values.addrs.split(/\s+/).filter(Boolean);
   await act(ctx, `${values.node} ${done}.`, () =>
-    ctx.api.send("PUT", overridePath(cluster, values.node), { action, addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) }),
+    bodyOf(
+      ctx.api.clusters[":cluster"].overrides[":node"].$put({
+        param: nodeParam(cluster, values.node),
+        json: { action, addrs, reason: values.reason, expiresAt: expiryIso(values.expiresAt) },
+      }),
+    ),
   );
   refresh();
 }
@@ -252,7 +262,7 @@ async function editSettings(ctx: Ctx, cluster: string, current: ClusterDetail["s
     .filter((r) => r !== "");
   if (ranges.join(",") !== current.probeRanges.join(",")) patch.probeRanges = ranges;
   if (Object.keys(patch).length === 0) return ctx.notify("Nothing changed.");
-  await act(ctx, "Settings saved.", () => ctx.api.send("PATCH", clusterPath(cluster), patch as ClusterSettingsPatch));
+  await act(ctx, "Settings saved.", () => bodyOf(ctx.api.clusters[":cluster"].$patch({ param: clusterParam(cluster), json: patch as ClusterSettingsPatch })));
   refresh();
 }
 
@@ -301,7 +311,7 @@ function chartDrawer(ctx: Ctx, cluster: string, box: HTMLElement, nodes: () => r
     }
     chartAt = Date.now();
     try {
-      const page = await ctx.api.get<AuditPage>(clusterPath(cluster, "/audit"), { limit: 1000 }, ctx.signal);
+      const page = await bodyOf(ctx.api.clusters[":cluster"].audit.$get({ param: clusterParam(cluster), query: { limit: "1000" } }, abortOn(ctx.signal)));
       const series = membershipSeries(page.entries, liveCount(nodes()), Date.now());
       fill(box, h("h2", { id: "chart-title" }, "Live nodes over time"), membershipChart(series, "Live nodes, from the last 1,000 audit entries", box.clientWidth - 40));
     } catch (err) {
@@ -315,7 +325,7 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
   fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), clusterTabs(cluster, "nodes"), loading("the cluster"));
   let detail: ClusterDetail;
   try {
-    detail = await ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, ctx.signal);
+    detail = await bodyOf(ctx.api.clusters[":cluster"].$get({ param: clusterParam(cluster) }, abortOn(ctx.signal)));
   } catch (err) {
     if (!ctx.signal.aborted) fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster)), errorState(ctx, `cluster ${cluster}`, err));
     return;
@@ -351,8 +361,8 @@ export async function clusterView(ctx: Ctx, root: HTMLElement, cluster: string):
     const both = AbortSignal.any([ctx.signal, inner.signal]);
     await follow({ ...ctx, signal: both }, cluster, live, async (view, changed) => {
       const [{ overrides }, fresh] = await Promise.all([
-        ctx.api.get<OverrideList>(clusterPath(cluster, "/overrides"), {}, both),
-        changed ? ctx.api.get<ClusterDetail>(clusterPath(cluster), {}, both) : Promise.resolve(detail),
+        bodyOf(ctx.api.clusters[":cluster"].overrides.$get({ param: clusterParam(cluster) }, abortOn(both))),
+        changed ? bodyOf(ctx.api.clusters[":cluster"].$get({ param: clusterParam(cluster) }, abortOn(both))) : Promise.resolve(detail),
       ]);
       detail = fresh;
       // Loops do not move the version: counted from the view itself, which every follow brings.

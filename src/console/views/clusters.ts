@@ -1,10 +1,12 @@
 /** The clusters view: every cluster with its live nodes, degraded flag and settings; create one. */
-import type { ClusterDetail, ClusterList } from "../../contract/admin.js";
+import type { ClusterDetail } from "../../contract/admin.js";
 import type { CreateClusterResponse } from "../../contract/schemas.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, errorState, loading } from "../context.js";
 import { confirmAction, showSecretOnce } from "../dialog.js";
 import { fill, h } from "../dom.js";
+import { abortOn } from "../api.js";
+import { bodyOf } from "../../contract/admin-client.js";
 import { DataTable } from "../table.js";
 import { when } from "../time.js";
 
@@ -46,7 +48,7 @@ export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
       if (!values) return;
       let created: CreateClusterResponse | null = null;
       const ok = await act(ctx, `Created cluster ${values.name}.`, async () => {
-        created = await ctx.api.send<CreateClusterResponse>("POST", "/v1/admin/clusters", { name: values.name });
+        created = await bodyOf(ctx.api.clusters.$post({ json: { name: values.name } }));
       });
       if (ok && created) {
         const { name, joinToken } = created as CreateClusterResponse;
@@ -87,7 +89,7 @@ export async function clustersView(ctx: Ctx, root: HTMLElement): Promise<void> {
   });
   fill(root, h("div", { class: "view-head" }, h("h1", {}, "Clusters"), create), loading("clusters"));
   try {
-    const { clusters } = await ctx.api.get<ClusterList>("/v1/admin/clusters", {}, ctx.signal);
+    const { clusters } = await bodyOf(ctx.api.clusters.$get(undefined, abortOn(ctx.signal)));
     table.setRows(clusters);
     root.replaceChild(h("section", { class: "card" }, table.el), root.lastChild!);
   } catch (err) {

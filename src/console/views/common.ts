@@ -3,7 +3,8 @@
  * revoking a token after confirmation.
  */
 import type { NodeList } from "../../contract/admin.js";
-import { clusterPath } from "../api.js";
+import { abortOn } from "../api.js";
+import { bodyOf, clusterParam } from "../../contract/admin-client.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, describeError } from "../context.js";
 import { confirmAction } from "../dialog.js";
@@ -65,7 +66,12 @@ export async function follow(ctx: Ctx, cluster: string, live: HTMLElement, onVie
   let failures = 0;
   while (!ctx.signal.aborted) {
     try {
-      const view: NodeList = await ctx.api.get<NodeList>(clusterPath(cluster, "/nodes"), version === null ? {} : { wait: WAIT_SECONDS, since: version }, ctx.signal);
+      const view: NodeList = await bodyOf(
+        ctx.api.clusters[":cluster"].nodes.$get(
+          { param: clusterParam(cluster), query: version === null ? {} : { wait: String(WAIT_SECONDS), since: String(version) } },
+          abortOn(ctx.signal),
+        ),
+      );
       const changed = view.version !== version;
       version = view.version;
       failures = 0;
@@ -86,7 +92,7 @@ export async function follow(ctx: Ctx, cluster: string, live: HTMLElement, onVie
 /** A token's "Revoke" button: asks first (saying what revoking does), revokes, then reloads the view. */
 export function revokeButton(
   ctx: Ctx,
-  token: { noun: string; label: string; key: string; consequence: string; path: string; needs?: "write" | "manage" },
+  token: { noun: string; label: string; key: string; consequence: string; revoke: () => Promise<unknown>; needs?: "write" | "manage" },
 ): HTMLButtonElement | null {
   return actionButton(
     ctx,
@@ -94,7 +100,7 @@ export function revokeButton(
     async () => {
       const values = await confirmAction({ title: `Revoke ${token.noun} ${token.label}?`, body: h("p", {}, token.consequence), confirm: "Revoke", danger: true });
       if (!values) return;
-      await act(ctx, `${token.noun[0].toUpperCase()}${token.noun.slice(1)} ${token.label} revoked.`, () => ctx.api.send("DELETE", token.path));
+      await act(ctx, `${token.noun[0].toUpperCase()}${token.noun.slice(1)} ${token.label} revoked.`, token.revoke);
       ctx.reload();
     },
     { class: "small danger-outline", accessibleName: `Revoke ${token.noun} ${token.label}`, focusKey: `revoke:${token.key}`, needs: token.needs },

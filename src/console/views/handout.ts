@@ -1,7 +1,8 @@
 /** Handout preview: pick a node, see exactly the peers it is handed now; follows the cluster live. */
-import type { Handout, NodeList } from "../../contract/admin.js";
+import type { NodeList } from "../../contract/admin.js";
 import type { Peer } from "../../contract/schemas.js";
-import { nodePath } from "../api.js";
+import { abortOn } from "../api.js";
+import { bodyOf, nodeParam } from "../../contract/admin-client.js";
 import type { Ctx } from "../context.js";
 import { errorState } from "../context.js";
 import { fill, h } from "../dom.js";
@@ -90,7 +91,9 @@ export async function handoutView(ctx: Ctx, root: HTMLElement, cluster: string, 
     );
     if (!chosen) return;
     try {
-      const handout = await ctx.api.get<Handout>(nodePath(cluster, chosen, "/handout"), { limit: limit || undefined }, ctx.signal);
+      const handout = await bodyOf(
+        ctx.api.clusters[":cluster"].nodes[":node"].handout.$get({ param: nodeParam(cluster, chosen), query: { limit: limit || undefined } }, abortOn(ctx.signal)),
+      );
       order.clear();
       for (const [i, p] of handout.peers.entries()) order.set(p.id, i + 1);
       table.setRows(handout.peers);

@@ -1,6 +1,7 @@
 /** Join tokens: list, create (shown once, with a copy button) and revoke. */
-import type { CreatedJoinToken, JoinTokenInfo, JoinTokenList } from "../../contract/admin.js";
-import { clusterPath } from "../api.js";
+import type { CreatedJoinToken, JoinTokenInfo } from "../../contract/admin.js";
+import { abortOn } from "../api.js";
+import { bodyOf, clusterParam, joinTokenParam } from "../../contract/admin-client.js";
 import type { Ctx } from "../context.js";
 import { act, actionButton, errorState, loading } from "../context.js";
 import { confirmAction, expiryIso, showSecretOnce } from "../dialog.js";
@@ -24,7 +25,7 @@ export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): 
       if (!values) return;
       let created: CreatedJoinToken | null = null;
       const ok = await act(ctx, "Join token created.", async () => {
-        created = await ctx.api.send<CreatedJoinToken>("POST", clusterPath(cluster, "/join-tokens"), { expiresAt: expiryIso(values.expiresAt) });
+        created = await bodyOf(ctx.api.clusters[":cluster"]["join-tokens"].$post({ param: clusterParam(cluster), json: { expiresAt: expiryIso(values.expiresAt) } }));
       });
       if (ok && created) {
         const token = created as CreatedJoinToken;
@@ -55,14 +56,14 @@ export async function tokensView(ctx: Ctx, root: HTMLElement, cluster: string): 
             label: t.id,
             key: t.id,
             consequence: "It stops working at once. Nodes already registered keep their credentials.",
-            path: clusterPath(cluster, `/join-tokens/${encodeURIComponent(t.id)}`),
+            revoke: () => bodyOf(ctx.api.clusters[":cluster"]["join-tokens"][":id"].$delete({ param: joinTokenParam(cluster, t.id) })),
           }),
       },
     ],
   });
   fill(root, h("div", { class: "view-head" }, h("h1", {}, cluster), create), clusterTabs(cluster, "tokens"), loading("join tokens"));
   try {
-    const { joinTokens } = await ctx.api.get<JoinTokenList>(clusterPath(cluster, "/join-tokens"), {}, ctx.signal);
+    const { joinTokens } = await bodyOf(ctx.api.clusters[":cluster"]["join-tokens"].$get({ param: clusterParam(cluster) }, abortOn(ctx.signal)));
     table.setRows(joinTokens);
     root.replaceChild(
       h(

@@ -3,7 +3,9 @@
  * errors, unknown routes and wrong methods become problem responses.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import type { AdminAppType } from "../../contract/admin-routes.js";
 import { problemResponse } from "../refusals.js";
 import { raise, renderError } from "./errors.js";
 import { adminApiTokenRoutes } from "./routes/admin-api-tokens.js";
@@ -20,6 +22,24 @@ import { nodeRoutes } from "./routes/nodes.js";
 import type { AppEnv } from "./types.js";
 import { problem } from "../../contract/problem.js";
 
+/**
+ * The admin JSON API, every group chained so that the value's type carries every route. It is
+ * checked below against AdminAppType, the type the CLI's and the console's client is built on.
+ */
+const adminRoutes = new OpenAPIHono<AppEnv>()
+  .route("/", adminClusterRoutes)
+  .route("/", adminTokenRoutes)
+  .route("/", adminNodeRoutes)
+  .route("/", adminAuditRoutes)
+  .route("/", adminSessionRoutes)
+  .route("/", adminApiTokenRoutes);
+
+// Fails to compile when the routes served and the clients' route table part ways.
+type Served = typeof adminRoutes extends Hono<infer _E, infer S> ? S : never;
+type Declared = AdminAppType extends Hono<infer _E, infer S> ? S : never;
+const sameRoutes: [Served, Declared] extends [Declared, Served] ? true : false = true;
+void sameRoutes;
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use(analytics());
@@ -33,12 +53,7 @@ export function createApp() {
     }),
   );
   app.route("/", metaRoutes);
-  app.route("/", adminClusterRoutes);
-  app.route("/", adminTokenRoutes);
-  app.route("/", adminNodeRoutes);
-  app.route("/", adminAuditRoutes);
-  app.route("/", adminSessionRoutes);
-  app.route("/", adminApiTokenRoutes);
+  app.route("/", adminRoutes);
   app.route("/", adminMetricsRoutes);
   app.route("/", nodeRoutes);
   app.route("/", consoleRoutes);

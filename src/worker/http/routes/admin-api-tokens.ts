@@ -6,7 +6,7 @@
  * Minting and revoking need the ADMIN_TOKEN or a `write` token scoped `*`; listing, any token scoped `*`.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { AdminTokenList, AdminTokenParams, CreateAdminTokenRequest, CreatedAdminToken } from "../../../contract/admin-tokens.js";
+import * as routes from "../../../contract/admin-routes.js";
 import { type AdminScope, RESERVED_ADMIN_NAMES } from "../../../contract/tokens.js";
 import { CATALOG_NAME } from "../../objects/cluster-catalog.js";
 import { noteRevoked } from "../../revocations.js";
@@ -16,49 +16,14 @@ import { mintAdminToken } from "../../token-mac.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { raise } from "../errors.js";
-import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
-const tags = ["admin: admin tokens"];
+const create = createRoute({ ...routes.adminTokens.create, middleware: [limitBody, adminAuth()] as const });
 
-const create = createRoute({
-  method: "post",
-  path: "/v1/admin/tokens",
-  tags,
-  summary: "Mint a named admin token",
-  description:
-    'A `read` or `write` token for some clusters or every cluster (`["*"]`), optionally expiring. The token is returned only here; the directory stores only its SHA-256. ' +
-    "Needs the ADMIN_TOKEN or a `write` token scoped `*`. Names are unique among tokens not revoked; `root` and `read` are reserved for the deployment's secrets.",
-  security: bearerSecurity,
-  middleware: [limitBody, adminAuth()] as const,
-  request: { body: { required: true, ...json(CreateAdminTokenRequest) } },
-  responses: { 201: { description: "Minted", ...json(CreatedAdminToken) }, ...problemResponses(400, 401, 403, 409, 413, 415) },
-});
+const list = createRoute({ ...routes.adminTokens.list, middleware: [adminAuth()] as const });
 
-const list = createRoute({
-  method: "get",
-  path: "/v1/admin/tokens",
-  tags,
-  summary: "List named admin tokens (never the tokens themselves)",
-  description: "Every token not revoked, expired ones included. Needs a token scoped `*`.",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  responses: { 200: { description: "The tokens, by name", ...json(AdminTokenList) }, ...problemResponses(401, 403) },
-});
-
-const revoke = createRoute({
-  method: "delete",
-  path: "/v1/admin/tokens/{id}",
-  tags,
-  summary: "Revoke a named admin token",
-  description:
-    "Refused everywhere within REVOCATION_SYNC_SECONDS (60 s by default), at once by the Worker instance that revoked it. Its name may then be used again. Needs the ADMIN_TOKEN or a `write` token scoped `*`.",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: AdminTokenParams },
-  responses: { 204: { description: "Revoked" }, ...problemResponses(400, 401, 403, 404) },
-});
+const revoke = createRoute({ ...routes.adminTokens.revoke, middleware: [adminAuth()] as const });
 
 export const adminApiTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(create, async (c) => {

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ClusterParams } from "../../../contract/schemas.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../../../contract/prometheus.js";
 import { adminAuth } from "../auth.js";
-import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { bearerSecurity, problemResponses } from "../../../contract/openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";

@@ -1,85 +1,25 @@
 /** Admin: the nodes view, overrides (see contract/overrides.ts), eviction and the handout preview. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { EvictRequest, Handout, NodeList, NodesQuery, Override, OverrideList, OverrideRequest } from "../../../contract/admin.js";
-import { actionsInWords } from "../../../contract/overrides.js";
-import { ClusterParams, NodeParams, PeersQuery } from "../../../contract/schemas.js";
+import * as routes from "../../../contract/admin-routes.js";
+import type { Handout } from "../../../contract/admin.js";
+import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
-const tags = ["admin: nodes"];
+const nodes = createRoute({ ...routes.nodes.nodes, middleware: [adminAuth()] as const });
 
-const nodes = createRoute({
-  method: "get",
-  path: "/v1/admin/clusters/{cluster}/nodes",
-  tags,
-  summary: "Every live, pinned and blocked node",
-  description: "With `wait` and `since`, held until the cluster's version moves past `since` (or `wait` seconds pass): the console follows a cluster this way.",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: ClusterParams, query: NodesQuery },
-  responses: { 200: { description: "The nodes view", ...json(NodeList) }, ...problemResponses(400, 401, 403, 404) },
-});
+const evict = createRoute({ ...routes.nodes.evict, middleware: [limitBody, adminAuth()] as const });
 
-const evict = createRoute({
-  method: "post",
-  path: "/v1/admin/clusters/{cluster}/nodes/{node}/evict",
-  tags,
-  summary: "End a node's lease now",
-  description: "Its credential is retired too; it may register again with a join token unless blocked.",
-  security: bearerSecurity,
-  middleware: [limitBody, adminAuth()] as const,
-  request: { params: NodeParams, body: { required: true, ...json(EvictRequest) } },
-  responses: { 204: { description: "Evicted" }, ...problemResponses(400, 401, 403, 404, 413, 415) },
-});
+const handout = createRoute({ ...routes.nodes.handout, middleware: [adminAuth()] as const });
 
-const handout = createRoute({
-  method: "get",
-  path: "/v1/admin/clusters/{cluster}/nodes/{node}/handout",
-  tags,
-  summary: "Preview a node's handout",
-  description: "Exactly what the node would receive from GET …/peers now, built by the same code.",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: NodeParams, query: PeersQuery },
-  responses: { 200: { description: "The handout", ...json(Handout) }, ...problemResponses(400, 401, 403, 404) },
-});
+const setOverride = createRoute({ ...routes.nodes.setOverride, middleware: [limitBody, adminAuth()] as const });
 
-const setOverride = createRoute({
-  method: "put",
-  path: "/v1/admin/clusters/{cluster}/overrides/{node}",
-  tags,
-  summary: `Set a node's override: ${actionsInWords("or")}`,
-  security: bearerSecurity,
-  middleware: [limitBody, adminAuth()] as const,
-  request: { params: NodeParams, body: { required: true, ...json(OverrideRequest) } },
-  responses: { 200: { description: "The override in force", ...json(Override) }, ...problemResponses(400, 401, 403, 404, 413, 415) },
-});
+const liftOverride = createRoute({ ...routes.nodes.liftOverride, middleware: [adminAuth()] as const });
 
-const liftOverride = createRoute({
-  method: "delete",
-  path: "/v1/admin/clusters/{cluster}/overrides/{node}",
-  tags,
-  summary: "Lift a node's override",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: NodeParams },
-  responses: { 204: { description: "Lifted" }, ...problemResponses(400, 401, 403, 404) },
-});
-
-const listOverrides = createRoute({
-  method: "get",
-  path: "/v1/admin/clusters/{cluster}/overrides",
-  tags,
-  summary: "List overrides",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: ClusterParams },
-  responses: { 200: { description: "Overrides in force", ...json(OverrideList) }, ...problemResponses(400, 401, 403, 404) },
-});
+const listOverrides = createRoute({ ...routes.nodes.listOverrides, middleware: [adminAuth()] as const });
 
 export const adminNodeRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(nodes, async (c) => {

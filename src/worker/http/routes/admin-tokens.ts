@@ -1,61 +1,19 @@
 /** Admin: join tokens and node credentials — issue, list, revoke. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { CreatedJoinToken, CreateJoinTokenRequest, JoinTokenList, JoinTokenParams } from "../../../contract/admin.js";
-import { ClusterParams, NodeParams } from "../../../contract/schemas.js";
+import * as routes from "../../../contract/admin-routes.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, json, problemResponses } from "../openapi-responses.js";
 import { unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";
 
-const tags = ["admin: tokens"];
+const create = createRoute({ ...routes.joinTokens.create, middleware: [limitBody, adminAuth()] as const });
 
-const create = createRoute({
-  method: "post",
-  path: "/v1/admin/clusters/{cluster}/join-tokens",
-  tags,
-  summary: "Issue a join token",
-  description: "The token is returned only here; the directory stores only its hash.",
-  security: bearerSecurity,
-  middleware: [limitBody, adminAuth()] as const,
-  request: { params: ClusterParams, body: { required: false, ...json(CreateJoinTokenRequest) } },
-  responses: { 201: { description: "Issued", ...json(CreatedJoinToken) }, ...problemResponses(400, 401, 403, 404, 413, 415) },
-});
+const list = createRoute({ ...routes.joinTokens.list, middleware: [adminAuth()] as const });
 
-const list = createRoute({
-  method: "get",
-  path: "/v1/admin/clusters/{cluster}/join-tokens",
-  tags,
-  summary: "List join tokens (never their secrets)",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: ClusterParams },
-  responses: { 200: { description: "The cluster's join tokens", ...json(JoinTokenList) }, ...problemResponses(400, 401, 403, 404) },
-});
+const revoke = createRoute({ ...routes.joinTokens.revoke, middleware: [adminAuth()] as const });
 
-const revoke = createRoute({
-  method: "delete",
-  path: "/v1/admin/clusters/{cluster}/join-tokens/{id}",
-  tags,
-  summary: "Revoke a join token",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: JoinTokenParams },
-  responses: { 204: { description: "Revoked; it stops working at once" }, ...problemResponses(400, 401, 403, 404) },
-});
-
-const revokeCredential = createRoute({
-  method: "delete",
-  path: "/v1/admin/clusters/{cluster}/nodes/{node}/credential",
-  tags,
-  summary: "Revoke a node credential",
-  description: "The credential stops working and the node's lease ends; the node must register again with a join token.",
-  security: bearerSecurity,
-  middleware: [adminAuth()] as const,
-  request: { params: NodeParams },
-  responses: { 204: { description: "Revoked" }, ...problemResponses(400, 401, 403, 404) },
-});
+const revokeCredential = createRoute({ ...routes.joinTokens.revokeCredential, middleware: [adminAuth()] as const });
 
 export const adminTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(create, async (c) => {

@@ -12,7 +12,7 @@ import { WATCH_HEADERS } from "../../objects/watchers.js";
 import { raise } from "../errors.js";
 import { nodeAuth } from "../auth.js";
 import { limitBody } from "../body.js";
-import { bearerSecurity, problemResponses } from "../openapi-responses.js";
+import { bearerSecurity, problemResponses } from "../../../contract/openapi-responses.js";
 import { preserializedJson, unwrap } from "../outcome.js";
 import type { AppEnv } from "../types.js";
 import { validationHook } from "../validation.js";

@@ -1,5 +1,5 @@
-/** Shared OpenAPI response declarations: the problem responses each kind of route can give. */
-import { Problem } from "../../contract/schemas.js";
+/** Shared OpenAPI response declarations (used by the route table and the Worker): the problem responses each kind of route can give. */
+import { Problem } from "./schemas.js";
 
 const problemContent = { "application/problem+json": { schema: Problem } };
 
