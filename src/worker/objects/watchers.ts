@@ -6,7 +6,6 @@
  */
 import { RegisterRequest } from "../../contract/schemas.js";
 import type { RegisterInput } from "../../cluster/cluster-core.js";
-import { checkAddr } from "../../contract/addresses.js";
 import type { Outcome } from "../../contract/problem.js";
 import { CLOSE_BLOCKED, CLOSE_CREDENTIAL_GONE, PING, RECONNECT_WINDOW_HEADER, WATCH_SUBPROTOCOL } from "../../contract/watch.js";
 
@@ -60,7 +59,7 @@ export function socketRenewal(watch: WatchAttachment, raw: string | ArrayBuffer)
     input: {
       node: watch.node,
       tokenHash: watch.tokenHash,
-      addrs: body.addrs.map((a) => (checkAddr(a) as { canonical: string }).canonical),
+      addrs: body.addrs,
       labels: body.labels,
       ttlSeconds: body.ttlSeconds,
       ready: body.ready,

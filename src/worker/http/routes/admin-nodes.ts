@@ -2,7 +2,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import * as routes from "../../../contract/admin-routes.js";
 import type { Handout } from "../../../contract/admin.js";
-import { checkAddr } from "../../../contract/addresses.js";
 import { adminAuth } from "../auth.js";
 import { limitBody } from "../body.js";
 import { preserializedJson, unwrap } from "../outcome.js";
