@@ -9,15 +9,19 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
-/** The workerd binary npm installed for this platform (the `workerd` package's own bin). */
+/**
+ * The native workerd npm installed for this platform, as the `workerd` package names it (its
+ * platform package's binary; the package's own `bin/workerd` is a Node.js shim until its install
+ * script, which the project does not run, replaces it).
+ */
 export function workerdBinary(from = root) {
-  return join(dirname(createRequire(join(from, "package.json")).resolve("workerd/package.json")), "bin/workerd");
+  return createRequire(join(from, "package.json"))("workerd").default;
 }
 
 /** The tarball's name for this checkout's version on this platform. */

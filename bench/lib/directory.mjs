@@ -22,11 +22,9 @@ export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 export const BENCH_TOKEN_KEY = "bench-token-key-0123456789abcdef0123456789abcdef";
 
-/** The workerd binary that miniflare and wrangler use (npm's `workerd` package). */
+/** The native workerd that miniflare and wrangler use, as npm's `workerd` package names it. */
 function workerdBinary() {
-  const bin = join(root, "node_modules/workerd/bin/workerd");
-  if (existsSync(bin)) return bin;
-  return createRequire(join(root, "package.json")).resolve("workerd/bin/workerd");
+  return createRequire(join(root, "package.json"))("workerd").default;
 }
 
 export async function startDirectory(options = {}) {

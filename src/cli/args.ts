@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { CLUSTER_NAME, CLUSTER_NAME_RULE, NODE_ID, NODE_ID_RULE } from "../contract/names.js";
-import { ADMIN_TOKEN_NAME } from "../contract/tokens.js";
+import { ADMIN_TOKEN_NAME, ADMIN_TOKEN_NAME_RULE } from "../contract/tokens.js";
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, groups, type OptionSpec } from "./spec.js";
 
 export class UsageError extends Error {
@@ -50,7 +50,7 @@ const GLOBAL_PARSE = { ...toParseArgs(GLOBAL_OPTIONS), help: { type: "boolean", 
 const VALIDATE: Record<string, { pattern: RegExp; what: string }> = {
   NAME: { pattern: CLUSTER_NAME, what: CLUSTER_NAME_RULE },
   CLUSTER: { pattern: CLUSTER_NAME, what: CLUSTER_NAME_RULE },
-  TOKEN_NAME: { pattern: ADMIN_TOKEN_NAME, what: CLUSTER_NAME_RULE.replace("cluster names", "token names") },
+  TOKEN_NAME: { pattern: ADMIN_TOKEN_NAME, what: ADMIN_TOKEN_NAME_RULE },
   NODE: { pattern: NODE_ID, what: NODE_ID_RULE },
 };
 

@@ -6,16 +6,19 @@
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type OptionValues, UsageError } from "./args.js";
 
 const FLAGS = ["listen", "data", "tls-cert", "tls-key", "secrets-file"];
 
-/** The workerd of the `workerd` npm package (a devDependency of wrangler and of this checkout). */
+/**
+ * The native workerd of the `workerd` npm package (a devDependency of wrangler and of this
+ * checkout): its platform package's binary, as the package itself names it. Its `bin/workerd` is
+ * a Node.js shim until its install script replaces it, which the project does not run.
+ */
 function workerdBinary(): string {
   try {
-    return join(dirname(createRequire(import.meta.url).resolve("workerd/package.json")), "bin/workerd");
+    return (createRequire(import.meta.url)("workerd") as { default: string }).default;
   } catch {
     throw new UsageError("the workerd npm package is not installed here; run `npm install`, or use the release tarball", "serve");
   }

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ClusterName } from "./schemas.js";
-import { ADMIN_TOKEN_NAME, JOIN_TOKEN_ID, MAX_SCOPE_CLUSTERS } from "./tokens.js";
+import { ADMIN_TOKEN_NAME, ADMIN_TOKEN_NAME_RULE, JOIN_TOKEN_ID, MAX_SCOPE_CLUSTERS } from "./tokens.js";
 
 export const AdminRole = z.enum(["read", "write"]).openapi({ description: "`read`: the GET routes only; `write`: every route in the token's scope." });
 
@@ -17,10 +17,7 @@ export const AdminScopeList = z
   .refine((list) => new Set(list).size === list.length, "a cluster is named twice")
   .openapi({ description: '`["*"]`: every cluster, including those created later; otherwise the clusters the token may see and touch.', example: ["prod-eu"] });
 
-export const AdminTokenName = z
-  .string()
-  .regex(ADMIN_TOKEN_NAME, "token names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
-  .openapi({ example: "ci-deploy" });
+export const AdminTokenName = z.string().regex(ADMIN_TOKEN_NAME, ADMIN_TOKEN_NAME_RULE).openapi({ example: "ci-deploy" });
 
 export const CreateAdminTokenRequest = z
   .strictObject({

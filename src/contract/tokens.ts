@@ -85,6 +85,7 @@ export type AdminScope = "*" | readonly string[];
 
 /** Admin token names: the cluster-name grammar (lower case, digits, hyphens; no dots). */
 export const ADMIN_TOKEN_NAME = CLUSTER_NAME;
+export const ADMIN_TOKEN_NAME_RULE = "token names are 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit";
 /** The names the two deployment secrets act under; no minted token may take them. */
 export const ROOT_NAME = "root";
 export const READ_SECRET_NAME = "read";

@@ -4,7 +4,7 @@
  * checkout's .dev.vars, .tmp/ or .wrangler/ state. Files a command reads by its own location are
  * copied; sources, dependencies and built artefacts are linked.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,8 +14,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export function scratchCheckout(): string {
   const dir = mkdtempSync(join(tmpdir(), "peerdir-checkout-"));
   for (const file of ["package.json", "wrangler.toml", "README.md"]) copyFileSync(join(root, file), join(dir, file));
-  mkdirSync(join(dir, "scripts"));
-  for (const file of readdirSync(join(root, "scripts"))) copyFileSync(join(root, "scripts", file), join(dir, "scripts", file));
+  cpSync(join(root, "scripts"), join(dir, "scripts"), { recursive: true });
   for (const linked of ["src", "migrations", "node_modules", "bin", "dist", "packages", "docs"]) symlinkSync(join(root, linked), join(dir, linked));
   return dir;
 }

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ClusterCounters } from "../../src/cluster/counters.js";
 import { clusterFamilies } from "../../src/cluster/metrics.js";
+import { refusalFamilies } from "../../src/worker/objects/refusal-metrics.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const doc = readFileSync(join(root, "docs/metrics.md"), "utf8");
@@ -44,16 +45,19 @@ describe("alert rules in docs/metrics.md", () => {
   it("name only metrics the directory serves", () => {
     const zero = { reachable: 0, unknown: 0, unreachable: 0, notReady: 0 };
     const served = new Set(
-      clusterFamilies({
-        counters: new ClusterCounters(),
-        state: { live: 0, ended: 0, overrides: { pin: 0, block: 0, drain: 0 } },
-        degraded: false,
-        reachability: zero,
-        consumerLoops: 0,
-        version: 0,
-        watchers: 0,
-        startedAt: 0,
-      }).map((f) => f.name),
+      [
+        ...clusterFamilies({
+          counters: new ClusterCounters(),
+          state: { live: 0, ended: 0, overrides: { pin: 0, block: 0, drain: 0 } },
+          degraded: false,
+          reachability: zero,
+          consumerLoops: 0,
+          version: 0,
+          watchers: 0,
+          startedAt: 0,
+        }),
+        ...refusalFamilies(new Map()),
+      ].map((f) => f.name),
     );
     for (const rule of rules) for (const [name] of rule.expr.matchAll(/peerdir_[a-z_]+/g)) expect(served, `${rule.alert}: ${name}`).toContain(name);
   });

@@ -82,7 +82,7 @@ describe("arguments and options", () => {
     expect(usage(["cluster", "list", "extra"]).message).toBe('peerdir cluster list takes no arguments: unexpected "extra"');
     expect(usage(["join-token", "revoke", "prod"]).command).toBe("join-token revoke");
     expect(usage(["token", "create", "ci"]).message).toMatch(/--role/);
-    expect(usage(["token", "create", "CI", "--role", "read", "--cluster", "*"]).message).toMatch(/^"CI" is not a valid TOKEN_NAME: a token name is/);
+    expect(usage(["token", "create", "CI", "--role", "read", "--cluster", "*"]).message).toMatch(/^"CI" is not a valid TOKEN_NAME: token names are/);
     expect(run(["token", "create", "ci", "--role", "read", "--cluster", "*", "--cluster", "b"]).options.cluster).toEqual(["*", "b"]);
   });
 

@@ -8,9 +8,10 @@ import { ClusterCounters, type RenewalTransport } from "../../cluster/counters.j
 import { buildInfo, clusterFamilies } from "../../cluster/metrics.js";
 import type { ClusterCore, ClusterSummary } from "../../cluster/cluster-core.js";
 import type { Outcome } from "../../contract/problem.js";
-import { exposition, type Family } from "../../contract/prometheus.js";
+import { exposition } from "../../contract/prometheus.js";
 import { VERSION } from "../../contract/version.js";
 import type { PeersResult } from "./calls.js";
+import { refusalFamilies } from "./refusal-metrics.js";
 import { NodeTransports } from "./transports.js";
 
 export class ObjectMetrics {
@@ -48,24 +49,6 @@ export class ObjectMetrics {
       watchers,
       startedAt: this.#startedAt,
     });
-    return exposition([...families, ...this.#refusalFamilies(), buildInfo(VERSION)], { cluster });
-  }
-
-  #refusalFamilies(): Family[] {
-    const refused = [...this.#refusedByStatus.entries()].sort(([a], [b]) => a - b);
-    return [
-      {
-        name: "peerdir_requests_refused_total",
-        help: "Node requests the cluster's object refused, by HTTP status (429: rate-limited).",
-        type: "counter",
-        samples: refused.map(([status, value]) => ({ labels: { status: String(status) }, value })),
-      },
-      {
-        name: "peerdir_requests_rate_limited_total",
-        help: "Node requests refused 429 by the per-node rate limit.",
-        type: "counter",
-        samples: [{ value: this.#refusedByStatus.get(429) ?? 0 }],
-      },
-    ];
+    return exposition([...families, ...refusalFamilies(this.#refusedByStatus), buildInfo(VERSION)], { cluster });
   }
 }
