@@ -32,8 +32,17 @@ export function syncWindowMs(env: Pick<Env, "REVOCATION_SYNC_SECONDS">): number 
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_REVOCATION_SYNC_SECONDS * 1000;
 }
 
+/** A slow catalog must not hold requests up: past this, an update counts as failed (tried again after SYNC_RETRY_MS). */
+export const SYNC_TIMEOUT_MS = 2_000;
+
+function withDeadline<T>(pending: Promise<T>, ms: number): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`the catalog did not answer within ${ms} ms`)), { once: true }));
+  return Promise.race([pending, deadline]);
+}
+
 async function sync(env: Env): Promise<void> {
-  const batch = await env.CATALOG.getByName(CATALOG_NAME).revocationsSince(log, seq);
+  const batch = await withDeadline(env.CATALOG.getByName(CATALOG_NAME).revocationsSince(log, seq), SYNC_TIMEOUT_MS);
   if (batch.log !== log) entries.clear();
   log = batch.log;
   seq = batch.seq;
