@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCluster, type RunningDirectory, startDirectory } from "../support/directory.js";
 import { type AgentProcess, freePort, get, getJson, killAll, peerId, running, spawnAgent, waitFor } from "./agent-harness.js";
+import { PEER_LOG_WINDOW_MS } from "../../src/agent/peer-change-log.js";
 
 interface AddrInfo {
   ID: string;
@@ -181,6 +182,18 @@ describe("peerdir-agent against the real directory", () => {
         return seen.length === 4 && seen.every((p) => p.reachability === "unreachable") ? true : undefined;
       },
       20_000,
+      live(),
+    );
+    // "peers changed" is logged at most once per window, so a line for the last changes may still
+    // be pending: once the newest such line is a window old, nothing is pending; then expect silence.
+    const lastPeersChanged = () => n0.logs.findLast((line) => line.includes('"msg":"peers changed"'));
+    await waitFor(
+      "n0's last peers-changed line to be a window old",
+      async () => {
+        const last = lastPeersChanged();
+        return last === undefined || Date.now() - Date.parse(JSON.parse(last).time) > PEER_LOG_WINDOW_MS + 1000 ? true : undefined;
+      },
+      30_000,
       live(),
     );
     const before = n0.logs.length;
