@@ -13,7 +13,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, defaultStateDir, envName, fromEnv, fromFile, fromFlags, num, parseListen, type Raw, str } from "./config-sources.js";
 import { cidrProblem, MAX_RANGES } from "../contract/cidr.js";
-import { CLUSTER_DEFAULTS, TTL_BOUNDS_TEXT } from "../contract/lease-policy.js";
+import { CLUSTER_DEFAULTS, DEFAULT_HANDOUT_LIMIT, TTL_BOUNDS_TEXT } from "../contract/lease-policy.js";
 import { CLUSTER_NAME, CLUSTER_NAME_RULE, LABEL_KEY, LABEL_KEY_RULE, MAX_ADDRS, MAX_LABELS, MAX_LABEL_VALUE, NODE_ID, NODE_ID_RULE } from "../contract/names.js";
 import { checkAddrShape } from "./outputs/formats.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
@@ -120,7 +120,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "max-peers",
     key: "maxPeers",
     arg: "N",
-    help: "The most peers to be handed (1-99999): the directory picks them by rendezvous hashing, same-zone first, and tells this node only when its own share changes. Default: the cluster's defaultLimit (64 for new clusters; a cluster of at most 65 nodes hands out every peer).",
+    help: `The most peers to be handed (1-99999): the directory picks them by rendezvous hashing, same-zone first, and tells this node only when its own share changes. Default: the cluster's defaultLimit (${DEFAULT_HANDOUT_LIMIT} for new clusters; a cluster of at most ${DEFAULT_HANDOUT_LIMIT + 1} nodes hands out every peer).`,
   },
   { flag: "listen", key: "listen", arg: "HOST:PORT", help: `Address of the local HTTP endpoints. Default: ${DEFAULT_LISTEN}. IPv6 as [::1]:7946.` },
   {

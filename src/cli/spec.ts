@@ -3,7 +3,7 @@
  * table. The parser (args.ts) and the help (help.ts) both read it, so what `--help` documents is
  * exactly what is accepted.
  */
-import { CLUSTER_DEFAULTS } from "../contract/lease-policy.js";
+import { CLUSTER_DEFAULTS, DEFAULT_HANDOUT_LIMIT } from "../contract/lease-policy.js";
 import { CLUSTER_NAME_RULE } from "../contract/names.js";
 import { actionsInWords, carriesPeer, OVERRIDE_ACTIONS, OVERRIDES, type OverrideAction } from "../contract/overrides.js";
 
@@ -112,7 +112,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         arg: "S",
         help: `Each node may make one request per S seconds, sustained; fractions allowed, 0 turns the per-node limit off (default ${CLUSTER_DEFAULTS.minIntervalSeconds}).`,
       },
-      { flag: "default-limit", arg: "K|none", help: "Handout size when a node asks for no limit; none hands out every peer (default 64: every peer up to 65 nodes)." },
+      {
+        flag: "default-limit",
+        arg: "K|none",
+        help: `Handout size when a node asks for no limit; none hands out every peer (default ${DEFAULT_HANDOUT_LIMIT}: every peer up to ${DEFAULT_HANDOUT_LIMIT + 1} nodes).`,
+      },
       {
         flag: "address-policy",
         arg: "any|observed-ip",

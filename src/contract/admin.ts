@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { cidrProblem, MAX_RANGES } from "./cidr.js";
-import { ADDRESS_POLICIES } from "./lease-policy.js";
+import { ADDRESS_POLICIES, DEFAULT_HANDOUT_LIMIT } from "./lease-policy.js";
 import { MAX_ADDRS } from "./names.js";
 import { MARK_ACTIONS, NODE_VIEW_STATES, OVERRIDE_ACTIONS, PEER_ACTIONS } from "./overrides.js";
 import { REACH_STATES } from "./reachability.js";
@@ -51,7 +51,9 @@ export const ClusterSettings = z
       .number()
       .int()
       .nullable()
-      .openapi({ description: "Handout size when a request gives no `limit` (64 for a new cluster: every peer up to 65 nodes); null hands out every peer." }),
+      .openapi({
+        description: `Handout size when a request gives no \`limit\` (${DEFAULT_HANDOUT_LIMIT} for a new cluster: every peer up to ${DEFAULT_HANDOUT_LIMIT + 1} nodes); null hands out every peer.`,
+      }),
     addressPolicy: AddressPolicy,
     probing: Probing,
     probeRanges: ProbeRanges,
